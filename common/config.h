@@ -1,0 +1,123 @@
+/*
+ * warden configuration: /etc/warden/warden.conf, one "keyword value" per
+ * line, '#' comments, every keyword overridable by WARDEN_<KEYWORD> in the
+ * environment (and database_url by DATABASE_URL).  One table in config.c
+ * holds every keyword with its type, default and bounds; each keyword is
+ * the field of struct cfg with the same name.
+ */
+#ifndef WARDEN_CONFIG_H
+#define WARDEN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_MAX_LINE	4096	/* longer lines are an error */
+#define CFG_MAX_LIST	32	/* most values of a repeatable keyword */
+
+enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
+enum cfg_registration { CFG_REGISTRATION_OPEN, CFG_REGISTRATION_CLOSED };
+
+/* Durations are whole seconds, sizes bytes.  Strings are never NULL once
+ * loaded ("" when unset); lists hold n entries. */
+struct cfg_list {
+	char	*v[CFG_MAX_LIST];
+	size_t	 n;
+};
+
+struct cfg {
+	/* front */
+	struct cfg_list listen;			/* host:port, [v6]:port, unix:/path */
+	unsigned int	listen_mode;		/* octal mode of unix sockets */
+	char		*metrics_listen;
+	char		*user;
+	char		*database_url;
+	unsigned int	database_pool;
+	int64_t		request_timeout;
+	int64_t		shutdown_timeout;
+	size_t		max_body_size;
+	size_t		max_header_size;
+	unsigned int	json_max_depth;
+	struct cfg_list trusted_proxies;	/* CIDR or address */
+	enum cfg_registration registration;
+
+	/* tokens */
+	char		*issuer;
+	char		*audience;
+	int64_t		access_token_ttl;
+	int64_t		refresh_token_ttl;
+	int64_t		refresh_grace;
+
+	/* passwords and logins */
+	unsigned int	password_min_length;
+	char		*password_blocklist;
+	unsigned int	login_max_failures;
+	int64_t		login_lockout_max;
+	unsigned int	addr_login_limit;	/* failures per addr_login_window */
+	int64_t		addr_login_window;
+
+	/* hasher */
+	char		*hasher_path;
+	char		*hasher_socket;		/* "" = spawn our own hasher */
+	char		*hasher_user;
+	char		*hasher_chroot;
+	unsigned int	hasher_workers;		/* 0 = online CPUs */
+	unsigned int	hasher_queue;
+	int64_t		hasher_timeout;
+	char		*key_dir;
+	size_t		argon2_memory;
+	unsigned int	argon2_iterations;
+
+	/* logging */
+	int		log_level;		/* a LOG_* of log.h */
+	enum cfg_log_format log_format;
+};
+
+/*
+ * Fills *c with every default.  Call before cfg_load(); cfg_free() after.
+ */
+void	cfg_defaults(struct cfg *c);
+
+/*
+ * Reads the file at path (NULL: no file, defaults only), then applies the
+ * WARDEN_* environment overrides and DATABASE_URL (WARDEN_DATABASE_URL
+ * wins).  In the file a list keyword's first line replaces the default
+ * and later lines append ("" adds nothing); any other keyword given twice
+ * is an error.  Values may be double-quoted ("" is empty; \" and \\
+ * escape).  Returns 0, or -1 with "file:line: reason" (or
+ * "WARDEN_X: reason") in err.  On error *c holds no more memory than
+ * cfg_free() releases.
+ */
+int	cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Parses one "keyword value" assignment (for -o style overrides) with the
+ * file's value notations.  A list keyword is replaced by the comma- or
+ * space-separated entries of value, as from the environment.  Returns 0,
+ * or -1 with "keyword: reason" in err, the field then unchanged.
+ */
+int	cfg_set(struct cfg *c, const char *keyword, const char *value,
+	    char *err, size_t errlen);
+
+/*
+ * Writes every keyword with its effective value, one per line, as a config
+ * file would hold it (for `wardend -t -v`).  Secrets in database_url are
+ * masked.
+ */
+void	cfg_dump(const struct cfg *c, FILE *out);
+
+/* Releases every string and list entry; *c is left zeroed. */
+void	cfg_free(struct cfg *c);
+
+/*
+ * Value parsers, shared with anything that reads the same notations.
+ * Each returns 0, or -1 with a reason in err.
+ */
+int	cfg_parse_duration(const char *s, int64_t min, int64_t max,
+	    int64_t *out, char *err, size_t errlen);	/* 30, 30s, 15m, 2h, 7d */
+int	cfg_parse_size(const char *s, size_t min, size_t max,
+	    size_t *out, char *err, size_t errlen);	/* 512, 64K, 19M */
+int	cfg_parse_bool(const char *s, bool *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * The field rules of the API (shared/API.md, "the user object"), shared by
+ * the front's validation and the hasher's checks of what it signs.  Each
+ * takes a NUL-terminated string and answers true when it obeys the rule
+ * (NULL answers false).  The classes are ASCII byte ranges, whatever the
+ * locale.
+ */
+#ifndef WARDEN_FIELDS_H
+#define WARDEN_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define FIELD_USERNAME_MIN	3
+#define FIELD_USERNAME_MAX	32
+#define FIELD_EMAIL_MAX		254
+#define FIELD_EMAIL_LOCAL_MAX	64
+#define FIELD_FULL_NAME_MAX	128	/* characters, not bytes */
+#define FIELD_ROLE_MAX		32
+#define FIELD_PASSWORD_MAX	1024	/* bytes */
+
+bool	field_is_uuid(const char *s);		/* lower-case, hyphenated */
+bool	field_is_username(const char *s);	/* 3..32 of [A-Za-z0-9._-], first alnum */
+bool	field_is_role(const char *s);		/* 1..32 of [a-z0-9_-] */
+
+/*
+ * At most 254 bytes; exactly one '@'; a local part of 1..64 bytes of
+ * printable ASCII (0x21..0x7e, so no spaces, controls or non-ASCII); a
+ * domain of at least two dot-separated labels, each 1..63 of [A-Za-z0-9-]
+ * and not starting or ending with '-'.
+ */
+bool	field_is_email(const char *s);
+
+/* At most 128 code points of valid UTF-8 with no control character (C0,
+ * DEL, C1: U+0000..U+001F, U+007F..U+009F).  "" is valid (no name). */
+bool	field_is_full_name(const char *s);
+
+/* True when the len bytes of s are well-formed UTF-8 (no overlongs, no
+ * surrogates, nothing past U+10FFFF); NUL bytes make it false. */
+bool	field_utf8_valid(const char *s, size_t len);
+
+/* Characters (code points) in valid UTF-8 s. */
+size_t	field_utf8_length(const char *s, size_t len);
+
+#endif

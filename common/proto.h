@@ -1,0 +1,216 @@
+/*
+ * The protocol between wardend and warden-hasher.
+ *
+ * A frame is a fixed 12-byte header in network byte order,
+ *	uint32 payload length | uint32 request id | uint16 type | uint16 zero
+ * then the payload: fields in a fixed order per type, each
+ *	u8 / u32 (network order) / string or bytes (uint32 length + data).
+ * Strings may not contain NUL; bytes may.  A frame whose payload exceeds
+ * PROTO_MAX_PAYLOAD is refused before anything is allocated or read.
+ *
+ * The front speaks first: HELLO with PROTO_VERSION; the hasher answers
+ * R_HELLO with its own and drops the connection on a mismatch.  Requests
+ * carry an id that the answer echoes, so many may be in flight.
+ *
+ * Decoders copy into the bounded fields of the message structs below and
+ * fail on a short read, an overlong or NUL-bearing string, or bytes left
+ * over.  Structs holding secrets must be wiped with proto_wipe() or
+ * sodium_memzero() once used.
+ */
+#ifndef WARDEN_PROTO_H
+#define WARDEN_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION		1
+#define PROTO_HEADER_SIZE	12
+#define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
+
+/* Bounds of the fields; a decoder refuses anything longer. */
+#define PROTO_UUID_LEN		36	/* 8-4-4-4-12 lower-case hex */
+#define PROTO_PASSWORD_MAX	1024
+#define PROTO_STORED_MAX	512
+#define PROTO_USERNAME_MAX	32
+#define PROTO_ROLE_MAX		32
+#define PROTO_ROLES_MAX		32
+#define PROTO_JWT_MAX		4096
+#define PROTO_KID_MAX		64
+#define PROTO_KEYS_MAX		16
+#define PROTO_ERRMSG_MAX	128
+#define PROTO_PUBKEY_LEN	32	/* Ed25519 */
+
+enum proto_type {
+	/* requests, front -> hasher */
+	PROTO_HELLO	= 0x0001,
+	PROTO_HASH	= 0x0002,
+	PROTO_VERIFY	= 0x0003,
+	PROTO_SIGN	= 0x0004,
+	PROTO_PUBKEYS	= 0x0005,
+	/* answers, hasher -> front */
+	PROTO_R_HELLO	= 0x8001,
+	PROTO_R_HASH	= 0x8002,
+	PROTO_R_VERIFY	= 0x8003,
+	PROTO_R_SIGN	= 0x8004,
+	PROTO_R_PUBKEYS	= 0x8005,
+	PROTO_R_ERROR	= 0x80ff,
+};
+
+enum proto_error {
+	PROTO_ERR_INVALID	= 1,	/* a field broke its rule */
+	PROTO_ERR_INTERNAL	= 2,	/* the hasher failed; nothing to retry */
+	PROTO_ERR_BUSY		= 3,	/* the hasher's own queue is full */
+};
+
+struct proto_header {
+	uint32_t	len;	/* payload bytes */
+	uint32_t	id;
+	uint16_t	type;
+};
+
+struct proto_hello {
+	uint32_t	version;
+};
+
+struct proto_hash_req {
+	char		user_id[PROTO_UUID_LEN + 1];
+	size_t		password_len;
+	uint8_t		password[PROTO_PASSWORD_MAX];	/* secret */
+};
+
+struct proto_hash_ans {
+	char		stored[PROTO_STORED_MAX + 1];	/* secret */
+};
+
+/* An empty stored hash asks for a dummy verification that answers no. */
+struct proto_verify_req {
+	char		user_id[PROTO_UUID_LEN + 1];
+	size_t		password_len;
+	uint8_t		password[PROTO_PASSWORD_MAX];	/* secret */
+	char		stored[PROTO_STORED_MAX + 1];	/* secret */
+};
+
+struct proto_verify_ans {
+	bool		match;
+	char		rehash[PROTO_STORED_MAX + 1];	/* "" = keep the stored one */
+};
+
+struct proto_sign_req {
+	char		sub[PROTO_UUID_LEN + 1];
+	char		username[PROTO_USERNAME_MAX + 1];
+	size_t		nroles;
+	char		roles[PROTO_ROLES_MAX][PROTO_ROLE_MAX + 1];
+	uint32_t	ver;	/* token version */
+	uint32_t	ttl;	/* seconds asked; the hasher clamps it */
+};
+
+struct proto_sign_ans {
+	char		jwt[PROTO_JWT_MAX + 1];			/* secret */
+	char		jti[PROTO_UUID_LEN + 1];
+	uint32_t	exp;	/* seconds since the epoch */
+};
+
+struct proto_pubkey {
+	char		kid[PROTO_KID_MAX + 1];
+	uint8_t		pk[PROTO_PUBKEY_LEN];
+	bool		current;	/* the one that signs */
+};
+
+struct proto_pubkeys_ans {
+	size_t		nkeys;
+	struct proto_pubkey keys[PROTO_KEYS_MAX];
+};
+
+struct proto_error_ans {
+	uint32_t	code;	/* enum proto_error */
+	char		message[PROTO_ERRMSG_MAX + 1];
+};
+
+/*
+ * A growable output buffer for encoding.  proto_buf_free() zeroes the
+ * bytes before freeing them, and growing copies into a new block and
+ * zeroes the old one rather than realloc() (frames carry passwords).
+ * An all-zero struct is an empty buffer, as proto_buf_init() makes.
+ */
+struct proto_buf {
+	uint8_t		*data;
+	size_t		 len;
+	size_t		 cap;
+};
+
+void	proto_buf_init(struct proto_buf *b);
+void	proto_buf_reset(struct proto_buf *b);	/* zeroes, keeps capacity */
+void	proto_buf_free(struct proto_buf *b);
+
+/*
+ * Parses a 12-byte header from buf.  Returns 0, or -1 when the payload
+ * length exceeds PROTO_MAX_PAYLOAD or the reserved field is not zero.
+ * The type is not checked here: the dispatch table does that.
+ */
+int	proto_header_decode(const uint8_t buf[PROTO_HEADER_SIZE],
+	    struct proto_header *h);
+
+/* Writes h into buf in network order, with the reserved field zero. */
+void	proto_header_encode(uint8_t buf[PROTO_HEADER_SIZE],
+	    const struct proto_header *h);
+
+/*
+ * Encoders append one whole frame (header and payload) to b.  Each returns
+ * 0, or -1 when a field breaks its bound (the frame is then not appended)
+ * or memory runs out.
+ */
+int	proto_encode_hello(struct proto_buf *b, uint32_t id, uint16_t type,
+	    const struct proto_hello *m);	/* PROTO_HELLO or PROTO_R_HELLO */
+int	proto_encode_hash_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_hash_req *m);
+int	proto_encode_hash_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_hash_ans *m);
+int	proto_encode_verify_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_verify_req *m);
+int	proto_encode_verify_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_verify_ans *m);
+int	proto_encode_sign_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_sign_req *m);
+int	proto_encode_sign_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_sign_ans *m);
+int	proto_encode_pubkeys_req(struct proto_buf *b, uint32_t id);
+int	proto_encode_pubkeys_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_pubkeys_ans *m);
+int	proto_encode_error_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_error_ans *m);
+
+/*
+ * Decoders read one payload (without its header) into *m.  Each returns 0,
+ * or -1 on a short read, a field past its bound, a NUL in a string, a u8
+ * boolean other than 0 or 1, a count past PROTO_ROLES_MAX/PROTO_KEYS_MAX,
+ * a public key not exactly PROTO_PUBKEY_LEN bytes, or bytes left over; *m
+ * is then wiped.  On success the unused parts of *m are zero.  Syntax only: the hasher still checks
+ * what the fields mean (uuid form, role names).
+ */
+int	proto_decode_hello(const uint8_t *p, size_t len, struct proto_hello *m);
+int	proto_decode_hash_req(const uint8_t *p, size_t len,
+	    struct proto_hash_req *m);
+int	proto_decode_hash_ans(const uint8_t *p, size_t len,
+	    struct proto_hash_ans *m);
+int	proto_decode_verify_req(const uint8_t *p, size_t len,
+	    struct proto_verify_req *m);
+int	proto_decode_verify_ans(const uint8_t *p, size_t len,
+	    struct proto_verify_ans *m);
+int	proto_decode_sign_req(const uint8_t *p, size_t len,
+	    struct proto_sign_req *m);
+int	proto_decode_sign_ans(const uint8_t *p, size_t len,
+	    struct proto_sign_ans *m);
+int	proto_decode_pubkeys_req(const uint8_t *p, size_t len);
+int	proto_decode_pubkeys_ans(const uint8_t *p, size_t len,
+	    struct proto_pubkeys_ans *m);
+int	proto_decode_error_ans(const uint8_t *p, size_t len,
+	    struct proto_error_ans *m);
+
+/* The name of a type for logs ("HASH", "R_SIGN"); "unknown" otherwise. */
+const char *proto_type_name(uint16_t type);
+
+/* Zeroes a message struct that held secrets. */
+void	proto_wipe(void *m, size_t len);
+
+#endif

@@ -1,0 +1,10 @@
+# Fakes of the unit tests: test_NAME_WRAP lists the symbols that
+# tests/unit/test_NAME.c replaces with __wrap_SYM (calling __real_SYM for
+# the original), linked with -Wl,--wrap=SYM.  One line per test.
+
+# proto_buf must wipe every block before it gives it back.
+test_proto_WRAP := free
+
+# The hasher client's tests hand it a fake hasher on a socket pair (and
+# call the real hasher_spawn() for the test against warden-hasher).
+test_hasher_client_WRAP := hasher_spawn
