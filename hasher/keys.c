@@ -1,0 +1,735 @@
+/*
+ * The hasher's key set: loading with ssh-style refusals of unsafe files,
+ * and generation with rotation.  Secret bytes are read with read(2)
+ * straight into sodium_malloc'd (guarded, mlock'd) memory and never pass
+ * through a stack buffer.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "util.h"
+
+#define SIGN_PREFIX	"sign-"
+#define PEPPER_PREFIX	"pepper-"
+#define KEY_SUFFIX	".key"
+#define CURRENT_FILE	"current"
+#define CURRENT_MAX	512	/* far more than two lines of two kids */
+#define SIGN_SK_LEN	crypto_sign_SECRETKEYBYTES			/* 64 */
+#define PEPPER_LEN	crypto_aead_xchacha20poly1305_ietf_KEYBYTES	/* 32 */
+#define KID_RANDOM	8	/* random bytes in a new kid: 16 hex chars */
+
+_Static_assert(SIGN_SK_LEN == 64, "libsodium Ed25519 secret key layout");
+_Static_assert(PEPPER_LEN == 32, "XChaCha20-Poly1305 key size");
+
+static bool
+kid_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > PROTO_KID_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER };
+
+/* Classifies a directory entry: a key file of one kind (kid copied out),
+ * or KIND_NONE for anything else.  Returns -1 for a name that looks like
+ * a key file but carries an invalid kid. */
+static int
+key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1])
+{
+	size_t		 len = strlen(name), plen, slen = strlen(KEY_SUFFIX);
+	const char	*p;
+
+	*kind = KIND_NONE;
+	if (strncmp(name, SIGN_PREFIX, strlen(SIGN_PREFIX)) == 0) {
+		*kind = KIND_SIGN;
+		plen = strlen(SIGN_PREFIX);
+	} else if (strncmp(name, PEPPER_PREFIX, strlen(PEPPER_PREFIX)) == 0) {
+		*kind = KIND_PEPPER;
+		plen = strlen(PEPPER_PREFIX);
+	} else
+		return 0;
+	if (len < plen + slen || strcmp(name + len - slen, KEY_SUFFIX) != 0) {
+		*kind = KIND_NONE;	/* sign-x.key.bak and the like */
+		return 0;
+	}
+	p = name + plen;
+	len -= plen + slen;
+	if (!kid_valid(p, len))
+		return -1;
+	memcpy(kid, p, len);
+	kid[len] = '\0';
+	return 0;
+}
+
+/*
+ * Opens name in dirfd for reading and checks that it is a regular file of
+ * our own, with no access for group or others, and of size want (0: any
+ * size up to CURRENT_MAX).  Returns the fd, or -1 with the reason in err.
+ */
+static int
+open_checked(int dirfd, const char *dir, const char *name, off_t want,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	int		 fd, saved;
+
+	/* O_NONBLOCK: a FIFO planted here must not hang the start-up. */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		if (saved == ELOOP)
+			str_printf(err, errlen, "%s/%s: is a symbolic link, "
+			    "refusing it", dir, name);
+		else
+			str_printf(err, errlen, "%s/%s: %s", dir, name,
+			    strerror(saved));
+		errno = saved;	/* the caller tells ENOENT apart */
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		str_printf(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		str_printf(err, errlen, "%s/%s: not a regular file, refusing it",
+		    dir, name);
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		str_printf(err, errlen, "%s/%s: owned by uid %lu, not by uid %lu "
+		    "that reads it, refusing it", dir, name,
+		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+		goto fail;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		str_printf(err, errlen, "%s/%s: %spermissions %04o are too open "
+		    "(group or others may access it); chmod 600 it", dir, name,
+		    want > 0 ? "UNPROTECTED PRIVATE KEY FILE: " : "",
+		    (unsigned int)(st.st_mode & 07777));
+		goto fail;
+	}
+	if (want > 0 && st.st_size != want) {
+		str_printf(err, errlen, "%s/%s: wrong size %lld bytes, a key of "
+		    "this kind has %lld", dir, name, (long long)st.st_size,
+		    (long long)want);
+		goto fail;
+	}
+	if (want == 0 && st.st_size > CURRENT_MAX) {
+		str_printf(err, errlen, "%s/%s: too large (%lld bytes)", dir, name,
+		    (long long)st.st_size);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	errno = EPERM;
+	return -1;
+}
+
+/* Reads exactly len bytes into buf and checks that nothing follows. */
+static int
+read_exact(int fd, uint8_t *buf, size_t len, const char *dir, const char *name,
+    char *err, size_t errlen)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	uint8_t	 extra;
+
+	while (off < len) {
+		n = read(fd, buf + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			str_printf(err, errlen, "%s/%s: read: %s", dir, name,
+			    strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			str_printf(err, errlen, "%s/%s: short read (file shrank "
+			    "while being read)", dir, name);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	do
+		n = read(fd, &extra, 1);
+	while (n == -1 && errno == EINTR);
+	sodium_memzero(&extra, sizeof(extra));
+	if (n != 0) {
+		str_printf(err, errlen, "%s/%s: file grew while being read", dir,
+		    name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads one key file into sodium_malloc'd memory; *out is NULL on error. */
+static int
+load_secret(int dirfd, const char *dir, const char *name, size_t len,
+    uint8_t **out, char *err, size_t errlen)
+{
+	uint8_t	*buf;
+	int	 fd;
+
+	*out = NULL;
+	if ((fd = open_checked(dirfd, dir, name, (off_t)len, err, errlen)) == -1)
+		return -1;
+	if ((buf = sodium_malloc(len)) == NULL) {
+		str_printf(err, errlen, "%s/%s: cannot allocate locked memory",
+		    dir, name);
+		close(fd);
+		return -1;
+	}
+	if (read_exact(fd, buf, len, dir, name, err, errlen) == -1) {
+		sodium_free(buf);	/* zeroes */
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	*out = buf;
+	return 0;
+}
+
+/* Fills k->pk from k->sk and checks that the stored public half is the one
+ * the seed derives, so a damaged file cannot sign with a key we publish
+ * wrongly. */
+static int
+sign_key_check(struct sign_key *k, const char *dir, const char *name,
+    char *err, size_t errlen)
+{
+	uint8_t	 pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t	*tmp;
+	int	 ok;
+
+	if ((tmp = sodium_malloc(SIGN_SK_LEN)) == NULL) {
+		str_printf(err, errlen, "%s/%s: cannot allocate locked memory",
+		    dir, name);
+		return -1;
+	}
+	/* The first 32 bytes of a libsodium secret key are its seed. */
+	ok = crypto_sign_seed_keypair(pk, tmp, k->sk) == 0 &&
+	    sodium_memcmp(pk, k->sk + 32, sizeof(pk)) == 0;
+	sodium_free(tmp);
+	if (!ok) {
+		str_printf(err, errlen, "%s/%s: damaged key: its public half "
+		    "does not match its seed", dir, name);
+		return -1;
+	}
+	memcpy(k->pk, pk, sizeof(k->pk));
+	return 0;
+}
+
+/* Parses the current file: lines "sign <kid>" and "pepper <kid>", each
+ * exactly once. */
+static int
+current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
+    char pepper[PROTO_KID_MAX + 1], char *err, size_t errlen)
+{
+	char	*line = text, *nl, *sp, *dst;
+	int	 lineno = 0;
+
+	sign[0] = pepper[0] = '\0';
+	while (*line != '\0') {
+		lineno++;
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if ((sp = strchr(line, ' ')) == NULL) {
+			str_printf(err, errlen, "%s/%s: line %d: expected "
+			    "\"sign <kid>\" or \"pepper <kid>\"", dir,
+			    CURRENT_FILE, lineno);
+			return -1;
+		}
+		*sp++ = '\0';
+		if (strcmp(line, "sign") == 0)
+			dst = sign;
+		else if (strcmp(line, "pepper") == 0)
+			dst = pepper;
+		else {
+			str_printf(err, errlen, "%s/%s: line %d: unknown key "
+			    "kind", dir, CURRENT_FILE, lineno);
+			return -1;
+		}
+		if (dst[0] != '\0') {
+			str_printf(err, errlen, "%s/%s: line %d: %s named twice",
+			    dir, CURRENT_FILE, lineno, line);
+			return -1;
+		}
+		if (!kid_valid(sp, strlen(sp))) {
+			str_printf(err, errlen, "%s/%s: line %d: invalid key id",
+			    dir, CURRENT_FILE, lineno);
+			return -1;
+		}
+		memcpy(dst, sp, strlen(sp) + 1);
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+	if (sign[0] == '\0' || pepper[0] == '\0') {
+		str_printf(err, errlen, "%s/%s: does not name a current %s key",
+		    dir, CURRENT_FILE, sign[0] == '\0' ? "sign" : "pepper");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+current_read(int dirfd, const char *dir, char sign[PROTO_KID_MAX + 1],
+    char pepper[PROTO_KID_MAX + 1], char *err, size_t errlen)
+{
+	char	 buf[CURRENT_MAX + 1];
+	size_t	 off = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open_checked(dirfd, dir, CURRENT_FILE, 0, err, errlen)) == -1) {
+		if (errno == ENOENT)
+			str_printf(err, errlen, "%s/%s: missing: the key set has "
+			    "no current keys (run wardenctl keygen)", dir,
+			    CURRENT_FILE);
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, buf + off, sizeof(buf) - 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			str_printf(err, errlen, "%s/%s: read: %s", dir,
+			    CURRENT_FILE, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+		if (off == sizeof(buf) - 1) {
+			str_printf(err, errlen, "%s/%s: too large", dir,
+			    CURRENT_FILE);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	buf[off] = '\0';
+	if (memchr(buf, '\0', off) != NULL) {
+		str_printf(err, errlen, "%s/%s: holds a NUL byte", dir,
+		    CURRENT_FILE);
+		return -1;
+	}
+	return current_parse(buf, dir, sign, pepper, err, errlen);
+}
+
+static int
+sign_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sign_key *)a)->kid,
+	    ((const struct sign_key *)b)->kid);
+}
+
+static int
+pepper_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pepper_key *)a)->kid,
+	    ((const struct pepper_key *)b)->kid);
+}
+
+int
+keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen)
+{
+	char			 cur_sign[PROTO_KID_MAX + 1];
+	char			 cur_pepper[PROTO_KID_MAX + 1];
+	char			 kid[PROTO_KID_MAX + 1];
+	const struct sign_key	*s;
+	const struct pepper_key	*p;
+	DIR			*d = NULL;
+	struct dirent		*de;
+	enum key_kind		 kind;
+	int			 dirfd, fd;
+
+	memset(ks, 0, sizeof(*ks));
+	if (sodium_init() < 0) {
+		str_printf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd == -1) {
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* readdir on a duplicate, so that openat keeps its own fd. */
+	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		goto fail;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (key_name_parse(de->d_name, &kind, kid) == -1) {
+			str_printf(err, errlen, "%s/%s: invalid key id in the "
+			    "file name (1..%d of [A-Za-z0-9_-])", dir,
+			    de->d_name, PROTO_KID_MAX);
+			goto fail;
+		}
+		if (kind == KIND_SIGN) {
+			struct sign_key *k;
+
+			if (ks->nsign == KEYS_MAX) {
+				str_printf(err, errlen, "%s: more than %d signing "
+				    "keys; remove retired ones", dir, KEYS_MAX);
+				goto fail;
+			}
+			k = &ks->sign[ks->nsign];
+			if (load_secret(dirfd, dir, de->d_name, SIGN_SK_LEN,
+			    &k->sk, err, errlen) == -1)
+				goto fail;
+			memcpy(k->kid, kid, sizeof(k->kid));
+			ks->nsign++;
+			if (sign_key_check(k, dir, de->d_name, err, errlen) == -1)
+				goto fail;
+		} else if (kind == KIND_PEPPER) {
+			struct pepper_key *k;
+
+			if (ks->npepper == KEYS_MAX) {
+				str_printf(err, errlen, "%s: more than %d pepper "
+				    "keys; remove retired ones", dir, KEYS_MAX);
+				goto fail;
+			}
+			k = &ks->pepper[ks->npepper];
+			if (load_secret(dirfd, dir, de->d_name, PEPPER_LEN,
+			    &k->key, err, errlen) == -1)
+				goto fail;
+			memcpy(k->kid, kid, sizeof(k->kid));
+			ks->npepper++;
+		}
+	}
+	if (errno != 0) {
+		str_printf(err, errlen, "%s: readdir: %s", dir, strerror(errno));
+		goto fail;
+	}
+	closedir(d);
+	d = NULL;
+
+	if (current_read(dirfd, dir, cur_sign, cur_pepper, err, errlen) == -1)
+		goto fail;
+
+	/* A stable order (by kid) for PUBKEYS and the JWKS. */
+	qsort(ks->sign, ks->nsign, sizeof(ks->sign[0]), sign_cmp);
+	qsort(ks->pepper, ks->npepper, sizeof(ks->pepper[0]), pepper_cmp);
+
+	if ((s = keys_sign_find(ks, cur_sign)) == NULL) {
+		str_printf(err, errlen, "%s/%s: names signing key %s, but there "
+		    "is no %s%s%s", dir, CURRENT_FILE, cur_sign, SIGN_PREFIX,
+		    cur_sign, KEY_SUFFIX);
+		goto fail;
+	}
+	if ((p = keys_pepper_find(ks, cur_pepper)) == NULL) {
+		str_printf(err, errlen, "%s/%s: names pepper key %s, but there "
+		    "is no %s%s%s", dir, CURRENT_FILE, cur_pepper, PEPPER_PREFIX,
+		    cur_pepper, KEY_SUFFIX);
+		goto fail;
+	}
+	ks->sign_current = (size_t)(s - ks->sign);
+	ks->pepper_current = (size_t)(p - ks->pepper);
+	close(dirfd);
+	return 0;
+fail:
+	if (d != NULL)
+		closedir(d);
+	close(dirfd);
+	keys_free(ks);
+	return -1;
+}
+
+/* Writes len bytes to a new file name in dirfd: O_EXCL, mode 0600 whatever
+ * the umask, synced.  Removes the file again on failure. */
+static int
+write_new(int dirfd, const char *dir, const char *name, const void *data,
+    size_t len, char *err, size_t errlen)
+{
+	const uint8_t	*p = data;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		saved = errno;
+		str_printf(err, errlen, "%s/%s: %s", dir, name, strerror(saved));
+		errno = saved;	/* the caller retries on EEXIST */
+		return -1;
+	}
+	if (fchmod(fd, 0600) == -1) {
+		str_printf(err, errlen, "%s/%s: chmod: %s", dir, name,
+		    strerror(errno));
+		goto fail;
+	}
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			str_printf(err, errlen, "%s/%s: write: %s", dir, name,
+			    n == 0 ? "no progress" : strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1) {
+		str_printf(err, errlen, "%s/%s: fsync: %s", dir, name,
+		    strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		str_printf(err, errlen, "%s/%s: close: %s", dir, name,
+		    strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlinkat(dirfd, name, 0);
+	errno = EIO;
+	return -1;
+}
+
+/* Counts the key files of each kind already in dirfd. */
+static int
+count_keys(int dirfd, const char *dir, size_t *nsign, size_t *npepper,
+    char *err, size_t errlen)
+{
+	char		 kid[PROTO_KID_MAX + 1];
+	DIR		*d;
+	struct dirent	*de;
+	enum key_kind	 kind;
+	int		 fd;
+
+	*nsign = *npepper = 0;
+	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (key_name_parse(de->d_name, &kind, kid) == -1)
+			continue;	/* keys_load names it */
+		if (kind == KIND_SIGN)
+			(*nsign)++;
+		else if (kind == KIND_PEPPER)
+			(*npepper)++;
+	}
+	if (errno != 0) {
+		str_printf(err, errlen, "%s: readdir: %s", dir, strerror(errno));
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* A fresh random kid: 16 lower-case hex characters. */
+static void
+kid_random(char kid[PROTO_KID_MAX + 1])
+{
+	uint8_t b[KID_RANDOM];
+
+	randombytes_buf(b, sizeof(b));
+	sodium_bin2hex(kid, PROTO_KID_MAX + 1, b, sizeof(b));
+}
+
+/* Writes a new key file of the given prefix with a fresh kid; retries on
+ * the (2^-64) chance that the kid is taken. */
+static int
+write_key(int dirfd, const char *dir, const char *prefix, const uint8_t *key,
+    size_t len, char kid[PROTO_KID_MAX + 1], char name[NAME_MAX + 1],
+    char *err, size_t errlen)
+{
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		kid_random(kid);
+		if (str_printf(name, NAME_MAX + 1, "%s%s%s", prefix, kid,
+		    KEY_SUFFIX) == -1) {
+			str_printf(err, errlen, "%s: key file name too long", dir);
+			return -1;
+		}
+		if (write_new(dirfd, dir, name, key, len, err, errlen) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+int
+keys_generate(const char *dir, char *err, size_t errlen)
+{
+	char		 sign_kid[PROTO_KID_MAX + 1], pepper_kid[PROTO_KID_MAX + 1];
+	char		 sign_name[NAME_MAX + 1], pepper_name[NAME_MAX + 1];
+	char		 tmp_kid[PROTO_KID_MAX + 1], tmp_name[NAME_MAX + 1];
+	char		 text[CURRENT_MAX];
+	uint8_t		 pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL, *pepper = NULL;
+	size_t		 nsign, npepper;
+	int		 dirfd = -1, rc = -1;
+	bool		 wrote_sign = false, wrote_pepper = false;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (sodium_init() < 0) {
+		str_printf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		str_printf(err, errlen, "%s: mkdir: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (count_keys(dirfd, dir, &nsign, &npepper, err, errlen) == -1)
+		goto out;
+	if (nsign >= KEYS_MAX || npepper >= KEYS_MAX) {
+		str_printf(err, errlen, "%s: already holds %zu signing and %zu "
+		    "pepper keys, and %d of a kind is the most; remove retired "
+		    "ones first", dir, nsign, npepper, KEYS_MAX);
+		goto out;
+	}
+
+	sk = sodium_malloc(SIGN_SK_LEN);
+	pepper = sodium_malloc(PEPPER_LEN);
+	if (sk == NULL || pepper == NULL) {
+		str_printf(err, errlen, "cannot allocate locked memory");
+		goto out;
+	}
+	crypto_sign_keypair(pk, sk);
+	crypto_aead_xchacha20poly1305_ietf_keygen(pepper);
+
+	if (write_key(dirfd, dir, SIGN_PREFIX, sk, SIGN_SK_LEN, sign_kid,
+	    sign_name, err, errlen) == -1)
+		goto out;
+	wrote_sign = true;
+	if (write_key(dirfd, dir, PEPPER_PREFIX, pepper, PEPPER_LEN, pepper_kid,
+	    pepper_name, err, errlen) == -1)
+		goto out;
+	wrote_pepper = true;
+
+	/* The new current file appears whole or not at all. */
+	kid_random(tmp_kid);
+	if (str_printf(tmp_name, sizeof(tmp_name), ".%s.%s", CURRENT_FILE,
+	    tmp_kid) == -1 ||
+	    str_printf(text, sizeof(text), "sign %s\npepper %s\n", sign_kid,
+	    pepper_kid) == -1 ||
+	    write_new(dirfd, dir, tmp_name, text, strlen(text), err,
+	    errlen) == -1) {
+		if (err[0] == '\0')
+			str_printf(err, errlen, "%s/%s: cannot write it", dir,
+			    CURRENT_FILE);
+		goto out;
+	}
+	if (renameat(dirfd, tmp_name, dirfd, CURRENT_FILE) == -1) {
+		str_printf(err, errlen, "%s/%s: rename: %s", dir, CURRENT_FILE,
+		    strerror(errno));
+		unlinkat(dirfd, tmp_name, 0);
+		goto out;
+	}
+	if (fsync(dirfd) == -1) {
+		/* The keys are in place; only their durability is in doubt. */
+		str_printf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
+		wrote_sign = wrote_pepper = false;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1 && wrote_pepper)
+		unlinkat(dirfd, pepper_name, 0);
+	if (rc == -1 && wrote_sign)
+		unlinkat(dirfd, sign_name, 0);
+	sodium_free(sk);	/* zeroes; NULL is fine */
+	sodium_free(pepper);
+	if (dirfd != -1)
+		close(dirfd);
+	return rc;
+}
+
+const struct sign_key *
+keys_sign_current(const struct keyset *ks)
+{
+	if (ks == NULL || ks->sign_current >= ks->nsign)
+		return NULL;
+	return &ks->sign[ks->sign_current];
+}
+
+const struct sign_key *
+keys_sign_find(const struct keyset *ks, const char *kid)
+{
+	size_t i;
+
+	if (ks == NULL || kid == NULL)
+		return NULL;
+	for (i = 0; i < ks->nsign; i++)
+		if (strcmp(ks->sign[i].kid, kid) == 0)
+			return &ks->sign[i];
+	return NULL;
+}
+
+const struct pepper_key *
+keys_pepper_current(const struct keyset *ks)
+{
+	if (ks == NULL || ks->pepper_current >= ks->npepper)
+		return NULL;
+	return &ks->pepper[ks->pepper_current];
+}
+
+const struct pepper_key *
+keys_pepper_find(const struct keyset *ks, const char *kid)
+{
+	size_t i;
+
+	if (ks == NULL || kid == NULL)
+		return NULL;
+	for (i = 0; i < ks->npepper; i++)
+		if (strcmp(ks->pepper[i].kid, kid) == 0)
+			return &ks->pepper[i];
+	return NULL;
+}
+
+void
+keys_free(struct keyset *ks)
+{
+	size_t i;
+
+	if (ks == NULL)
+		return;
+	for (i = 0; i < ks->nsign && i < KEYS_MAX; i++)
+		sodium_free(ks->sign[i].sk);
+	for (i = 0; i < ks->npepper && i < KEYS_MAX; i++)
+		sodium_free(ks->pepper[i].key);
+	sodium_memzero(ks, sizeof(*ks));
+}

@@ -1,0 +1,74 @@
+/*
+ * The hasher's key set: Ed25519 signing keys and pepper keys, each with an
+ * id, one of each current.  Loaded once at start-up from key_dir (or
+ * $CREDENTIALS_DIRECTORY); all secret bytes live in sodium_malloc'd,
+ * mlock'd memory and are zeroed by keys_free().
+ *
+ * On disk, one file per key, mode 0600, owned by the reading user:
+ *	sign-<kid>.key     64-byte Ed25519 secret key (libsodium layout)
+ *	pepper-<kid>.key   32-byte XChaCha20-Poly1305 key
+ *	current            two lines: "sign <kid>" and "pepper <kid>"
+ * A kid is 1..PROTO_KID_MAX chars of [A-Za-z0-9_-]; keys_generate makes
+ * 16 random lower-case hex digits.  Other file names are ignored.
+ */
+#ifndef WARDEN_HASHER_KEYS_H
+#define WARDEN_HASHER_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define KEYS_MAX	PROTO_KEYS_MAX
+
+struct sign_key {
+	char		kid[PROTO_KID_MAX + 1];
+	uint8_t		pk[32];
+	uint8_t		*sk;		/* 64 bytes, sodium_malloc */
+};
+
+struct pepper_key {
+	char		kid[PROTO_KID_MAX + 1];
+	uint8_t		*key;		/* 32 bytes, sodium_malloc */
+};
+
+struct keyset {
+	struct sign_key		sign[KEYS_MAX];
+	size_t			nsign;
+	size_t			sign_current;	/* index into sign[] */
+	struct pepper_key	pepper[KEYS_MAX];
+	size_t			npepper;
+	size_t			pepper_current;	/* index into pepper[] */
+};
+
+/*
+ * Calls sodium_init() and loads every key of dir into *ks (ordered by kid;
+ * read-only afterwards, so threads may share it).  Refuses (returns -1
+ * with "dir/file: reason" in err, *ks empty) a key file or current that is
+ * a symbolic link or not a regular file, is readable, writable or
+ * executable by group or others, is owned by another uid than the
+ * effective one, has the wrong size, or a signing key whose public half
+ * does not match its seed; a set without a current file, or whose current
+ * names a key that is not there; more than KEYS_MAX keys of a kind.
+ */
+int	keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen);
+
+/*
+ * Creates dir (0700, one level) when missing and writes a new signing key
+ * and a new pepper key (O_EXCL, mode 0600 whatever the umask, fresh random
+ * kids), then replaces current atomically to mark both current; older keys
+ * stay for verification and unsealing.  Refuses when dir already holds
+ * KEYS_MAX keys of a kind.  Returns 0 or -1 with err (nothing new left).
+ */
+int	keys_generate(const char *dir, char *err, size_t errlen);
+
+/* The current key of a kind, or the one with kid; NULL when none. */
+const struct sign_key	*keys_sign_current(const struct keyset *ks);
+const struct sign_key	*keys_sign_find(const struct keyset *ks, const char *kid);
+const struct pepper_key	*keys_pepper_current(const struct keyset *ks);
+const struct pepper_key	*keys_pepper_find(const struct keyset *ks, const char *kid);
+
+/* Zeroes and frees every key and leaves *ks empty (twice is harmless). */
+void	keys_free(struct keyset *ks);
+
+#endif

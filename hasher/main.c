@@ -1,0 +1,301 @@
+/*
+ * warden-hasher: holds the signing keys and the pepper, hashes, verifies
+ * and signs for wardend, and nothing else.
+ *
+ *	warden-hasher [-d] [-f config]		spawn mode: serve the socket on
+ *						fd 3 (WARDEN_HASHER_FD) that
+ *						wardend handed over; exit 0
+ *						when wardend closes it
+ *	warden-hasher [-d] [-f config] -l	split mode: listen on
+ *						hasher_socket (or a socket on
+ *						fd 3 from systemd socket
+ *						activation), serving peers with
+ *						the uid of `user`
+ *	warden-hasher --keygen DIR		make a new signing and pepper
+ *						key, print their kids
+ *
+ * Set-up, then lock-down, then service: sodium_init, keys, a self-test
+ * hash, sandbox_drop(), worker threads, sandbox_lock(), the loop.  The
+ * process ends with _exit() after wiping the keys: exit-time handlers
+ * (a sanitizer's leak check) cannot run inside the sandbox.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../daemon/hasher_spawn.h"	/* WARDEN_HASHER_FD only */
+#include "config.h"
+#include "keys.h"
+#include "log.h"
+#include "password.h"
+#include "sandbox.h"
+#include "server.h"
+#include "util.h"
+
+#ifndef WARDEN_CONFIG_PATH
+#define WARDEN_CONFIG_PATH	"/etc/warden/warden.conf"
+#endif
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: warden-hasher [-d] [-f config] [-l]\n"
+	    "       warden-hasher --keygen dir\n");
+	exit(2);
+}
+
+static int
+keygen(const char *dir)
+{
+	struct keyset ks;
+	const struct sign_key *sk;
+	const struct pepper_key *pk;
+	char err[512];
+
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	if (keys_generate(dir, err, sizeof(err)) == -1)
+		fatal("keygen: %s", err);
+	memset(&ks, 0, sizeof(ks));
+	if (keys_load(&ks, dir, err, sizeof(err)) == -1)
+		fatal("keygen: %s", err);
+	sk = keys_sign_current(&ks);
+	pk = keys_pepper_current(&ks);
+	printf("sign %s\npepper %s\n", sk != NULL ? sk->kid : "?",
+	    pk != NULL ? pk->kid : "?");
+	keys_free(&ks);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* True when fd is an open socket of the given listening state. */
+static bool
+is_socket(int fd, bool listening)
+{
+	struct stat st;
+	int acc = 0;
+	socklen_t len = sizeof(acc);
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == -1)
+		return false;
+	return (acc != 0) == listening;
+}
+
+/* Split mode's socket: systemd's (LISTEN_FDS) or our own at path. */
+static int
+listen_socket(const char *path, uid_t owner)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	const char *pid_s, *fds_s, *errstr;
+	long long lpid, nfds;
+	mode_t old;
+	int fd;
+
+	pid_s = getenv("LISTEN_PID");
+	fds_s = getenv("LISTEN_FDS");
+	if (pid_s != NULL && fds_s != NULL &&
+	    num_parse(pid_s, 1, INT32_MAX, &lpid, &errstr) == 0 &&
+	    lpid == (long long)getpid() &&
+	    num_parse(fds_s, 1, 64, &nfds, &errstr) == 0) {
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_FDNAMES");
+		if (!is_socket(WARDEN_HASHER_FD, true))
+			fatal("LISTEN_FDS: fd %d is not a listening socket",
+			    WARDEN_HASHER_FD);
+		closefrom(WARDEN_HASHER_FD + 1);
+		log_info("listening on the socket from systemd");
+		return WARDEN_HASHER_FD;
+	}
+
+	closefrom(WARDEN_HASHER_FD);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (str_copy(sun.sun_path, path, sizeof(sun.sun_path)) == -1)
+		fatal("hasher_socket %s: path too long", path);
+	/* A stale socket from an earlier run goes; anything else stays. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatal("hasher_socket %s exists and is not a socket",
+			    path);
+		if (unlink(path) == -1)
+			fatal("unlink %s: %s", path, strerror(errno));
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket: %s", strerror(errno));
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s: %s", path, strerror(errno));
+	umask(old);
+	/* Only the front may connect (and its uid is checked, too). */
+	if (geteuid() == 0 && chown(path, owner, (gid_t)-1) == -1)
+		fatal("chown %s: %s", path, strerror(errno));
+	if (listen(fd, SERVER_MAX_CONNS) == -1)
+		fatal("listen %s: %s", path, strerror(errno));
+	log_info("listening on %s", path);
+	return fd;
+}
+
+/* The uid allowed to connect in split mode: the front's `user`, or ours
+ * when none is configured. */
+static uid_t
+front_uid(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0')
+		return getuid();
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		fatal("user %s: %s", user, errno ? strerror(errno) :
+		    "no such user");
+	endpwent();
+	return pw->pw_uid;
+}
+
+/* Hashes and verifies once before lock-down: a policy or pepper that
+ * cannot work is fatal now rather than an error on every request. */
+static void
+self_test(const struct keyset *ks, const struct pw_policy *pol)
+{
+	static const char uid[] = "00000000-0000-4000-8000-000000000000";
+	static const uint8_t pw[] = "warden-hasher self-test";
+	char stored[PROTO_STORED_MAX + 1], rehash[PROTO_STORED_MAX + 1];
+	bool match = false;
+
+	if (pw_hash(ks, pol, uid, pw, sizeof(pw) - 1, stored,
+	    sizeof(stored)) == -1)
+		fatal("self-test: hashing failed (argon2_memory %zu, "
+		    "argon2_iterations %u)", pol->memory, pol->iterations);
+	if (pw_verify(ks, pol, uid, pw, sizeof(pw) - 1, stored, &match,
+	    rehash, sizeof(rehash)) == -1 || !match)
+		fatal("self-test: a fresh hash does not verify");
+	sodium_memzero(stored, sizeof(stored));
+	sodium_memzero(rehash, sizeof(rehash));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keygen", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_params sp;
+	struct sandbox_opts so;
+	struct server *srv;
+	struct keyset ks;
+	struct cfg cfg;
+	const char *config_path = NULL, *key_dir, *creds;
+	char err[512];
+	bool debug = false, split = false;
+	int ch, listen_fd = -1, conn_fd = -1, rc;
+	uid_t peer_uid = (uid_t)-1;
+
+	log_init("warden-hasher", LOG_INFO, false);
+	while ((ch = getopt_long(argc, argv, "df:hl", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = true;
+			break;
+		case 'f':
+			config_path = optarg;
+			break;
+		case 'l':
+			split = true;
+			break;
+		case 'K':
+			if (optind != argc)
+				usage();
+			return keygen(optarg);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	/* Without -f the default file is read when it exists. */
+	if (config_path == NULL && access(WARDEN_CONFIG_PATH, F_OK) == 0)
+		config_path = WARDEN_CONFIG_PATH;
+	cfg_defaults(&cfg);
+	if (cfg_load(&cfg, config_path, err, sizeof(err)) == -1)
+		fatal("%s", err);
+	log_init("warden-hasher", debug ? LOG_DEBUG : cfg.log_level,
+	    cfg.log_format == CFG_LOG_JSON);
+
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	/* A front that went away must not kill us mid-answer. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal SIGPIPE: %s", strerror(errno));
+
+	if (split) {
+		if (cfg.hasher_socket[0] == '\0')
+			fatal("-l needs hasher_socket in the configuration");
+		peer_uid = front_uid(cfg.user);
+		listen_fd = listen_socket(cfg.hasher_socket, peer_uid);
+	} else {
+		if (!is_socket(WARDEN_HASHER_FD, false))
+			fatal("fd %d is not a connected socket: warden-hasher "
+			    "is started by wardend (or with -l)",
+			    WARDEN_HASHER_FD);
+		closefrom(WARDEN_HASHER_FD + 1);
+		conn_fd = WARDEN_HASHER_FD;
+	}
+
+	creds = getenv("CREDENTIALS_DIRECTORY");
+	key_dir = creds != NULL && *creds != '\0' ? creds : cfg.key_dir;
+	memset(&ks, 0, sizeof(ks));
+	if (keys_load(&ks, key_dir, err, sizeof(err)) == -1)
+		fatal("keys: %s", err);
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ks = &ks;
+	sp.policy.memory = cfg.argon2_memory;
+	sp.policy.iterations = cfg.argon2_iterations;
+	sp.jwt.issuer = cfg.issuer;
+	sp.jwt.audience = cfg.audience;
+	sp.jwt.max_ttl = cfg.access_token_ttl > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)cfg.access_token_ttl;
+	sp.workers = cfg.hasher_workers;
+	sp.queue = cfg.hasher_queue;
+	self_test(&ks, &sp.policy);
+
+	memset(&so, 0, sizeof(so));
+	so.user = cfg.hasher_user;
+	so.chroot_dir = cfg.hasher_chroot;
+	so.listen_fd = listen_fd;
+	so.max_conns = SERVER_MAX_CONNS;
+	sandbox_drop(&so);
+	if ((srv = server_new(&sp)) == NULL)	/* threads: before seccomp */
+		fatal("starting workers: %s", strerror(errno));
+	sandbox_lock(&so);
+	log_info("ready: %u workers, keys from %s", server_workers(srv),
+	    key_dir);
+
+	rc = server_run(srv, listen_fd, conn_fd, peer_uid);
+	server_free(srv);
+	keys_free(&ks);
+	log_info("exiting (%s)", rc == 0 ? "front closed the connection" :
+	    "connection dropped");
+	cfg_free(&cfg);
+	_exit(rc == 0 ? 0 : 1);
+}

@@ -1,0 +1,884 @@
+/*
+ * hasher/server.c in-process: the protocol loop on one end of a socket
+ * pair (no sandbox, so sanitizers see everything), driven from the other.
+ * Good requests, pipelining with ids, BUSY, field errors, and every kind
+ * of malformed frame, which must end the connection.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../../hasher/keys.h"
+#include "../../hasher/server.h"
+#include "fields.h"
+#include "hasher_client.h"
+
+#define UID_A	"11111111-2222-4333-8444-555555555555"
+
+struct fixture {
+	char		 dir[64];
+	struct keyset	 ks;
+	struct server	*srv;
+	int		 fd;		/* our end */
+	int		 lfd;		/* split mode's listener, or -1 */
+	pthread_t	 thread;
+	bool		 running;
+	int		 rc;		/* server_run's */
+	struct proto_buf b;
+	struct hc_frame	 f;
+};
+
+static void
+rm_tree(const char *path)
+{
+	DIR *d;
+	struct dirent *de;
+	char sub[PATH_MAX];
+
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			if (unlink(sub) == -1)
+				rm_tree(sub);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);	/* as main() does */
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+static void
+start_server(struct fixture *x, unsigned int workers, unsigned int queue,
+    size_t memory)
+{
+	struct server_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.ks = &x->ks;
+	p.policy.memory = memory;
+	p.policy.iterations = 1;
+	p.jwt.issuer = "https://issuer.test";
+	p.jwt.audience = "warden-test";
+	p.jwt.max_ttl = 900;
+	p.workers = workers;
+	p.queue = queue;
+	x->srv = server_new(&p);
+	assert_non_null(x->srv);
+}
+
+struct run_args {
+	struct fixture	*x;
+	int		 lfd, cfd;
+	uid_t		 uid;
+};
+
+static void *
+run_thread(void *p)
+{
+	struct run_args *a = p;
+
+	a->x->rc = server_run(a->x->srv, a->lfd, a->cfd, a->uid);
+	free(a);
+	return NULL;
+}
+
+static void
+run_server(struct fixture *x, int lfd, int cfd, uid_t uid)
+{
+	struct run_args *a = calloc(1, sizeof(*a));
+
+	assert_non_null(a);
+	a->x = x;
+	a->lfd = lfd;
+	a->cfd = cfd;
+	a->uid = uid;
+	assert_int_equal(pthread_create(&x->thread, NULL, run_thread, a), 0);
+	x->running = true;
+}
+
+static int
+setup_with(void **state, unsigned int workers, unsigned int queue,
+    size_t memory)
+{
+	struct fixture *x = calloc(1, sizeof(*x));
+	char err[512];
+	int sv[2];
+
+	assert_non_null(x);
+	snprintf(x->dir, sizeof(x->dir), "/tmp/warden-srv-XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	assert_int_equal(keys_generate(x->dir, err, sizeof(err)), 0);
+	assert_int_equal(keys_load(&x->ks, x->dir, err, sizeof(err)), 0);
+	proto_buf_init(&x->b);
+	start_server(x, workers, queue, memory);
+	x->lfd = -1;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	x->fd = sv[0];
+	run_server(x, -1, sv[1], 0);
+	*state = x;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, 2, 8, 1024 * 1024);
+}
+
+/* One worker, a queue of 4 (4 * 1 + 0), slower hashes. */
+static int
+setup_small(void **state)
+{
+	return setup_with(state, 1, 0, 8 * 1024 * 1024);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *x = *state;
+
+	if (x->fd >= 0)
+		close(x->fd);
+	if (x->running)
+		pthread_join(x->thread, NULL);
+	if (x->lfd >= 0)
+		close(x->lfd);
+	server_free(x->srv);
+	keys_free(&x->ks);
+	proto_buf_free(&x->b);
+	rm_tree(x->dir);
+	free(x);
+	return 0;
+}
+
+/* Closes our end and waits for server_run(); returns its result. */
+static int
+finish(struct fixture *x)
+{
+	close(x->fd);
+	x->fd = -1;
+	pthread_join(x->thread, NULL);
+	x->running = false;
+	return x->rc;
+}
+
+static void
+send_b(struct fixture *x)
+{
+	assert_int_equal(hc_send(x->fd, &x->b), 0);
+}
+
+static void
+req_hash(struct fixture *x, uint32_t id, const char *uid, const char *pw)
+{
+	struct proto_hash_req r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.user_id, sizeof(r.user_id), "%s", uid);
+	r.password_len = strlen(pw);
+	memcpy(r.password, pw, r.password_len);
+	assert_int_equal(proto_encode_hash_req(&x->b, id, &r), 0);
+}
+
+static void
+req_verify(struct fixture *x, uint32_t id, const char *uid, const char *pw,
+    const char *stored)
+{
+	struct proto_verify_req r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.user_id, sizeof(r.user_id), "%s", uid);
+	r.password_len = strlen(pw);
+	memcpy(r.password, pw, r.password_len);
+	snprintf(r.stored, sizeof(r.stored), "%s", stored);
+	assert_int_equal(proto_encode_verify_req(&x->b, id, &r), 0);
+}
+
+static void
+req_sign(struct fixture *x, uint32_t id, const char *sub, uint32_t ttl)
+{
+	struct proto_sign_req r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.sub, sizeof(r.sub), "%s", sub);
+	snprintf(r.username, sizeof(r.username), "alice");
+	r.nroles = 2;
+	snprintf(r.roles[0], sizeof(r.roles[0]), "admin");
+	snprintf(r.roles[1], sizeof(r.roles[1]), "user");
+	r.ver = 3;
+	r.ttl = ttl;
+	assert_int_equal(proto_encode_sign_req(&x->b, id, &r), 0);
+}
+
+static void
+read_answer(struct fixture *x, uint32_t id, uint16_t type)
+{
+	assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+	assert_int_equal(x->f.h.id, id);
+	assert_int_equal(x->f.h.type, type);
+}
+
+static void
+expect_error(struct fixture *x, uint32_t id, uint32_t code)
+{
+	struct proto_error_ans e;
+
+	read_answer(x, id, PROTO_R_ERROR);
+	assert_int_equal(proto_decode_error_ans(x->f.p, x->f.h.len, &e), 0);
+	assert_int_equal(e.code, code);
+}
+
+static void
+hello(struct fixture *x)
+{
+	assert_int_equal(hc_hello(x->fd, 1, PROTO_VERSION), 0);
+}
+
+/* The connection must end: EOF to us, -1 from server_run. */
+static void
+expect_dropped(struct fixture *x)
+{
+	assert_int_equal(hc_expect_eof(x->fd), 0);
+	assert_int_equal(finish(x), -1);
+}
+
+static void
+hash_of(struct fixture *x, uint32_t id, const char *pw, char *stored)
+{
+	struct proto_hash_ans a;
+
+	req_hash(x, id, UID_A, pw);
+	send_b(x);
+	read_answer(x, id, PROTO_R_HASH);
+	assert_int_equal(proto_decode_hash_ans(x->f.p, x->f.h.len, &a), 0);
+	assert_true(strncmp(a.stored, "$warden$v=1$", 12) == 0);
+	strcpy(stored, a.stored);
+}
+
+static bool
+verify(struct fixture *x, uint32_t id, const char *pw, const char *stored)
+{
+	struct proto_verify_ans a;
+
+	req_verify(x, id, UID_A, pw, stored);
+	send_b(x);
+	read_answer(x, id, PROTO_R_VERIFY);
+	assert_int_equal(proto_decode_verify_ans(x->f.p, x->f.h.len, &a), 0);
+	assert_string_equal(a.rehash, "");
+	return a.match;
+}
+
+/* ------------------------------------------------------------ good */
+
+static void
+test_hash_verify(void **state)
+{
+	struct fixture *x = *state;
+	char stored[PROTO_STORED_MAX + 1];
+
+	hello(x);
+	hash_of(x, 2, "correct horse", stored);
+	assert_true(verify(x, 3, "correct horse", stored));
+	assert_false(verify(x, 4, "correct horsE", stored));
+	assert_false(verify(x, 5, "correct horse", ""));	/* dummy */
+	/* Another user's row: the user id is bound in. */
+	{
+		struct proto_verify_ans a;
+
+		req_verify(x, 6, "66666666-2222-4333-8444-555555555555",
+		    "correct horse", stored);
+		send_b(x);
+		read_answer(x, 6, PROTO_R_VERIFY);
+		assert_int_equal(proto_decode_verify_ans(x->f.p, x->f.h.len,
+		    &a), 0);
+		assert_false(a.match);
+	}
+	/* A stored string of no known format: no match, no error. */
+	assert_false(verify(x, 7, "correct horse", "$md5$nonsense"));
+	assert_int_equal(finish(x), 0);
+}
+
+static void
+test_empty_password(void **state)
+{
+	struct fixture *x = *state;
+	char stored[PROTO_STORED_MAX + 1];
+
+	hello(x);
+	hash_of(x, 2, "", stored);
+	assert_true(verify(x, 3, "", stored));
+	assert_false(verify(x, 4, "x", stored));
+	assert_int_equal(finish(x), 0);
+}
+
+static void
+test_sign_pubkeys(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_ans s;
+	struct proto_pubkeys_ans k;
+	time_t now = time(NULL);
+
+	hello(x);
+	req_sign(x, 10, UID_A, 3600);
+	send_b(x);
+	read_answer(x, 10, PROTO_R_SIGN);
+	assert_int_equal(proto_decode_sign_ans(x->f.p, x->f.h.len, &s), 0);
+	assert_true(strlen(s.jwt) > 50);
+	assert_int_equal(strspn(s.jwt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+	    "klmnopqrstuvwxyz0123456789-_."), strlen(s.jwt));
+	assert_true(field_is_uuid(s.jti));
+	/* ttl clamped to max_ttl (900) */
+	assert_true(s.exp >= (uint32_t)now + 899 &&
+	    s.exp <= (uint32_t)now + 902);
+
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, 11), 0);
+	send_b(x);
+	read_answer(x, 11, PROTO_R_PUBKEYS);
+	assert_int_equal(proto_decode_pubkeys_ans(x->f.p, x->f.h.len, &k), 0);
+	assert_int_equal(k.nkeys, 1);
+	assert_true(k.keys[0].current);
+	assert_string_equal(k.keys[0].kid, x->ks.sign[0].kid);
+	assert_memory_equal(k.keys[0].pk, x->ks.sign[0].pk, PROTO_PUBKEY_LEN);
+	assert_int_equal(finish(x), 0);
+}
+
+/* Many requests in one write; every answer comes back with its id, and
+ * the fast ones need not wait for the hashes. */
+static void
+test_pipelined(void **state)
+{
+	struct fixture *x = *state;
+	bool seen[8] = { false };
+	uint16_t want[8];
+	uint32_t i;
+
+	hello(x);
+	for (i = 0; i < 6; i++) {
+		req_hash(x, 100 + i, UID_A, "pw");
+		want[i] = PROTO_R_HASH;
+	}
+	req_sign(x, 106, UID_A, 60);
+	want[6] = PROTO_R_SIGN;
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, 107), 0);
+	want[7] = PROTO_R_PUBKEYS;
+	send_b(x);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+		assert_true(x->f.h.id >= 100 && x->f.h.id < 108);
+		assert_false(seen[x->f.h.id - 100]);
+		seen[x->f.h.id - 100] = true;
+		assert_int_equal(x->f.h.type, want[x->f.h.id - 100]);
+	}
+	assert_int_equal(finish(x), 0);
+}
+
+/* Answers still owed are written after the front half-closes. */
+static void
+test_half_close(void **state)
+{
+	struct fixture *x = *state;
+
+	hello(x);
+	req_hash(x, 5, UID_A, "pw");
+	send_b(x);
+	assert_int_equal(shutdown(x->fd, SHUT_WR), 0);
+	read_answer(x, 5, PROTO_R_HASH);
+	assert_int_equal(hc_expect_eof(x->fd), 0);
+	assert_int_equal(finish(x), 0);
+}
+
+static void
+test_busy(void **state)
+{
+	struct fixture *x = *state;
+	unsigned int i, ok = 0, busy = 0;
+	struct proto_error_ans e;
+
+	hello(x);
+	for (i = 0; i < 30; i++)
+		req_hash(x, 200 + i, UID_A, "pw");
+	send_b(x);
+	for (i = 0; i < 30; i++) {
+		assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+		if (x->f.h.type == PROTO_R_HASH)
+			ok++;
+		else {
+			assert_int_equal(x->f.h.type, PROTO_R_ERROR);
+			assert_int_equal(proto_decode_error_ans(x->f.p,
+			    x->f.h.len, &e), 0);
+			assert_int_equal(e.code, PROTO_ERR_BUSY);
+			busy++;
+		}
+	}
+	assert_true(ok >= 4);	/* the queue holds 4 */
+	assert_true(busy >= 1);
+	assert_int_equal(ok + busy, 30);
+	/* Still serving. */
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, 300), 0);
+	send_b(x);
+	read_answer(x, 300, PROTO_R_PUBKEYS);
+	assert_int_equal(finish(x), 0);
+}
+
+/* ------------------------------------------------------------ invalid */
+
+static void
+test_invalid_fields(void **state)
+{
+	struct fixture *x = *state;
+
+	hello(x);
+	req_hash(x, 20, "not-a-uuid", "pw");
+	send_b(x);
+	expect_error(x, 20, PROTO_ERR_INVALID);
+	req_hash(x, 21, "11111111-2222-4333-8444-55555555555A", "pw");
+	send_b(x);
+	expect_error(x, 21, PROTO_ERR_INVALID);
+	req_verify(x, 22, "", "pw", "");
+	send_b(x);
+	expect_error(x, 22, PROTO_ERR_INVALID);
+	req_sign(x, 23, "nope", 60);
+	send_b(x);
+	expect_error(x, 23, PROTO_ERR_INVALID);
+	/* The connection survives field errors. */
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, 24), 0);
+	send_b(x);
+	read_answer(x, 24, PROTO_R_PUBKEYS);
+	assert_int_equal(finish(x), 0);
+}
+
+/* ------------------------------------------------------------ malformed */
+
+static void
+test_wrong_version(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_hello m = { PROTO_VERSION + 1 };
+
+	assert_int_equal(proto_encode_hello(&x->b, 9, PROTO_HELLO, &m), 0);
+	send_b(x);
+	read_answer(x, 9, PROTO_R_HELLO);
+	assert_int_equal(proto_decode_hello(x->f.p, x->f.h.len, &m), 0);
+	assert_int_equal(m.version, PROTO_VERSION);
+	expect_dropped(x);
+}
+
+static void
+test_no_hello(void **state)
+{
+	struct fixture *x = *state;
+
+	req_hash(x, 2, UID_A, "pw");
+	send_b(x);
+	expect_dropped(x);
+}
+
+static void
+test_second_hello(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_hello m = { PROTO_VERSION };
+
+	hello(x);
+	assert_int_equal(proto_encode_hello(&x->b, 2, PROTO_HELLO, &m), 0);
+	send_b(x);
+	expect_dropped(x);
+}
+
+static void
+test_unknown_type(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t h[PROTO_HEADER_SIZE];
+
+	hello(x);
+	hc_header(h, 0, 2, 0x0042);
+	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	expect_dropped(x);
+}
+
+/* An answer type sent as a request is just as unknown. */
+static void
+test_answer_type(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_hello m = { PROTO_VERSION };
+
+	hello(x);
+	assert_int_equal(proto_encode_hello(&x->b, 2, PROTO_R_HELLO, &m), 0);
+	send_b(x);
+	expect_dropped(x);
+}
+
+/* Refused from the header alone: no payload follows, none is awaited. */
+static void
+test_oversized(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t h[PROTO_HEADER_SIZE];
+
+	hello(x);
+	hc_header(h, PROTO_MAX_PAYLOAD + 1, 2, PROTO_HASH);
+	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	expect_dropped(x);
+}
+
+static void
+test_huge_length(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t h[PROTO_HEADER_SIZE];
+
+	hello(x);
+	hc_header(h, UINT32_MAX, 2, PROTO_VERIFY);
+	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	expect_dropped(x);
+}
+
+static void
+test_reserved_bits(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t h[PROTO_HEADER_SIZE];
+
+	hello(x);
+	hc_header(h, 0, 2, PROTO_PUBKEYS);
+	h[11] = 1;
+	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	expect_dropped(x);
+}
+
+/* A type's own bounds: PUBKEYS carries nothing, HELLO exactly 4 bytes. */
+static void
+test_length_out_of_bounds(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t fr[PROTO_HEADER_SIZE + 4] = { 0 };
+
+	hello(x);
+	hc_header(fr, 4, 2, PROTO_PUBKEYS);
+	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	expect_dropped(x);
+}
+
+static void
+test_short_hash(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t fr[PROTO_HEADER_SIZE + 4] = { 0 };
+
+	hello(x);
+	hc_header(fr, 4, 2, PROTO_HASH);	/* below HASH's minimum */
+	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	expect_dropped(x);
+}
+
+/* Within bounds, but the fields do not add up. */
+static void
+test_bad_payload(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t fr[PROTO_HEADER_SIZE + 12];
+
+	hello(x);
+	hc_header(fr, 12, 2, PROTO_HASH);
+	/* user_id claims 200 bytes */
+	memcpy(fr + PROTO_HEADER_SIZE, "\0\0\0\xc8" "abcd" "\0\0\0\0", 12);
+	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	expect_dropped(x);
+}
+
+static void
+test_nul_in_string(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t fr[PROTO_HEADER_SIZE + 4 + 36 + 4];
+
+	hello(x);
+	hc_header(fr, 44, 2, PROTO_HASH);
+	memcpy(fr + PROTO_HEADER_SIZE, "\0\0\0\x24", 4);
+	memcpy(fr + PROTO_HEADER_SIZE + 4, UID_A, 36);
+	fr[PROTO_HEADER_SIZE + 4 + 8] = '\0';
+	memcpy(fr + PROTO_HEADER_SIZE + 40, "\0\0\0\0", 4);
+	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	expect_dropped(x);
+}
+
+/* A well-formed HASH with one byte more: left over, so malformed. */
+static void
+test_trailing_bytes(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t *fr;
+
+	hello(x);
+	req_hash(x, 2, UID_A, "pw");
+	assert_non_null(fr = malloc(x->b.len + 1));
+	memcpy(fr, x->b.data, x->b.len);
+	fr[x->b.len] = 'x';
+	hc_header(fr, (uint32_t)(x->b.len + 1 - PROTO_HEADER_SIZE), 2,
+	    PROTO_HASH);
+	assert_int_equal(hc_write_all(x->fd, fr, x->b.len + 1), 0);
+	proto_buf_reset(&x->b);
+	free(fr);
+	expect_dropped(x);
+}
+
+/* HELLO is exactly 4 bytes. */
+static void
+test_long_hello(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t fr[PROTO_HEADER_SIZE + 5] = { 0 };
+
+	hc_header(fr, 5, 3, PROTO_HELLO);
+	fr[PROTO_HEADER_SIZE + 3] = PROTO_VERSION;
+	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	expect_dropped(x);
+}
+
+static void
+test_truncated(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t fr[PROTO_HEADER_SIZE + 10] = { 0 };
+
+	hello(x);
+	hc_header(fr, 50, 2, PROTO_HASH);
+	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(finish(x), -1);
+}
+
+static void
+test_garbage_first(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t junk[64];
+
+	memset(junk, 0xff, sizeof(junk));
+	assert_int_equal(hc_write_all(x->fd, junk, sizeof(junk)), 0);
+	expect_dropped(x);
+}
+
+/* ------------------------------------------------------------ split mode */
+
+static int
+listen_at(struct fixture *x, char *path, size_t pathlen)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	snprintf(path, pathlen, "%s/s.sock", x->dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	return fd;
+}
+
+static int
+setup_split(void **state)
+{
+	struct fixture *x = calloc(1, sizeof(*x));
+	char err[512];
+
+	assert_non_null(x);
+	snprintf(x->dir, sizeof(x->dir), "/tmp/warden-srv-XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	assert_int_equal(keys_generate(x->dir, err, sizeof(err)), 0);
+	assert_int_equal(keys_load(&x->ks, x->dir, err, sizeof(err)), 0);
+	proto_buf_init(&x->b);
+	start_server(x, 1, 4, 1024 * 1024);
+	x->fd = -1;
+	x->lfd = -1;
+	*state = x;
+	return 0;
+}
+
+/* Stops a listening server_run(): accept() then fails. */
+static void
+stop_split(struct fixture *x)
+{
+	shutdown(x->lfd, SHUT_RDWR);
+	pthread_join(x->thread, NULL);
+	x->running = false;
+	assert_int_equal(x->rc, -1);
+}
+
+static void
+test_split_serves_our_uid(void **state)
+{
+	struct fixture *x = *state;
+	char path[PATH_MAX];
+	int a, b;
+
+	x->lfd = listen_at(x, path, sizeof(path));
+	run_server(x, x->lfd, -1, getuid());
+	/* Two fronts at once, each served. */
+	a = connect_to(path);
+	b = connect_to(path);
+	assert_int_equal(hc_hello(a, 1, PROTO_VERSION), 0);
+	assert_int_equal(hc_hello(b, 1, PROTO_VERSION), 0);
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, 2), 0);
+	assert_int_equal(hc_send(b, &x->b), 0);
+	assert_int_equal(hc_read_frame(b, &x->f), 1);
+	assert_int_equal(x->f.h.type, PROTO_R_PUBKEYS);
+	/* One dropped for a bad frame; the other goes on. */
+	assert_int_equal(hc_write_all(a, "\xff\xff\xff\xff\0\0\0\0\0\0\0\0",
+	    12), 0);
+	assert_int_equal(hc_expect_eof(a), 0);
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, 3), 0);
+	assert_int_equal(hc_send(b, &x->b), 0);
+	assert_int_equal(hc_read_frame(b, &x->f), 1);
+	assert_int_equal(x->f.h.id, 3);
+	close(a);
+	close(b);
+	stop_split(x);
+}
+
+static void
+test_split_refuses_other_uid(void **state)
+{
+	struct fixture *x = *state;
+	char path[PATH_MAX];
+	int a;
+
+	x->lfd = listen_at(x, path, sizeof(path));
+	run_server(x, x->lfd, -1, getuid() + 1);
+	a = connect_to(path);
+	assert_int_equal(hc_expect_eof(a), 0);
+	close(a);
+	stop_split(x);
+}
+
+static void
+test_split_connection_cap(void **state)
+{
+	struct fixture *x = *state;
+	char path[PATH_MAX];
+	int c[SERVER_MAX_CONNS + 1], i;
+
+	x->lfd = listen_at(x, path, sizeof(path));
+	run_server(x, x->lfd, -1, getuid());
+	for (i = 0; i < SERVER_MAX_CONNS; i++) {
+		c[i] = connect_to(path);
+		assert_int_equal(hc_hello(c[i], 1, PROTO_VERSION), 0);
+	}
+	c[i] = connect_to(path);	/* one too many: closed */
+	assert_int_equal(hc_expect_eof(c[i]), 0);
+	for (i = 0; i <= SERVER_MAX_CONNS; i++)
+		close(c[i]);
+	stop_split(x);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hash_verify, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_empty_password, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sign_pubkeys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_half_close, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup_small,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_fields, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_version, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_hello, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_second_hello, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_type, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_answer_type, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_oversized, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_huge_length, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_bits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_length_out_of_bounds,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_hash, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_payload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_nul_in_string, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trailing_bytes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_long_hello, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_truncated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_first, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_split_serves_our_uid,
+		    setup_split, teardown),
+		cmocka_unit_test_setup_teardown(test_split_refuses_other_uid,
+		    setup_split, teardown),
+		cmocka_unit_test_setup_teardown(test_split_connection_cap,
+		    setup_split, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
