@@ -8,3 +8,7 @@ test_proto_WRAP := free
 # The hasher client's tests hand it a fake hasher on a socket pair (and
 # call the real hasher_spawn() for the test against warden-hasher).
 test_hasher_client_WRAP := hasher_spawn
+
+# The problem builders are checked on what they would send: the reply and
+# header setters of http.c are recorded instead.
+test_problem_WRAP := http_reply_raw http_set_header http_no_store

@@ -1,0 +1,136 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "front.h"
+#include "hasher_client.h"
+#include "http.h"
+#include "log.h"
+#include "problem.h"
+
+#define AUTH_LEEWAY	60	/* seconds of clock skew accepted */
+
+static void
+caller_free(void *p)
+{
+	struct caller *c = p;
+
+	if (c != NULL) {
+		sodium_memzero(c, sizeof(*c));
+		free(c);
+	}
+}
+
+const char *
+auth_bearer_token(const char *header, size_t *len)
+{
+	const char *p;
+
+	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	for (p = header + 7; *p == ' '; p++)
+		;
+	*len = strcspn(p, " \t");
+	if (*len == 0 || p[*len] != '\0')
+		return NULL;
+	return p;
+}
+
+enum jwt_result
+auth_verify_request(struct front *f, struct http_req *r, time_t now,
+    struct jwt_claims *claims, bool *sent)
+{
+	struct jwt_verify_params vp = {
+		.issuer = f->cfg->issuer,
+		.audience = f->cfg->audience,
+		.leeway = AUTH_LEEWAY,
+	};
+	const char *token;
+	size_t	 len;
+
+	*sent = http_req_header(r, "Authorization") != NULL;
+	token = auth_bearer_token(http_req_header(r, "Authorization"), &len);
+	if (token == NULL)
+		return JWT_MALFORMED;
+	return jwt_verify(hc_pubkeys(f->hc), &vp, token, len, now, claims);
+}
+
+static void
+user_loaded(const PGresult *res, void *arg)
+{
+	struct http_req *r = arg;
+	struct caller *c = caller_of(r);
+
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("loading the caller failed: %s",
+		    PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		problem_unauthorized(r, true, "the account no longer exists");
+		return;
+	}
+	if (user_from_row(res, 0, 0, &c->user) == -1) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if (!c->user.is_active ||
+	    c->user.token_version != c->claims.ver) {
+		problem_unauthorized(r, true, "the token has been revoked");
+		return;
+	}
+	if (r->route->auth == ROUTE_AUTH_ADMIN &&
+	    !user_has_role(&c->user, "admin")) {
+		problem_reply(r, PROBLEM_FORBIDDEN,
+		    "this route needs the admin role");
+		return;
+	}
+	c->authenticated = true;
+	http_req_run(r);
+}
+
+void
+auth_dispatch(struct http_req *r, void *arg)
+{
+	struct front *f = arg;
+	struct caller *c;
+	enum jwt_result jr;
+	bool	 sent;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	c->front = f;
+	r->caller = c;
+	r->caller_free = caller_free;
+	if (r->route->auth == ROUTE_AUTH_NONE) {
+		http_req_run(r);
+		return;
+	}
+
+	jr = auth_verify_request(f, r, time(NULL), &c->claims, &sent);
+	if (jr != JWT_OK) {
+		log_debug("request %s: token refused: %s", r->id,
+		    jwt_result_str(jr));
+		problem_unauthorized(r, sent, sent ?
+		    "the access token is invalid or expired" :
+		    "an access token is required");
+		return;
+	}
+	const char *params[] = { c->claims.sub };
+	if (db_query(f->db, "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
+	    1, params, user_loaded, r) == NULL)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}

@@ -1,0 +1,50 @@
+/*
+ * What the handlers of wardend share: the configuration and the services
+ * they call.  One struct front lives for the process; main.c owns it and
+ * hands it to the dispatch hook, which gives every request a struct caller
+ * pointing at it.
+ */
+#ifndef WARDEN_FRONT_H
+#define WARDEN_FRONT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "http.h"
+#include "jwt_verify.h"
+#include "user.h"
+
+struct blocklist;
+struct cfg;
+struct db_pool;
+struct hc;
+struct ratelimit;
+
+struct front {
+	const struct cfg	*cfg;
+	struct db_pool		*db;
+	struct hc		*hc;
+	struct blocklist	*blocklist;
+	struct ratelimit	*addr_limit;	/* failed logins per address */
+	time_t			 started;	/* wall clock, for /metrics */
+};
+
+/*
+ * Every request's r->caller: the front, and for bearer routes the verified
+ * token and the caller's current user row.
+ */
+struct caller {
+	struct front		*front;
+	bool			 authenticated;
+	struct jwt_claims	 claims;
+	struct user		 user;
+};
+
+/* The caller of r (never NULL once dispatched). */
+static inline struct caller *
+caller_of(struct http_req *r)
+{
+	return r->caller;
+}
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * The admin API: list (keyset pagination), read, update, delete users.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64url.h"
+#include "db.h"
+#include "fields.h"
+#include "form.h"
+#include "front.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "problem.h"
+#include "user_patch.h"
+#include "util.h"
+
+#define LIST_DEFAULT	50
+#define LIST_MAX	200
+/* A cursor is base64url of "<created_at in microseconds>:<uuid>". */
+#define CURSOR_RAW_MAX	(20 + 1 + PROTO_UUID_LEN)
+#define CURSOR_MAX	B64URL_ENCODED_LEN(CURSOR_RAW_MAX)
+
+struct cursor {
+	long long	us;	/* created_at, microseconds since the epoch */
+	char		id[PROTO_UUID_LEN + 1];
+};
+
+static int
+cursor_decode(const char *s, struct cursor *cur)
+{
+	char	 raw[CURSOR_RAW_MAX + 3], *colon;
+	ssize_t	 n;
+	const char *errstr;
+
+	if (strlen(s) > CURSOR_MAX ||
+	    (n = b64url_decode((uint8_t *)raw, sizeof(raw) - 1, s,
+	    strlen(s))) <= 0)
+		return -1;
+	raw[n] = '\0';
+	if (memchr(raw, '\0', (size_t)n) != NULL ||
+	    (colon = strchr(raw, ':')) == NULL)
+		return -1;
+	*colon = '\0';
+	if (num_parse(raw, 0, INT64_MAX, &cur->us, &errstr) == -1 ||
+	    !field_is_uuid(colon + 1))
+		return -1;
+	return str_copy(cur->id, colon + 1, sizeof(cur->id));
+}
+
+static int
+cursor_encode(const char *us, const char *id, char *out, size_t outlen)
+{
+	char	 raw[CURSOR_RAW_MAX + 1];
+
+	if (str_printf(raw, sizeof(raw), "%s:%s", us, id) == -1)
+		return -1;
+	return b64url_encode(out, outlen, (const uint8_t *)raw,
+	    strlen(raw)) < 0 ? -1 : 0;
+}
+
+struct listing {
+	struct http_req	*r;
+	long long	 limit;
+};
+
+/* Each row: the user's columns, then created_at in microseconds. */
+static void
+listed(const PGresult *res, void *arg)
+{
+	struct listing *l = arg;
+	struct http_req *r = l->r;
+	long long limit = l->limit;
+	cJSON	*o, *items;
+	char	 next[CURSOR_MAX + 1];
+	struct user u;
+	int	 rows;
+
+	free(l);
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("user list: %s", PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (items = cJSON_AddArrayToObject(o, "items")) == NULL) {
+		cJSON_Delete(o);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	/* One row more than asked tells whether another page follows. */
+	rows = PQntuples(res);
+	for (int i = 0; i < rows && i < limit; i++) {
+		cJSON *item;
+
+		if (user_from_row(res, i, 0, &u) == -1 ||
+		    (item = user_to_json(&u)) == NULL) {
+			cJSON_Delete(o);
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+			return;
+		}
+		cJSON_AddItemToArray(items, item);
+	}
+	if (rows > limit) {
+		if (cursor_encode(PQgetvalue(res, (int)limit - 1,
+		    USER_NCOLUMNS), u.id, next, sizeof(next)) == -1) {
+			cJSON_Delete(o);
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+			return;
+		}
+		cJSON_AddStringToObject(o, "next", next);
+	} else
+		cJSON_AddNullToObject(o, "next");
+	http_no_store(r, false);
+	http_reply_json(r, 200, o);
+}
+
+void
+h_admin_list(struct http_req *r)
+{
+	static const char *const allowed[] = { "limit", "after", "q" };
+	struct caller *c = caller_of(r);
+	struct listing *l;
+	struct cursor cur = { 0, "" };
+	struct problem_fields pf;
+	char	 why[FORM_WHY_MAX], us[24], limit1[24];
+	const char *after, *q, *unknown;
+	struct form f;
+	long long limit;
+	int	 rc;
+
+	rc = form_parse(&f, r->query, r->query ? strlen(r->query) : 0, why,
+	    sizeof(why));
+	if (rc != 0) {
+		form_free(&f);
+		problem_reply(r, rc == -2 ? PROBLEM_INTERNAL :
+		    PROBLEM_MALFORMED, why);
+		return;
+	}
+	problem_fields_init(&pf);
+	if ((unknown = form_unknown(&f, allowed, 3)) != NULL)
+		problem_field_add(&pf, unknown, "is not a parameter of this route");
+	switch (form_get_int(&f, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit)) {
+	case FORM_INT_OK:
+		break;
+	case FORM_INT_MALFORMED:
+		form_free(&f);
+		problem_fields_free(&pf);
+		problem_reply(r, PROBLEM_MALFORMED, "limit must be a number");
+		return;
+	case FORM_INT_RANGE:
+		problem_field_add(&pf, "limit", "must be from 1 to 200");
+		break;
+	}
+	if ((q = form_get(&f, "q")) != NULL && strlen(q) > FIELD_EMAIL_MAX)
+		problem_field_add(&pf, "q", "must be at most 254 bytes");
+	if (problem_fields_count(&pf) > 0) {
+		form_free(&f);
+		problem_reply_validation(r, &pf);
+		return;
+	}
+	problem_fields_free(&pf);
+	if ((after = form_get(&f, "after")) != NULL &&
+	    cursor_decode(after, &cur) == -1) {
+		form_free(&f);
+		problem_reply(r, PROBLEM_MALFORMED, "after is not a cursor "
+		    "of this API");
+		return;
+	}
+	str_printf(us, sizeof(us), "%lld", cur.us);
+	str_printf(limit1, sizeof(limit1), "%lld", limit + 1);
+	const char *params[] = {
+		after != NULL ? "t" : "f", us, after != NULL ? cur.id : NULL,
+		q != NULL ? q : "", limit1,
+	};
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		form_free(&f);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	l->r = r;
+	l->limit = limit;
+	/* Keyset pagination on (created_at, id): no OFFSET. */
+	if (db_query(c->front->db,
+	    "SELECT " USER_COLUMNS ", (extract(epoch FROM created_at)"
+	    " * 1000000)::bigint::text FROM users"
+	    " WHERE (NOT $1::bool OR (created_at, id) >"
+	    " ('epoch'::timestamptz + $2::bigint * interval '1 microsecond',"
+	    " $3::uuid))"
+	    " AND ($4 = '' OR starts_with(lower(username), lower($4))"
+	    " OR starts_with(lower(email), lower($4)))"
+	    " ORDER BY created_at, id LIMIT $5::int",
+	    5, params, listed, l) == NULL) {
+		free(l);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+	form_free(&f);
+}
+
+static void
+got_user(const PGresult *res, void *arg)
+{
+	struct http_req *r = arg;
+	struct user u;
+
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("user read: %s", PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	} else if (PQntuples(res) == 0) {
+		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
+	} else if (user_from_row(res, 0, 0, &u) == -1) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	} else {
+		http_no_store(r, false);
+		http_reply_json(r, 200, user_to_json(&u));
+	}
+}
+
+void
+h_admin_get(struct http_req *r)
+{
+	const char *params[] = { http_req_param(r, "id") };
+
+	if (db_query(caller_of(r)->front->db, "SELECT " USER_COLUMNS
+	    " FROM users WHERE id = $1", 1, params, got_user, r) == NULL)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
+
+void
+h_admin_patch(struct http_req *r)
+{
+	user_patch_handle(r, http_req_param(r, "id"),
+	    caller_of(r)->user.id, true);
+}
+
+static void
+deleted(const PGresult *res, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("user delete: %s", PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	} else if (PQntuples(res) == 0) {
+		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
+	} else
+		http_reply_empty(r, 204);
+}
+
+void
+h_admin_delete(struct http_req *r)
+{
+	const char *params[] = { http_req_param(r, "id"), r->remote,
+	    caller_of(r)->user.id };
+
+	if (db_query(caller_of(r)->front->db,
+	    "WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id),"
+	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
+	    " detail) SELECT id, 'deleted', $2, jsonb_build_object('by',"
+	    " $3::text) FROM d)"
+	    " SELECT id FROM d", 3, params, deleted, r) == NULL)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}

@@ -1,0 +1,282 @@
+/*
+ * The caller's own account: read, update, change the password, delete.
+ * The last two prove the current password first, through the hasher.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "fields.h"
+#include "front.h"
+#include "handlers.h"
+#include "hasher_client.h"
+#include "http.h"
+#include "json_in.h"
+#include "log.h"
+#include "problem.h"
+#include "user_patch.h"
+#include "util.h"
+#include "validate.h"
+
+/* A request that proves the caller's password, then does its work. */
+struct proof {
+	struct http_req	*r;
+	char		 stored[PROTO_STORED_MAX + 1];	/* secret */
+	size_t		 pwlen;
+	uint8_t		 pw[FIELD_PASSWORD_MAX];	/* secret */
+	size_t		 newlen;
+	uint8_t		 newpw[FIELD_PASSWORD_MAX];	/* secret */
+	void		(*proven)(struct proof *);
+};
+
+static void
+proof_free(struct proof *p)
+{
+	sodium_memzero(p, sizeof(*p));
+	free(p);
+}
+
+static void
+reply_db_result(struct http_req *r, const PGresult *res, const char *what)
+{
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("%s: %s", what, PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	} else if (PQntuples(res) != 1) {
+		/* Deleted meanwhile, or its password changed meanwhile. */
+		problem_reply(r, PROBLEM_CONFLICT,
+		    "the account changed meanwhile: try again");
+	} else
+		http_reply_empty(r, 204);
+}
+
+static void
+verified(enum hc_status st, bool match, const char *rehash, void *arg)
+{
+	struct proof *p = arg;
+	struct http_req *r = p->r;
+
+	if (st != HC_OK) {
+		proof_free(p);
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the password hasher is busy or unavailable");
+		return;
+	}
+	if (!match) {
+		proof_free(p);
+		problem_reply(r, PROBLEM_FORBIDDEN, "the password is wrong");
+		return;
+	}
+	p->proven(p);
+}
+
+static void
+stored_loaded(const PGresult *res, void *arg)
+{
+	struct proof *p = arg;
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+	enum hc_status why;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1 || str_copy(p->stored, PQgetvalue(res, 0, 0),
+	    sizeof(p->stored)) == -1) {
+		proof_free(p);
+		reply_db_result(r, res, "loading the password hash");
+		return;
+	}
+	if (hc_verify(c->front->hc, c->user.id, p->pw, p->pwlen, p->stored,
+	    verified, p, &why) == NULL) {
+		proof_free(p);
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1, why == HC_BUSY ?
+		    "too many password operations at once" :
+		    "the password hasher is unavailable");
+	}
+}
+
+static void
+prove(struct proof *p)
+{
+	struct caller *c = caller_of(p->r);
+	const char *params[] = { c->user.id };
+
+	if (db_query(c->front->db, "SELECT password_hash FROM users"
+	    " WHERE id = $1", 1, params, stored_loaded, p) == NULL) {
+		struct http_req *r = p->r;
+
+		proof_free(p);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+void
+h_me_get(struct http_req *r)
+{
+	http_no_store(r, false);
+	http_reply_json(r, 200, user_to_json(&caller_of(r)->user));
+}
+
+void
+h_me_patch(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+
+	user_patch_handle(r, c->user.id, c->user.id, false);
+}
+
+static void
+password_written(const PGresult *res, void *arg)
+{
+	reply_db_result(arg, res, "password change");
+}
+
+static void
+new_password_hashed(enum hc_status st, const char *stored, void *arg)
+{
+	struct proof *p = arg;
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+
+	if (st != HC_OK) {
+		proof_free(p);
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the password hasher is busy or unavailable");
+		return;
+	}
+	/* Only over the hash just verified: a concurrent change wins. */
+	const char *params[] = { c->user.id, stored, p->stored, r->remote };
+	proof_free(p);
+	if (db_query(c->front->db,
+	    "WITH u AS (UPDATE users SET password_hash = $2,"
+	    " token_version = token_version + 1, failed_logins = 0,"
+	    " locked_until = NULL, updated_at = now()"
+	    " WHERE id = $1 AND password_hash = $3 RETURNING id),"
+	    " rv AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    " WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL),"
+	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
+	    " SELECT id, 'password_changed', $4 FROM u)"
+	    " SELECT id FROM u", 4, params, password_written, r) == NULL)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
+
+static void
+change_password(struct proof *p)
+{
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+	enum hc_status why;
+
+	if (hc_hash(c->front->hc, c->user.id, p->newpw, p->newlen,
+	    new_password_hashed, p, &why) == NULL) {
+		proof_free(p);
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1, why == HC_BUSY ?
+		    "too many password operations at once" :
+		    "the password hasher is unavailable");
+	}
+}
+
+static const struct json_in_member password_members[] = {
+	{ "current_password", JSON_IN_STRING, FIELD_PASSWORD_MAX, 0, true,
+	    false },
+	{ "new_password", JSON_IN_STRING, FIELD_PASSWORD_MAX * 4, 0, true,
+	    false },
+};
+
+/* Takes the parsed body's password(s) into a new proof; replies on error. */
+static struct proof *
+proof_new(struct http_req *r, const struct json_in_member *members,
+    size_t n, void (*proven)(struct proof *))
+{
+	struct caller *c = caller_of(r);
+	struct json_in_value v[2];
+	struct problem_fields pf;
+	struct proof *p = NULL;
+	cJSON	*o;
+
+	if (json_in_request(r, c->front->cfg->json_max_depth, &o) == -1)
+		return NULL;
+	memset(v, 0, sizeof(v));
+	problem_fields_init(&pf);
+	if (json_in_extract(o, members, n, v, &pf) > 0 ||
+	    (n == 2 && !validate_password(&pf, "new_password", v[1].str,
+	    v[1].len, c->front->cfg->password_min_length, c->user.username,
+	    c->user.email, c->front->blocklist))) {
+		problem_reply_validation(r, &pf);
+		goto out;
+	}
+	problem_fields_free(&pf);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		goto out;
+	}
+	p->r = r;
+	p->proven = proven;
+	/* Bounded by the member specs: at most FIELD_PASSWORD_MAX bytes. */
+	p->pwlen = v[0].len;
+	memcpy(p->pw, v[0].str, v[0].len);
+	if (n == 2) {
+		p->newlen = v[1].len;
+		memcpy(p->newpw, v[1].str, v[1].len);
+	}
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].str != NULL)
+			sodium_memzero((void *)v[i].str, v[i].len);
+	}
+	cJSON_Delete(o);
+	return p;
+}
+
+void
+h_me_password(struct http_req *r)
+{
+	struct proof *p;
+
+	if ((p = proof_new(r, password_members, 2, change_password)) != NULL)
+		prove(p);
+}
+
+static void
+account_deleted(const PGresult *res, void *arg)
+{
+	reply_db_result(arg, res, "account deletion");
+}
+
+static void
+delete_account(struct proof *p)
+{
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+	const char *params[] = { c->user.id, p->stored, r->remote };
+
+	if (db_query(c->front->db,
+	    "WITH d AS (DELETE FROM users WHERE id = $1 AND password_hash = $2"
+	    " RETURNING id),"
+	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
+	    " detail) SELECT id, 'deleted', $3, '{\"by\":\"self\"}' FROM d)"
+	    " SELECT id FROM d", 3, params, account_deleted, r) == NULL) {
+		proof_free(p);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	proof_free(p);
+}
+
+static const struct json_in_member delete_members[] = {
+	{ "password", JSON_IN_STRING, FIELD_PASSWORD_MAX, 0, true, false },
+};
+
+void
+h_me_delete(struct http_req *r)
+{
+	struct proof *p;
+
+	if ((p = proof_new(r, delete_members, 1, delete_account)) != NULL)
+		prove(p);
+}

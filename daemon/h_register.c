@@ -1,0 +1,183 @@
+/*
+ * POST /api/v1/users: registration.  The user id is made here, before the
+ * row exists, because the hasher binds the sealed hash to it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "fields.h"
+#include "front.h"
+#include "handlers.h"
+#include "hasher_client.h"
+#include "http.h"
+#include "json_in.h"
+#include "log.h"
+#include "problem.h"
+#include "util.h"
+#include "validate.h"
+
+#define LOCATION_MAX	64
+
+struct registration {
+	struct http_req	*r;
+	char		 id[PROTO_UUID_LEN + 1];
+	char		 username[FIELD_USERNAME_MAX + 1];
+	char		 email[FIELD_EMAIL_MAX + 1];
+	char		*full_name;		/* NULL when not given */
+};
+
+static const struct json_in_member register_members[] = {
+	{ "username", JSON_IN_STRING, FIELD_USERNAME_MAX * 4, 0, true, false },
+	{ "email", JSON_IN_STRING, FIELD_EMAIL_MAX * 4, 0, true, false },
+	{ "password", JSON_IN_STRING, FIELD_PASSWORD_MAX * 4, 0, true, false },
+	{ "full_name", JSON_IN_STRING, FIELD_FULL_NAME_MAX * 4, 0, false, true },
+};
+enum { M_USERNAME, M_EMAIL, M_PASSWORD, M_FULL_NAME, M_COUNT };
+
+static void
+registration_free(struct registration *g)
+{
+	free(g->full_name);
+	free(g);
+}
+
+/* Maps a unique violation to the field it concerns. */
+static void
+reply_conflict(struct http_req *r, const PGresult *res)
+{
+	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+	if (constraint != NULL && strstr(constraint, "email") != NULL)
+		problem_reply(r, PROBLEM_CONFLICT,
+		    "the e-mail address is already registered");
+	else
+		problem_reply(r, PROBLEM_CONFLICT, "the username is taken");
+}
+
+static void
+inserted(const PGresult *res, void *arg)
+{
+	struct registration *g = arg;
+	struct http_req *r = g->r;
+	struct user u;
+	const char *state;
+	char	 location[LOCATION_MAX];
+
+	registration_free(g);
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (state != NULL && strcmp(state, "23505") == 0) {
+			reply_conflict(r, res);
+			return;
+		}
+		log_error("registration: %s", PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if (PQntuples(res) != 1 || user_from_row(res, 0, 0, &u) == -1) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	str_printf(location, sizeof(location), "/api/v1/users/%s", u.id);
+	http_set_header(r, "Location", location);
+	http_no_store(r, false);
+	http_reply_json(r, 201, user_to_json(&u));
+}
+
+static void
+hashed(enum hc_status st, const char *stored, void *arg)
+{
+	struct registration *g = arg;
+	struct http_req *r = g->r;
+	struct caller *c = caller_of(r);
+
+	if (st != HC_OK) {
+		registration_free(g);
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the password hasher is busy or unavailable");
+		return;
+	}
+	const char *params[] = { g->id, g->username, g->email, g->full_name,
+	    stored, r->remote };
+	if (db_query(c->front->db,
+	    "WITH u AS (INSERT INTO users (id, username, email, full_name,"
+	    " password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *),"
+	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
+	    " SELECT id, 'registered', $6 FROM u)"
+	    " SELECT " USER_COLUMNS " FROM u", 6, params, inserted, g) == NULL) {
+		registration_free(g);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+void
+h_register(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+	const struct cfg *cfg = c->front->cfg;
+	struct json_in_value v[M_COUNT];
+	struct problem_fields pf;
+	struct registration *g;
+	enum hc_status why;
+	cJSON	*o;
+	bool	 ok;
+
+	if (cfg->registration == CFG_REGISTRATION_CLOSED) {
+		problem_reply(r, PROBLEM_FORBIDDEN, "registration is closed");
+		return;
+	}
+	if (json_in_request(r, cfg->json_max_depth, &o) == -1)
+		return;
+	problem_fields_init(&pf);
+	if (json_in_extract(o, register_members, M_COUNT, v, &pf) > 0) {
+		cJSON_Delete(o);
+		problem_reply_validation(r, &pf);
+		return;
+	}
+	ok = validate_username(&pf, "username", v[M_USERNAME].str);
+	ok = validate_email(&pf, "email", v[M_EMAIL].str) && ok;
+	if (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null)
+		ok = validate_full_name(&pf, "full_name",
+		    v[M_FULL_NAME].str) && ok;
+	ok = validate_password(&pf, "password", v[M_PASSWORD].str,
+	    v[M_PASSWORD].len, cfg->password_min_length, v[M_USERNAME].str,
+	    v[M_EMAIL].str, c->front->blocklist) && ok;
+	if (!ok) {
+		cJSON_Delete(o);
+		problem_reply_validation(r, &pf);
+		return;
+	}
+	problem_fields_free(&pf);
+
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
+	    (g->full_name = strdup(v[M_FULL_NAME].str)) == NULL)) {
+		free(g);
+		cJSON_Delete(o);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	g->r = r;
+	uuid_random(g->id);
+	str_copy(g->username, v[M_USERNAME].str, sizeof(g->username));
+	str_copy(g->email, v[M_EMAIL].str, sizeof(g->email));
+	if (hc_hash(c->front->hc, g->id, (const uint8_t *)v[M_PASSWORD].str,
+	    v[M_PASSWORD].len, hashed, g, &why) == NULL) {
+		registration_free(g);
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1, why == HC_BUSY ?
+		    "too many password operations at once" :
+		    "the password hasher is unavailable");
+	}
+	/* The password lives only in the parsed tree: wipe it with it. */
+	sodium_memzero((void *)v[M_PASSWORD].str, v[M_PASSWORD].len);
+	cJSON_Delete(o);
+}

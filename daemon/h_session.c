@@ -1,0 +1,127 @@
+/*
+ * Forward-auth and logout.
+ */
+#include <string.h>
+
+#include <bsd/string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "db.h"
+#include "fields.h"
+#include "form.h"
+#include "front.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "problem.h"
+#include "util.h"
+
+#define ROLES_HEADER_MAX	(PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1))
+
+static bool
+claims_have_role(const struct jwt_claims *c, const char *role)
+{
+	for (size_t i = 0; i < c->nroles; i++) {
+		if (strcmp(c->roles[i], role) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * GET /api/v1/auth/verify[?role=NAME]: answers from the token alone, so a
+ * proxy may call it on every request without touching the database.
+ */
+void
+h_verify(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+	static const char *const allowed[] = { "role" };
+	char	 role[FIELD_ROLE_MAX + 1] = "", roles[ROLES_HEADER_MAX] = "";
+	char	 why[FORM_WHY_MAX];
+	struct form q;
+	const char *v;
+	bool	 sent;
+	int	 rc;
+
+	rc = form_parse(&q, r->query, r->query ? strlen(r->query) : 0, why,
+	    sizeof(why));
+	if (rc == 0 && form_unknown(&q, allowed, 1) != NULL) {
+		str_copy(why, "unknown query parameter", sizeof(why));
+		rc = -1;
+	}
+	if (rc == 0 && (v = form_get(&q, "role")) != NULL &&
+	    (!field_is_role(v) || str_copy(role, v, sizeof(role)) == -1)) {
+		str_copy(why, "role must be a role name", sizeof(why));
+		rc = -1;
+	}
+	form_free(&q);
+	if (rc != 0) {
+		problem_reply(r, rc == -2 ? PROBLEM_INTERNAL :
+		    PROBLEM_MALFORMED, why);
+		return;
+	}
+	if (auth_verify_request(c->front, r, time(NULL), &c->claims,
+	    &sent) != JWT_OK) {
+		problem_unauthorized(r, sent, sent ?
+		    "the access token is invalid or expired" :
+		    "an access token is required");
+		return;
+	}
+	if (role[0] != '\0' && !claims_have_role(&c->claims, role)) {
+		problem_reply(r, PROBLEM_FORBIDDEN, "the token lacks the role");
+		return;
+	}
+	for (size_t i = 0; i < c->claims.nroles; i++) {
+		if (i > 0)
+			strlcat(roles, ",", sizeof(roles));
+		strlcat(roles, c->claims.roles[i], sizeof(roles));
+	}
+	http_set_header(r, "X-Auth-User-Id", c->claims.sub);
+	http_set_header(r, "X-Auth-Username", c->claims.username);
+	http_set_header(r, "X-Auth-Roles", roles);
+	http_no_store(r, false);
+	http_reply_empty(r, 204);
+}
+
+static void
+logout_done(const PGresult *res, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (res == NULL) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the database is unavailable");
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("logout: %s", PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	http_reply_empty(r, 204);
+}
+
+/*
+ * POST /api/v1/auth/logout: every refresh token of the caller revoked and
+ * every access token invalidated (token version bump), in one statement.
+ */
+void
+h_logout(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+	const char *params[] = { c->user.id, r->remote };
+
+	if (db_query(c->front->db,
+	    "WITH bump AS (UPDATE users SET token_version = token_version + 1,"
+	    " updated_at = now() WHERE id = $1 RETURNING id),"
+	    " revoked AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    " WHERE user_id = $1 AND revoked_at IS NULL RETURNING id),"
+	    " audit AS (INSERT INTO audit_events (user_id, event, remote_addr,"
+	    " detail) SELECT id, 'logout', $2, jsonb_build_object('revoked',"
+	    " (SELECT count(*) FROM revoked)) FROM bump)"
+	    " SELECT count(*) FROM bump",
+	    2, params, logout_done, r) == NULL)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}

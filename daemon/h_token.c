@@ -1,0 +1,767 @@
+/*
+ * The OAuth 2.0 token endpoint (RFC 6749: password and refresh_token
+ * grants) and revocation (RFC 7009).
+ *
+ * Password grant: look the user up, verify through the hasher (a dummy
+ * verification of the same cost for an unknown user), then either record
+ * the failure (per-account back-off, per-address limit, audit) or sign an
+ * access token, start a refresh-token family and answer.  A wrong
+ * password, an unknown user, a disabled user and a locked account all get
+ * the same answer after the same work.
+ *
+ * Refresh grant: the token's row decides (unknown, revoked, expired,
+ * spent: within the grace window a plain refusal, past it reuse that
+ * revokes the family); a fresh one is signed for, then spent by a single
+ * UPDATE that only one of several concurrent refreshes can win.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "fields.h"
+#include "form.h"
+#include "front.h"
+#include "handlers.h"
+#include "hasher_client.h"
+#include "http.h"
+#include "json_in.h"
+#include "log.h"
+#include "problem.h"
+#include "ratelimit.h"
+#include "refresh.h"
+#include "util.h"
+
+#define BAD_LOGIN	"the username or password is incorrect"
+#define BAD_REFRESH	"the refresh token is invalid, expired or revoked"
+/* Stands in for the user id when verifying against no user at all. */
+#define NOBODY_ID	"00000000-0000-4000-8000-000000000000"
+/* Lock-out doubling stops growing here (2^30 s is far past any cap). */
+#define LOCK_EXPONENT_MAX	"30"
+
+enum grant { GRANT_PASSWORD, GRANT_REFRESH };
+
+/* The token request, parsed at the edge from a form or a JSON body. */
+struct token_req {
+	enum grant	 grant;
+	char		 username[FIELD_EMAIL_MAX + 1];
+	size_t		 pwlen;
+	uint8_t		 password[FIELD_PASSWORD_MAX];		/* secret */
+	char		 refresh[FORM_VALUE_MAX + 1];		/* secret */
+};
+
+struct token_call {
+	struct http_req	*r;
+	struct front	*f;
+	struct token_req req;
+	/* the user, once looked up */
+	bool		 found;
+	bool		 locked;
+	struct user	 user;
+	char		 stored[PROTO_STORED_MAX + 1];		/* secret */
+	char		 rehash[PROTO_STORED_MAX + 1];		/* secret */
+	/* the refresh token presented, and the one to hand out */
+	char		 old_id[PROTO_UUID_LEN + 1];
+	char		 family[PROTO_UUID_LEN + 1];
+	char		 new_id[PROTO_UUID_LEN + 1];
+	char		 refresh[REFRESH_TOKEN_LEN + 1];	/* secret */
+	char		 refresh_hash[REFRESH_HASH_LITERAL];
+	struct proto_sign_ans signed_token;			/* secret */
+};
+
+static void
+call_free(struct token_call *t)
+{
+	sodium_memzero(t, sizeof(*t));
+	free(t);
+}
+
+static void
+reply_unavailable(struct http_req *r, const char *what)
+{
+	problem_retry(r, PROBLEM_UNAVAILABLE, 1, what);
+}
+
+static void
+reply_hasher_refusal(struct http_req *r, enum hc_status why)
+{
+	reply_unavailable(r, why == HC_BUSY ?
+	    "too many password operations at once" :
+	    "the password hasher is unavailable");
+}
+
+/* ---- parsing ---- */
+
+static int
+copy_value(char *dst, size_t dstlen, const char *v, size_t len)
+{
+	if (v == NULL || len >= dstlen || len == 0)
+		return -1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/*
+ * Fills *req from the named values; replies and returns -1 on a missing
+ * or unsupported parameter.
+ */
+static int
+token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
+    const char *user, const char *pw, size_t pwlen, const char *refresh)
+{
+	if (grant == NULL) {
+		problem_oauth(r, OAUTH_INVALID_REQUEST,
+		    "grant_type is required", 0);
+		return -1;
+	}
+	if (strcmp(grant, "password") == 0) {
+		if (user == NULL || pw == NULL || refresh != NULL) {
+			problem_oauth(r, OAUTH_INVALID_REQUEST, "the password "
+			    "grant takes username and password", 0);
+			return -1;
+		}
+		req->grant = GRANT_PASSWORD;
+		/* Too long to be anyone's: the same answer as a wrong one. */
+		if (copy_value(req->username, sizeof(req->username), user,
+		    strlen(user)) == -1)
+			req->username[0] = '\0';
+		req->pwlen = pwlen <= sizeof(req->password) ? pwlen : 0;
+		memcpy(req->password, pw, req->pwlen);
+		return 0;
+	}
+	if (strcmp(grant, "refresh_token") == 0) {
+		if (refresh == NULL || user != NULL || pw != NULL) {
+			problem_oauth(r, OAUTH_INVALID_REQUEST, "the "
+			    "refresh_token grant takes refresh_token", 0);
+			return -1;
+		}
+		req->grant = GRANT_REFRESH;
+		str_copy(req->refresh, refresh, sizeof(req->refresh));
+		return 0;
+	}
+	problem_oauth(r, OAUTH_UNSUPPORTED_GRANT_TYPE,
+	    "grant_type must be password or refresh_token", 0);
+	return -1;
+}
+
+static const char *const token_params[] = {
+	"grant_type", "username", "password", "refresh_token", "scope",
+	"client_id",
+};
+
+static int
+parse_form(struct http_req *r, struct token_req *req)
+{
+	char	 why[FORM_WHY_MAX];
+	const char *pw, *unknown;
+	struct form f;
+	int	 rc;
+
+	if ((rc = form_parse(&f, r->body, r->body_len, why, sizeof(why))) != 0) {
+		form_free(&f);
+		if (rc == -2)
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+		else
+			problem_oauth(r, OAUTH_INVALID_REQUEST, why, 0);
+		return -1;
+	}
+	if ((unknown = form_unknown(&f, token_params, 6)) != NULL) {
+		form_free(&f);
+		problem_oauth(r, OAUTH_INVALID_REQUEST,
+		    "unknown parameter in the request", 0);
+		return -1;
+	}
+	pw = form_get(&f, "password");
+	rc = token_req_fill(r, req, form_get(&f, "grant_type"),
+	    form_get(&f, "username"), pw, pw != NULL ? strlen(pw) : 0,
+	    form_get(&f, "refresh_token"));
+	form_free(&f);
+	return rc;
+}
+
+static const struct json_in_member token_members[] = {
+	{ "grant_type", JSON_IN_STRING, 64, 0, false, false },
+	{ "username", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "password", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "refresh_token", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "scope", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "client_id", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+};
+
+static int
+parse_json(struct http_req *r, struct token_req *req,
+    unsigned int max_depth)
+{
+	struct json_in_value v[6];
+	struct problem_fields pf;
+	char	 why[JSON_IN_WHY_MAX];
+	cJSON	*o;
+	int	 rc;
+
+	if ((rc = json_in_parse(r->body != NULL ? r->body : "", r->body_len,
+	    max_depth, &o, why, sizeof(why))) != 0) {
+		if (rc == -2)
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+		else
+			problem_oauth(r, OAUTH_INVALID_REQUEST, why, 0);
+		return -1;
+	}
+	memset(v, 0, sizeof(v));
+	problem_fields_init(&pf);
+	if (json_in_extract(o, token_members, 6, v, &pf) > 0) {
+		problem_fields_free(&pf);
+		problem_oauth(r, OAUTH_INVALID_REQUEST, "a member is unknown, "
+		    "of the wrong type or too long", 0);
+		rc = -1;
+	} else {
+		problem_fields_free(&pf);
+		rc = token_req_fill(r, req, v[0].str, v[1].str, v[2].str,
+		    v[2].len, v[3].str);
+	}
+	if (v[2].str != NULL)
+		sodium_memzero((void *)v[2].str, v[2].len);
+	if (v[3].str != NULL)
+		sodium_memzero((void *)v[3].str, v[3].len);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* ---- the answer ---- */
+
+static void
+reply_tokens(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	int64_t	 expires_in = (int64_t)t->signed_token.exp - (int64_t)time(NULL);
+	cJSON	*o = cJSON_CreateObject();
+
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "access_token", t->signed_token.jwt) == NULL ||
+	    cJSON_AddStringToObject(o, "token_type", "Bearer") == NULL ||
+	    cJSON_AddNumberToObject(o, "expires_in",
+	    (double)(expires_in > 0 ? expires_in : 0)) == NULL ||
+	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL) {
+		cJSON_Delete(o);
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	call_free(t);
+	http_no_store(r, true);
+	/* http_reply_json frees the tree; its strings held the tokens. */
+	http_reply_json(r, 200, o);
+}
+
+/* Signs an access token for t->user, then calls next. */
+static void sign_for_user(struct token_call *t, hc_sign_cb *next);
+
+/* ---- password grant ---- */
+
+static void
+login_written(const PGresult *res, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1) {
+		if (res != NULL)
+			log_error("login: %s", PQresultErrorMessage(res));
+		call_free(t);
+		reply_unavailable(r, "the login could not be recorded");
+		return;
+	}
+	reply_tokens(t);
+}
+
+static void
+login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (st != HC_OK) {
+		call_free(t);
+		reply_unavailable(r, "the token signer is unavailable");
+		return;
+	}
+	t->signed_token = *ans;
+	uuid_random(t->family);
+	uuid_random(t->new_id);
+	if (refresh_new(t->refresh, t->refresh_hash) == -1) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	char	 ttl[24];
+	str_printf(ttl, sizeof(ttl), "%lld",
+	    (long long)t->f->cfg->refresh_token_ttl);
+	/* The rehash is written only over the hash that was verified. */
+	const char *params[] = { t->user.id, t->new_id, t->family,
+	    t->refresh_hash, ttl, t->rehash[0] != '\0' ? t->rehash : NULL,
+	    t->stored, r->remote };
+	if (db_query(t->f->db,
+	    "WITH u AS (UPDATE users SET failed_logins = 0, locked_until = NULL,"
+	    " password_hash = CASE WHEN password_hash = $7"
+	    " THEN coalesce($6, password_hash) ELSE password_hash END"
+	    " WHERE id = $1 RETURNING id),"
+	    " t AS (INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
+	    " expires_at) SELECT $2, id, $3, $4::bytea,"
+	    " now() + $5::bigint * interval '1 second' FROM u RETURNING id),"
+	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
+	    " detail) SELECT id, 'login_ok', $8, jsonb_build_object('rehashed',"
+	    " $6::text IS NOT NULL) FROM u)"
+	    " SELECT id FROM t", 8, params, login_written, t) == NULL) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+failure_written(const PGresult *res, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			log_error("login failure: %s",
+			    PQresultErrorMessage(res));
+		call_free(t);
+		reply_unavailable(r, "the login could not be recorded");
+		return;
+	}
+	call_free(t);
+	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
+}
+
+/*
+ * Records a failed login: per address always; per account when the
+ * password was wrong (a right password on a locked account only audits).
+ * After login_max_failures the account locks for 2^(n - max) seconds,
+ * capped at login_lockout_max.
+ */
+static void
+record_failure(struct token_call *t, bool wrong_password, const char *reason)
+{
+	struct http_req *r = t->r;
+	const struct cfg *cfg = t->f->cfg;
+	char	 max[16], cap[24];
+
+	rl_fail(t->f->addr_limit, r->remote, time(NULL));
+	str_printf(max, sizeof(max), "%u", cfg->login_max_failures);
+	str_printf(cap, sizeof(cap), "%lld", (long long)cfg->login_lockout_max);
+	const char *params[] = { t->found ? t->user.id : NULL,
+	    wrong_password ? "t" : "f", max, cap, r->remote, reason };
+	if (db_query(t->f->db,
+	    "WITH u AS (UPDATE users SET failed_logins = failed_logins + 1,"
+	    " locked_until = CASE WHEN failed_logins + 1 >= $3::int"
+	    " THEN now() + least(power(2, least(failed_logins + 1 - $3::int, "
+	    LOCK_EXPONENT_MAX ")), $4::bigint) * interval '1 second'"
+	    " ELSE locked_until END"
+	    " WHERE id = $1::uuid AND $2::bool"
+	    " RETURNING id, failed_logins),"
+	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
+	    " detail) VALUES ($1::uuid, 'login_failed', $5,"
+	    " jsonb_build_object('reason', $6::text))),"
+	    " l AS (INSERT INTO audit_events (user_id, event, remote_addr,"
+	    " detail) SELECT id, 'locked', $5, jsonb_build_object('failures',"
+	    " failed_logins) FROM u WHERE failed_logins >= $3::int)"
+	    " SELECT 1", 6, params, failure_written, t) == NULL) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (st != HC_OK) {
+		call_free(t);
+		reply_hasher_refusal(r, st);
+		return;
+	}
+	if (!t->found)
+		record_failure(t, false, "unknown_user");
+	else if (!match)
+		record_failure(t, true, "wrong_password");
+	else if (!t->user.is_active)
+		record_failure(t, false, "disabled");
+	else if (t->locked)
+		record_failure(t, false, "locked");
+	else {
+		str_copy(t->rehash, rehash, sizeof(t->rehash));
+		sign_for_user(t, login_signed);
+	}
+}
+
+/* Row: USER_COLUMNS, password_hash, locked. */
+static void
+login_user_loaded(const PGresult *res, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+	enum hc_status why;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			log_error("login lookup: %s", PQresultErrorMessage(res));
+		call_free(t);
+		reply_unavailable(r, "the database is unavailable");
+		return;
+	}
+	if (PQntuples(res) == 1) {
+		if (user_from_row(res, 0, 0, &t->user) == -1 ||
+		    str_copy(t->stored, PQgetvalue(res, 0, USER_NCOLUMNS),
+		    sizeof(t->stored)) == -1) {
+			call_free(t);
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+			return;
+		}
+		t->found = true;
+		t->locked = strcmp(PQgetvalue(res, 0, USER_NCOLUMNS + 1),
+		    "t") == 0;
+	}
+	/* An unknown user costs a dummy verification all the same. */
+	if (hc_verify(t->f->hc, t->found ? t->user.id : NOBODY_ID,
+	    t->req.password, t->req.pwlen, t->found ? t->stored : "",
+	    login_verified, t, &why) == NULL) {
+		call_free(t);
+		reply_hasher_refusal(r, why);
+	}
+}
+
+static void
+password_grant(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	int64_t	 retry;
+	const char *params[] = { t->req.username };
+
+	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
+		call_free(t);
+		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
+		    "logins from this address: try again later",
+		    (unsigned int)retry);
+		return;
+	}
+	/* A username holds no '@' and an e-mail address always does. */
+	if (db_query(t->f->db, strchr(t->req.username, '@') != NULL ?
+	    "SELECT " USER_COLUMNS ", password_hash,"
+	    " coalesce(locked_until > now(), false) FROM users"
+	    " WHERE lower(email) = lower($1)" :
+	    "SELECT " USER_COLUMNS ", password_hash,"
+	    " coalesce(locked_until > now(), false) FROM users"
+	    " WHERE lower(username) = lower($1)",
+	    1, params, login_user_loaded, t) == NULL) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/* ---- refresh grant ---- */
+
+static void
+rotated(const PGresult *res, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			log_error("refresh: %s", PQresultErrorMessage(res));
+		call_free(t);
+		reply_unavailable(r, "the database is unavailable");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		/* A concurrent refresh of the same token won the row. */
+		call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
+		return;
+	}
+	reply_tokens(t);
+}
+
+static void
+refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+	char	 ttl[24];
+
+	if (st != HC_OK) {
+		call_free(t);
+		reply_unavailable(r, "the token signer is unavailable");
+		return;
+	}
+	t->signed_token = *ans;
+	uuid_random(t->new_id);
+	if (refresh_new(t->refresh, t->refresh_hash) == -1) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	str_printf(ttl, sizeof(ttl), "%lld",
+	    (long long)t->f->cfg->refresh_token_ttl);
+	const char *params[] = { t->old_id, t->new_id, t->refresh_hash, ttl };
+	if (db_query(t->f->db,
+	    "WITH spent AS (UPDATE refresh_tokens SET used_at = now(),"
+	    " replaced_by = $2 WHERE id = $1 AND used_at IS NULL"
+	    " AND revoked_at IS NULL AND expires_at > now()"
+	    " RETURNING user_id, family)"
+	    " INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
+	    " expires_at) SELECT $2, user_id, family, $3::bytea,"
+	    " now() + $4::bigint * interval '1 second' FROM spent"
+	    " RETURNING id", 4, params, rotated, t) == NULL) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+family_revoked(const PGresult *res, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			log_error("reuse: %s", PQresultErrorMessage(res));
+		call_free(t);
+		reply_unavailable(r, "the database is unavailable");
+		return;
+	}
+	log_warn("refresh token reuse: family %s of user %s revoked",
+	    t->family, t->user.id);
+	call_free(t);
+	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
+}
+
+/* A spent token presented past the grace window: someone holds a copy. */
+static void
+revoke_family(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	const char *params[] = { t->family, t->user.id, r->remote };
+
+	if (db_query(t->f->db,
+	    "WITH rv AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    " WHERE family = $1 AND revoked_at IS NULL RETURNING id)"
+	    " INSERT INTO audit_events (user_id, event, remote_addr, detail)"
+	    " SELECT $2, 'refresh_reuse', $3, jsonb_build_object('family', $1::text,"
+	    " 'revoked', (SELECT count(*) FROM rv))"
+	    " RETURNING id", 3, params, family_revoked, t) == NULL) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/*
+ * Row: id, family, used, used within the grace window, revoked, expired,
+ * then the user's USER_COLUMNS.
+ */
+static void
+refresh_loaded(const PGresult *res, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			log_error("refresh lookup: %s",
+			    PQresultErrorMessage(res));
+		call_free(t);
+		reply_unavailable(r, "the database is unavailable");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
+		return;
+	}
+	if (str_copy(t->old_id, PQgetvalue(res, 0, 0), sizeof(t->old_id)) == -1 ||
+	    str_copy(t->family, PQgetvalue(res, 0, 1), sizeof(t->family)) == -1 ||
+	    user_from_row(res, 0, 6, &t->user) == -1) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	bool used = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	bool in_grace = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	bool revoked = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	bool expired = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+
+	if (used && !revoked && !in_grace) {
+		revoke_family(t);
+		return;
+	}
+	if (used || revoked || expired || !t->user.is_active) {
+		call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
+		return;
+	}
+	sign_for_user(t, refresh_signed);
+}
+
+static void
+refresh_grant(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	char	 hash[REFRESH_HASH_LITERAL], grace[24];
+
+	if (refresh_hash(t->req.refresh, strlen(t->req.refresh), hash) == -1) {
+		call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
+		return;
+	}
+	str_printf(grace, sizeof(grace), "%lld",
+	    (long long)t->f->cfg->refresh_grace);
+	const char *params[] = { hash, grace };
+	if (db_query(t->f->db,
+	    "SELECT t.id, t.family, t.used_at IS NOT NULL,"
+	    " coalesce(t.used_at > now() - $2::bigint * interval '1 second',"
+	    " false), t.revoked_at IS NOT NULL, t.expires_at <= now(), u.*"
+	    " FROM refresh_tokens t, LATERAL (SELECT " USER_COLUMNS
+	    " FROM users WHERE users.id = t.user_id) u"
+	    " WHERE t.token_hash = $1::bytea",
+	    2, params, refresh_loaded, t) == NULL) {
+		call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/* ---- shared ---- */
+
+static void
+sign_for_user(struct token_call *t, hc_sign_cb *next)
+{
+	struct http_req *r = t->r;
+	struct proto_sign_req req;
+	enum hc_status why;
+
+	memset(&req, 0, sizeof(req));
+	str_copy(req.sub, t->user.id, sizeof(req.sub));
+	str_copy(req.username, t->user.username, sizeof(req.username));
+	req.nroles = t->user.nroles;
+	memcpy(req.roles, t->user.roles, sizeof(req.roles));
+	req.ver = t->user.token_version;
+	req.ttl = (uint32_t)t->f->cfg->access_token_ttl;
+	if (hc_sign(t->f->hc, &req, next, t, &why) == NULL) {
+		call_free(t);
+		reply_unavailable(r, "the token signer is unavailable");
+	}
+}
+
+void
+h_token(struct http_req *r)
+{
+	struct front *f = caller_of(r)->front;
+	struct token_call *t;
+	int	 rc;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	t->r = r;
+	t->f = f;
+	if (form_content_type_ok(r))
+		rc = parse_form(r, &t->req);
+	else if (json_in_content_type_ok(r))
+		rc = parse_json(r, &t->req, f->cfg->json_max_depth);
+	else {
+		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "the body must "
+		    "be application/x-www-form-urlencoded or application/json");
+		rc = -1;
+	}
+	if (rc == -1) {
+		call_free(t);
+		return;
+	}
+	if (t->req.grant == GRANT_PASSWORD)
+		password_grant(t);
+	else
+		refresh_grant(t);
+}
+
+/* ---- RFC 7009 revocation ---- */
+
+static void
+revoked(const PGresult *res, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (res == NULL) {
+		reply_unavailable(r, "the database is unavailable");
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_error("revoke: %s", PQresultErrorMessage(res));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	http_no_store(r, true);
+	http_reply_empty(r, 200);
+}
+
+void
+h_revoke(struct http_req *r)
+{
+	static const char *const allowed[] = { "token", "token_type_hint" };
+	struct front *f = caller_of(r)->front;
+	char	 why[FORM_WHY_MAX], hash[REFRESH_HASH_LITERAL];
+	const char *token;
+	struct form fm;
+	int	 rc;
+
+	if (!form_content_type_ok(r)) {
+		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "the body must "
+		    "be application/x-www-form-urlencoded");
+		return;
+	}
+	rc = form_parse(&fm, r->body, r->body_len, why, sizeof(why));
+	if (rc == 0 && form_unknown(&fm, allowed, 2) != NULL) {
+		str_copy(why, "unknown parameter in the request", sizeof(why));
+		rc = -1;
+	}
+	if (rc == 0 && (token = form_get(&fm, "token")) == NULL) {
+		str_copy(why, "token is required", sizeof(why));
+		rc = -1;
+	}
+	if (rc != 0) {
+		form_free(&fm);
+		if (rc == -2)
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+		else
+			problem_oauth(r, OAUTH_INVALID_REQUEST, why, 0);
+		return;
+	}
+	/* RFC 7009 2.2: an unknown or malformed token is not an error. */
+	if (refresh_hash(token, strlen(token), hash) == -1) {
+		form_free(&fm);
+		http_no_store(r, true);
+		http_reply_empty(r, 200);
+		return;
+	}
+	form_free(&fm);
+	const char *params[] = { hash, r->remote };
+	if (db_query(f->db,
+	    "WITH rv AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    " WHERE family = (SELECT family FROM refresh_tokens"
+	    " WHERE token_hash = $1::bytea) AND revoked_at IS NULL"
+	    " RETURNING user_id)"
+	    " INSERT INTO audit_events (user_id, event, remote_addr, detail)"
+	    " SELECT user_id, 'revoked', $2, jsonb_build_object('tokens',"
+	    " count(*)) FROM rv GROUP BY user_id RETURNING id",
+	    2, params, revoked, r) == NULL)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}

@@ -1,0 +1,32 @@
+/*
+ * The route handlers of wardend and the table that maps the API onto them
+ * (routes.c).  Each handler follows the reply rules of http.h: it replies
+ * exactly once, now or from the callback of the work it started, and the
+ * request context stays valid until then.  r->caller is a struct caller
+ * (front.h); for bearer and admin routes caller->user is the caller's row.
+ */
+#ifndef WARDEN_HANDLERS_H
+#define WARDEN_HANDLERS_H
+
+#include <stddef.h>
+
+#include "route.h"
+
+extern const struct route	handlers_routes[];
+extern const size_t		handlers_nroutes;
+
+/* h_meta.c */
+route_handler_fn	h_healthz, h_readyz, h_jwks, h_openapi;
+/* h_register.c */
+route_handler_fn	h_register;
+/* h_token.c */
+route_handler_fn	h_token, h_revoke;
+/* h_session.c */
+route_handler_fn	h_logout, h_verify;
+/* h_me.c */
+route_handler_fn	h_me_get, h_me_patch, h_me_password, h_me_delete;
+/* h_admin.c */
+route_handler_fn	h_admin_list, h_admin_get, h_admin_patch,
+			h_admin_delete;
+
+#endif

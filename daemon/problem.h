@@ -1,0 +1,130 @@
+/*
+ * Error responses.  Everywhere but the token endpoints: RFC 9457 problem
+ * details, application/problem+json,
+ *	{"type": "urn:warden:problem:<name>", "title": "<fixed per type>",
+ *	 "status": <fixed per type>, "detail": "<the caller's text>"}
+ * with "errors": [{"field", "message"}, ...] for validation.  At the
+ * token endpoints (POST /auth/token, /auth/revoke): RFC 6749 section 5.2,
+ * application/json {"error", "error_description"} with Cache-Control:
+ * no-store and Pragma: no-cache.
+ *
+ * Every function here is the handler's one reply (http.h, rule 1).
+ * Details and messages are the caller's fixed text: never put a password,
+ * a token, a stored hash or an internal error string into them, and never
+ * say whether an account exists.
+ */
+#ifndef WARDEN_PROBLEM_H
+#define WARDEN_PROBLEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct http_req;
+
+enum problem_type {
+	PROBLEM_MALFORMED = 0,		/* 400 malformed-request */
+	PROBLEM_UNAUTHORIZED,		/* 401 unauthorized */
+	PROBLEM_FORBIDDEN,		/* 403 forbidden */
+	PROBLEM_NOT_FOUND,		/* 404 not-found */
+	PROBLEM_METHOD_NOT_ALLOWED,	/* 405 method-not-allowed */
+	PROBLEM_CONFLICT,		/* 409 conflict */
+	PROBLEM_PAYLOAD_TOO_LARGE,	/* 413 payload-too-large */
+	PROBLEM_UNSUPPORTED_MEDIA_TYPE,	/* 415 unsupported-media-type */
+	PROBLEM_VALIDATION,		/* 422 validation */
+	PROBLEM_RATE_LIMITED,		/* 429 rate-limited */
+	PROBLEM_INTERNAL,		/* 500 internal */
+	PROBLEM_UNAVAILABLE,		/* 503 unavailable */
+	PROBLEM_NTYPES
+};
+
+/* Static facts of a type: status, "<name>", title. */
+int	 problem_status(enum problem_type t);
+const char *problem_name(enum problem_type t);
+const char *problem_title(enum problem_type t);
+
+/*
+ * Builds the problem object of type t with detail (NULL: no "detail").
+ * Returns a new object the caller owns, or NULL when out of memory.
+ */
+cJSON	*problem_json(enum problem_type t, const char *detail);
+
+/*
+ * Replies the problem of type t with detail.  Use the functions below for
+ * 401, 405, 422, 429 and 503 so their headers and members are right; this
+ * one adds none.
+ */
+void	problem_reply(struct http_req *r, enum problem_type t,
+	    const char *detail);
+
+/* 401 with WWW-Authenticate: Bearer error="invalid_token" when a token was
+ * sent and rejected, plain Bearer when none was sent. */
+void	problem_unauthorized(struct http_req *r, bool token_sent,
+	    const char *detail);
+
+/* 405 with Allow: allow (a route_allow_header() string). */
+void	problem_method_not_allowed(struct http_req *r, const char *allow);
+
+/* 429 or 503 (t is PROBLEM_RATE_LIMITED or PROBLEM_UNAVAILABLE) with
+ * Retry-After: retry_after seconds (at least 1). */
+void	problem_retry(struct http_req *r, enum problem_type t,
+	    unsigned int retry_after, const char *detail);
+
+/*
+ * Validation errors, collected then sent as one 422:
+ *	struct problem_fields pf;
+ *	problem_fields_init(&pf);
+ *	problem_field_add(&pf, "email", "must be a valid e-mail address");
+ *	if (problem_fields_count(&pf) > 0)
+ *		return problem_reply_validation(r, &pf);
+ *	problem_fields_free(&pf);
+ * Fields after the first PROBLEM_FIELDS_MAX are counted but not listed.
+ * Field names are copied (a long one cut at a character boundary);
+ * messages are the caller's fixed text.
+ */
+#define PROBLEM_FIELDS_MAX	32
+#define PROBLEM_FIELD_NAME_MAX	64	/* bytes kept of a field name */
+
+struct problem_fields {
+	cJSON	*errors;	/* the array, NULL until the first field */
+	size_t	 n;		/* fields added, listed or not */
+	bool	 oom;
+};
+
+void	problem_fields_init(struct problem_fields *pf);
+void	problem_field_add(struct problem_fields *pf, const char *field,
+	    const char *message);
+size_t	problem_fields_count(const struct problem_fields *pf);
+void	problem_fields_free(struct problem_fields *pf);
+
+/* Replies 422 validation with detail "N fields are invalid" ("1 field is
+ * invalid") and the errors; frees pf's contents. */
+void	problem_reply_validation(struct http_req *r,
+	    struct problem_fields *pf);
+
+/* RFC 6749 5.2 token endpoint errors. */
+enum oauth_error {
+	OAUTH_INVALID_REQUEST = 0,	/* 400 */
+	OAUTH_INVALID_CLIENT,		/* 401, WWW-Authenticate: Basic */
+	OAUTH_INVALID_GRANT,		/* 400 */
+	OAUTH_UNAUTHORIZED_CLIENT,	/* 400 */
+	OAUTH_UNSUPPORTED_GRANT_TYPE,	/* 400 */
+	OAUTH_INVALID_SCOPE,		/* 400 */
+	OAUTH_TOO_MANY_REQUESTS,	/* 429, Retry-After */
+	OAUTH_NERRORS
+};
+
+/* The "error" code and the status of e. */
+const char *oauth_error_code(enum oauth_error e);
+int	 oauth_error_status(enum oauth_error e);
+
+/*
+ * Replies {"error": code, "error_description": description} with status
+ * per e, Cache-Control: no-store, Pragma: no-cache; retry_after (>= 1)
+ * is sent as Retry-After for OAUTH_TOO_MANY_REQUESTS and ignored else.
+ */
+void	problem_oauth(struct http_req *r, enum oauth_error e,
+	    const char *description, unsigned int retry_after);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Per-client-address login throttling: failures are counted in a fixed
+ * window per address (addr_login_limit per addr_login_window); once an
+ * address reaches the limit it is refused (429 with Retry-After) until its
+ * window ends.  In memory, bounded: when the table is full, expired
+ * entries are swept and, failing that, the oldest window is dropped.
+ * Event-loop only; not thread-safe.
+ */
+#ifndef WARDEN_RATELIMIT_H
+#define WARDEN_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RL_ADDR_MAX		64	/* longest address string kept */
+#define RL_DEFAULT_ENTRIES	65536
+
+struct ratelimit;
+
+/* A table allowing limit failures per window seconds, tracking at most
+ * max_entries addresses.  NULL when memory runs out. */
+struct ratelimit *rl_new(unsigned int limit, int64_t window, size_t max_entries);
+
+/* Changes limit and window (SIGHUP); counts already made are kept. */
+void	rl_configure(struct ratelimit *rl, unsigned int limit, int64_t window);
+
+/*
+ * True when addr has used up its failures at time now; *retry_after (may
+ * be NULL) then holds the seconds until its window ends (at least 1).
+ */
+bool	rl_blocked(struct ratelimit *rl, const char *addr, time_t now,
+	    int64_t *retry_after);
+
+/* Counts one failure for addr at time now. */
+void	rl_fail(struct ratelimit *rl, const char *addr, time_t now);
+
+/* Addresses tracked now. */
+size_t	rl_count(const struct ratelimit *rl);
+
+void	rl_free(struct ratelimit *rl);
+
+#endif

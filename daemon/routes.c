@@ -1,0 +1,36 @@
+/*
+ * The API of shared/API.md as one table (STYLE.md: one table per dispatch).
+ */
+#include "handlers.h"
+
+#define GET	EVHTTP_REQ_GET
+#define POST	EVHTTP_REQ_POST
+#define PATCH	EVHTTP_REQ_PATCH
+#define DELETE	EVHTTP_REQ_DELETE
+#define NONE	ROUTE_AUTH_NONE
+#define BEARER	ROUTE_AUTH_BEARER
+#define ADMIN	ROUTE_AUTH_ADMIN
+
+const struct route handlers_routes[] = {
+	{ POST,   "/api/v1/users",		h_register,	NONE },
+	{ POST,   "/api/v1/auth/token",		h_token,	NONE },
+	{ POST,   "/api/v1/auth/revoke",	h_revoke,	NONE },
+	{ POST,   "/api/v1/auth/logout",	h_logout,	BEARER },
+	/* Forward-auth checks the token alone: no database round trip. */
+	{ GET,    "/api/v1/auth/verify",	h_verify,	NONE },
+	{ GET,    "/api/v1/users/me",		h_me_get,	BEARER },
+	{ PATCH,  "/api/v1/users/me",		h_me_patch,	BEARER },
+	{ DELETE, "/api/v1/users/me",		h_me_delete,	BEARER },
+	{ POST,   "/api/v1/users/me/password",	h_me_password,	BEARER },
+	{ GET,    "/api/v1/users",		h_admin_list,	ADMIN },
+	{ GET,    "/api/v1/users/{id:uuid}",	h_admin_get,	ADMIN },
+	{ PATCH,  "/api/v1/users/{id:uuid}",	h_admin_patch,	ADMIN },
+	{ DELETE, "/api/v1/users/{id:uuid}",	h_admin_delete,	ADMIN },
+	{ GET,    "/.well-known/jwks.json",	h_jwks,		NONE },
+	{ GET,    "/openapi.json",		h_openapi,	NONE },
+	{ GET,    "/healthz",			h_healthz,	NONE },
+	{ GET,    "/readyz",			h_readyz,	NONE },
+};
+
+const size_t handlers_nroutes = sizeof(handlers_routes) /
+    sizeof(handlers_routes[0]);

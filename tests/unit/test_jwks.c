@@ -1,0 +1,117 @@
+/* Unit tests of daemon/jwks.c: the exact JWK Set document. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "../../daemon/jwks.h"
+
+static void
+test_empty(void **state)
+{
+	struct proto_pubkeys_ans	 k;
+	char				*s;
+	size_t				 len = 0;
+
+	memset(&k, 0, sizeof(k));
+	s = jwks_build(&k, &len);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"keys\":[]}");
+	assert_int_equal(len, strlen(s));
+	free(s);
+	s = jwks_build(NULL, NULL);
+	assert_string_equal(s, "{\"keys\":[]}");
+	free(s);
+}
+
+static void
+test_two_keys(void **state)
+{
+	struct proto_pubkeys_ans	 k;
+	char				*s;
+	size_t				 len, i;
+
+	memset(&k, 0, sizeof(k));
+	k.nkeys = 2;
+	strcpy(k.keys[0].kid, "old-1");
+	for (i = 0; i < PROTO_PUBKEY_LEN; i++)
+		k.keys[0].pk[i] = (uint8_t)i;
+	strcpy(k.keys[1].kid, "New_2");
+	memset(k.keys[1].pk, 0xff, PROTO_PUBKEY_LEN);
+	k.keys[1].current = true;
+	s = jwks_build(&k, &len);
+	assert_non_null(s);
+	assert_string_equal(s,
+	    "{\"keys\":["
+	    "{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+	    "\"x\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
+	    "\"kid\":\"old-1\",\"use\":\"sig\",\"alg\":\"EdDSA\"},"
+	    "{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+	    "\"x\":\"__________________________________________8\","
+	    "\"kid\":\"New_2\",\"use\":\"sig\",\"alg\":\"EdDSA\"}"
+	    "]}");
+	assert_int_equal(len, strlen(s));
+	free(s);
+}
+
+/* RFC 8037 appendix A.2: the public key of its example, and its x. */
+static void
+test_rfc8037_vector(void **state)
+{
+	static const uint8_t pk[32] = {
+		0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7,
+		0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a,
+		0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25,
+		0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a,
+	};
+	struct proto_pubkeys_ans	 k;
+	char				*s;
+
+	memset(&k, 0, sizeof(k));
+	k.nkeys = 1;
+	strcpy(k.keys[0].kid, "k");
+	memcpy(k.keys[0].pk, pk, sizeof(pk));
+	s = jwks_build(&k, NULL);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+	    "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\","
+	    "\"kid\":\"k\",\"use\":\"sig\",\"alg\":\"EdDSA\"}]}");
+	free(s);
+}
+
+/* Whatever a kid holds, the document stays JSON. */
+static void
+test_escaping(void **state)
+{
+	struct proto_pubkeys_ans	 k;
+	char				*s;
+
+	memset(&k, 0, sizeof(k));
+	k.nkeys = 1;
+	strcpy(k.keys[0].kid, "a\"b\\c");
+	s = jwks_build(&k, NULL);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "\"kid\":\"a\\\"b\\\\c\""));
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_two_keys),
+		cmocka_unit_test(test_rfc8037_vector),
+		cmocka_unit_test(test_escaping),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

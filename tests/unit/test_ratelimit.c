@@ -1,0 +1,103 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../daemon/ratelimit.h"
+
+static void
+address_is_blocked_after_limit_failures(void **state)
+{
+	struct ratelimit *rl = rl_new(3, 60, 0);
+	int64_t retry = 0;
+
+	for (int i = 0; i < 3; i++) {
+		assert_false(rl_blocked(rl, "192.0.2.1", 1000, NULL));
+		rl_fail(rl, "192.0.2.1", 1000);
+	}
+	assert_true(rl_blocked(rl, "192.0.2.1", 1010, &retry));
+	assert_int_equal(retry, 50);
+	assert_false(rl_blocked(rl, "192.0.2.2", 1010, NULL));
+	rl_free(rl);
+}
+
+static void
+block_ends_with_the_window(void **state)
+{
+	struct ratelimit *rl = rl_new(1, 60, 0);
+
+	rl_fail(rl, "2001:db8::1", 1000);
+	assert_true(rl_blocked(rl, "2001:db8::1", 1059, NULL));
+	assert_false(rl_blocked(rl, "2001:db8::1", 1060, NULL));
+	assert_int_equal(rl_count(rl), 0);
+	rl_free(rl);
+}
+
+static void
+retry_after_is_at_least_one_second(void **state)
+{
+	struct ratelimit *rl = rl_new(1, 1, 0);
+	int64_t retry = 0;
+
+	rl_fail(rl, "a", 1000);
+	assert_true(rl_blocked(rl, "a", 1000, &retry));
+	assert_int_equal(retry, 1);
+	rl_free(rl);
+}
+
+static void
+full_table_sweeps_expired_then_drops_oldest(void **state)
+{
+	struct ratelimit *rl = rl_new(1, 10, 2);
+
+	rl_fail(rl, "old", 1000);
+	rl_fail(rl, "mid", 1005);
+	rl_fail(rl, "new", 1008);	/* nothing expired: "old" goes */
+	assert_int_equal(rl_count(rl), 2);
+	assert_false(rl_blocked(rl, "old", 1008, NULL));
+	assert_true(rl_blocked(rl, "mid", 1008, NULL));
+	rl_fail(rl, "newer", 1020);	/* both expired: swept */
+	assert_int_equal(rl_count(rl), 1);
+	assert_true(rl_blocked(rl, "newer", 1020, NULL));
+	rl_free(rl);
+}
+
+static void
+overlong_address_is_never_tracked(void **state)
+{
+	struct ratelimit *rl = rl_new(1, 60, 0);
+	char addr[RL_ADDR_MAX + 2];
+
+	memset(addr, 'a', sizeof(addr) - 1);
+	addr[sizeof(addr) - 1] = '\0';
+	rl_fail(rl, addr, 1000);
+	assert_int_equal(rl_count(rl), 0);
+	assert_false(rl_blocked(rl, addr, 1000, NULL));
+	rl_free(rl);
+}
+
+static void
+clock_going_backwards_resets_the_window(void **state)
+{
+	struct ratelimit *rl = rl_new(1, 60, 0);
+
+	rl_fail(rl, "a", 1000);
+	assert_false(rl_blocked(rl, "a", 900, NULL));
+	rl_free(rl);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(address_is_blocked_after_limit_failures),
+		cmocka_unit_test(block_ends_with_the_window),
+		cmocka_unit_test(retry_after_is_at_least_one_second),
+		cmocka_unit_test(full_table_sweeps_expired_then_drops_oldest),
+		cmocka_unit_test(overlong_address_is_never_tracked),
+		cmocka_unit_test(clock_going_backwards_resets_the_window),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
