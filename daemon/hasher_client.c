@@ -36,6 +36,7 @@
 #include "util.h"
 
 #define HC_REAP_MAX	8	/* killed children waiting for waitpid */
+#define HC_EXIT_WAIT_MS	1000	/* hc_free(): grace before SIGKILL */
 #define HC_ANSWER	0x8000	/* request type | HC_ANSWER = its answer */
 
 enum hc_state {
@@ -982,7 +983,8 @@ hc_do_start(struct hc *c)
 	if (c->p.socket_path != NULL && c->p.socket_path[0] != '\0')
 		fd = connect_split(c);
 	else {
-		fd = hasher_spawn(c->p.hasher_path, c->p.config_path, &pid);
+		fd = c->p.spawn != NULL ? c->p.spawn(c->p.spawn_arg, &pid) :
+		    hasher_spawn(c->p.hasher_path, c->p.config_path, &pid);
 		if (fd == -1)
 			log_error("hasher: cannot start %s", c->p.hasher_path);
 	}
@@ -1114,19 +1116,32 @@ hc_start(struct hc *c)
 void
 hc_free(struct hc *c)
 {
-	int status;
+	int status, i;
 
 	if (c == NULL)
 		return;
 	c->state = HC_S_IDLE;
 	if (c->bev != NULL) {
 		wipe_input(c);
+		/* libevent may defer the close to a loop that no longer runs:
+		 * shut the socket now so that the hasher sees its EOF. */
+		shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
 	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, &status, 0);
+		/* It exits by itself once its socket is closed; wait up to
+		 * HC_EXIT_WAIT_MS for that, then kill it. */
+		for (i = 0; i < HC_EXIT_WAIT_MS / 10; i++) {
+			if (waitpid(c->pid, &status, WNOHANG) != 0)
+				break;
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 },
+			    NULL);
+		}
+		/* Once we have dropped privileges the kill may be refused;
+		 * the hasher then still exits on its EOF, unwaited. */
+		if (i == HC_EXIT_WAIT_MS / 10 && kill(c->pid, SIGKILL) == 0)
+			waitpid(c->pid, &status, 0);
 		c->pid = 0;
 	}
 	while (c->nreap > 0)

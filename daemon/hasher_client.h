@@ -110,6 +110,14 @@ struct hc_params {
 	bool		 reap_sigchld;	/* spawn mode: watch SIGCHLD (evsignal) */
 	hc_keys_cb	*on_keys;	/* may be NULL */
 	void		*on_keys_arg;
+	/*
+	 * Spawn mode: starts the hasher and returns the front's end of its
+	 * socket, or -1.  NULL: hasher_spawn() here.  A function that hands
+	 * back a hasher that is not our child (spawner.h) sets *pid to 0;
+	 * such a hasher is then only ever stopped by closing its socket.
+	 */
+	int		(*spawn)(void *arg, pid_t *pid);
+	void		*spawn_arg;
 };
 
 /*
@@ -140,9 +148,10 @@ struct hc	*hc_new(struct event_base *base, const struct hc_params *p);
 int	hc_start(struct hc *c);
 
 /*
- * Fails every request in flight with HC_DOWN, kills and reaps a spawned
- * hasher (SIGKILL, then a blocking waitpid), closes the socket and frees c.
- * Not from inside one of its callbacks.  NULL is fine.
+ * Closes the socket, reaps a spawned hasher (it exits when its socket
+ * closes; after 1 s it is killed: this blocks, for shutdown only), fails
+ * every request in flight with HC_DOWN and frees c.  Not from inside one of
+ * its callbacks.  NULL is fine.
  */
 void	hc_free(struct hc *c);
 

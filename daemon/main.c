@@ -33,6 +33,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "ratelimit.h"
+#include "spawner.h"
 
 #define DRAIN_POLL_MS	50
 
@@ -40,6 +41,7 @@ struct daemon {
 	struct event_base	*base;
 	struct http_server	*http;
 	struct front		 front;
+	struct spawner		*spawner;	/* root start-up, spawn mode */
 	struct event		*drain_timer;
 	struct timespec		 drain_start;
 	int64_t			 drain_limit;	/* seconds */
@@ -160,7 +162,7 @@ main(int argc, char *argv[])
 	struct cfg cfg;
 	struct hc_params hp;
 	struct event *sigterm, *sigint;
-	const char *config_path = WARDEN_CONFIG_PATH;
+	const char *config_path = WARDEN_CONFIG_PATH, *hasher_config;
 	bool	 explicit = false, test_only = false;
 	char	 err[512];
 	int	 ch;
@@ -198,6 +200,12 @@ main(int argc, char *argv[])
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	signal(SIGPIPE, SIG_IGN);
+	hasher_config = explicit || access(config_path, F_OK) == 0 ?
+	    config_path : NULL;
+	/* Before anything else is open: the helper keeps only its socket. */
+	if (geteuid() == 0 && cfg.hasher_socket[0] == '\0' &&
+	    (d.spawner = spawner_start(cfg.hasher_path, hasher_config)) == NULL)
+		fatal("cannot start the hasher spawner: %s", strerror(errno));
 
 	if ((d.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
@@ -208,10 +216,13 @@ main(int argc, char *argv[])
 	if (d.front.addr_limit == NULL)
 		fatal("out of memory");
 
-	if (hc_params_from_cfg(&hp, &cfg, explicit || access(config_path,
-	    F_OK) == 0 ? config_path : NULL, err, sizeof(err)) == -1)
+	if (hc_params_from_cfg(&hp, &cfg, hasher_config, err, sizeof(err)) == -1)
 		fatal("hasher: %s", err);
 	hp.reap_sigchld = true;
+	if (d.spawner != NULL) {
+		hp.spawn = spawner_spawn;
+		hp.spawn_arg = d.spawner;
+	}
 	if ((d.front.hc = hc_new(d.base, &hp)) == NULL ||
 	    hc_start(d.front.hc) == -1)
 		fatal("cannot start the hasher client");
@@ -241,6 +252,7 @@ main(int argc, char *argv[])
 	log_info("stopped");
 	http_server_free(d.http);
 	hc_free(d.front.hc);
+	spawner_stop(d.spawner);
 	db_pool_free(d.front.db);
 	if (d.drain_timer != NULL)
 		event_free(d.drain_timer);
