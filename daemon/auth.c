@@ -12,6 +12,7 @@
 #include "http.h"
 #include "log.h"
 #include "problem.h"
+#include "reply.h"
 
 #define AUTH_LEEWAY	60	/* seconds of clock skew accepted */
 
@@ -66,15 +67,8 @@ user_loaded(const PGresult *res, void *arg)
 	struct http_req *r = arg;
 	struct caller *c = caller_of(r);
 
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-		return;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("loading the caller failed: %s",
-		    PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, "loading the caller");
 		return;
 	}
 	if (PQntuples(res) != 1) {

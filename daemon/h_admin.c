@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "problem.h"
+#include "reply.h"
 #include "user_patch.h"
 #include "util.h"
 
@@ -80,14 +81,8 @@ listed(const PGresult *res, void *arg)
 	int	 rows;
 
 	free(l);
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-		return;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("user list: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, "user list");
 		return;
 	}
 	if ((o = cJSON_CreateObject()) == NULL ||
@@ -211,12 +206,8 @@ got_user(const PGresult *res, void *arg)
 	struct http_req *r = arg;
 	struct user u;
 
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("user read: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, "user read");
 	} else if (PQntuples(res) == 0) {
 		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
 	} else if (user_from_row(res, 0, 0, &u) == -1) {
@@ -249,12 +240,8 @@ deleted(const PGresult *res, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("user delete: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, "user delete");
 	} else if (PQntuples(res) == 0) {
 		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
 	} else

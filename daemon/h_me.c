@@ -17,6 +17,7 @@
 #include "json_in.h"
 #include "log.h"
 #include "problem.h"
+#include "reply.h"
 #include "user_patch.h"
 #include "util.h"
 #include "validate.h"
@@ -42,12 +43,8 @@ proof_free(struct proof *p)
 static void
 reply_db_result(struct http_req *r, const PGresult *res, const char *what)
 {
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("%s: %s", what, PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, what);
 	} else if (PQntuples(res) != 1) {
 		/* Deleted meanwhile, or its password changed meanwhile. */
 		problem_reply(r, PROBLEM_CONFLICT,
@@ -64,8 +61,7 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 
 	if (st != HC_OK) {
 		proof_free(p);
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the password hasher is busy or unavailable");
+		reply_hasher_failed(r, st);
 		return;
 	}
 	if (!match) {
@@ -94,9 +90,7 @@ stored_loaded(const PGresult *res, void *arg)
 	if (hc_verify(c->front->hc, c->user.id, p->pw, p->pwlen, p->stored,
 	    verified, p, &why) == NULL) {
 		proof_free(p);
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1, why == HC_BUSY ?
-		    "too many password operations at once" :
-		    "the password hasher is unavailable");
+		reply_hasher_failed(r, why);
 	}
 }
 
@@ -145,8 +139,7 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 
 	if (st != HC_OK) {
 		proof_free(p);
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the password hasher is busy or unavailable");
+		reply_hasher_failed(r, st);
 		return;
 	}
 	/* Only over the hash just verified: a concurrent change wins. */
@@ -175,9 +168,7 @@ change_password(struct proof *p)
 	if (hc_hash(c->front->hc, c->user.id, p->newpw, p->newlen,
 	    new_password_hashed, p, &why) == NULL) {
 		proof_free(p);
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1, why == HC_BUSY ?
-		    "too many password operations at once" :
-		    "the password hasher is unavailable");
+		reply_hasher_failed(r, why);
 	}
 }
 

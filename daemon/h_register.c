@@ -17,6 +17,7 @@
 #include "json_in.h"
 #include "log.h"
 #include "problem.h"
+#include "reply.h"
 #include "util.h"
 #include "validate.h"
 
@@ -68,19 +69,13 @@ inserted(const PGresult *res, void *arg)
 	char	 location[LOCATION_MAX];
 
 	registration_free(g);
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-		return;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if (state != NULL && strcmp(state, "23505") == 0) {
+	if (!reply_db_ok(res)) {
+		state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+		    NULL;
+		if (state != NULL && strcmp(state, "23505") == 0)
 			reply_conflict(r, res);
-			return;
-		}
-		log_error("registration: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		else
+			reply_db_failed(r, res, "registration");
 		return;
 	}
 	if (PQntuples(res) != 1 || user_from_row(res, 0, 0, &u) == -1) {
@@ -102,8 +97,7 @@ hashed(enum hc_status st, const char *stored, void *arg)
 
 	if (st != HC_OK) {
 		registration_free(g);
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the password hasher is busy or unavailable");
+		reply_hasher_failed(r, st);
 		return;
 	}
 	const char *params[] = { g->id, g->username, g->email, g->full_name,
@@ -173,9 +167,7 @@ h_register(struct http_req *r)
 	if (hc_hash(c->front->hc, g->id, (const uint8_t *)v[M_PASSWORD].str,
 	    v[M_PASSWORD].len, hashed, g, &why) == NULL) {
 		registration_free(g);
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1, why == HC_BUSY ?
-		    "too many password operations at once" :
-		    "the password hasher is unavailable");
+		reply_hasher_failed(r, why);
 	}
 	/* The password lives only in the parsed tree: wipe it with it. */
 	sodium_memzero((void *)v[M_PASSWORD].str, v[M_PASSWORD].len);

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "problem.h"
+#include "reply.h"
 #include "util.h"
 
 #define ROLES_HEADER_MAX	(PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1))
@@ -90,14 +91,8 @@ logout_done(const PGresult *res, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-		return;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_error("logout: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, "logout");
 		return;
 	}
 	http_reply_empty(r, 204);

@@ -33,6 +33,7 @@
 #include "problem.h"
 #include "ratelimit.h"
 #include "refresh.h"
+#include "reply.h"
 #include "util.h"
 
 #define BAD_LOGIN	"the username or password is incorrect"
@@ -83,14 +84,6 @@ static void
 reply_unavailable(struct http_req *r, const char *what)
 {
 	problem_retry(r, PROBLEM_UNAVAILABLE, 1, what);
-}
-
-static void
-reply_hasher_refusal(struct http_req *r, enum hc_status why)
-{
-	reply_unavailable(r, why == HC_BUSY ?
-	    "too many password operations at once" :
-	    "the password hasher is unavailable");
 }
 
 /* ---- parsing ---- */
@@ -267,12 +260,13 @@ login_written(const PGresult *res, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
-	    PQntuples(res) != 1) {
-		if (res != NULL)
-			log_error("login: %s", PQresultErrorMessage(res));
+	if (!reply_db_ok(res) || PQntuples(res) != 1) {
+		/* Deleted between lookup and login: no row, so no token. */
 		call_free(t);
-		reply_unavailable(r, "the login could not be recorded");
+		if (reply_db_ok(res))
+			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
+		else
+			reply_db_failed(r, res, "login");
 		return;
 	}
 	reply_tokens(t);
@@ -327,12 +321,9 @@ failure_written(const PGresult *res, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			log_error("login failure: %s",
-			    PQresultErrorMessage(res));
+	if (!reply_db_ok(res)) {
 		call_free(t);
-		reply_unavailable(r, "the login could not be recorded");
+		reply_db_failed(r, res, "login failure");
 		return;
 	}
 	call_free(t);
@@ -385,7 +376,7 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 
 	if (st != HC_OK) {
 		call_free(t);
-		reply_hasher_refusal(r, st);
+		reply_hasher_failed(r, st);
 		return;
 	}
 	if (!t->found)
@@ -410,11 +401,9 @@ login_user_loaded(const PGresult *res, void *arg)
 	struct http_req *r = t->r;
 	enum hc_status why;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			log_error("login lookup: %s", PQresultErrorMessage(res));
+	if (!reply_db_ok(res)) {
 		call_free(t);
-		reply_unavailable(r, "the database is unavailable");
+		reply_db_failed(r, res, "login lookup");
 		return;
 	}
 	if (PQntuples(res) == 1) {
@@ -434,7 +423,7 @@ login_user_loaded(const PGresult *res, void *arg)
 	    t->req.password, t->req.pwlen, t->found ? t->stored : "",
 	    login_verified, t, &why) == NULL) {
 		call_free(t);
-		reply_hasher_refusal(r, why);
+		reply_hasher_failed(r, why);
 	}
 }
 
@@ -474,11 +463,9 @@ rotated(const PGresult *res, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			log_error("refresh: %s", PQresultErrorMessage(res));
+	if (!reply_db_ok(res)) {
 		call_free(t);
-		reply_unavailable(r, "the database is unavailable");
+		reply_db_failed(r, res, "refresh");
 		return;
 	}
 	if (PQntuples(res) != 1) {
@@ -532,11 +519,9 @@ family_revoked(const PGresult *res, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			log_error("reuse: %s", PQresultErrorMessage(res));
+	if (!reply_db_ok(res)) {
 		call_free(t);
-		reply_unavailable(r, "the database is unavailable");
+		reply_db_failed(r, res, "reuse");
 		return;
 	}
 	log_warn("refresh token reuse: family %s of user %s revoked",
@@ -574,12 +559,9 @@ refresh_loaded(const PGresult *res, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			log_error("refresh lookup: %s",
-			    PQresultErrorMessage(res));
+	if (!reply_db_ok(res)) {
 		call_free(t);
-		reply_unavailable(r, "the database is unavailable");
+		reply_db_failed(r, res, "refresh lookup");
 		return;
 	}
 	if (PQntuples(res) != 1) {
@@ -699,14 +681,8 @@ revoked(const PGresult *res, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (res == NULL) {
-		reply_unavailable(r, "the database is unavailable");
-		return;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-	    PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_error("revoke: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (!reply_db_ok(res)) {
+		reply_db_failed(r, res, "revoke");
 		return;
 	}
 	http_no_store(r, true);

@@ -11,6 +11,7 @@
 #include "json_in.h"
 #include "log.h"
 #include "problem.h"
+#include "reply.h"
 #include "user_patch.h"
 #include "util.h"
 #include "validate.h"
@@ -71,20 +72,14 @@ patched(const PGresult *res, void *arg)
 	struct user u;
 	const char *state;
 
-	if (res == NULL) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
-		    "the database is unavailable");
-		return;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if (state != NULL && strcmp(state, "23505") == 0) {
+	if (!reply_db_ok(res)) {
+		state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+		    NULL;
+		if (state != NULL && strcmp(state, "23505") == 0)
 			problem_reply(r, PROBLEM_CONFLICT,
 			    "the e-mail address is already registered");
-			return;
-		}
-		log_error("user update: %s", PQresultErrorMessage(res));
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		else
+			reply_db_failed(r, res, "user update");
 		return;
 	}
 	if (PQntuples(res) == 0) {
