@@ -144,8 +144,7 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 	}
 	/* Only over the hash just verified: a concurrent change wins. */
 	const char *params[] = { c->user.id, stored, p->stored, r->remote };
-	proof_free(p);
-	if (db_query(c->front->db,
+	struct db_req *q = db_query(c->front->db,
 	    "WITH u AS (UPDATE users SET password_hash = $2,"
 	    " token_version = token_version + 1, failed_logins = 0,"
 	    " locked_until = NULL, updated_at = now()"
@@ -154,7 +153,10 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 	    " WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL),"
 	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
 	    " SELECT id, 'password_changed', $4 FROM u)"
-	    " SELECT id FROM u", 4, params, password_written, r) == NULL)
+	    " SELECT id FROM u", 4, params, password_written, r);
+
+	proof_free(p);	/* db_query has copied the parameters */
+	if (q == NULL)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
