@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,6 +543,18 @@ req_send(struct http_req *r, int status, const char *ctype,
 		evhttp_remove_header(h, "Content-Type");
 		evhttp_add_header(h, "Content-Type", ctype);
 	}
+	/* libevent 2.1 would write a body after HEAD too: keep it back, but
+	 * say how long it is, as RFC 9110 9.3.2 allows. */
+	if (status == 204 || status == 304 || status < 200)
+		len = 0;
+	else if (r->method == EVHTTP_REQ_HEAD) {
+		char cl[24];
+
+		str_printf(cl, sizeof(cl), "%zu", len);
+		evhttp_remove_header(h, "Content-Length");
+		evhttp_add_header(h, "Content-Length", cl);
+		len = 0;
+	}
 	if ((buf = evbuffer_new()) == NULL ||
 	    (len > 0 && evbuffer_add(buf, data, len) == -1)) {
 		if (buf != NULL)
@@ -791,6 +804,7 @@ http_server_new(struct event_base *base, const struct cfg *cfg,
     const struct route *routes, size_t n, char *err, size_t errlen)
 {
 	struct http_server	*srv;
+	struct sigaction	 sa;
 	struct timeval		 tv;
 
 	if (route_table_check(routes, n, err, errlen) == -1)
@@ -804,6 +818,11 @@ http_server_new(struct event_base *base, const struct cfg *cfg,
 		free(srv);
 		return NULL;
 	}
+	/* A client that leaves before its response is written must be a
+	 * write error for libevent, not a SIGPIPE that ends the daemon. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+
 	srv->base = base;
 	srv->routes = routes;
 	srv->nroutes = n;
@@ -977,7 +996,8 @@ listen_inet(struct http_server *srv, const char *spec, const char *host,
 	struct addrinfo	 hints, *res, *ai;
 	const char	*errstr;
 	long long	 p;
-	int		 fd, on = 1, rc;
+	size_t		 bound = 0;
+	int		 fd, on = 1, rc, e = 0, skipped = 0;
 
 	if (host[0] == '\0' || num_parse(port, 0, 65535, &p, &errstr) == -1) {
 		str_printf(err, errlen, "listen %s: want host:port, [v6]:port "
@@ -993,31 +1013,41 @@ listen_inet(struct http_server *srv, const char *spec, const char *host,
 		    gai_strerror(rc));
 		return -1;
 	}
+	/* A name may stand for several addresses ("localhost": ::1 and
+	 * 127.0.0.1): bind each, passing over a family this host lacks. */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype |
-		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) == -1)
-			goto fail;
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 		    sizeof(on)) == -1 ||
 		    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
 		    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
 		    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
-			rc = errno;
-			close(fd);
-			errno = rc;
+			e = errno;
+			if (fd != -1)
+				close(fd);
+			if (e == EAFNOSUPPORT || e == EADDRNOTAVAIL) {
+				skipped = e;
+				continue;
+			}
 			goto fail;
 		}
 		if (add_listener(srv, fd, NULL, spec, err, errlen) == -1) {
 			freeaddrinfo(res);
 			return -1;
 		}
+		bound++;
 	}
 	freeaddrinfo(res);
-	return 0;
+	if (bound > 0)
+		return 0;
+	e = skipped != 0 ? skipped : EADDRNOTAVAIL;
+	res = NULL;
 fail:
-	str_printf(err, errlen, "listen %s: %s", spec, strerror(errno));
-	freeaddrinfo(res);
+	str_printf(err, errlen, "listen %s: %s", spec, strerror(e));
+	if (res != NULL)
+		freeaddrinfo(res);
 	return -1;
 }
 

@@ -21,10 +21,11 @@
  *
  * Limits: headers over cfg.max_header_size, malformed request lines and
  * methods libevent does not know are refused by libevent itself (400/501,
- * an HTML body, the connection closed), before any of this runs.  Bodies
- * over cfg.max_body_size get the 413 problem from here as long as they stay
- * under HTTP_BODY_HARD_SLACK more; larger ones are cut off by libevent with
- * its own 413 (libevent 2.1 calls no user code for that case, and reading
+ * an HTML body, the connection closed), before any of this runs: those
+ * get no request id and no access line.  Bodies over cfg.max_body_size get
+ * the 413 problem from here as long as they stay under
+ * HTTP_BODY_HARD_SLACK more; larger ones are cut off by libevent with its
+ * own 413 (libevent 2.1 calls no user code for that case, and reading
  * an unbounded body just to answer in JSON would let any client make us
  * buffer it).  cfg.request_timeout bounds both a slow client (libevent's
  * read/write timeouts) and a slow handler: a request whose handler has not
@@ -49,13 +50,21 @@
  *      handler timeout answers first, the context is marked (r->gone, or
  *      http_req_answered() true) and the eventual reply is dropped
  *      silently: replying to a vanished client is safe and frees nothing
- *      twice.  Header accessors then return NULL.
+ *      twice.  Header accessors then return NULL.  (libevent stops
+ *      reading a connection once its request is in, so a client that
+ *      leaves is mostly noticed only when its response is written: a
+ *      handler is not told early and need not check.)
  *   4. The server frees the context exactly once, when both the handler
  *      has replied and libevent is done with the connection's request
  *      (response written, or connection closed).  caller_free(caller) runs
  *      then.
  *
  *   Everything runs on the event loop thread; nothing here is thread-safe.
+ *
+ * HEAD is served by the GET handler; the server sends the headers and the
+ * Content-Length of the body, never the body (nor one with 204 or 304).
+ * http_server_new() ignores SIGPIPE when it is at its default, so that a
+ * client gone before its response is a write error, not the daemon's end.
  *
  * Shutdown: http_server_stop_listening() stops accepting, the caller waits
  * until http_server_inflight() reaches 0 (or its drain timeout), then

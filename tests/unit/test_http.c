@@ -1,0 +1,1486 @@
+/* Tests of daemon/http.c: a real evhttp server on 127.0.0.1 (port 0) and
+ * on a unix socket in a temporary directory, with a small route table,
+ * driven by raw sockets from a client thread while the test's thread runs
+ * the event loop.  Request ids, nosniff, 404/405/Allow, 413, 415, the
+ * access log (stderr captured), X-Forwarded-For, keep-alive, clients that
+ * leave before an asynchronous handler replies, the handler deadline, and
+ * freeing the server with a handler still pending. */
+#define _GNU_SOURCE		/* strcasestr */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "fields.h"
+#include "form.h"
+#include "http.h"
+#include "json_in.h"
+#include "log.h"
+#include "problem.h"
+
+#define UUID	"0b6f1c2e-8a3d-4f5e-9a1b-2c3d4e5f6a7b"
+#define MAXBODY	1024
+
+static struct event_base	*base;
+static struct http_server	*srv;
+static struct cfg		 cfg;
+static int			 port;
+static char			 tmpdir[64];
+static int			 saved_stderr = -1;
+
+/* stderr goes through a pipe to a thread that keeps it (the access log is
+ * checked) and passes on whatever is not a log line (cmocka's messages,
+ * sanitizer reports; everything with TEST_HTTP_VERBOSE set). */
+static int			 tee_pipe[2] = { -1, -1 };
+static pthread_t		 tee_thread;
+static pthread_mutex_t		 tee_mu = PTHREAD_MUTEX_INITIALIZER;
+static char			 tee_buf[1 << 20];
+static size_t			 tee_len;
+
+/* Contexts handed to handlers and freed again (rule 4: exactly once). */
+static int			 dispatched, freed;
+static int			 slow_replied, stuck_replied;
+static int			 observed;
+static char			 observed_route[64];
+
+/* ---- handlers ---- */
+
+static void
+h_hello(struct http_req *r)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "hello", "world");
+	http_no_store(r, false);
+	http_reply_json(r, 200, o);
+}
+
+static void
+h_item(struct http_req *r)
+{
+	http_reply_text(r, 200, http_req_param(r, "id"));
+}
+
+static void
+h_item_patch(struct http_req *r)
+{
+	http_reply_empty(r, 204);
+}
+
+static void
+h_echo(struct http_req *r)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "len", (double)r->body_len);
+	cJSON_AddStringToObject(o, "remote", r->remote);
+	cJSON_AddStringToObject(o, "peer", r->peer);
+	cJSON_AddStringToObject(o, "query", r->query ? r->query : "");
+	http_reply_json(r, 200, o);
+}
+
+static void
+h_json(struct http_req *r)
+{
+	cJSON	*o;
+
+	if (json_in_request(r, 32, &o) == -1)
+		return;
+	cJSON_Delete(o);
+	http_reply_empty(r, 204);
+}
+
+static void
+h_form(struct http_req *r)
+{
+	struct form	 f;
+	char		 why[FORM_WHY_MAX];
+	long long	 limit;
+
+	if (form_parse(&f, r->query, r->query ? strlen(r->query) : 0, why,
+	    sizeof(why)) != 0) {
+		problem_reply(r, PROBLEM_MALFORMED, why);
+		return;
+	}
+	if (form_get_int(&f, "limit", 1, 200, 50, &limit) != FORM_INT_OK) {
+		form_free(&f);
+		problem_reply(r, PROBLEM_VALIDATION, "limit");
+		return;
+	}
+	form_free(&f);
+	http_reply_text(r, 200, limit == 50 ? "50" : "other");
+}
+
+struct later {
+	struct event	*ev;
+	struct http_req	*r;
+	int		*counter;
+};
+
+static void
+later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct later	*l = arg;
+	struct http_req	*r = l->r;
+
+	(*l->counter)++;
+	event_free(l->ev);
+	free(l);
+	/* The client may be long gone: this must be safe all the same. */
+	http_reply_text(r, 200, "late");
+}
+
+/* Replies from a timer ms later: an asynchronous handler. */
+static void
+reply_later(struct http_req *r, int ms, int *counter)
+{
+	struct later	*l = calloc(1, sizeof(*l));
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	assert_non_null(l);
+	l->r = r;
+	l->counter = counter;
+	l->ev = evtimer_new(base, later_cb, l);
+	evtimer_add(l->ev, &tv);
+}
+
+static void
+h_slow(struct http_req *r)
+{
+	reply_later(r, 50, &slow_replied);
+}
+
+static void
+h_stuck(struct http_req *r)
+{
+	reply_later(r, 1500, &stuck_replied);	/* past request_timeout 1 */
+}
+
+static const struct route routes[] = {
+	{ EVHTTP_REQ_GET, "/hello", h_hello, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_GET, "/items/{id:uuid}", h_item, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_PATCH, "/items/{id:uuid}", h_item_patch,
+	    ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_POST, "/echo", h_echo, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_GET, "/echo", h_echo, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_POST, "/json", h_json, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_GET, "/form", h_form, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_GET, "/slow", h_slow, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_GET, "/stuck", h_stuck, ROUTE_AUTH_NONE },
+};
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+
+static void
+count_free(void *p)
+{
+	(void)p;
+	freed++;
+}
+
+/* The dispatch hook: what the lead's auth step does, minus the auth. */
+static void
+dispatch(struct http_req *r, void *arg)
+{
+	dispatched++;
+	r->caller = &dispatched;
+	r->caller_free = count_free;
+	http_req_run(r);
+}
+
+static void
+observe(const struct http_req *r, double ms, void *arg)
+{
+	observed++;
+	snprintf(observed_route, sizeof(observed_route), "%s",
+	    r->route != NULL ? r->route->pattern : "-");
+	assert_true(ms >= 0);
+}
+
+/* ---- the event loop and the client thread ---- */
+
+static atomic_bool	 client_done;
+
+struct job {
+	/* in */
+	const char	*req;
+	size_t		 reqlen;
+	const char	*req2;		/* keep-alive: a second request */
+	enum { J_READ, J_CLOSE, J_RESET, J_PARTIAL } mode;
+	const char	*unix_path;	/* else 127.0.0.1:port */
+	const char	*bind_path;	/* bind the unix client first */
+	int		 linger_ms;	/* sleep before returning */
+	/* out */
+	char		 resp[16384];
+	size_t		 len;
+	char		 resp2[16384];
+	int		 err;
+};
+
+static int
+client_socket(struct job *j)
+{
+	struct sockaddr_un	 sun;
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { 5, 0 };
+	int			 fd;
+
+	if (j->unix_path != NULL) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (j->bind_path != NULL) {
+			memset(&sun, 0, sizeof(sun));
+			sun.sun_family = AF_UNIX;
+			snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+			    j->bind_path);
+			if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+				return -1;
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+		    j->unix_path);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			return -1;
+	} else {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+			return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int
+send_all(int fd, const char *s, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = send(fd, s, len, MSG_NOSIGNAL)) <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one response: the headers, then Content-Length bytes (or to EOF
+ * without one). */
+static size_t
+read_response(int fd, char *buf, size_t cap)
+{
+	size_t	 len = 0, want = 0;
+	ssize_t	 n;
+	char	*end, *cl;
+
+	for (;;) {
+		if (len + 1 >= cap)
+			break;
+		buf[len] = '\0';
+		if ((end = strstr(buf, "\r\n\r\n")) != NULL && want == 0) {
+			want = (size_t)(end + 4 - buf);
+			if ((cl = strcasestr(buf, "\r\nContent-Length:")) != NULL &&
+			    cl < end)
+				want += strtoul(cl + 17, NULL, 10);
+			else if (strncmp(buf, "HTTP/1.1 204", 12) == 0 ||
+			    strstr(buf, "\r\nX-Head: 1\r\n") != NULL)
+				;	/* no body */
+			else
+				want = cap;	/* to EOF */
+		}
+		if (want != 0 && len >= want)
+			break;
+		if ((n = recv(fd, buf + len, cap - 1 - len, 0)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+static void *
+client_main(void *arg)
+{
+	struct job	*j = arg;
+	struct linger	 lg = { 1, 0 };
+	struct timespec	 ts;
+	int		 fd;
+
+	if ((fd = client_socket(j)) == -1) {
+		j->err = errno;
+		goto done;
+	}
+	if (send_all(fd, j->req, j->reqlen) == -1) {
+		j->err = errno;
+		close(fd);
+		goto done;
+	}
+	switch (j->mode) {
+	case J_READ:
+		j->len = read_response(fd, j->resp, sizeof(j->resp));
+		if (j->req2 != NULL) {
+			send_all(fd, j->req2, strlen(j->req2));
+			read_response(fd, j->resp2, sizeof(j->resp2));
+		}
+		break;
+	case J_PARTIAL:
+	case J_CLOSE:
+		/* give the server time to read the request first */
+		ts.tv_sec = 0;
+		ts.tv_nsec = 20 * 1000 * 1000;
+		nanosleep(&ts, NULL);
+		break;
+	case J_RESET:
+		ts.tv_sec = 0;
+		ts.tv_nsec = 20 * 1000 * 1000;
+		nanosleep(&ts, NULL);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	}
+	close(fd);
+	if (j->linger_ms > 0) {
+		ts.tv_sec = j->linger_ms / 1000;
+		ts.tv_nsec = (long)(j->linger_ms % 1000) * 1000 * 1000;
+		nanosleep(&ts, NULL);
+	}
+done:
+	atomic_store(&client_done, true);
+	return NULL;
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (atomic_load(&client_done))
+		event_base_loopbreak(base);
+}
+
+/* Runs the client job in a thread while this thread runs the loop. */
+static void
+run(struct job *j)
+{
+	struct timeval	 tv = { 0, 2000 };
+	struct event	*ev;
+	pthread_t	 t;
+
+	atomic_store(&client_done, false);
+	ev = event_new(base, -1, EV_PERSIST, poll_cb, NULL);
+	event_add(ev, &tv);
+	assert_int_equal(pthread_create(&t, NULL, client_main, j), 0);
+	event_base_dispatch(base);
+	pthread_join(t, NULL);
+	event_free(ev);
+}
+
+/* Runs the loop for ms more milliseconds. */
+static void
+spin(int ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+static struct job *
+get(const char *req)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+
+	assert_non_null(j);
+	j->req = req;
+	j->reqlen = strlen(req);
+	run(j);
+	assert_int_equal(j->err, 0);
+	return j;
+}
+
+static int
+status_of(const char *resp)
+{
+	if (strncmp(resp, "HTTP/1.", 7) != 0)
+		return -1;
+	return (int)strtol(resp + 9, NULL, 10);
+}
+
+/* The value of response header name (into out), or NULL. */
+static const char *
+header(const char *resp, const char *name, char *out, size_t outlen)
+{
+	char		 pat[128];
+	const char	*p, *end = strstr(resp, "\r\n\r\n");
+	size_t		 l;
+
+	snprintf(pat, sizeof(pat), "\r\n%s:", name);
+	if ((p = strcasestr(resp, pat)) == NULL || (end != NULL && p > end))
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	l = strcspn(p, "\r");
+	if (l >= outlen)
+		l = outlen - 1;
+	memcpy(out, p, l);
+	out[l] = '\0';
+	return out;
+}
+
+static const char *
+body_of(const char *resp)
+{
+	const char	*p = strstr(resp, "\r\n\r\n");
+
+	return p != NULL ? p + 4 : "";
+}
+
+/* Every response we make: the id, nosniff. */
+static void
+check_common(const char *resp)
+{
+	char	 v[128];
+
+	assert_non_null(header(resp, "X-Request-Id", v, sizeof(v)));
+	assert_true(http_reqid_valid(v));
+	assert_non_null(header(resp, "X-Content-Type-Options", v, sizeof(v)));
+	assert_string_equal(v, "nosniff");
+}
+
+/* A problem+json response of status and type name. */
+static void
+check_problem(const char *resp, int status, const char *name)
+{
+	char	 v[128], type[96];
+	cJSON	*o;
+
+	assert_int_equal(status_of(resp), status);
+	check_common(resp);
+	assert_non_null(header(resp, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "application/problem+json");
+	o = cJSON_Parse(body_of(resp));
+	if (o == NULL)
+		fail_msg("not JSON: %s", body_of(resp));
+	snprintf(type, sizeof(type), "urn:warden:problem:%s", name);
+	assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring,
+	    type);
+	assert_int_equal(cJSON_GetObjectItem(o, "status")->valueint, status);
+	assert_non_null(cJSON_GetObjectItem(o, "title"));
+	cJSON_Delete(o);
+}
+
+static void *
+tee_main(void *arg)
+{
+	static char	 line[8192];
+	char		 buf[4096];
+	size_t		 ll = 0, i;
+	ssize_t		 n;
+	bool		 all = getenv("TEST_HTTP_VERBOSE") != NULL;
+
+	while ((n = read(tee_pipe[0], buf, sizeof(buf))) > 0) {
+		pthread_mutex_lock(&tee_mu);
+		if ((size_t)n < sizeof(tee_buf) - 1 - tee_len) {
+			memcpy(tee_buf + tee_len, buf, (size_t)n);
+			tee_len += (size_t)n;
+			tee_buf[tee_len] = '\0';
+		}
+		pthread_mutex_unlock(&tee_mu);
+		for (i = 0; i < (size_t)n; i++) {
+			line[ll++] = buf[i];
+			if (buf[i] != '\n' && ll < sizeof(line))
+				continue;
+			if (all || ll < 3 || memcmp(line, "ts=", 3) != 0)
+				(void)!write(saved_stderr, line, ll);
+			ll = 0;
+		}
+	}
+	if (ll > 0)
+		(void)!write(saved_stderr, line, ll);
+	return NULL;
+}
+
+/* What stderr got since the start (the access log). */
+static char *
+captured(void)
+{
+	static char	 buf[sizeof(tee_buf)];
+
+	pthread_mutex_lock(&tee_mu);
+	memcpy(buf, tee_buf, tee_len + 1);
+	pthread_mutex_unlock(&tee_mu);
+	return buf;
+}
+
+/* The access line of request id, or NULL (waits up to 1 s for the tee). */
+static const char *
+access_line(const char *id, char *out, size_t outlen)
+{
+	struct timespec	 ts = { 0, 5 * 1000 * 1000 };
+	char		 pat[128];
+	const char	*log, *p, *start;
+	size_t		 l;
+	int		 tries;
+
+	snprintf(pat, sizeof(pat), "request_id=%s ", id);
+	for (tries = 0; tries < 200; tries++) {
+		log = captured();
+		for (p = log; (p = strstr(p, pat)) != NULL; p++) {
+			for (start = p; start > log && start[-1] != '\n';
+			    start--)
+				;
+			l = strcspn(start, "\n");
+			if (l >= outlen)
+				l = outlen - 1;
+			memcpy(out, start, l);
+			out[l] = '\0';
+			if (strstr(out, "msg=access") != NULL)
+				return out;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* Waits (running the loop) until no context is alive; fails after 2 s. */
+static void
+drain(void)
+{
+	int	 i;
+
+	for (i = 0; i < 200 && http_server_inflight(srv) > 0; i++)
+		spin(10);
+	assert_int_equal(http_server_inflight(srv), 0);
+	assert_int_equal(freed, dispatched);
+}
+
+/* ---- set-up ---- */
+
+static struct http_server *
+server(const struct cfg *c)
+{
+	struct http_server	*s;
+	char			 err[256];
+
+	s = http_server_new(base, c, routes, NROUTES, err, sizeof(err));
+	if (s == NULL)
+		fail_msg("%s", err);
+	http_server_set_dispatch(s, dispatch, NULL);
+	http_server_set_observer(s, observe, NULL);
+	return s;
+}
+
+static int
+local_port(int fd)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	return ntohs(sin.sin_port);
+}
+
+static int
+setup(void **state)
+{
+	char	 err[256];
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_http.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	/* stderr through the tee: the access log is checked */
+	fflush(stderr);
+	saved_stderr = dup(2);
+	if (pipe(tee_pipe) == -1 || dup2(tee_pipe[1], 2) == -1)
+		return -1;
+	close(tee_pipe[1]);
+	if (pthread_create(&tee_thread, NULL, tee_main, NULL) != 0)
+		return -1;
+	log_init("test_http", LOG_INFO, false);
+	/* the server must survive writes to clients that left */
+	signal(SIGPIPE, SIG_DFL);
+
+	cfg_defaults(&cfg);
+	cfg.max_body_size = MAXBODY;
+	cfg.request_timeout = 1;
+	if ((base = event_base_new()) == NULL)
+		return -1;
+	srv = server(&cfg);
+	if (http_listen(srv, "127.0.0.1:0", err, sizeof(err)) == -1) {
+		fprintf(stdout, "%s\n", err);
+		return -1;
+	}
+	port = local_port(http_listener_fd(srv, 0));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	 path[128];
+
+	http_server_free(srv);
+	event_base_free(base);
+	cfg_free(&cfg);
+	fflush(stderr);
+	dup2(saved_stderr, 2);		/* closes the pipe: the tee ends */
+	pthread_join(tee_thread, NULL);
+	close(tee_pipe[0]);
+	close(saved_stderr);
+	snprintf(path, sizeof(path), "%s/w.sock", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* ---- building blocks ---- */
+
+static void
+test_reqid_valid(void **state)
+{
+	char	 s[80];
+
+	assert_true(http_reqid_valid("a"));
+	assert_true(http_reqid_valid("abc-123_X.y"));
+	assert_true(http_reqid_valid(UUID));
+	memset(s, 'a', 64);
+	s[64] = '\0';
+	assert_true(http_reqid_valid(s));
+	s[64] = 'a';
+	s[65] = '\0';
+	assert_false(http_reqid_valid(s));
+	assert_false(http_reqid_valid(""));
+	assert_false(http_reqid_valid(NULL));
+	assert_false(http_reqid_valid("a b"));
+	assert_false(http_reqid_valid("a\"b"));
+	assert_false(http_reqid_valid("a/b"));
+	assert_false(http_reqid_valid("a\nb"));
+	assert_false(http_reqid_valid("\xc3\xa9"));
+}
+
+static void
+test_trust(void **state)
+{
+	static char *good[] = { "127.0.0.1", "10.0.0.0/8", "::1",
+	    "fd00::/8", "unix", "192.168.1.0/24", "::ffff:172.16.0.0/108",
+	    "0.0.0.0/0" };
+	static char *bad1[] = { "10.0.0.0/33" };
+	static char *bad2[] = { "example.com" };
+	static char *bad3[] = { "::/129" };
+	static char *bad4[] = { "10.0.0.0/" };
+	static char *bad5[] = { "10.0.0.0/8x" };
+	static char *bad6[] = { "::ffff:1.2.3.4/95" };
+	static char *bad7[] = { "" };
+	struct http_trust t;
+	char	 err[128];
+
+	assert_int_equal(http_trust_parse(&t, good, 8, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 8);
+	assert_int_equal(t.v[6].family, AF_INET);
+	assert_int_equal(t.v[6].prefix, 12);
+	assert_int_equal(http_trust_parse(&t, bad1, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "10.0.0.0/33"));
+	assert_int_equal(http_trust_parse(&t, bad2, 1, err, sizeof(err)), -1);
+	assert_int_equal(http_trust_parse(&t, bad3, 1, err, sizeof(err)), -1);
+	assert_int_equal(http_trust_parse(&t, bad4, 1, err, sizeof(err)), -1);
+	assert_int_equal(http_trust_parse(&t, bad5, 1, err, sizeof(err)), -1);
+	assert_int_equal(http_trust_parse(&t, bad6, 1, err, sizeof(err)), -1);
+	assert_int_equal(http_trust_parse(&t, bad7, 1, err, sizeof(err)), -1);
+	assert_int_equal(http_trust_parse(&t, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 0);
+}
+
+static void
+test_client_addr(void **state)
+{
+	static char *proxies[] = { "127.0.0.1", "10.0.0.0/8", "fd00::/8",
+	    "unix" };
+	struct http_trust t, none;
+	char	 out[HTTP_ADDR_MAX], err[128];
+
+	assert_int_equal(http_trust_parse(&t, proxies, 4, err, sizeof(err)),
+	    0);
+	assert_int_equal(http_trust_parse(&none, NULL, 0, err, sizeof(err)),
+	    0);
+
+	/* no trusted peer: X-Forwarded-For is the client's own words */
+	http_client_addr(&none, "127.0.0.1", "203.0.113.9", out);
+	assert_string_equal(out, "127.0.0.1");
+	http_client_addr(&t, "198.51.100.1", "203.0.113.9", out);
+	assert_string_equal(out, "198.51.100.1");
+	/* a trusted peer without the header */
+	http_client_addr(&t, "127.0.0.1", NULL, out);
+	assert_string_equal(out, "127.0.0.1");
+
+	/* the right-most untrusted address */
+	http_client_addr(&t, "127.0.0.1", "203.0.113.9", out);
+	assert_string_equal(out, "203.0.113.9");
+	http_client_addr(&t, "127.0.0.1", "1.1.1.1, 203.0.113.9, 10.1.2.3",
+	    out);
+	assert_string_equal(out, "203.0.113.9");
+	/* a forged left part is ignored */
+	http_client_addr(&t, "127.0.0.1", "10.0.0.1,203.0.113.9", out);
+	assert_string_equal(out, "203.0.113.9");
+	/* all trusted: the left-most */
+	http_client_addr(&t, "127.0.0.1", "10.0.0.2, 10.0.0.1", out);
+	assert_string_equal(out, "10.0.0.2");
+	/* ports, brackets, v6, mapped v4, canonical output */
+	http_client_addr(&t, "127.0.0.1", "203.0.113.9:4711", out);
+	assert_string_equal(out, "203.0.113.9");
+	http_client_addr(&t, "127.0.0.1", "[2001:DB8::1]:443", out);
+	assert_string_equal(out, "2001:db8::1");
+	http_client_addr(&t, "127.0.0.1", "2001:db8:0:0::2", out);
+	assert_string_equal(out, "2001:db8::2");
+	http_client_addr(&t, "127.0.0.1", "::ffff:203.0.113.5", out);
+	assert_string_equal(out, "203.0.113.5");
+	http_client_addr(&t, "127.0.0.1", "203.0.113.9, fd00::1", out);
+	assert_string_equal(out, "203.0.113.9");
+	/* a unix socket peer is trusted as "unix" */
+	http_client_addr(&t, "unix", "203.0.113.9", out);
+	assert_string_equal(out, "203.0.113.9");
+	http_client_addr(&none, "unix", "203.0.113.9", out);
+	assert_string_equal(out, "unix");
+	/* a broken chain stops at the last good address */
+	http_client_addr(&t, "127.0.0.1", "203.0.113.9, unknown", out);
+	assert_string_equal(out, "127.0.0.1");
+	http_client_addr(&t, "127.0.0.1", "203.0.113.9, , 10.0.0.1", out);
+	assert_string_equal(out, "10.0.0.1");
+	http_client_addr(&t, "127.0.0.1", "", out);
+	assert_string_equal(out, "127.0.0.1");
+	http_client_addr(&t, "127.0.0.1", "1.2.3.4\r\nX: y", out);
+	assert_string_equal(out, "127.0.0.1");
+	http_client_addr(&t, "127.0.0.1", "[::1", out);
+	assert_string_equal(out, "127.0.0.1");
+}
+
+static void
+test_listen_specs(void **state)
+{
+	static const char *const bad[] = {
+		"nope", "1.2.3.4", "[::1]8080", "::1:8080", "127.0.0.1:99999",
+		"127.0.0.1:-1", "127.0.0.1:", ":8080", "127.0.0.1:http",
+		"unix:relative", "unix:", "[::1:80",
+	};
+	struct http_server *s = server(&cfg);
+	char	 err[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (http_listen(s, bad[i], err, sizeof(err)) != -1)
+			fail_msg("listened on %s", bad[i]);
+		assert_non_null(strstr(err, bad[i]));
+	}
+	/* in use */
+	{
+		char spec[64];
+
+		snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+		assert_int_equal(http_listen(s, spec, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "in use"));
+	}
+	assert_int_equal(http_listener_count(s), 0);
+	assert_int_equal(http_listener_fd(s, 0), -1);
+	/* v6 loopback, when the machine has it */
+	if (http_listen(s, "[::1]:0", err, sizeof(err)) == 0)
+		assert_int_equal(http_listener_count(s), 1);
+	http_server_free(s);
+}
+
+static void
+test_bad_trust_config(void **state)
+{
+	struct cfg	 c;
+	char		 err[256];
+
+	cfg_defaults(&c);
+	assert_int_equal(cfg_set(&c, "trusted_proxies", "10.0.0.0/99", err,
+	    sizeof(err)) == 0 || c.trusted_proxies.n == 0, 1);
+	if (c.trusted_proxies.n > 0) {
+		assert_null(http_server_new(base, &c, routes, NROUTES, err,
+		    sizeof(err)));
+		assert_non_null(strstr(err, "10.0.0.0/99"));
+	}
+	cfg_free(&c);
+}
+
+static void
+test_bad_table(void **state)
+{
+	static const struct route bad[] = {
+		{ EVHTTP_REQ_GET, "/a//b", h_hello, ROUTE_AUTH_NONE },
+	};
+	char	 err[256];
+
+	assert_null(http_server_new(base, &cfg, bad, 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "/a//b"));
+}
+
+/* ---- the live server ---- */
+
+static void
+test_request_id_echo(void **state)
+{
+	struct job	*j = get("GET /hello HTTP/1.1\r\nHost: x\r\n"
+	    "X-Request-Id: abc-123.X_y\r\nConnection: close\r\n\r\n");
+	char		 v[128];
+
+	assert_int_equal(status_of(j->resp), 200);
+	check_common(j->resp);
+	assert_string_equal(header(j->resp, "X-Request-Id", v, sizeof(v)),
+	    "abc-123.X_y");
+	assert_string_equal(header(j->resp, "Content-Type", v, sizeof(v)),
+	    "application/json");
+	assert_string_equal(header(j->resp, "Cache-Control", v, sizeof(v)),
+	    "no-store");
+	assert_string_equal(body_of(j->resp), "{\"hello\":\"world\"}");
+	free(j);
+	drain();
+}
+
+static void
+test_request_id_generated(void **state)
+{
+	static const char *const reqs[] = {
+		"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: bad!id\r\n"
+		    "Connection: close\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: a b\r\n"
+		    "Connection: close\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: \r\n"
+		    "Connection: close\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: "
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaa\r\nConnection: close\r\n\r\n",	/* 65 */
+	};
+	char	 v[128], first[128] = "";
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		struct job *j = get(reqs[i]);
+
+		assert_int_equal(status_of(j->resp), 200);
+		check_common(j->resp);
+		header(j->resp, "X-Request-Id", v, sizeof(v));
+		if (!field_is_uuid(v))
+			fail_msg("request %zu: id %s", i, v);
+		assert_string_not_equal(v, first);	/* fresh each time */
+		snprintf(first, sizeof(first), "%s", v);
+		free(j);
+	}
+	/* 64 characters are kept */
+	{
+		struct job *j = get("GET /hello HTTP/1.1\r\nHost: x\r\n"
+		    "X-Request-Id: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaa\r\nConnection: close\r\n\r\n");
+
+		header(j->resp, "X-Request-Id", v, sizeof(v));
+		assert_int_equal(strlen(v), 64);
+		free(j);
+	}
+	drain();
+}
+
+static void
+test_not_found(void **state)
+{
+	struct job	*j;
+
+	j = get("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	check_problem(j->resp, 404, "not-found");
+	free(j);
+	/* a path id that is not a UUID */
+	j = get("GET /items/123 HTTP/1.1\r\nHost: x\r\nConnection: close"
+	    "\r\n\r\n");
+	check_problem(j->resp, 404, "not-found");
+	free(j);
+	/* the query is not part of the path */
+	j = get("GET /items/" UUID "?a=b HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	assert_string_equal(body_of(j->resp), UUID);
+	free(j);
+	drain();
+}
+
+static void
+test_method_not_allowed(void **state)
+{
+	static const char *const methods[] = { "POST", "PUT", "DELETE",
+	    "PATCH", "OPTIONS" };
+	char	 req[256], v[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		struct job *j;
+
+		snprintf(req, sizeof(req), "%s /hello HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n",
+		    methods[i]);
+		j = get(req);
+		check_problem(j->resp, 405, "method-not-allowed");
+		assert_string_equal(header(j->resp, "Allow", v, sizeof(v)),
+		    "GET, HEAD");
+		free(j);
+	}
+	{
+		struct job *j = get("DELETE /items/" UUID " HTTP/1.1\r\n"
+		    "Host: x\r\nConnection: close\r\n\r\n");
+
+		check_problem(j->resp, 405, "method-not-allowed");
+		assert_string_equal(header(j->resp, "Allow", v, sizeof(v)),
+		    "GET, HEAD, PATCH");
+		free(j);
+		j = get("PATCH /items/" UUID " HTTP/1.1\r\nHost: x\r\n"
+		    "Connection: close\r\n\r\n");
+		assert_int_equal(status_of(j->resp), 204);
+		check_common(j->resp);
+		free(j);
+	}
+	drain();
+}
+
+static void
+test_head(void **state)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+	char		 v[64];
+
+	j->req = "HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	run(j);
+	assert_int_equal(status_of(j->resp), 200);
+	check_common(j->resp);
+	assert_string_equal(header(j->resp, "Content-Type", v, sizeof(v)),
+	    "application/json");
+	/* the length of what GET would send, and no body */
+	assert_string_equal(header(j->resp, "Content-Length", v, sizeof(v)),
+	    "17");
+	assert_string_equal(body_of(j->resp), "");
+	free(j);
+	drain();
+}
+
+static void
+test_body_limits(void **state)
+{
+	static char	 req[MAXBODY + 2 * 1024 * 1024];
+	struct job	*j;
+	int		 n;
+	cJSON		*o;
+
+	/* exactly the limit */
+	n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %d\r\n"
+	    "Connection: close\r\n\r\n", MAXBODY);
+	memset(req + n, 'b', MAXBODY);
+	j = calloc(1, sizeof(*j));
+	j->req = req;
+	j->reqlen = (size_t)n + MAXBODY;
+	run(j);
+	assert_int_equal(status_of(j->resp), 200);
+	o = cJSON_Parse(body_of(j->resp));
+	assert_int_equal(cJSON_GetObjectItem(o, "len")->valueint, MAXBODY);
+	cJSON_Delete(o);
+	free(j);
+
+	/* one byte more: our 413 problem */
+	n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n", MAXBODY + 1);
+	memset(req + n, 'b', MAXBODY + 1);
+	j = calloc(1, sizeof(*j));
+	j->req = req;
+	j->reqlen = (size_t)n + MAXBODY + 1;
+	run(j);
+	check_problem(j->resp, 413, "payload-too-large");
+	free(j);
+
+	/* on a path with no such route too */
+	n = snprintf(req, sizeof(req), "POST /nope HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n", 4 * MAXBODY);
+	memset(req + n, 'b', 4 * MAXBODY);
+	j = calloc(1, sizeof(*j));
+	j->req = req;
+	j->reqlen = (size_t)n + 4 * MAXBODY;
+	run(j);
+	check_problem(j->resp, 413, "payload-too-large");
+	free(j);
+
+	/* past the hard limit libevent answers alone, before the body */
+	n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n",
+	    MAXBODY + HTTP_BODY_HARD_SLACK + 1);
+	j = calloc(1, sizeof(*j));
+	j->req = req;
+	j->reqlen = (size_t)n;
+	run(j);
+	assert_int_equal(status_of(j->resp), 413);
+	free(j);
+	drain();
+}
+
+static void
+test_json_route(void **state)
+{
+	static const struct {
+		const char	*ctype;
+		const char	*body;
+		int		 status;
+		const char	*name;
+	} cases[] = {
+		{ "application/json", "{\"a\":1}", 204, NULL },
+		{ "application/json; charset=utf-8", "{}", 204, NULL },
+		{ "Application/JSON;charset=\"UTF-8\"", "{}", 204, NULL },
+		{ "text/plain", "{}", 415, "unsupported-media-type" },
+		{ "application/json; charset=latin1", "{}", 415,
+		    "unsupported-media-type" },
+		{ "application/json; foo=bar", "{}", 415,
+		    "unsupported-media-type" },
+		{ "application/jsonx", "{}", 415, "unsupported-media-type" },
+		{ NULL, "{}", 415, "unsupported-media-type" },
+		{ "application/json", "{\"a\":1,\"a\":2}", 400,
+		    "malformed-request" },
+		{ "application/json", "[]", 400, "malformed-request" },
+		{ "application/json", "", 400, "malformed-request" },
+		{ "application/json", "{\"a\":\"\xff\"}", 400,
+		    "malformed-request" },
+	};
+	char	 req[512];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct job *j;
+		char ct[128] = "";
+
+		if (cases[i].ctype != NULL)
+			snprintf(ct, sizeof(ct), "Content-Type: %s\r\n",
+			    cases[i].ctype);
+		snprintf(req, sizeof(req), "POST /json HTTP/1.1\r\nHost: x\r\n"
+		    "%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s", ct,
+		    strlen(cases[i].body), cases[i].body);
+		j = get(req);
+		if (status_of(j->resp) != cases[i].status)
+			fail_msg("case %zu: %s", i, j->resp);
+		if (cases[i].name != NULL)
+			check_problem(j->resp, cases[i].status, cases[i].name);
+		free(j);
+	}
+	drain();
+}
+
+static void
+test_query(void **state)
+{
+	struct job	*j;
+
+	j = get("GET /form?limit=50&q=a+b HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	assert_string_equal(body_of(j->resp), "50");
+	free(j);
+	j = get("GET /form?limit=5&limit=6 HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	check_problem(j->resp, 400, "malformed-request");
+	free(j);
+	j = get("GET /form?q=%00 HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	check_problem(j->resp, 400, "malformed-request");
+	free(j);
+	j = get("GET /form?limit=500 HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	check_problem(j->resp, 422, "validation");
+	free(j);
+	drain();
+}
+
+static void
+test_access_log(void **state)
+{
+	struct job	*j;
+	char		 id[128], line[1024];
+
+	j = get("GET /items/" UUID "?secret=hunter2 HTTP/1.1\r\nHost: x\r\n"
+	    "X-Request-Id: log-test-1\r\nConnection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+	if (access_line("log-test-1", line, sizeof(line)) == NULL)
+		fail_msg("no access line in: %s", captured());
+	assert_non_null(strstr(line, "method=GET"));
+	assert_non_null(strstr(line, "route=/items/{id:uuid}"));
+	assert_non_null(strstr(line, "status=200"));
+	assert_non_null(strstr(line, "duration_ms="));
+	assert_non_null(strstr(line, "remote=127.0.0.1"));
+	assert_null(strstr(line, UUID));	/* the pattern, not the path */
+	assert_null(strstr(captured(), "hunter2"));
+	assert_null(strstr(line, "client_gone"));
+	assert_string_equal(observed_route, "/items/{id:uuid}");
+
+	/* unmatched requests are logged too, with route "-" */
+	j = get("DELETE /nope/" UUID " HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	header(j->resp, "X-Request-Id", id, sizeof(id));
+	free(j);
+	assert_non_null(access_line(id, line, sizeof(line)));
+	assert_non_null(strstr(line, "method=DELETE"));
+	assert_non_null(strstr(line, "route=-"));
+	assert_non_null(strstr(line, "status=404"));
+	drain();
+}
+
+static void
+test_keepalive(void **state)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+	int		 before = observed;
+
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->req2 = "GET /items/" UUID " HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	run(j);
+	assert_int_equal(status_of(j->resp), 200);
+	assert_string_equal(body_of(j->resp), "{\"hello\":\"world\"}");
+	assert_int_equal(status_of(j->resp2), 200);
+	assert_string_equal(body_of(j->resp2), UUID);
+	check_common(j->resp2);
+	free(j);
+	drain();
+	assert_int_equal(observed - before, 2);
+}
+
+/* The client leaves before the asynchronous handler replies. */
+static void
+client_leaves(int mode)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+	char		 line[1024];
+	int		 before = slow_replied;
+
+	j->req = "GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone-1\r\n"
+	    "\r\n";
+	j->reqlen = strlen(j->req);
+	j->mode = mode;
+	run(j);
+	free(j);
+	drain();
+	/* the handler did reply, into the void */
+	assert_int_equal(slow_replied, before + 1);
+	assert_non_null(access_line("gone-1", line, sizeof(line)));
+	assert_non_null(strstr(line, "route=/slow"));
+}
+
+static void
+test_client_leaves(void **state)
+{
+	client_leaves(J_CLOSE);
+}
+
+static void
+test_client_resets(void **state)
+{
+	client_leaves(J_RESET);
+}
+
+static void
+test_handler_deadline(void **state)
+{
+	struct job	*j;
+	char		 v[64];
+
+	j = get("GET /stuck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	check_problem(j->resp, 503, "unavailable");
+	assert_string_equal(header(j->resp, "Retry-After", v, sizeof(v)),
+	    "1");
+	free(j);
+	/* the context lives on until the handler's late reply, dropped */
+	assert_int_equal(stuck_replied, 0);
+	assert_int_equal(http_server_inflight(srv), 1);
+	drain();
+	assert_int_equal(stuck_replied, 1);
+}
+
+static void
+test_xff(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	struct job	*j;
+	char		 err[256];
+	int		 keep = port;
+	cJSON		*o;
+
+	cfg_defaults(&c);
+	c.max_body_size = MAXBODY;
+	assert_int_equal(cfg_set(&c, "trusted_proxies", "127.0.0.0/8", err,
+	    sizeof(err)), 0);
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+
+	j = get("GET /echo HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.9.9.9, "
+	    "203.0.113.7\r\nConnection: close\r\n\r\n");
+	o = cJSON_Parse(body_of(j->resp));
+	assert_string_equal(cJSON_GetObjectItem(o, "remote")->valuestring,
+	    "203.0.113.7");
+	assert_string_equal(cJSON_GetObjectItem(o, "peer")->valuestring,
+	    "127.0.0.1");
+	cJSON_Delete(o);
+	free(j);
+
+	/* two headers are one list */
+	j = get("GET /echo HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.8"
+	    "\r\nX-Forwarded-For: 127.0.0.2\r\nConnection: close\r\n\r\n");
+	o = cJSON_Parse(body_of(j->resp));
+	assert_string_equal(cJSON_GetObjectItem(o, "remote")->valuestring,
+	    "203.0.113.8");
+	cJSON_Delete(o);
+	free(j);
+	http_server_free(s);
+	cfg_free(&c);
+
+	/* the default server trusts nobody */
+	port = keep;
+	j = get("GET /echo?x=1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: "
+	    "203.0.113.7\r\nConnection: close\r\n\r\n");
+	o = cJSON_Parse(body_of(j->resp));
+	assert_string_equal(cJSON_GetObjectItem(o, "remote")->valuestring,
+	    "127.0.0.1");
+	assert_string_equal(cJSON_GetObjectItem(o, "query")->valuestring,
+	    "x=1");
+	cJSON_Delete(o);
+	free(j);
+	drain();
+}
+
+static void
+test_unix_socket(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	struct job	*j;
+	struct stat	 st;
+	char		 path[96], spec[160], err[256];
+	cJSON		*o;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/w.sock", tmpdir);
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	cfg_defaults(&c);
+	c.listen_mode = 0600;
+	s = server(&c);
+	assert_int_equal(http_listen(s, spec, err, sizeof(err)), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	j = calloc(1, sizeof(*j));
+	j->req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+	    "Connection: close\r\n\r\nabc";
+	j->reqlen = strlen(j->req);
+	j->unix_path = path;
+	run(j);
+	assert_int_equal(status_of(j->resp), 200);
+	check_common(j->resp);
+	o = cJSON_Parse(body_of(j->resp));
+	assert_int_equal(cJSON_GetObjectItem(o, "len")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(o, "remote")->valuestring,
+	    "unix");
+	cJSON_Delete(o);
+	free(j);
+
+	/* a live socket is not taken over */
+	{
+		struct http_server *s2 = server(&c);
+
+		assert_int_equal(http_listen(s2, spec, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "listening"));
+		http_server_free(s2);
+	}
+	/* freeing removes it */
+	http_server_free(s);
+	assert_int_equal(lstat(path, &st), -1);
+
+	/* a stale one is replaced */
+	{
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		memcpy(sun.sun_path, path, strlen(path) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)), 0);
+		close(fd);
+		assert_int_equal(lstat(path, &st), 0);
+	}
+	s = server(&c);
+	assert_int_equal(http_listen(s, spec, err, sizeof(err)), 0);
+	http_server_free(s);
+
+	/* anything but a socket is left alone */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	s = server(&c);
+	assert_int_equal(http_listen(s, spec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a socket"));
+	http_server_free(s);
+	assert_int_equal(unlink(path), 0);
+	cfg_free(&c);
+	assert_int_equal(freed, dispatched);
+}
+
+static void
+test_listen_fd(void **state)
+{
+	struct http_server *s = server(&cfg);
+	struct sockaddr_in sin;
+	struct job	*j;
+	char		 err[256];
+	int		 fd, keep = port;
+
+	/* not listening */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(http_listen_fd(s, fd, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a listening socket"));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);	/* closed: ours now */
+
+	/* as systemd hands it over: bound, listening, blocking */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(http_listen_fd(s, fd, err, sizeof(err)), 0);
+	assert_int_equal(http_listener_fd(s, 0), fd);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	port = local_port(fd);
+	j = get("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+	port = keep;
+	http_server_stop_listening(s);
+	assert_int_equal(http_listener_count(s), 0);
+	http_server_free(s);
+	assert_int_equal(freed, dispatched);
+}
+
+/* The server is freed while a handler still works on a request: the
+ * client is cut off, and the handler's late reply frees the context. */
+static void
+test_free_with_pending_handler(void **state)
+{
+	struct http_server *s = server(&cfg);
+	struct job	*j = calloc(1, sizeof(*j));
+	char		 err[256];
+	int		 keep = port, before = slow_replied, i;
+
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+	j->req = "GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: freed-1\r\n"
+	    "Connection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->mode = J_PARTIAL;
+	j->linger_ms = 100;
+	atomic_store(&client_done, false);
+	{
+		pthread_t t;
+
+		assert_int_equal(pthread_create(&t, NULL, client_main, j), 0);
+		for (i = 0; i < 100 && http_server_inflight(s) == 0; i++)
+			spin(2);
+		assert_int_equal(http_server_inflight(s), 1);
+		http_server_free(s);		/* the handler is pending */
+		spin(120);			/* its timer fires, replies */
+		pthread_join(t, NULL);
+	}
+	free(j);
+	port = keep;
+	assert_int_equal(slow_replied, before + 1);
+	assert_int_equal(freed, dispatched);
+}
+
+/* A unix client whose own socket is bound to a long path. */
+static void
+test_unix_long_peer(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	struct job	*j;
+	char		 path[96], spec[160], peer[108], err[256];
+
+	snprintf(path, sizeof(path), "%s/w.sock", tmpdir);
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	snprintf(peer, sizeof(peer), "%s/a-client-with-a-long-name", tmpdir);
+	cfg_defaults(&c);
+	s = server(&c);
+	assert_int_equal(http_listen(s, spec, err, sizeof(err)), 0);
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->unix_path = path;
+	j->bind_path = peer;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+	unlink(peer);
+	http_server_free(s);
+	cfg_free(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reqid_valid),
+		cmocka_unit_test(test_trust),
+		cmocka_unit_test(test_client_addr),
+		cmocka_unit_test(test_listen_specs),
+		cmocka_unit_test(test_bad_trust_config),
+		cmocka_unit_test(test_bad_table),
+		cmocka_unit_test(test_request_id_echo),
+		cmocka_unit_test(test_request_id_generated),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_head),
+		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_json_route),
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_access_log),
+		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_client_leaves),
+		cmocka_unit_test(test_client_resets),
+		cmocka_unit_test(test_handler_deadline),
+		cmocka_unit_test(test_xff),
+		cmocka_unit_test(test_unix_socket),
+		cmocka_unit_test(test_listen_fd),
+		cmocka_unit_test(test_free_with_pending_handler),
+		cmocka_unit_test(test_unix_long_peer),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
