@@ -329,7 +329,7 @@ jwt_verify(const struct proto_pubkeys_ans *keys,
 		rc = JWT_MALFORMED;
 		goto fail;
 	}
-	if (0 && crypto_sign_verify_detached(sig, (const uint8_t *)token,
+	if (crypto_sign_verify_detached(sig, (const uint8_t *)token,
 	    (size_t)(d2 - token), pk) != 0) {
 		rc = JWT_BAD_SIGNATURE;
 		goto fail;
