@@ -25,7 +25,7 @@
 #include "log.h"
 
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	10000
+#define BACKOFF_MAX_MS	5000
 #define DB_MAX_SIZE	1000
 #define DB_APP_NAME	"wardend"
 
@@ -99,6 +99,7 @@ struct db_pool {
 	size_t		 nqueue;
 	size_t		 max_queue;
 	struct req_list	 done;
+	size_t		 ndone;
 	struct event	*done_ev;
 	struct event	*pump_ev;
 	bool		 pumping;
@@ -232,6 +233,7 @@ req_fail_later(struct db_req *r, PGresult *res)
 	r->res = res;
 	r->where = IN_DONE;
 	TAILQ_INSERT_TAIL(&pool->done, r, entry);
+	pool->ndone++;
 	event_active(pool->done_ev, EV_TIMEOUT, 0);
 }
 
@@ -239,21 +241,18 @@ static void
 done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_pool *pool = arg;
-	struct db_req *r, *last;
+	struct db_req *r;
 	PGresult *res;
+	size_t n = pool->ndone;
 
-	/* Only what was there when we started: a callback that resubmits on
-	 * error must not spin the loop here. */
-	last = TAILQ_LAST(&pool->done, req_list);
-	while ((r = TAILQ_FIRST(&pool->done)) != NULL) {
-		bool end = r == last;
-
+	/* About as many as were there when we started: a callback that
+	 * resubmits on error must not spin the loop here. */
+	while (n-- > 0 && (r = TAILQ_FIRST(&pool->done)) != NULL) {
 		TAILQ_REMOVE(&pool->done, r, entry);
+		pool->ndone--;
 		res = r->res;
 		r->res = NULL;
 		req_deliver(r, res, NULL);
-		if (end)
-			break;
 	}
 	if (!TAILQ_EMPTY(&pool->done))
 		event_active(pool->done_ev, EV_TIMEOUT, 0);
@@ -376,7 +375,7 @@ conn_lost(struct db_conn *c, const char *why)
 {
 	struct db_pool *pool = c->pool;
 	struct db_req *r;
-	char msg[256];
+	char msg[512];
 	size_t len;
 
 	/* Truncation is fine: it is a log line. */
@@ -805,6 +804,7 @@ db_pool_free(struct db_pool *pool)
 		PGresult *res = r->res;
 
 		TAILQ_REMOVE(&pool->done, r, entry);
+		pool->ndone--;
 		r->res = NULL;
 		req_deliver(r, res, NULL);
 	}
@@ -999,6 +999,7 @@ db_cancel(struct db_req *r)
 		break;
 	case IN_DONE:
 		TAILQ_REMOVE(&r->pool->done, r, entry);
+		r->pool->ndone--;
 		req_free(r);
 		break;
 	case IN_FLIGHT:

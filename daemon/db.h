@@ -22,10 +22,14 @@
  * came (connection lost, server down, queue full, pool shutting down): the
  * query may or may not have run.
  *
+ * One statement per query (the extended protocol); no COPY.  Session
+ * settings (SET) stay with a pooled connection: use SET LOCAL inside a
+ * leased transaction.
+ *
  * Connections that fail are reconnected with exponential back-off (100 ms
- * up to 10 s).  Note that libpq resolves host names during PQconnectStart;
- * use a Unix socket or hostaddr= in the URL to avoid a DNS wait in the
- * loop.
+ * doubling up to 5 s, with jitter).  libpq resolves host names inside
+ * PQconnectStart: use a Unix socket or hostaddr= in the URL to keep a DNS
+ * wait out of the loop.
  */
 #ifndef WARDEN_DB_H
 #define WARDEN_DB_H
@@ -127,10 +131,11 @@ void		 db_cancel(struct db_req *req);
 struct db_req	*db_acquire(struct db_pool *pool, db_acquire_cb cb, void *arg);
 
 /*
- * Runs a query on a leased connection, as db_query_params(); queries on
- * one lease run one after another in submission order, so "BEGIN", the
- * statements and "COMMIT" may be submitted at once.  After the connection
- * was lost, every query on it fails with NULL.
+ * Runs a query on a leased connection (between the acquire callback and
+ * db_release()), as db_query_params(); queries on one lease run one after
+ * another in submission order, so "BEGIN", the statements and "COMMIT"
+ * may be submitted at once.  Once the connection was lost, every query on
+ * it fails with NULL (the transaction is gone: release the lease).
  */
 struct db_req	*db_conn_query(struct db_conn *conn, const char *sql,
 		    int nparams, const char *const *params, db_result_cb cb,

@@ -479,6 +479,106 @@ test_lease_waits(void **state)
 	db_pool_free(pool);
 }
 
+/* A chain: each answer submits the next query from its callback. */
+struct chain {
+	struct db_pool	*pool;
+	int		 left;
+	int		 answers;
+	bool		 failed;
+};
+
+static void
+chain_cb(const PGresult *res, void *arg)
+{
+	struct chain *ch = arg;
+
+	ch->answers++;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		ch->failed = true;
+	if (--ch->left > 0 && db_query(ch->pool, "SELECT 1", 0, NULL,
+	    chain_cb, ch) == NULL)
+		ch->failed = true;
+}
+
+/* A lease driven from callbacks: acquire -> BEGIN -> INSERT -> COMMIT,
+ * released from the COMMIT's callback. */
+struct txn {
+	struct db_conn	*conn;
+	int		 step;
+	bool		 failed;
+	bool		 done;
+};
+
+static void
+txn_cb(const PGresult *res, void *arg)
+{
+	struct txn *t = arg;
+	static const char *const p[1] = { "reentrant" };
+
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		t->failed = true;
+		db_release(t->conn);
+		t->done = true;
+		return;
+	}
+	switch (t->step++) {
+	case 0:
+		if (db_conn_query(t->conn, "INSERT INTO t VALUES ($1)", 1, p,
+		    txn_cb, t) == NULL)
+			t->failed = true;
+		break;
+	case 1:
+		if (db_conn_query(t->conn, "COMMIT", 0, NULL, txn_cb, t) ==
+		    NULL)
+			t->failed = true;
+		break;
+	default:
+		db_release(t->conn);
+		t->done = true;
+		break;
+	}
+}
+
+static void
+txn_lease_cb(struct db_conn *conn, void *arg)
+{
+	struct txn *t = arg;
+
+	if ((t->conn = conn) == NULL ||
+	    db_conn_query(conn, "BEGIN", 0, NULL, txn_cb, t) == NULL) {
+		t->failed = true;
+		t->done = true;
+	}
+}
+
+static void
+test_reentrant_callbacks(void **state)
+{
+	struct db_pool *pool = pool_up(1);
+	struct chain ch = { pool, 20, 0, false };
+	struct txn t = { 0 };
+	struct answer a = { 0 };
+	struct timeval t0;
+
+	assert_non_null(db_query(pool, "SELECT 1", 0, NULL, chain_cb, &ch));
+	assert_non_null(db_acquire(pool, txn_lease_cb, &t));
+	/* Queued behind the chain's first query and the lease. */
+	assert_non_null(db_query(pool, "SELECT count(*) FROM t", 0, NULL,
+	    answer_cb, &a));
+	assert_true(wait_count(&ch.answers, 20, 10000));
+	assert_false(ch.failed);
+	gettimeofday(&t0, NULL);
+	while (!t.done) {
+		assert_true(ms_since(&t0) < 10000);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	assert_false(t.failed);
+	assert_true(wait_count(&ndone, 1, 5000));
+	assert_int_equal(ctl_count("SELECT count(*) FROM t WHERE k = "
+	    "'reentrant'"), 1);
+	db_pool_free(pool);
+}
+
 static void
 test_cancel(void **state)
 {
@@ -687,6 +787,7 @@ main(void)
 		cmocka_unit_test_setup(test_lease_commit, reset),
 		cmocka_unit_test_setup(test_lease_rollback_on_release, reset),
 		cmocka_unit_test_setup(test_lease_waits, reset),
+		cmocka_unit_test_setup(test_reentrant_callbacks, reset),
 		cmocka_unit_test_setup(test_cancel, reset),
 		cmocka_unit_test_setup(test_sql_errors, reset),
 		cmocka_unit_test_setup(test_server_goes_away, reset),
