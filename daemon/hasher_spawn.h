@@ -5,7 +5,9 @@
  * The hasher finds its end of the socket on WARDEN_HASHER_FD; every other
  * descriptor but 0, 1 and 2 is closed before exec.  It reads the same
  * configuration file (-f config_path) and environment (WARDEN_* overrides)
- * as the front, and exits 0 when the front closes its end.
+ * as the front.  It exits 0 when the front closes its end, 1 when it
+ * dropped the connection (a malformed frame, a protocol version mismatch)
+ * or could not start (its reason is logged to the shared stderr).
  */
 #ifndef WARDEN_DAEMON_HASHER_SPAWN_H
 #define WARDEN_DAEMON_HASHER_SPAWN_H

@@ -216,8 +216,8 @@ sandbox_drop(const struct sandbox_opts *o)
 
 /*
  * The highest descriptor open below 1024.  The hasher starts with a
- * handful (closefrom() before exec); one above this scan stays usable,
- * it just is not counted.
+ * handful (closefrom() before exec); a descriptor above the scan would
+ * stay usable (a limit never closes anything), it is just not counted.
  */
 static int
 sandbox_highest_fd(void)
@@ -256,7 +256,8 @@ sandbox_rlimits(const struct sandbox_opts *o)
 {
 	rlim_t nofile;
 
-	/* Nothing new can be opened below this, save accepted sockets. */
+	/* No descriptor can be made past those we hold, save room for the
+	 * sockets split mode accepts. */
 	nofile = (rlim_t)sandbox_highest_fd() + 1;
 	if (o->listen_fd >= 0)
 		nofile += o->max_conns + 1;	/* +1: accept to refuse */
@@ -270,7 +271,8 @@ sandbox_rlimits(const struct sandbox_opts *o)
 	 * opening any other.
 	 */
 	if (sandbox_is_file(STDOUT_FILENO) || sandbox_is_file(STDERR_FILENO))
-		log_debug("stderr is a file: RLIMIT_FSIZE left as it is");
+		log_info("stderr is a regular file: RLIMIT_FSIZE left as it "
+		    "is, so that logging goes on");
 	else
 		sandbox_rlimit(RLIMIT_FSIZE, "FSIZE", 0);
 }
@@ -299,6 +301,22 @@ sandbox_sigsys(int sig, siginfo_t *si, void *uc)
 	raise(sig);	/* delivered, and fatal, once we return */
 }
 #endif
+
+/* An argument comparison (libseccomp's SCMP_A* macros leave fields for
+ * the compiler to complain about). */
+static struct scmp_arg_cmp
+arg_cmp(unsigned int arg, enum scmp_compare op, scmp_datum_t a,
+    scmp_datum_t b)
+{
+	struct scmp_arg_cmp c;
+
+	memset(&c, 0, sizeof(c));
+	c.arg = arg;
+	c.op = op;
+	c.datum_a = a;
+	c.datum_b = b;
+	return c;
+}
 
 static void
 sandbox_add(scmp_filter_ctx ctx, uint32_t action, int nr, const char *name,
@@ -370,8 +388,8 @@ sandbox_seccomp(const struct sandbox_opts *o)
 	ALLOW(exit_group);
 	{
 		/* abort() and raise() signal themselves, and no one else */
-		struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ,
-		    (scmp_datum_t)getpid());
+		struct scmp_arg_cmp self = arg_cmp(0, SCMP_CMP_EQ,
+		    (scmp_datum_t)getpid(), 0);
 
 		sandbox_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), "tgkill",
 		    1, &self);
@@ -379,7 +397,7 @@ sandbox_seccomp(const struct sandbox_opts *o)
 	/* Memory: malloc, Argon2id's arena, sodium_malloc's guard pages;
 	 * nothing executable, ever. */
 	{
-		struct scmp_arg_cmp noexec = SCMP_A2(SCMP_CMP_MASKED_EQ,
+		struct scmp_arg_cmp noexec = arg_cmp(2, SCMP_CMP_MASKED_EQ,
 		    PROT_EXEC, 0);
 
 		sandbox_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), "mmap",
@@ -401,11 +419,11 @@ sandbox_seccomp(const struct sandbox_opts *o)
 	ALLOW(getrandom);
 	/* Split mode: accept on our own socket, check the peer. */
 	if (o->listen_fd >= 0) {
-		struct scmp_arg_cmp lfd = SCMP_A0(SCMP_CMP_EQ,
-		    (scmp_datum_t)o->listen_fd);
+		struct scmp_arg_cmp lfd = arg_cmp(0, SCMP_CMP_EQ,
+		    (scmp_datum_t)o->listen_fd, 0);
 		struct scmp_arg_cmp cred[2] = {
-			SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
-			SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED),
+			arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0),
+			arg_cmp(2, SCMP_CMP_EQ, SO_PEERCRED, 0),
 		};
 
 		sandbox_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept), "accept",

@@ -334,7 +334,6 @@ h_sign(struct server *s, struct conn *c)
 	struct proto_sign_ans ans;
 	const struct sign_key *k;
 	char err[PROTO_ERRMSG_MAX + 1];
-	int rc;
 
 	if (proto_decode_sign_req(c->payload, c->h.len, &req) == -1)
 		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
@@ -356,8 +355,7 @@ h_sign(struct server *s, struct conn *c)
 		    "token does not fit a frame");
 	}
 	proto_wipe(&ans, sizeof(ans));
-	rc = conn_send_buf(c, &s->iobuf);
-	return rc;
+	return conn_send_buf(c, &s->iobuf);
 }
 
 static int
@@ -508,9 +506,9 @@ conn_read(struct server *s, struct conn *c)
 		return malformed((uint16_t)(c->hdr[8] << 8 | c->hdr[9]),
 		    be32(c->hdr), be32(c->hdr + 4),
 		    "length over the cap or reserved bits set");
-	if (c->got < PROTO_HEADER_SIZE + (size_t)c->h.len ||
-	    c->got < PROTO_HEADER_SIZE)
-		return 0;
+	if (c->got < PROTO_HEADER_SIZE ||
+	    c->got < PROTO_HEADER_SIZE + (size_t)c->h.len)
+		return 0;	/* more to come */
 
 	rc = dispatch(s, c);
 	sodium_memzero(c->payload, c->h.len);

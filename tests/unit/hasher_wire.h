@@ -4,8 +4,8 @@
  * returning -1 on failure: callers assert.  static inline so that each
  * program takes only what it uses.
  */
-#ifndef WARDEN_TESTS_HASHER_CLIENT_H
-#define WARDEN_TESTS_HASHER_CLIENT_H
+#ifndef WARDEN_TESTS_HASHER_WIRE_H
+#define WARDEN_TESTS_HASHER_WIRE_H
 
 #include <errno.h>
 #include <poll.h>

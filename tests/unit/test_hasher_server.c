@@ -31,7 +31,7 @@
 #include "../../hasher/keys.h"
 #include "../../hasher/server.h"
 #include "fields.h"
-#include "hasher_client.h"
+#include "hasher_wire.h"
 
 #define UID_A	"11111111-2222-4333-8444-555555555555"
 

@@ -36,7 +36,7 @@
 #include "../../daemon/hasher_spawn.h"
 #include "../../hasher/keys.h"
 #include "fields.h"
-#include "hasher_client.h"
+#include "hasher_wire.h"
 
 #define UID_A	"11111111-2222-4333-8444-555555555555"
 #define EXIT_TIMEOUT_S	30
