@@ -110,3 +110,15 @@ uuid_random(char out[37])
 	}
 	out[o] = '\0';
 }
+
+int
+hex_digit_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

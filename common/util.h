@@ -28,6 +28,9 @@ bool	str_ieq(const char *a, const char *b);
 /* Frees s after zeroing its bytes (NULL is fine). */
 void	str_freezero(char *s);
 
+/* The value of hexadecimal digit c (either case), or -1. */
+int	hex_digit_value(unsigned char c);
+
 /* Fills out with a random lower-case RFC 4122 version 4 UUID (37 bytes). */
 void	uuid_random(char out[37]);
 

@@ -13,18 +13,6 @@
 #include "http.h"
 #include "util.h"
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A name made only of [A-Za-z0-9._-], safe to quote anywhere. */
 static bool
 plain_name(const char *s)
@@ -59,8 +47,8 @@ decode(const char *s, size_t len, size_t max, char **out, size_t *outlen,
 			c = ' ';
 		else if (c == '%') {
 			if (len - i < 3 ||
-			    (h = hexval((unsigned char)s[i + 1])) == -1 ||
-			    (l = hexval((unsigned char)s[i + 2])) == -1) {
+			    (h = hex_digit_value((unsigned char)s[i + 1])) == -1 ||
+			    (l = hex_digit_value((unsigned char)s[i + 2])) == -1) {
 				*why = "a bad percent-escape";
 				goto fail;
 			}

@@ -34,18 +34,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* What may follow a number or a literal. */
 static bool
 is_delim(const unsigned char *s, size_t len, size_t i)
@@ -85,7 +73,7 @@ scan_string(const unsigned char *s, size_t len, size_t *i, const char **why)
 			if (p + 6 > len)
 				break;
 			for (v = 0, k = 2; k < 6; k++) {
-				if ((h = hexval(s[p + k])) == -1) {
+				if ((h = hex_digit_value(s[p + k])) == -1) {
 					*why = WHY_JSON;
 					return -1;
 				}
