@@ -1030,6 +1030,19 @@ on_restart(evutil_socket_t fd, short what, void *arg)
 		hc_do_start(c);
 }
 
+int
+hc_restart(struct hc *c)
+{
+	if (c->state == HC_S_IDLE)
+		return -1;
+	if (c->state == HC_S_DOWN)
+		return 0;	/* a restart is already on its timer */
+	c->was_ready = false;
+	c->backoff_ms = c->p.backoff_min_ms;
+	hc_teardown(c, "restarting on request");
+	return 0;
+}
+
 static void
 on_sigchld(evutil_socket_t sig, short what, void *arg)
 {

@@ -199,6 +199,15 @@ const struct proto_pubkeys_ans *hc_pubkeys(const struct hc *c);
  * they arrive.  Returns 0, or -1 when not ready or the sign queue is full. */
 int	hc_refresh_pubkeys(struct hc *c);
 
+/*
+ * Closes the connection so that a fresh hasher starts (spawn mode) or the
+ * socket is connected again (split mode), after the shortest back-off; the
+ * handshake then brings its public keys (on_keys).  For SIGHUP: a spawned
+ * hasher reads its key files only at start.  Requests in flight fail with
+ * HC_DOWN, as when the hasher dies.  Returns 0, or -1 before hc_start().
+ */
+int	hc_restart(struct hc *c);
+
 /* Counters for /metrics and logs. */
 struct hc_stats {
 	unsigned int	queue_hash;	/* HASH + VERIFY outstanding now */

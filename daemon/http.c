@@ -853,6 +853,35 @@ http_server_new(struct event_base *base, const struct cfg *cfg,
 	return srv;
 }
 
+int
+http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
+    char *err, size_t errlen)
+{
+	struct http_trust	 trust;
+	const struct timeval	*deadline;
+	struct timeval		 tv;
+
+	if (http_trust_parse(&trust, cfg->trusted_proxies.v,
+	    cfg->trusted_proxies.n, err, errlen) == -1)
+		return -1;
+	tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
+	tv.tv_usec = 0;
+	if ((deadline = event_base_init_common_timeout(srv->base,
+	    &tv)) == NULL) {
+		str_copy(err, "cannot set the request timeout", errlen);
+		return -1;
+	}
+	srv->trust = trust;
+	srv->deadline_tv = deadline;
+	srv->max_body = cfg->max_body_size;
+	evhttp_set_max_body_size(srv->http,
+	    (ev_ssize_t)(cfg->max_body_size + HTTP_BODY_HARD_SLACK));
+	evhttp_set_max_headers_size(srv->http,
+	    (ev_ssize_t)cfg->max_header_size);
+	evhttp_set_timeout_tv(srv->http, &tv);
+	return 0;
+}
+
 void
 http_server_set_dispatch(struct http_server *srv, http_dispatch_fn *fn,
     void *arg)

@@ -147,6 +147,15 @@ struct http_server *http_server_new(struct event_base *base,
 	    const struct cfg *cfg, const struct route *routes, size_t n,
 	    char *err, size_t errlen);
 
+/*
+ * Applies a reloaded cfg's limits (SIGHUP): max_body_size,
+ * max_header_size, request_timeout and trusted_proxies, for requests that
+ * arrive from now on.  Returns 0, or -1 with a reason in err (a bad
+ * trusted proxy) and nothing changed.
+ */
+int	http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
+	    char *err, size_t errlen);
+
 /* Sets the dispatch hook (NULL: call route->handler directly). */
 void	http_server_set_dispatch(struct http_server *srv,
 	    http_dispatch_fn *fn, void *arg);

@@ -3,19 +3,28 @@
  *
  *	wardend [-t] [-f config]
  *
- * Start-up (DESIGN.md): configuration, the hasher (fork+exec), listeners,
- * migrations, the database pool, then the drop to the unprivileged user and
- * the event loop.  Everything after start-up runs on the loop and never
- * blocks on PostgreSQL or the hasher.
+ * Start-up (DESIGN.md): sockets from systemd (taken before anything else
+ * opens a descriptor or forks), configuration, the hasher (fork+exec),
+ * listeners, migrations, the database pool, then the drop to the
+ * unprivileged user and the event loop.  Everything after start-up runs on
+ * the loop and never blocks on PostgreSQL or the hasher.
+ *
+ * Signals: SIGTERM and SIGINT stop listening and drain the requests in
+ * flight for at most shutdown_timeout, then exit 0.  SIGHUP reloads what
+ * can change without a restart (see reload()).  Under systemd each step is
+ * told on $NOTIFY_SOCKET (sdnotify.h), and the watchdog is fed from a
+ * timer on the loop, so a wedged loop is noticed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,10 +39,14 @@
 #include "handlers.h"
 #include "hasher_client.h"
 #include "http.h"
+#include "listenfds.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "ratelimit.h"
+#include "sdnotify.h"
 #include "spawner.h"
+#include "util.h"
 
 #define DRAIN_POLL_MS	50
 
@@ -46,6 +59,14 @@ struct daemon {
 	struct timespec		 drain_start;
 	int64_t			 drain_limit;	/* seconds */
 	bool			 stopping;
+
+	const char		*config_file;	/* NULL: environment only */
+	struct cfg		*cfg0;		/* start-up's: hc_params point
+						 * into it, so it lives on */
+	struct cfg		*cfg;		/* the current one (front.cfg) */
+	struct sdnotify		 notify;
+	struct event		*watchdog;
+	struct timeval		 watchdog_tv;
 };
 
 static void
@@ -55,19 +76,42 @@ usage(void)
 	exit(2);
 }
 
-static void
-load_config(struct cfg *cfg, const char *path, bool explicit)
+/* The file to read: the default one may be absent (the environment then
+ * configures); an explicit one must exist. */
+static const char *
+config_file(const char *path, bool explicit)
 {
-	char	 err[512];
-
-	/* The default file may be absent: the environment then configures. */
 	if (!explicit && access(path, F_OK) == -1 && errno == ENOENT)
-		path = NULL;
-	cfg_defaults(cfg);
-	if (cfg_load(cfg, path, err, sizeof(err)) == -1) {
-		fprintf(stderr, "wardend: %s\n", err);
-		exit(1);
+		return NULL;
+	return path;
+}
+
+/* A fresh cfg loaded from path, or NULL with the reason in err. */
+static struct cfg *
+load_config(const char *path, char *err, size_t errlen)
+{
+	struct cfg *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		str_copy(err, "out of memory", errlen);
+		return NULL;
 	}
+	cfg_defaults(c);
+	if (cfg_load(c, path, err, errlen) == -1) {
+		cfg_free(c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+free_config(struct cfg *c)
+{
+	if (c == NULL)
+		return;
+	cfg_free(c);
+	free(c);
 }
 
 static void
@@ -147,6 +191,10 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: no new connections; draining for at most %llds",
 	    (int)sig, (long long)d->drain_limit);
 	http_server_stop_listening(d->http);
+	metrics_stop_listening(d->front.metrics);
+	if (sdnotify_send(&d->notify, "STOPPING=1\nSTATUS=draining %zu "
+	    "requests", http_server_inflight(d->http)) == -1)
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &d->drain_start);
 	d->drain_timer = evtimer_new(d->base, drain_check, d);
 	if (d->drain_timer == NULL)
@@ -155,15 +203,212 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		drain_check(-1, 0, d);
 }
 
+/* Sends a state line; a lost notification is logged, never fatal. */
+static void
+notify(struct daemon *d, const char *state)
+{
+	if (sdnotify_send(&d->notify, "%s", state) == -1)
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	notify(d, "WATCHDOG=1");
+}
+
+static bool
+str_differs(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
+}
+
+static bool
+list_differs(const struct cfg_list *a, const struct cfg_list *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return true;
+	for (i = 0; i < a->n; i++)
+		if (str_differs(a->v[i], b->v[i]))
+			return true;
+	return false;
+}
+
+/* Logs each keyword that only a restart applies when the new file
+ * changes it: those keep their start-up value. */
+static void
+log_ignored(const struct cfg *run, const struct cfg *nc)
+{
+#define IGNORED(cond, kw) do {						\
+	if (cond)							\
+		log_warn("reload: %s changed: it takes effect only on "	\
+		    "a restart", kw);					\
+} while (0)
+	IGNORED(list_differs(&run->listen, &nc->listen), "listen");
+	IGNORED(run->listen_mode != nc->listen_mode, "listen_mode");
+	IGNORED(str_differs(run->metrics_listen, nc->metrics_listen),
+	    "metrics_listen");
+	IGNORED(str_differs(run->user, nc->user), "user");
+	IGNORED(str_differs(run->database_url, nc->database_url),
+	    "database_url");
+	IGNORED(run->database_pool != nc->database_pool, "database_pool");
+	IGNORED(str_differs(run->hasher_path, nc->hasher_path), "hasher_path");
+	IGNORED(str_differs(run->hasher_socket, nc->hasher_socket),
+	    "hasher_socket");
+	IGNORED(run->hasher_queue != nc->hasher_queue, "hasher_queue");
+	IGNORED(run->hasher_timeout != nc->hasher_timeout, "hasher_timeout");
+#undef IGNORED
+}
+
+/*
+ * SIGHUP.  Everything that can fail comes first (the file, the blocklist,
+ * the HTTP limits); any failure keeps the running configuration whole.
+ * Then: log level and format, the address login limits, the blocklist and
+ * the configuration that handlers read through front.cfg (they read it
+ * within one event callback, never across one, so swapping it here between
+ * callbacks is safe), and finally the keys: a spawned hasher reads its key
+ * files only when it starts, so it is restarted; a split-mode hasher is
+ * its own service (restart it to rotate) and is asked for its keys again.
+ */
+static void
+reload(struct daemon *d)
+{
+	struct cfg *nc, *old;
+	struct blocklist *bl;
+	char	 err[512];
+
+	if ((nc = load_config(d->config_file, err, sizeof(err))) == NULL) {
+		log_error("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if ((bl = blocklist_load(nc->password_blocklist, err,
+	    sizeof(err))) == NULL) {
+		log_error("reload: password_blocklist: %s; keeping the running "
+		    "configuration", err);
+		free_config(nc);
+		return;
+	}
+	if (http_server_set_limits(d->http, nc, err, sizeof(err)) == -1) {
+		log_error("reload: %s; keeping the running configuration", err);
+		blocklist_free(bl);
+		free_config(nc);
+		return;
+	}
+	log_set_level(nc->log_level);
+	log_set_json(nc->log_format == CFG_LOG_JSON);
+	log_ignored(d->cfg, nc);
+	rl_configure(d->front.addr_limit, nc->addr_login_limit,
+	    nc->addr_login_window);
+	blocklist_free(d->front.blocklist);
+	d->front.blocklist = bl;
+	old = d->cfg;
+	d->cfg = nc;
+	d->front.cfg = nc;
+	d->drain_limit = nc->shutdown_timeout;
+	if (old != d->cfg0)
+		free_config(old);
+
+	if (d->cfg0->hasher_socket[0] == '\0') {
+		if (hc_restart(d->front.hc) == -1)
+			log_error("reload: cannot restart the hasher");
+	} else if (hc_refresh_pubkeys(d->front.hc) == -1)
+		log_warn("reload: the hasher is not ready; its keys are "
+		    "fetched when it is");
+	log_info("reload: configuration reloaded");
+}
+
+static void
+on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return;
+	log_info("signal %d: reloading %s", (int)sig,
+	    d->config_file != NULL ? d->config_file : "the environment");
+	if (sdnotify_reloading(&d->notify, "reloading") == -1)
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
+	reload(d);
+	notify(d, "READY=1\nSTATUS=serving");
+}
+
+/* Takes the sockets systemd passed, or fails at once. */
+static void
+take_listen_fds(struct listenfds *lf)
+{
+	char	 err[512];
+
+	if (listenfds_take(lf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "wardend: %s\n", err);
+		exit(1);
+	}
+}
+
+/* $NOTIFY_SOCKET and the watchdog interval; the variables are unset so
+ * that no child (the spawner, a hasher) speaks for us. */
+static void
+setup_notify(struct daemon *d, uint64_t *wd_usec)
+{
+	char	 err[512];
+	int	 rc;
+
+	if (sdnotify_open(&d->notify, getenv("NOTIFY_SOCKET"), err,
+	    sizeof(err)) == -1)
+		fatal("%s", err);
+	rc = sdnotify_watchdog(getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
+	    getpid(), wd_usec, err, sizeof(err));
+	if (rc == -1)
+		fatal("%s", err);
+	if (rc == 0)
+		*wd_usec = 0;
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+
+/* Serves on the sockets from systemd instead of cfg.listen. */
+static void
+listen_activated(struct daemon *d, const struct listenfds *lf, int *metrics_fd)
+{
+	char	 err[512];
+	size_t	 i;
+
+	*metrics_fd = -1;
+
+	if (d->cfg->listen.n > 0)
+		log_info("listen: ignored, serving the %zu sockets from "
+		    "systemd", lf->n);
+	for (i = 0; i < lf->n; i++) {
+		/* The socket named "metrics" serves /metrics alone. */
+		if (strcmp(lf->names[i], "metrics") == 0) {
+			*metrics_fd = listenfds_fd(lf, i);
+			continue;
+		}
+		if (http_listen_fd(d->http, listenfds_fd(lf, i), err,
+		    sizeof(err)) == -1)
+			fatal("listen: socket %zu (%s) from systemd: %s", i,
+			    lf->names[i][0] != '\0' ? lf->names[i] :
+			    "unnamed", err);
+		log_info("listening on socket %zu (%s) from systemd", i,
+		    lf->names[i][0] != '\0' ? lf->names[i] : "unnamed");
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct daemon d;
-	struct cfg cfg;
+	struct listenfds lf;
+	int	 metrics_fd = -1;
 	struct hc_params hp;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sighup;
 	const char *config_path = WARDEN_CONFIG_PATH, *hasher_config;
 	bool	 explicit = false, test_only = false;
+	uint64_t wd_usec;
 	char	 err[512];
 	int	 ch;
 
@@ -183,40 +428,55 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	load_config(&cfg, config_path, explicit);
-	log_init("wardend", cfg.log_level, cfg.log_format == CFG_LOG_JSON);
+	/* Before any descriptor is opened or any child forked. */
+	take_listen_fds(&lf);
+	/* Until the loop watches it, a reload request must not kill us. */
+	signal(SIGHUP, SIG_IGN);
+
 	memset(&d, 0, sizeof(d));
-	d.front.cfg = &cfg;
-	if ((d.front.blocklist = blocklist_load(cfg.password_blocklist, err,
+	d.notify.fd = -1;
+	d.config_file = config_file(config_path, explicit);
+	if ((d.cfg0 = load_config(d.config_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "wardend: %s\n", err);
+		exit(1);
+	}
+	d.cfg = d.cfg0;
+	log_init("wardend", d.cfg->log_level, d.cfg->log_format == CFG_LOG_JSON);
+	d.front.cfg = d.cfg;
+	if ((d.front.blocklist = blocklist_load(d.cfg->password_blocklist, err,
 	    sizeof(err))) == NULL)
 		fatal("password_blocklist: %s", err);
 	if (test_only) {
 		printf("configuration OK\n");
-		cfg_dump(&cfg, stdout);
+		cfg_dump(d.cfg, stdout);
 		blocklist_free(d.front.blocklist);
-		cfg_free(&cfg);
+		free_config(d.cfg0);
 		return 0;
 	}
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	signal(SIGPIPE, SIG_IGN);
-	hasher_config = explicit || access(config_path, F_OK) == 0 ?
-	    config_path : NULL;
+	setup_notify(&d, &wd_usec);
+	hasher_config = d.config_file;
 	/* Before anything else is open: the helper keeps only its socket. */
-	if (geteuid() == 0 && cfg.hasher_socket[0] == '\0' &&
-	    (d.spawner = spawner_start(cfg.hasher_path, hasher_config)) == NULL)
+	if (geteuid() == 0 && d.cfg->hasher_socket[0] == '\0' &&
+	    (d.spawner = spawner_start(d.cfg->hasher_path,
+	    hasher_config)) == NULL)
 		fatal("cannot start the hasher spawner: %s", strerror(errno));
 
 	if ((d.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 	d.front.started = time(NULL);
-	d.drain_limit = cfg.shutdown_timeout;
-	d.front.addr_limit = rl_new(cfg.addr_login_limit, cfg.addr_login_window,
-	    RL_DEFAULT_ENTRIES);
+	if ((d.front.metrics = metrics_new(&d.front)) == NULL)
+		fatal("out of memory");
+	d.drain_limit = d.cfg->shutdown_timeout;
+	d.front.addr_limit = rl_new(d.cfg->addr_login_limit,
+	    d.cfg->addr_login_window, RL_DEFAULT_ENTRIES);
 	if (d.front.addr_limit == NULL)
 		fatal("out of memory");
 
-	if (hc_params_from_cfg(&hp, &cfg, hasher_config, err, sizeof(err)) == -1)
+	if (hc_params_from_cfg(&hp, d.cfg0, hasher_config, err,
+	    sizeof(err)) == -1)
 		fatal("hasher: %s", err);
 	hp.reap_sigchld = true;
 	if (d.spawner != NULL) {
@@ -227,40 +487,69 @@ main(int argc, char *argv[])
 	    hc_start(d.front.hc) == -1)
 		fatal("cannot start the hasher client");
 
-	if ((d.http = http_server_new(d.base, &cfg, handlers_routes,
+	if ((d.http = http_server_new(d.base, d.cfg, handlers_routes,
 	    handlers_nroutes, err, sizeof(err))) == NULL)
 		fatal("http: %s", err);
 	http_server_set_dispatch(d.http, auth_dispatch, &d.front);
-	if (http_listen_all(d.http, &cfg, err, sizeof(err)) == -1)
+	if (lf.n > 0)
+		listen_activated(&d, &lf, &metrics_fd);
+	else if (http_listen_all(d.http, d.cfg, err, sizeof(err)) == -1)
 		fatal("listen: %s", err);
 
-	run_migrations(cfg.database_url);
-	drop_privileges(cfg.user);
-	if ((d.front.db = db_pool_new(d.base, cfg.database_url,
-	    cfg.database_pool)) == NULL)
+	if (metrics_start(d.front.metrics, d.base, d.cfg, d.http, metrics_fd,
+	    err, sizeof(err)) == -1)
+		fatal("metrics: %s", err);
+	run_migrations(d.cfg->database_url);
+	drop_privileges(d.cfg->user);
+	if ((d.front.db = db_pool_new(d.base, d.cfg->database_url,
+	    d.cfg->database_pool)) == NULL)
 		fatal("cannot create the database pool");
 
 	sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
-	if (sigterm == NULL || sigint == NULL ||
-	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) == -1)
+	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
+	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
+	    evsignal_add(sigterm, NULL) == -1 ||
+	    evsignal_add(sigint, NULL) == -1 ||
+	    evsignal_add(sighup, NULL) == -1)
 		fatal("cannot watch signals");
+	if (wd_usec > 0) {
+		/* Half the interval, as sd_watchdog_enabled(3) advises. */
+		d.watchdog_tv.tv_sec = (time_t)(wd_usec / 2 / 1000000);
+		d.watchdog_tv.tv_usec = (suseconds_t)(wd_usec / 2 % 1000000);
+		if ((d.watchdog = event_new(d.base, -1, EV_PERSIST,
+		    on_watchdog, &d)) == NULL ||
+		    event_add(d.watchdog, &d.watchdog_tv) == -1)
+			fatal("cannot start the watchdog timer");
+		log_info("watchdog: every %llu ms",
+		    (unsigned long long)(wd_usec / 2 / 1000));
+	}
 
 	log_info("serving");
+	if (sdnotify_send(&d.notify, "READY=1\nSTATUS=serving on %zu "
+	    "listeners", http_listener_count(d.http)) == -1)
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
 	event_base_dispatch(d.base);
 
 	log_info("stopped");
 	http_server_free(d.http);
+	metrics_free(d.front.metrics);	/* after: the observer runs until then */
 	hc_free(d.front.hc);
 	spawner_stop(d.spawner);
 	db_pool_free(d.front.db);
 	if (d.drain_timer != NULL)
 		event_free(d.drain_timer);
+	if (d.watchdog != NULL)
+		event_free(d.watchdog);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sighup);
 	event_base_free(d.base);
 	rl_free(d.front.addr_limit);
 	blocklist_free(d.front.blocklist);
-	cfg_free(&cfg);
+	sdnotify_close(&d.notify);
+	if (d.cfg != d.cfg0)
+		free_config(d.cfg);
+	free_config(d.cfg0);
 	return 0;
 }
