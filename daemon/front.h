@@ -18,6 +18,7 @@ struct blocklist;
 struct cfg;
 struct db_pool;
 struct hc;
+struct metrics;
 struct ratelimit;
 
 struct front {
@@ -27,6 +28,7 @@ struct front {
 	struct blocklist	*blocklist;
 	struct ratelimit	*addr_limit;	/* failed logins per address */
 	time_t			 started;	/* wall clock, for /metrics */
+	struct metrics		*metrics;	/* counters of /metrics */
 };
 
 /*

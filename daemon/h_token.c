@@ -30,6 +30,7 @@
 #include "http.h"
 #include "json_in.h"
 #include "log.h"
+#include "metrics.h"
 #include "problem.h"
 #include "ratelimit.h"
 #include "refresh.h"
@@ -269,6 +270,7 @@ login_written(const PGresult *res, void *arg)
 			reply_db_failed(r, res, "login");
 		return;
 	}
+	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
 	reply_tokens(t);
 }
 
@@ -379,6 +381,10 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
+	if (!t->found || !match || !t->user.is_active)
+		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
+	else if (t->locked)
+		metrics_login(t->f->metrics, METRICS_LOGIN_LOCKED);
 	if (!t->found)
 		record_failure(t, false, "unknown_user");
 	else if (!match)
@@ -435,6 +441,7 @@ password_grant(struct token_call *t)
 	const char *params[] = { t->req.username };
 
 	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
+		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
 		call_free(t);
 		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
 		    "logins from this address: try again later",

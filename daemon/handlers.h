@@ -25,6 +25,8 @@ route_handler_fn	h_token, h_revoke;
 route_handler_fn	h_logout, h_verify;
 /* h_me.c */
 route_handler_fn	h_me_get, h_me_patch, h_me_password, h_me_delete;
+/* h_metrics.c */
+route_handler_fn	h_metrics;
 /* h_admin.c */
 route_handler_fn	h_admin_list, h_admin_get, h_admin_patch,
 			h_admin_delete;

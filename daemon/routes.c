@@ -30,6 +30,7 @@ const struct route handlers_routes[] = {
 	{ GET,    "/openapi.json",		h_openapi,	NONE },
 	{ GET,    "/healthz",			h_healthz,	NONE },
 	{ GET,    "/readyz",			h_readyz,	NONE },
+	{ GET,    "/metrics",			h_metrics,	NONE },
 };
 
 const size_t handlers_nroutes = sizeof(handlers_routes) /
