@@ -295,19 +295,20 @@ current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
 }
 
 static int
-current_read(int dirfd, const char *dir, char sign[PROTO_KID_MAX + 1],
-    char pepper[PROTO_KID_MAX + 1], char *err, size_t errlen)
+current_read(int dirfd, const char *dir, const char *current_file,
+    char sign[PROTO_KID_MAX + 1], char pepper[PROTO_KID_MAX + 1], char *err,
+    size_t errlen)
 {
 	char	 buf[CURRENT_MAX + 1];
 	size_t	 off = 0;
 	ssize_t	 n;
 	int	 fd;
 
-	if ((fd = open_checked(dirfd, dir, CURRENT_FILE, 0, err, errlen)) == -1) {
+	if ((fd = open_checked(dirfd, dir, current_file, 0, err, errlen)) == -1) {
 		if (errno == ENOENT)
 			str_printf(err, errlen, "%s/%s: missing: the key set has "
 			    "no current keys (run wardenctl keygen)", dir,
-			    CURRENT_FILE);
+			    current_file);
 		return -1;
 	}
 	for (;;) {
@@ -316,7 +317,7 @@ current_read(int dirfd, const char *dir, char sign[PROTO_KID_MAX + 1],
 			continue;
 		if (n == -1) {
 			str_printf(err, errlen, "%s/%s: read: %s", dir,
-			    CURRENT_FILE, strerror(errno));
+			    current_file, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -325,7 +326,7 @@ current_read(int dirfd, const char *dir, char sign[PROTO_KID_MAX + 1],
 		off += (size_t)n;
 		if (off == sizeof(buf) - 1) {
 			str_printf(err, errlen, "%s/%s: too large", dir,
-			    CURRENT_FILE);
+			    current_file);
 			close(fd);
 			return -1;
 		}
@@ -334,7 +335,7 @@ current_read(int dirfd, const char *dir, char sign[PROTO_KID_MAX + 1],
 	buf[off] = '\0';
 	if (memchr(buf, '\0', off) != NULL) {
 		str_printf(err, errlen, "%s/%s: holds a NUL byte", dir,
-		    CURRENT_FILE);
+		    current_file);
 		return -1;
 	}
 	return current_parse(buf, dir, sign, pepper, err, errlen);
@@ -357,6 +358,15 @@ pepper_cmp(const void *a, const void *b)
 int
 keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen)
 {
+	return keys_load_named(ks, dir, "", err, errlen);
+}
+
+int
+keys_load_named(struct keyset *ks, const char *dir, const char *prefix,
+    char *err, size_t errlen)
+{
+	char			 current_file[NAME_MAX + 1];
+	size_t			 plen = strlen(prefix);
 	char			 cur_sign[PROTO_KID_MAX + 1];
 	char			 cur_pepper[PROTO_KID_MAX + 1];
 	char			 kid[PROTO_KID_MAX + 1];
@@ -386,7 +396,9 @@ keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen)
 		goto fail;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (key_name_parse(de->d_name, &kind, kid) == -1) {
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;	/* another service's credential */
+		if (key_name_parse(de->d_name + plen, &kind, kid) == -1) {
 			str_printf(err, errlen, "%s/%s: invalid key id in the "
 			    "file name (1..%d of [A-Za-z0-9_-])", dir,
 			    de->d_name, PROTO_KID_MAX);
@@ -431,7 +443,13 @@ keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen)
 	closedir(d);
 	d = NULL;
 
-	if (current_read(dirfd, dir, cur_sign, cur_pepper, err, errlen) == -1)
+	if (str_printf(current_file, sizeof(current_file), "%s%s", prefix,
+	    CURRENT_FILE) == -1) {
+		str_printf(err, errlen, "%s: key name prefix too long", dir);
+		goto fail;
+	}
+	if (current_read(dirfd, dir, current_file, cur_sign, cur_pepper, err,
+	    errlen) == -1)
 		goto fail;
 
 	/* A stable order (by kid) for PUBKEYS and the JWKS. */

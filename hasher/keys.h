@@ -54,6 +54,16 @@ struct keyset {
 int	keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen);
 
 /*
+ * keys_load() for files whose names carry prefix: systemd's LoadCredential=
+ * of a directory names each file "<id>_<file>", so the unit's "keys"
+ * credential gives "keys_current", "keys_sign-<kid>.key" and so on.  Files
+ * without the prefix are ignored.
+ */
+#define KEYS_CREDENTIAL_PREFIX	"keys_"
+int	keys_load_named(struct keyset *ks, const char *dir, const char *prefix,
+	    char *err, size_t errlen);
+
+/*
  * Creates dir (0700, one level) when missing and writes a new signing key
  * and a new pepper key (O_EXCL, mode 0600 whatever the umask, fresh random
  * kids), then replaces current atomically to mark both current; older keys

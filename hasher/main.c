@@ -275,7 +275,9 @@ main(int argc, char **argv)
 	creds = getenv("CREDENTIALS_DIRECTORY");
 	key_dir = creds != NULL && *creds != '\0' ? creds : cfg.key_dir;
 	memset(&ks, 0, sizeof(ks));
-	if (keys_load(&ks, key_dir, err, sizeof(err)) == -1)
+	/* Under LoadCredential=keys:DIR the files arrive as keys_<name>. */
+	if (keys_load_named(&ks, key_dir, creds != NULL && *creds != '\0' ?
+	    KEYS_CREDENTIAL_PREFIX : "", err, sizeof(err)) == -1)
 		fatal("keys: %s", err);
 
 	memset(&sp, 0, sizeof(sp));

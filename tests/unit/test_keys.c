@@ -542,6 +542,46 @@ test_refuse_missing_dir(void **state)
 	assert_non_null(strstr(f->err, path));
 }
 
+/* systemd's LoadCredential= of the key directory hands the files over as
+ * keys_<name>, beside other credentials of the unit. */
+static void
+test_credentials_prefix_is_loaded_and_others_ignored(void **state)
+{
+	struct fixture	*f = *state;
+	struct keyset	 ks;
+	char		 src[PATH_MAX], creds[PATH_MAX], from[PATH_MAX + 300],
+			 to[PATH_MAX + 300];
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd;
+
+	path_of(src, sizeof(src), f, "keys");
+	path_of(creds, sizeof(creds), f, "creds");
+	assert_int_equal(keys_generate(src, f->err, sizeof(f->err)), 0);
+	assert_int_equal(mkdir(creds, 0700), 0);
+	assert_non_null(d = opendir(src));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", src, de->d_name);
+		snprintf(to, sizeof(to), "%s/keys_%s", creds, de->d_name);
+		assert_int_equal(rename(from, to), 0);
+	}
+	closedir(d);
+	/* Another credential of the unit, not a key: left alone. */
+	snprintf(to, sizeof(to), "%s/tls_cert.pem", creds);
+	assert_true((fd = open(to, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+
+	assert_int_equal(keys_load(&ks, creds, f->err, sizeof(f->err)), -1);
+	assert_int_equal(keys_load_named(&ks, creds, KEYS_CREDENTIAL_PREFIX,
+	    f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nsign, 1);
+	assert_int_equal(ks.npepper, 1);
+	assert_non_null(keys_sign_current(&ks));
+	keys_free(&ks);
+}
+
 int
 main(void)
 {
@@ -549,6 +589,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_generate_then_load, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_credentials_prefix_is_loaded_and_others_ignored, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_at_most_keys_max, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_0644, setup,
