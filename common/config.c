@@ -80,6 +80,7 @@ static const struct cfg_key keys[] = {
 	/* front */
 	LIST(listen, "127.0.0.1:8080"),
 	MODE(listen_mode, "0660"),
+	STR(listen_group, ""),
 	STR(metrics_listen, ""),
 	STR(user, "warden"),
 	STR(database_url, "postgresql:///warden"),

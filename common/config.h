@@ -30,6 +30,7 @@ struct cfg {
 	/* front */
 	struct cfg_list listen;			/* host:port, [v6]:port, unix:/path */
 	unsigned int	listen_mode;		/* octal mode of unix sockets */
+	char		*listen_group;		/* their group; "" = ours */
 	char		*metrics_listen;
 	char		*user;
 	char		*database_url;

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -56,6 +57,7 @@ struct http_server {
 	size_t			 nroutes;
 	size_t			 max_body;
 	unsigned int		 listen_mode;
+	gid_t			 listen_gid;	/* (gid_t)-1: leave it */
 	const struct timeval	*deadline_tv;	/* a common timeout */
 	struct http_trust	 trust;
 
@@ -828,6 +830,18 @@ http_server_new(struct event_base *base, const struct cfg *cfg,
 	srv->nroutes = n;
 	srv->max_body = cfg->max_body_size;
 	srv->listen_mode = cfg->listen_mode & 07777;
+	srv->listen_gid = (gid_t)-1;
+	if (cfg->listen_group != NULL && cfg->listen_group[0] != '\0') {
+		struct group *gr = getgrnam(cfg->listen_group);
+
+		if (gr == NULL) {
+			str_printf(err, errlen, "listen_group: no group \"%s\"",
+			    cfg->listen_group);
+			free(srv);
+			return NULL;
+		}
+		srv->listen_gid = gr->gr_gid;
+	}
 
 	tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
 	tv.tv_usec = 0;
@@ -1002,7 +1016,10 @@ listen_unix(struct http_server *srv, const char *spec, const char *path,
 		close(fd);
 		return -1;
 	}
+	/* The proxy's group may connect (listen_group, listen_mode). */
 	if (chmod(path, srv->listen_mode) == -1 ||
+	    (srv->listen_gid != (gid_t)-1 &&
+	    chown(path, (uid_t)-1, srv->listen_gid) == -1) ||
 	    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
 		str_printf(err, errlen, "listen %s: %s", spec, strerror(errno));
 		close(fd);

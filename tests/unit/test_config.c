@@ -791,7 +791,8 @@ test_dump_round_trip(void **state)
 	    "issuer \"#x\"\nmetrics_listen 127.0.0.1:9100\n");
 	a = dump(&c);
 	assert_non_null(strstr(a, "listen a:1\nlisten b:2\nlisten_mode 0600\n"
-	    "metrics_listen 127.0.0.1:9100\nuser \"a b \\\"c\\\" \\\\\"\n"));
+	    "listen_group \"\"\nmetrics_listen 127.0.0.1:9100\n"
+	    "user \"a b \\\"c\\\" \\\\\"\n"));
 	assert_non_null(strstr(a, "\nrequest_timeout 90s\n"));
 	assert_non_null(strstr(a, "\nshutdown_timeout 10s\n"));
 	assert_non_null(strstr(a, "\nrefresh_token_ttl 2d\n"));

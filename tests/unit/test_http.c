@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1424,6 +1425,38 @@ test_free_with_pending_handler(void **state)
 }
 
 /* A unix client whose own socket is bound to a long path. */
+/* listen_group hands the socket to the proxy's group; an unknown group
+ * is a start-up error naming it. */
+static void
+test_unix_socket_group(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	struct stat	 st;
+	struct group	*gr;
+	char		 path[96], spec[160], err[256];
+
+	snprintf(path, sizeof(path), "%s/g.sock", tmpdir);
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	cfg_defaults(&c);
+	free(c.listen_group);
+	c.listen_group = strdup("no-such-group-for-warden");
+	assert_null(http_server_new(base, &c, routes, NROUTES, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "no-such-group-for-warden"));
+
+	/* Our own primary group: allowed for any user, root or not. */
+	assert_non_null(gr = getgrgid(getegid()));
+	free(c.listen_group);
+	c.listen_group = strdup(gr->gr_name);
+	s = server(&c);
+	assert_int_equal(http_listen(s, spec, err, sizeof(err)), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_gid, gr->gr_gid);
+	http_server_free(s);
+	cfg_free(&c);
+}
+
 static void
 test_unix_long_peer(void **state)
 {
@@ -1477,6 +1510,7 @@ main(void)
 		cmocka_unit_test(test_handler_deadline),
 		cmocka_unit_test(test_xff),
 		cmocka_unit_test(test_unix_socket),
+		cmocka_unit_test(test_unix_socket_group),
 		cmocka_unit_test(test_listen_fd),
 		cmocka_unit_test(test_free_with_pending_handler),
 		cmocka_unit_test(test_unix_long_peer),
