@@ -140,14 +140,15 @@ conn_unref(struct server *s, struct conn *c)
 }
 
 /* Marks c dead and shuts it down: the peer sees EOF at once, queued work
- * for it is skipped, a worker's write in progress fails. */
+ * for it is skipped, a worker's write in progress fails.  Shut down first:
+ * a worker blocked in write() holds wlock until that write fails. */
 static void
 conn_kill(struct conn *c)
 {
+	shutdown(c->fd, SHUT_RDWR);
 	pthread_mutex_lock(&c->wlock);
 	c->dead = true;
 	pthread_mutex_unlock(&c->wlock);
-	shutdown(c->fd, SHUT_RDWR);
 }
 
 static bool

@@ -44,6 +44,7 @@ struct fixture {
 	pthread_t	 thread;
 	bool		 running;
 	int		 rc;		/* server_run's */
+	bool		 done;		/* server_run returned (atomic) */
 	struct proto_buf b;
 	struct hc_frame	 f;
 };
@@ -108,6 +109,7 @@ run_thread(void *p)
 	struct run_args *a = p;
 
 	a->x->rc = server_run(a->x->srv, a->lfd, a->cfd, a->uid);
+	__atomic_store_n(&a->x->done, true, __ATOMIC_RELEASE);
 	free(a);
 	return NULL;
 }
@@ -126,9 +128,10 @@ run_server(struct fixture *x, int lfd, int cfd, uid_t uid)
 	x->running = true;
 }
 
+/* sndbuf: SO_SNDBUF of the hasher's end, or 0 for the default. */
 static int
-setup_with(void **state, unsigned int workers, unsigned int queue,
-    size_t memory)
+setup_full(void **state, unsigned int workers, unsigned int queue,
+    size_t memory, int sndbuf)
 {
 	struct fixture *x = calloc(1, sizeof(*x));
 	char err[512];
@@ -145,9 +148,19 @@ setup_with(void **state, unsigned int workers, unsigned int queue,
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    sv), 0);
 	x->fd = sv[0];
+	if (sndbuf > 0)
+		assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF,
+		    &sndbuf, sizeof(sndbuf)), 0);
 	run_server(x, -1, sv[1], 0);
 	*state = x;
 	return 0;
+}
+
+static int
+setup_with(void **state, unsigned int workers, unsigned int queue,
+    size_t memory)
+{
+	return setup_full(state, workers, queue, memory, 0);
 }
 
 static int
@@ -161,6 +174,14 @@ static int
 setup_small(void **state)
 {
 	return setup_with(state, 1, 0, 8 * 1024 * 1024);
+}
+
+/* One worker, room for 64 queued hashes, the smallest send buffer: a peer
+ * that does not read soon blocks the worker in write(). */
+static int
+setup_tiny_sndbuf(void **state)
+{
+	return setup_full(state, 1, 64, 8 * 1024, 1);
 }
 
 static int
@@ -529,6 +550,38 @@ test_unknown_type(void **state)
 	expect_dropped(x);
 }
 
+/*
+ * A peer that stops reading has a worker blocked in write() with the
+ * connection's write lock held; a malformed frame must still end the
+ * connection (the shutdown fails that write) rather than wedge the I/O
+ * thread on the lock.
+ */
+static void
+test_drop_while_worker_blocked(void **state)
+{
+	struct fixture *x = *state;
+	uint8_t h[PROTO_HEADER_SIZE];
+	unsigned int i;
+	bool done = false;
+
+	hello(x);
+	for (i = 0; i < 60; i++)
+		req_hash(x, 100 + i, UID_A, "pw");
+	send_b(x);
+	usleep(500 * 1000);	/* the answers fill the send buffer */
+	hc_header(h, 0, 2, 0x0042);
+	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	for (i = 0; i < 100 && !done; i++) {
+		usleep(50 * 1000);
+		done = __atomic_load_n(&x->done, __ATOMIC_ACQUIRE);
+	}
+	if (!done) {
+		finish(x);	/* closing our end unblocks it */
+		fail_msg("server_run wedged dropping a connection");
+	}
+	assert_int_equal(finish(x), -1);
+}
+
 /* An answer type sent as a request is just as unknown. */
 static void
 test_answer_type(void **state)
@@ -848,6 +901,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_drop_while_worker_blocked,
+		    setup_tiny_sndbuf, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_type, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, setup,
