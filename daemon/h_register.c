@@ -46,6 +46,20 @@ registration_free(struct registration *g)
 	free(g);
 }
 
+/*
+ * Frees the parsed body, wiping the password in it first, on every path:
+ * also when it was refused (too long, another field invalid).
+ */
+static void
+body_free(cJSON *o)
+{
+	cJSON	*pw = cJSON_GetObjectItemCaseSensitive(o, "password");
+
+	if (cJSON_IsString(pw) && pw->valuestring != NULL)
+		sodium_memzero(pw->valuestring, strlen(pw->valuestring));
+	cJSON_Delete(o);
+}
+
 /* Maps a unique violation to the field it concerns. */
 static void
 reply_conflict(struct http_req *r, const PGresult *res)
@@ -133,7 +147,7 @@ h_register(struct http_req *r)
 		return;
 	problem_fields_init(&pf);
 	if (json_in_extract(o, register_members, M_COUNT, v, &pf) > 0) {
-		cJSON_Delete(o);
+		body_free(o);
 		problem_reply_validation(r, &pf);
 		return;
 	}
@@ -146,7 +160,7 @@ h_register(struct http_req *r)
 	    v[M_PASSWORD].len, cfg->password_min_length, v[M_USERNAME].str,
 	    v[M_EMAIL].str, c->front->blocklist) && ok;
 	if (!ok) {
-		cJSON_Delete(o);
+		body_free(o);
 		problem_reply_validation(r, &pf);
 		return;
 	}
@@ -156,7 +170,7 @@ h_register(struct http_req *r)
 	    (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
 	    (g->full_name = strdup(v[M_FULL_NAME].str)) == NULL)) {
 		free(g);
-		cJSON_Delete(o);
+		body_free(o);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
@@ -170,6 +184,5 @@ h_register(struct http_req *r)
 		reply_hasher_failed(r, why);
 	}
 	/* The password lives only in the parsed tree: wipe it with it. */
-	sodium_memzero((void *)v[M_PASSWORD].str, v[M_PASSWORD].len);
-	cJSON_Delete(o);
+	body_free(o);
 }

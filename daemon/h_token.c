@@ -262,7 +262,8 @@ login_written(const PGresult *res, void *arg)
 	struct http_req *r = t->r;
 
 	if (!reply_db_ok(res) || PQntuples(res) != 1) {
-		/* Deleted between lookup and login: no row, so no token. */
+		/* Deleted, disabled or given a new password between lookup
+		 * and login: no row, so no token. */
 		call_free(t);
 		if (reply_db_ok(res))
 			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
@@ -296,15 +297,18 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	char	 ttl[24];
 	str_printf(ttl, sizeof(ttl), "%lld",
 	    (long long)t->f->cfg->refresh_token_ttl);
-	/* The rehash is written only over the hash that was verified. */
+	/*
+	 * Only while the row still holds the hash that was verified and is
+	 * active: a password change or a disabling that commits meanwhile
+	 * must not be outlived by a refresh token issued after it.
+	 */
 	const char *params[] = { t->user.id, t->new_id, t->family,
 	    t->refresh_hash, ttl, t->rehash[0] != '\0' ? t->rehash : NULL,
 	    t->stored, r->remote };
 	if (db_query(t->f->db,
 	    "WITH u AS (UPDATE users SET failed_logins = 0, locked_until = NULL,"
-	    " password_hash = CASE WHEN password_hash = $7"
-	    " THEN coalesce($6, password_hash) ELSE password_hash END"
-	    " WHERE id = $1 RETURNING id),"
+	    " password_hash = coalesce($6, password_hash)"
+	    " WHERE id = $1 AND password_hash = $7 AND is_active RETURNING id),"
 	    " t AS (INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
 	    " expires_at) SELECT $2, id, $3, $4::bytea,"
 	    " now() + $5::bigint * interval '1 second' FROM u RETURNING id),"

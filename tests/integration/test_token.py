@@ -2,6 +2,7 @@
 RFC 6749 errors, the issued JWT and its verification with PyJWT."""
 
 import json
+import subprocess
 import time
 
 import jwt
@@ -151,3 +152,40 @@ def test_malformed_json_token_body_is_invalid_request(client):
     r = client.post("/api/v1/auth/token", body=b'{"grant_type":', content_type=W.JSON)
     assert r.status == 400, r
     assert r.json().get("error") == "invalid_request", r
+
+
+def _login_while_row_changes(client, user, change):
+    """Logs in while another transaction holds the user's row with change
+    made and commits it only once the login has verified the password."""
+    marker = "race%s" % W.uniq("")
+    script = ("BEGIN;\nUPDATE users SET %s WHERE id = '%s';\n"
+              "SELECT pg_sleep(2) AS %s;\nCOMMIT;\n" % (change, user.id, marker))
+    p = subprocess.Popen(["/usr/bin/psql", W.database_url(), "-X", "-q", "-v",
+                          "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        p.stdin.write(script)
+        p.stdin.close()
+        deadline = time.monotonic() + 10
+        while not W.psql("SELECT 1 FROM pg_stat_activity WHERE state = 'active'"
+                         " AND query LIKE '%%AS %s%%' AND pid <> pg_backend_pid()"
+                         % marker):
+            assert time.monotonic() < deadline, "the row-holding transaction did not start"
+            time.sleep(0.05)
+        # the lookup reads the old row; the write that issues the tokens
+        # waits for the change to commit
+        r = client.login_raw(user.username, user.password)
+    finally:
+        assert p.wait(timeout=30) == 0, p.stderr.read()
+    return r
+
+
+@pytest.mark.parametrize("change", [
+    "password_hash = password_hash || 'x', token_version = token_version + 1",
+    "is_active = false, token_version = token_version + 1",
+])
+def test_login_racing_a_password_change_or_disabling_issues_no_tokens(client, change):
+    u = client.new_user("race", login=False)
+    r = _login_while_row_changes(client, u, change)
+    W.assert_oauth_error(r, "invalid_grant")
+    assert W.psql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'" % u.id) == ["0"]

@@ -12,3 +12,7 @@ test_hasher_client_WRAP := hasher_spawn
 # The problem builders are checked on what they would send: the reply and
 # header setters of http.c are recorded instead.
 test_problem_WRAP := http_reply_raw http_set_header http_no_store
+
+# A refused registration must wipe the password in the tree it frees.
+test_register_WRAP := cJSON_Delete http_reply_raw http_set_header \
+	http_no_store http_req_content_type_is
