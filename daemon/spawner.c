@@ -41,8 +41,13 @@ send_fd(int sock, int fd)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
+/*
+ * Receives one message: returns 1 with the descriptor it carried in *fd
+ * (-1 for a refusal), or -1 (errno set; EAGAIN under MSG_DONTWAIT when
+ * nothing is there) or 0 when the helper has gone.
+ */
 static int
-recv_fd(int sock)
+recv_msg(int sock, int flags, int *fd)
 {
 	char	 byte;
 	struct iovec iov = { &byte, 1 };
@@ -55,22 +60,27 @@ recv_fd(int sock)
 		.msg_control = cmsg.buf, .msg_controllen = sizeof(cmsg.buf),
 	};
 	struct cmsghdr *h;
-	int	 fd;
+	ssize_t	 n;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1 || byte != 'y')
-		return -1;
+	*fd = -1;
+	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags)) <= 0)
+		return n == 0 ? 0 : -1;
 	h = CMSG_FIRSTHDR(&msg);
-	if (h == NULL || h->cmsg_level != SOL_SOCKET ||
-	    h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	return fd;
+	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
+	    h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(h), sizeof(int));
+	if (byte != 'y' && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return 1;
 }
 
 /* The helper's whole life: one byte in, one hasher out. */
 static void __attribute__((noreturn))
 helper_loop(int sock, const char *path, const char *config_path)
 {
+	unsigned int live = 0;
 	char	 byte;
 	pid_t	 pid;
 	int	 fd;
@@ -79,12 +89,21 @@ helper_loop(int sock, const char *path, const char *config_path)
 		ssize_t n = read(sock, &byte, 1);
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;	/* hashers that have exited */
+			live--;	/* hashers that have exited */
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n != 1)
 			break;	/* wardend is gone */
+		/* A front gone wrong must not fill the host with hashers. */
+		if (live >= SPAWNER_MAX_HASHERS) {
+			log_error("spawner: %u hashers still running; refusing "
+			    "another", live);
+			send_fd(sock, -1);
+			continue;
+		}
 		fd = hasher_spawn(path, config_path, &pid);
+		if (fd >= 0)
+			live++;
 		if (send_fd(sock, fd) == -1 && fd >= 0)
 			log_error("spawner: cannot hand over the hasher socket");
 		if (fd >= 0)
@@ -137,15 +156,24 @@ spawner_spawn(void *arg, pid_t *pid)
 	struct spawner *s = arg;
 	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
 	char	 byte = 's';
+	int	 fd;
 
 	*pid = 0;
+	/* Replies that came after an earlier request timed out are stale:
+	 * close their hashers' sockets (those hashers then exit). */
+	while (recv_msg(s->fd, MSG_DONTWAIT, &fd) == 1) {
+		if (fd >= 0)
+			close(fd);
+	}
 	if (write(s->fd, &byte, 1) != 1)
 		return -1;
 	if (poll(&pfd, 1, SPAWNER_TIMEOUT_MS) != 1) {
 		log_error("spawner: no answer within %d ms", SPAWNER_TIMEOUT_MS);
 		return -1;
 	}
-	return recv_fd(s->fd);
+	if (recv_msg(s->fd, 0, &fd) != 1)
+		return -1;
+	return fd;
 }
 
 void

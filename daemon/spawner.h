@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #define SPAWNER_TIMEOUT_MS	2000	/* most a spawn request may take */
+#define SPAWNER_MAX_HASHERS	4	/* live hashers the helper allows */
 
 struct spawner;
 
