@@ -385,10 +385,10 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
-	if (!t->found || !match || !t->user.is_active)
+	/* A locked account counts as failed whatever the password: a public
+	 * counter must not tell a right guess, nor the lock itself. */
+	if (!t->found || !match || !t->user.is_active || t->locked)
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
-	else if (t->locked)
-		metrics_login(t->f->metrics, METRICS_LOGIN_LOCKED);
 	if (!t->found)
 		record_failure(t, false, "unknown_user");
 	else if (!match)

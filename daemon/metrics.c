@@ -44,7 +44,6 @@ static const struct {
 static const char *const login_names[METRICS_LOGIN_NOUTCOMES] = {
 	[METRICS_LOGIN_OK] = "ok",
 	[METRICS_LOGIN_FAILED] = "failed",
-	[METRICS_LOGIN_LOCKED] = "locked",
 	[METRICS_LOGIN_RATE_LIMITED] = "rate_limited",
 };
 

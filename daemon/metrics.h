@@ -47,8 +47,9 @@ struct metrics;
 enum metrics_login {
 	METRICS_LOGIN_OK = 0,		/* tokens issued */
 	METRICS_LOGIN_FAILED,		/* unknown user, wrong password,
-					 * disabled account */
-	METRICS_LOGIN_LOCKED,		/* right password, locked account */
+					 * disabled or locked account (one
+					 * outcome, so that it tells no one
+					 * which) */
 	METRICS_LOGIN_RATE_LIMITED,	/* refused: too many failures from
 					 * the client's address */
 	METRICS_LOGIN_NOUTCOMES
