@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -17,6 +18,7 @@
 #include "json_in.h"
 #include "log.h"
 #include "problem.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "user_patch.h"
 #include "util.h"
@@ -65,6 +67,9 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		return;
 	}
 	if (!match) {
+		/* Counted like a failed login, so that a stolen access token
+		 * cannot guess the password at hashing speed. */
+		rl_fail(caller_of(r)->front->addr_limit, r->remote, time(NULL));
 		proof_free(p);
 		problem_reply(r, PROBLEM_FORBIDDEN, "the password is wrong");
 		return;
@@ -99,6 +104,18 @@ prove(struct proof *p)
 {
 	struct caller *c = caller_of(p->r);
 	const char *params[] = { c->user.id };
+	int64_t	 retry;
+
+	if (rl_blocked(c->front->addr_limit, p->r->remote, time(NULL),
+	    &retry)) {
+		struct http_req *r = p->r;
+
+		proof_free(p);
+		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
+		    "too many wrong passwords from this address: try again "
+		    "later");
+		return;
+	}
 
 	if (db_query(c->front->db, "SELECT password_hash FROM users"
 	    " WHERE id = $1", 1, params, stored_loaded, p) == NULL) {

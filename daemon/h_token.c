@@ -12,7 +12,10 @@
  * Refresh grant: the token's row decides (unknown, revoked, expired,
  * spent: within the grace window a plain refusal, past it reuse that
  * revokes the family); a fresh one is signed for, then spent by a single
- * UPDATE that only one of several concurrent refreshes can win.
+ * UPDATE that only one of several concurrent refreshes can win.  Every
+ * revocation covers a whole family, so a family with any revoked member
+ * is revoked: a token that a concurrent rotation inserted after the
+ * revoking UPDATE took its snapshot dies with the rest.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -514,6 +517,9 @@ refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	    "WITH spent AS (UPDATE refresh_tokens SET used_at = now(),"
 	    " replaced_by = $2 WHERE id = $1 AND used_at IS NULL"
 	    " AND revoked_at IS NULL AND expires_at > now()"
+	    " AND NOT EXISTS (SELECT 1 FROM refresh_tokens f"
+	    " WHERE f.family = refresh_tokens.family"
+	    " AND f.revoked_at IS NOT NULL)"
 	    " RETURNING user_id, family)"
 	    " INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
 	    " expires_at) SELECT $2, user_id, family, $3::bytea,"
@@ -621,7 +627,9 @@ refresh_grant(struct token_call *t)
 	if (db_query(t->f->db,
 	    "SELECT t.id, t.family, t.used_at IS NOT NULL,"
 	    " coalesce(t.used_at > now() - $2::bigint * interval '1 second',"
-	    " false), t.revoked_at IS NOT NULL, t.expires_at <= now(), u.*"
+	    " false), EXISTS (SELECT 1 FROM refresh_tokens f"
+	    " WHERE f.family = t.family AND f.revoked_at IS NOT NULL),"
+	    " t.expires_at <= now(), u.*"
 	    " FROM refresh_tokens t, LATERAL (SELECT " USER_COLUMNS
 	    " FROM users WHERE users.id = t.user_id) u"
 	    " WHERE t.token_hash = $1::bytea",

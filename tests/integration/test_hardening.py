@@ -80,6 +80,26 @@ def test_failures_from_one_address_get_429(limited):
     assert b.get("error") == "too_many_requests"
 
 
+def test_wrong_current_passwords_count_against_the_address(limited):
+    """A stolen access token must not let its holder guess the password at
+    hashing speed through the routes that ask for it."""
+    c = limited.client
+    u = c.new_user("guess")
+    thief = {"X-Forwarded-For": "203.0.113.99"}
+    for _ in range(ADDR_LIMIT):
+        r = c.request("POST", "/api/v1/users/me/password", token=u.access,
+                      json_body={"current_password": "Wrong-" + u.password,
+                                 "new_password": W.strong_password()},
+                      headers=thief)
+        W.assert_problem(r, 403, "forbidden")
+    r = c.request("DELETE", "/api/v1/users/me", token=u.access,
+                  json_body={"password": u.password}, headers=thief)
+    W.assert_problem(r, 429, "rate-limited")
+    assert r.header("Retry-After"), r
+    # the account itself is untouched
+    assert u.me().status == 200
+
+
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(client):
     # the main daemon trusts no proxy: a spoofed header changes nothing and
     # its limit (100000) is not reached; the request is answered normally
