@@ -67,13 +67,11 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		return;
 	}
 	if (!match) {
-		/* Counted like a failed login, so that a stolen access token
-		 * cannot guess the password at hashing speed. */
-		rl_fail(caller_of(r)->front->addr_limit, r->remote, time(NULL));
-		proof_free(p);
+		proof_free(p);	/* the address stays charged (prove()) */
 		problem_reply(r, PROBLEM_FORBIDDEN, "the password is wrong");
 		return;
 	}
+	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
 	p->proven(p);
 }
 
@@ -116,6 +114,10 @@ prove(struct proof *p)
 		    "later");
 		return;
 	}
+	/* Charged like a failed login and forgiven on a match, so that a
+	 * stolen access token cannot guess the password at hashing speed,
+	 * in parallel or not. */
+	rl_fail(c->front->addr_limit, p->r->remote, time(NULL));
 
 	if (db_query(c->front->db, "SELECT password_hash FROM users"
 	    " WHERE id = $1", 1, params, stored_loaded, p) == NULL) {

@@ -275,6 +275,7 @@ login_written(const PGresult *res, void *arg)
 		return;
 	}
 	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
+	rl_forgive(t->f->addr_limit, r->remote);
 	reply_tokens(t);
 }
 
@@ -340,7 +341,7 @@ failure_written(const PGresult *res, void *arg)
 }
 
 /*
- * Records a failed login: per address always; per account when the
+ * Records a failed login: per account when the
  * password was wrong (a right password on a locked account only audits).
  * After login_max_failures the account locks for 2^(n - max) seconds,
  * capped at login_lockout_max.
@@ -352,7 +353,7 @@ record_failure(struct token_call *t, bool wrong_password, const char *reason)
 	const struct cfg *cfg = t->f->cfg;
 	char	 max[16], cap[24];
 
-	rl_fail(t->f->addr_limit, r->remote, time(NULL));
+	/* The address was charged when the attempt began (password_grant). */
 	str_printf(max, sizeof(max), "%u", cfg->login_max_failures);
 	str_printf(cap, sizeof(cap), "%lld", (long long)cfg->login_lockout_max);
 	const char *params[] = { t->found ? t->user.id : NULL,
@@ -455,6 +456,9 @@ password_grant(struct token_call *t)
 		    (unsigned int)retry);
 		return;
 	}
+	/* Charged now, forgiven on success: logins sent in parallel cannot
+	 * all pass the check above before any of them has failed. */
+	rl_fail(t->f->addr_limit, r->remote, time(NULL));
 	/* A username holds no '@' and an e-mail address always does. */
 	if (db_query(t->f->db, strchr(t->req.username, '@') != NULL ?
 	    "SELECT " USER_COLUMNS ", password_hash,"

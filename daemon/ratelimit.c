@@ -141,6 +141,15 @@ rl_fail(struct ratelimit *rl, const char *addr, time_t now)
 	rl->count++;
 }
 
+void
+rl_forgive(struct ratelimit *rl, const char *addr)
+{
+	struct rl_entry *e;
+
+	if ((e = lookup(rl, addr)) != NULL && e->failures > 0)
+		e->failures--;
+}
+
 size_t
 rl_count(const struct ratelimit *rl)
 {

@@ -36,6 +36,14 @@ bool	rl_blocked(struct ratelimit *rl, const char *addr, time_t now,
 /* Counts one failure for addr at time now. */
 void	rl_fail(struct ratelimit *rl, const char *addr, time_t now);
 
+/*
+ * Takes back one failure of addr (none below zero).  Callers count an
+ * attempt as failed when it starts and forgive it when it succeeds, so
+ * that attempts running in parallel cannot all pass the check before any
+ * of them is counted.
+ */
+void	rl_forgive(struct ratelimit *rl, const char *addr);
+
 /* Addresses tracked now. */
 size_t	rl_count(const struct ratelimit *rl);
 

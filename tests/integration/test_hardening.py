@@ -100,6 +100,22 @@ def test_wrong_current_passwords_count_against_the_address(limited):
     assert u.me().status == 200
 
 
+def test_parallel_failures_cannot_outrun_the_address_limit(limited):
+    """Attempts are charged when they start: a burst sent at once gets no
+    more past the check than the limit allows."""
+    import concurrent.futures
+    c = limited.client
+    burst = {"X-Forwarded-For": "203.0.113.42"}
+
+    def attempt(_):
+        return c.login_raw(W.uniq("ghost"), W.strong_password(), headers=burst).status
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(attempt, range(12)))
+    assert statuses.count(400) <= ADDR_LIMIT, statuses
+    assert statuses.count(429) >= 12 - ADDR_LIMIT, statuses
+
+
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(client):
     # the main daemon trusts no proxy: a spoofed header changes nothing and
     # its limit (100000) is not reached; the request is answered normally

@@ -88,6 +88,27 @@ clock_going_backwards_resets_the_window(void **state)
 	rl_free(rl);
 }
 
+static void
+forgiven_attempts_do_not_count(void **state)
+{
+	struct ratelimit *rl = rl_new(2, 60, 0);
+
+	/* Two attempts in flight at once: the third is refused... */
+	rl_fail(rl, "a", 1000);
+	rl_fail(rl, "a", 1000);
+	assert_true(rl_blocked(rl, "a", 1000, NULL));
+	/* ...until one of them turns out to have succeeded. */
+	rl_forgive(rl, "a");
+	assert_false(rl_blocked(rl, "a", 1000, NULL));
+	rl_forgive(rl, "a");
+	rl_forgive(rl, "a");		/* never below zero */
+	rl_fail(rl, "a", 1000);
+	assert_false(rl_blocked(rl, "a", 1000, NULL));
+	rl_forgive(rl, "unknown");	/* nothing to forgive: no effect */
+	assert_int_equal(rl_count(rl), 1);
+	rl_free(rl);
+}
+
 int
 main(void)
 {
@@ -98,6 +119,7 @@ main(void)
 		cmocka_unit_test(full_table_sweeps_expired_then_drops_oldest),
 		cmocka_unit_test(overlong_address_is_never_tracked),
 		cmocka_unit_test(clock_going_backwards_resets_the_window),
+		cmocka_unit_test(forgiven_attempts_do_not_count),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
