@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdbool.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -67,6 +69,28 @@ struct sandbox_ll_attr {
  * links and checked through that descriptor, so what is checked is what
  * is entered.
  */
+/* True when the directory open on fd holds nothing but "." and "..". */
+static bool
+dir_is_empty(int fd)
+{
+	struct dirent *de;
+	DIR	*d;
+	int	 dup_fd;
+	bool	 empty = true;
+
+	if ((dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(dup_fd)) == NULL)
+		fatal_f("reading the chroot directory: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
 static void
 sandbox_chroot(const char *dir)
 {
@@ -92,6 +116,9 @@ sandbox_chroot(const char *dir)
 		fatal_f("chroot %s: not owned by root", dir);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		fatal_f("chroot %s: writable by group or others", dir);
+	/* An empty root: "/" or /etc would hand the hasher a file system. */
+	if (!dir_is_empty(fd))
+		fatal_f("chroot %s: not an empty directory", dir);
 	if (fchdir(fd) == -1)
 		fatal_f("chdir %s: %s", dir, strerror(errno));
 	if (chroot(".") == -1)

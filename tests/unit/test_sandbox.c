@@ -484,6 +484,34 @@ test_chroot_writable_refused(void **state)
 	assert_int_equal(WEXITSTATUS(status), 1);
 }
 
+/* A chroot with anything in it ("/", say) is refused the same way. */
+static void
+test_chroot_not_empty_refused(void **state)
+{
+	char bad[PATH_MAX], file[PATH_MAX + 16];
+	struct sandbox_opts o = opts(-1);
+	int status, fd;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(bad, sizeof(bad), "%s/fullroot", g.dir);
+	snprintf(file, sizeof(file), "%s/passwd", bad);
+	assert_int_equal(mkdir(bad, 0755), 0);
+	assert_true((fd = open(file, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	o.chroot_dir = bad;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		sandbox_apply(&o);
+		_exit(ESCAPED);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+}
+
 static void
 test_unknown_user_refused(void **state)
 {
@@ -605,6 +633,7 @@ main(void)
 		T(work),
 		T(split_mode),
 		cmocka_unit_test(test_chroot_writable_refused),
+		cmocka_unit_test(test_chroot_not_empty_refused),
 		cmocka_unit_test(test_unknown_user_refused),
 	};
 
