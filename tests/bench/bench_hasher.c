@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bsd/string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,7 +186,7 @@ main(int argc, char **argv)
 		die("out of memory");
 	proto_buf_init(&b);
 	memset(&req, 0, sizeof(req));
-	strcpy(req.user_id, "11111111-2222-4333-8444-555555555555");
+	strlcpy(req.user_id, "11111111-2222-4333-8444-555555555555", sizeof(req.user_id));
 	req.password_len = 20;
 	memcpy(req.password, "bench password 12345", 20);
 

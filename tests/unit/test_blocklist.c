@@ -96,9 +96,10 @@ overlong_line_is_an_error_with_its_line_number(void **state)
 {
 	char	*text = malloc(BLOCKLIST_MAX_LINE + 20), err[256];
 
-	strcpy(text, "ok\n");
+	/* "ok", then one line a byte too long */
+	memcpy(text, "ok\n", 3);
 	memset(text + 3, 'x', BLOCKLIST_MAX_LINE + 1);
-	strcpy(text + 3 + BLOCKLIST_MAX_LINE + 1, "\n");
+	memcpy(text + 3 + BLOCKLIST_MAX_LINE + 1, "\n", 2);
 	char *p = write_list(text);
 
 	assert_null(blocklist_load(p, err, sizeof(err)));

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bsd/string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,8 +188,8 @@ fake_reset(void)
 	fk.hello_version = PROTO_VERSION;
 	fk.answer_keys = true;
 	fk.keys.nkeys = 2;
-	strcpy(fk.keys.keys[0].kid, "old");
-	strcpy(fk.keys.keys[1].kid, "cur");
+	strlcpy(fk.keys.keys[0].kid, "old", sizeof(fk.keys.keys[0].kid));
+	strlcpy(fk.keys.keys[1].kid, "cur", sizeof(fk.keys.keys[1].kid));
 	fk.keys.keys[1].current = true;
 	for (i = 0; i < PROTO_PUBKEY_LEN; i++) {
 		fk.keys.keys[0].pk[i] = (uint8_t)i;
@@ -202,7 +204,7 @@ answer_hash(uint32_t id, const char *stored)
 	struct proto_hash_ans	a;
 
 	memset(&a, 0, sizeof(a));
-	strcpy(a.stored, stored);
+	strlcpy(a.stored, stored, sizeof(a.stored));
 	proto_buf_init(&b);
 	assert_int_equal(proto_encode_hash_ans(&b, id, &a), 0);
 	fake_send(&b);
@@ -216,7 +218,7 @@ answer_verify(uint32_t id, bool match, const char *rehash)
 
 	memset(&a, 0, sizeof(a));
 	a.match = match;
-	strcpy(a.rehash, rehash);
+	strlcpy(a.rehash, rehash, sizeof(a.rehash));
 	proto_buf_init(&b);
 	assert_int_equal(proto_encode_verify_ans(&b, id, &a), 0);
 	fake_send(&b);
@@ -229,8 +231,8 @@ answer_sign(uint32_t id, const char *jwt)
 	struct proto_sign_ans	a;
 
 	memset(&a, 0, sizeof(a));
-	strcpy(a.jwt, jwt);
-	strcpy(a.jti, UID2);
+	strlcpy(a.jwt, jwt, sizeof(a.jwt));
+	strlcpy(a.jti, UID2, sizeof(a.jti));
 	a.exp = 1800000900;
 	proto_buf_init(&b);
 	assert_int_equal(proto_encode_sign_ans(&b, id, &a), 0);
@@ -245,7 +247,7 @@ answer_error(uint32_t id, uint32_t code)
 
 	memset(&a, 0, sizeof(a));
 	a.code = code;
-	strcpy(a.message, "no");
+	strlcpy(a.message, "no", sizeof(a.message));
 	proto_buf_init(&b);
 	assert_int_equal(proto_encode_error_ans(&b, id, &a), 0);
 	fake_send(&b);
@@ -335,7 +337,7 @@ rec_text(struct rec *r, enum hc_status st, const char *text)
 	r->iter = iter;
 	r->order = ++order;
 	r->had_text = text != NULL;
-	strcpy(r->text, text != NULL ? text : "");
+	strlcpy(r->text, text != NULL ? text : "", sizeof(r->text));
 }
 
 static void
@@ -484,7 +486,7 @@ test_handshake(void **state)
 
 	/* A refresh asks again and calls on_keys again. */
 	fk.keys.nkeys = 1;
-	strcpy(fk.keys.keys[0].kid, "newer");
+	strlcpy(fk.keys.keys[0].kid, "newer", sizeof(fk.keys.keys[0].kid));
 	fk.keys.keys[0].current = true;
 	assert_int_equal(hc_refresh_pubkeys(hc), 0);
 	RUN_UNTIL(keys_calls == 2, 2000);
@@ -512,10 +514,10 @@ test_requests_out_of_order(void **state)
 	assert_non_null(hc_verify(hc, UID1, PW, sizeof(PW) - 1, "$warden$old",
 	    verify_cb, &v, NULL));
 	memset(&sr, 0, sizeof(sr));
-	strcpy(sr.sub, UID1);
-	strcpy(sr.username, "alice");
+	strlcpy(sr.sub, UID1, sizeof(sr.sub));
+	strlcpy(sr.username, "alice", sizeof(sr.username));
 	sr.nroles = 1;
-	strcpy(sr.roles[0], "admin");
+	strlcpy(sr.roles[0], "admin", sizeof(sr.roles[0]));
 	sr.ver = 5;
 	sr.ttl = 900;
 	assert_non_null(hc_sign(hc, &sr, sign_cb, &s, NULL));
@@ -594,8 +596,8 @@ test_queue_full(void **state)
 
 	/* Signs are not refused because hashes fill the queue... */
 	memset(&sr, 0, sizeof(sr));
-	strcpy(sr.sub, UID1);
-	strcpy(sr.username, "alice");
+	strlcpy(sr.sub, UID1, sizeof(sr.sub));
+	strlcpy(sr.username, "alice", sizeof(sr.username));
 	assert_non_null(hc_sign(hc, &sr, sign_cb, &s[0], NULL));
 	assert_non_null(hc_sign(hc, &sr, sign_cb, &s[1], NULL));
 	/* ...but have their own bound. */
@@ -672,8 +674,8 @@ test_wedged(void **state)
 	assert_int_equal(h.st, HC_TIMEOUT);
 	/* A sign sent later is failed when the hasher is found wedged. */
 	memset(&sr, 0, sizeof(sr));
-	strcpy(sr.sub, UID1);
-	strcpy(sr.username, "alice");
+	strlcpy(sr.sub, UID1, sizeof(sr.sub));
+	strlcpy(sr.username, "alice", sizeof(sr.username));
 	assert_non_null(hc_sign(hc, &sr, sign_cb, &s, NULL));
 	RUN_UNTIL(fk.eof, 2000);
 	RUN_UNTIL(s.calls == 1, 2000);
@@ -716,8 +718,8 @@ test_hasher_closes(void **state)
 	assert_non_null(hc_hash(hc, UID1, PW, 3, down_cb, &h1, NULL));
 	assert_non_null(hc_verify(hc, UID1, PW, 3, "$x", verify_cb, &h2, NULL));
 	memset(&sr, 0, sizeof(sr));
-	strcpy(sr.sub, UID1);
-	strcpy(sr.username, "alice");
+	strlcpy(sr.sub, UID1, sizeof(sr.sub));
+	strlcpy(sr.username, "alice", sizeof(sr.username));
 	assert_non_null(victim = hc_sign(hc, &sr, sign_cb, &s, NULL));
 	RUN_UNTIL(fk.nreqs == 3, 2000);
 
@@ -767,7 +769,7 @@ send_bad(enum bad_kind k, uint32_t id)
 	uint8_t			raw[64];
 
 	memset(&a, 0, sizeof(a));
-	strcpy(a.stored, "$warden$x");
+	strlcpy(a.stored, "$warden$x", sizeof(a.stored));
 	proto_buf_init(&b);
 	switch (k) {
 	case BAD_WRONG_TYPE:
@@ -833,8 +835,8 @@ test_malformed_answers(void **state)
 	int			k;
 
 	memset(&sr, 0, sizeof(sr));
-	strcpy(sr.sub, UID1);
-	strcpy(sr.username, "alice");
+	strlcpy(sr.sub, UID1, sizeof(sr.sub));
+	strlcpy(sr.username, "alice", sizeof(sr.username));
 	for (k = 0; k < BAD_N; k++) {
 		memset(&h, 0, sizeof(h));
 		memset(&s, 0, sizeof(s));
@@ -1047,7 +1049,7 @@ test_split_mode(void **state)
 	snprintf(path, sizeof(path), "%s/hasher.sock", dir);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 
 	/* Nobody listens yet: retried. */
 	p.socket_path = path;
@@ -1198,10 +1200,10 @@ test_real_hasher(void **state)
 	assert_non_null(hc_verify(hc, UID2, PW, sizeof(PW) - 1, stored,
 	    verify_cb, &d, NULL));
 	memset(&sr, 0, sizeof(sr));
-	strcpy(sr.sub, UID1);
-	strcpy(sr.username, "alice");
+	strlcpy(sr.sub, UID1, sizeof(sr.sub));
+	strlcpy(sr.username, "alice", sizeof(sr.username));
 	sr.nroles = 1;
-	strcpy(sr.roles[0], "admin");
+	strlcpy(sr.roles[0], "admin", sizeof(sr.roles[0]));
 	sr.ver = 2;
 	sr.ttl = 600;
 	assert_non_null(hc_sign(hc, &sr, sign_cb, &s, NULL));

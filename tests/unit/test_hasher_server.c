@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bsd/string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -295,7 +297,8 @@ expect_dropped(struct fixture *x)
 }
 
 static void
-hash_of(struct fixture *x, uint32_t id, const char *pw, char *stored)
+hash_of(struct fixture *x, uint32_t id, const char *pw,
+    char stored[PROTO_STORED_MAX + 1])
 {
 	struct proto_hash_ans a;
 
@@ -304,7 +307,7 @@ hash_of(struct fixture *x, uint32_t id, const char *pw, char *stored)
 	read_answer(x, id, PROTO_R_HASH);
 	assert_int_equal(proto_decode_hash_ans(x->f.p, x->f.h.len, &a), 0);
 	assert_true(strncmp(a.stored, "$warden$v=1$", 12) == 0);
-	strcpy(stored, a.stored);
+	strlcpy(stored, a.stored, PROTO_STORED_MAX + 1);
 }
 
 static bool

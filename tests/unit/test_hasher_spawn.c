@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bsd/string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,7 +248,7 @@ req_hash(struct fixture *x, uint32_t id, const char *pw)
 	struct proto_hash_req r;
 
 	memset(&r, 0, sizeof(r));
-	strcpy(r.user_id, UID_A);
+	strlcpy(r.user_id, UID_A, sizeof(r.user_id));
 	r.password_len = strlen(pw);
 	memcpy(r.password, pw, r.password_len);
 	assert_int_equal(proto_encode_hash_req(&x->b, id, &r), 0);
@@ -258,7 +260,7 @@ req_verify(struct fixture *x, uint32_t id, const char *pw, const char *stored)
 	struct proto_verify_req r;
 
 	memset(&r, 0, sizeof(r));
-	strcpy(r.user_id, UID_A);
+	strlcpy(r.user_id, UID_A, sizeof(r.user_id));
 	r.password_len = strlen(pw);
 	memcpy(r.password, pw, r.password_len);
 	snprintf(r.stored, sizeof(r.stored), "%s", stored);
@@ -271,10 +273,10 @@ req_sign(struct fixture *x, uint32_t id)
 	struct proto_sign_req r;
 
 	memset(&r, 0, sizeof(r));
-	strcpy(r.sub, UID_A);
-	strcpy(r.username, "alice");
+	strlcpy(r.sub, UID_A, sizeof(r.sub));
+	strlcpy(r.username, "alice", sizeof(r.username));
 	r.nroles = 1;
-	strcpy(r.roles[0], "admin");
+	strlcpy(r.roles[0], "admin", sizeof(r.roles[0]));
 	r.ver = 1;
 	r.ttl = 86400;
 	assert_int_equal(proto_encode_sign_req(&x->b, id, &r), 0);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/string.h>
+
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -39,10 +41,10 @@ test_two_keys(void **state)
 
 	memset(&k, 0, sizeof(k));
 	k.nkeys = 2;
-	strcpy(k.keys[0].kid, "old-1");
+	strlcpy(k.keys[0].kid, "old-1", sizeof(k.keys[0].kid));
 	for (i = 0; i < PROTO_PUBKEY_LEN; i++)
 		k.keys[0].pk[i] = (uint8_t)i;
-	strcpy(k.keys[1].kid, "New_2");
+	strlcpy(k.keys[1].kid, "New_2", sizeof(k.keys[1].kid));
 	memset(k.keys[1].pk, 0xff, PROTO_PUBKEY_LEN);
 	k.keys[1].current = true;
 	s = jwks_build(&k, &len);
@@ -75,7 +77,7 @@ test_rfc8037_vector(void **state)
 
 	memset(&k, 0, sizeof(k));
 	k.nkeys = 1;
-	strcpy(k.keys[0].kid, "k");
+	strlcpy(k.keys[0].kid, "k", sizeof(k.keys[0].kid));
 	memcpy(k.keys[0].pk, pk, sizeof(pk));
 	s = jwks_build(&k, NULL);
 	assert_non_null(s);
@@ -94,7 +96,7 @@ test_escaping(void **state)
 
 	memset(&k, 0, sizeof(k));
 	k.nkeys = 1;
-	strcpy(k.keys[0].kid, "a\"b\\c");
+	strlcpy(k.keys[0].kid, "a\"b\\c", sizeof(k.keys[0].kid));
 	s = jwks_build(&k, NULL);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "\"kid\":\"a\\\"b\\\\c\""));

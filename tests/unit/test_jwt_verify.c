@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/string.h>
+
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include <sodium.h>
@@ -51,10 +53,10 @@ sign_raw(const char *htext, const char *ctext, const uint8_t *sk)
 
 	tok[0] = '\0';
 	b64_append(tok, sizeof(tok), htext, strlen(htext));
-	strcat(tok, ".");
+	strlcat(tok, ".", sizeof(tok));
 	b64_append(tok, sizeof(tok), ctext, strlen(ctext));
 	crypto_sign_detached(sig, NULL, (const uint8_t *)tok, strlen(tok), sk);
-	strcat(tok, ".");
+	strlcat(tok, ".", sizeof(tok));
 	b64_append(tok, sizeof(tok), sig, sizeof(sig));
 	return tok;
 }
@@ -155,10 +157,10 @@ setup(void **state)
 	crypto_sign_keypair(pkx, skx);
 	memset(&keys, 0, sizeof(keys));
 	keys.nkeys = 2;
-	strcpy(keys.keys[0].kid, "k1");
+	strlcpy(keys.keys[0].kid, "k1", sizeof(keys.keys[0].kid));
 	memcpy(keys.keys[0].pk, pk1, sizeof(pk1));
 	keys.keys[0].current = true;
-	strcpy(keys.keys[1].kid, "k2");
+	strlcpy(keys.keys[1].kid, "k2", sizeof(keys.keys[1].kid));
 	memcpy(keys.keys[1].pk, pk2, sizeof(pk2));
 	return 0;
 }
@@ -184,7 +186,7 @@ test_good(void **state)
 	assert_string_equal(out.kid, "k1");
 
 	/* Not NUL-terminated: only len bytes are read. */
-	strcat(tok, "garbage");
+	strlcat(tok, "garbage", sizeof(tok));
 	assert_int_equal(jwt_verify(&keys, &params, tok, strlen(tok) - 7,
 	    NOW, &out), JWT_OK);
 }
@@ -336,11 +338,11 @@ test_alg(void **state)
 
 	/* alg none with an empty signature. */
 	tok[0] = '\0';
-	strcpy(h, "{\"alg\":\"none\",\"typ\":\"at+jwt\",\"kid\":\"k1\"}");
+	strlcpy(h, "{\"alg\":\"none\",\"typ\":\"at+jwt\",\"kid\":\"k1\"}", sizeof(h));
 	b64_append(tok, sizeof(tok), h, strlen(h));
-	strcat(tok, ".");
+	strlcat(tok, ".", sizeof(tok));
 	b64_append(tok, sizeof(tok), ct, strlen(ct));
-	strcat(tok, ".");
+	strlcat(tok, ".", sizeof(tok));
 	assert_int_not_equal(verify(tok), JWT_OK);
 
 	/* HS256 and HS512 keyed with the public key, raw and as its JWK x. */
@@ -353,7 +355,7 @@ test_alg(void **state)
 		snprintf(h, sizeof(h), "{\"alg\":\"%s\",\"typ\":\"at+jwt\","
 		    "\"kid\":\"k1\"}", i < 2 ? "HS256" : "HS512");
 		b64_append(tok, sizeof(tok), h, strlen(h));
-		strcat(tok, ".");
+		strlcat(tok, ".", sizeof(tok));
 		b64_append(tok, sizeof(tok), ct, strlen(ct));
 		if (i < 2) {
 			crypto_auth_hmacsha256_state st;
@@ -370,7 +372,7 @@ test_alg(void **state)
 			    strlen(tok));
 			crypto_auth_hmacsha512_final(&st, mac);
 		}
-		strcat(tok, ".");
+		strlcat(tok, ".", sizeof(tok));
 		b64_append(tok, sizeof(tok), mac, i < 2 ? 32 : 64);
 		assert_int_not_equal(verify(tok), JWT_OK);
 		if (i >= 2)	/* right length: refused by its alg */
@@ -441,23 +443,23 @@ test_signature(void **state)
 	char	 copy[TOKMAX];
 
 	sign_json(good_header(), good_claims(), sk1);
-	strcpy(copy, tok);
+	strlcpy(copy, tok, sizeof(copy));
 	d1 = strchr(tok, '.');
 	d2 = strchr(d1 + 1, '.');
 
 	/* a flipped signature byte (in the middle of the part) */
 	flip_char(tok, (size_t)(d2 + 10 - tok));
 	assert_int_equal(verify(tok), JWT_BAD_SIGNATURE);
-	strcpy(tok, copy);
+	strlcpy(tok, copy, sizeof(tok));
 	/* a flipped payload byte */
 	flip_char(tok, (size_t)(d1 + 5 - tok));
 	assert_int_equal(verify(tok), JWT_BAD_SIGNATURE);
-	strcpy(tok, copy);
+	strlcpy(tok, copy, sizeof(tok));
 	/* a flipped header byte: the header is no longer JSON, or the
 	 * signature fails */
 	flip_char(tok, 2);
 	assert_int_not_equal(verify(tok), JWT_OK);
-	strcpy(tok, copy);
+	strlcpy(tok, copy, sizeof(tok));
 	assert_int_equal(verify(tok), JWT_OK);
 
 	/* Signed by a key we do not know, under a kid we do. */
@@ -471,7 +473,7 @@ test_signature(void **state)
 	tok[strlen(tok) - 4] = '\0';
 	assert_int_equal(verify(tok), JWT_MALFORMED);
 	/* Trailing bits set in the last signature character. */
-	strcpy(tok, copy);
+	strlcpy(tok, copy, sizeof(tok));
 	tok[strlen(tok) - 1] = 'B';	/* 86 chars: last holds 2 bits */
 	if (strcmp(tok, copy) == 0)
 		tok[strlen(tok) - 1] = 'C';
@@ -487,7 +489,7 @@ test_parts(void **state)
 	char	*d1, *d2;
 
 	sign_json(good_header(), good_claims(), sk1);
-	strcpy(copy, tok);
+	strlcpy(copy, tok, sizeof(copy));
 	d1 = strchr(copy, '.');
 	d2 = strchr(d1 + 1, '.');
 
@@ -516,10 +518,10 @@ test_parts(void **state)
 	snprintf(t, sizeof(t), "%s==", copy);
 	assert_int_equal(verify(t), JWT_MALFORMED);
 	/* standard base64's '+' and '/', whitespace */
-	strcpy(t, copy);
+	strlcpy(t, copy, sizeof(t));
 	t[3] = '+';
 	assert_int_equal(verify(t), JWT_MALFORMED);
-	strcpy(t, copy);
+	strlcpy(t, copy, sizeof(t));
 	t[(size_t)(d1 - copy) + 3] = '/';
 	assert_int_equal(verify(t), JWT_MALFORMED);
 	snprintf(t, sizeof(t), " %s", copy);
@@ -527,7 +529,7 @@ test_parts(void **state)
 	snprintf(t, sizeof(t), "%s\n", copy);
 	assert_int_equal(verify(t), JWT_MALFORMED);
 	/* a NUL inside the length */
-	strcpy(t, copy);
+	strlcpy(t, copy, sizeof(t));
 	t[5] = '\0';
 	assert_int_equal(jwt_verify(&keys, &params, t, strlen(copy), NOW,
 	    &(struct jwt_claims){ 0 }), JWT_MALFORMED);
@@ -719,18 +721,18 @@ test_jwt_sign_interop(void **state)
 	memset(&ks, 0, sizeof(ks));
 	ks.nsign = 1;
 	ks.sign_current = 0;
-	strcpy(ks.sign[0].kid, "k1");
+	strlcpy(ks.sign[0].kid, "k1", sizeof(ks.sign[0].kid));
 	memcpy(ks.sign[0].pk, pk1, sizeof(pk1));
 	ks.sign[0].sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
 	assert_non_null(ks.sign[0].sk);
 	memcpy(ks.sign[0].sk, sk1, sizeof(sk1));
 
 	memset(&req, 0, sizeof(req));
-	strcpy(req.sub, SUB);
-	strcpy(req.username, "carol");
+	strlcpy(req.sub, SUB, sizeof(req.sub));
+	strlcpy(req.username, "carol", sizeof(req.username));
 	req.nroles = 2;
-	strcpy(req.roles[0], "user");
-	strcpy(req.roles[1], "ops");
+	strlcpy(req.roles[0], "user", sizeof(req.roles[0]));
+	strlcpy(req.roles[1], "ops", sizeof(req.roles[1]));
 	req.ver = 7;
 	req.ttl = 3600;		/* clamped to 900 */
 	assert_int_equal(jwt_sign(&ks, &sp, &req, NOW, &ans, err, sizeof(err)),

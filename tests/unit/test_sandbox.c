@@ -35,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bsd/string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,10 +356,10 @@ probe_work(void)
 	    &match, rehash, sizeof(rehash)) != 0 || match)
 		return BROKEN;
 	memset(&req, 0, sizeof(req));
-	strcpy(req.sub, UID_A);
-	strcpy(req.username, "alice");
+	strlcpy(req.sub, UID_A, sizeof(req.sub));
+	strlcpy(req.username, "alice", sizeof(req.username));
 	req.nroles = 1;
-	strcpy(req.roles[0], "admin");
+	strlcpy(req.roles[0], "admin", sizeof(req.roles[0]));
 	req.ver = 1;
 	req.ttl = 60;
 	/* Heap work, and a big block (mmap'd, not executable). */
