@@ -1,3 +1,6 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,13 +85,36 @@ make_room(struct ratelimit *rl, time_t now)
 		remove_entry(rl, oldest);
 }
 
+/*
+ * The key an address is counted under: an IPv6 address by its /64, since
+ * one client commonly holds a whole /64 and could otherwise step through
+ * it; anything else (IPv4, "unix") as it is.  Returns -1 for a string
+ * longer than any address, which is never tracked.
+ */
+static int
+key_of(const char *addr, char key[RL_ADDR_MAX + 1])
+{
+	struct in6_addr a6;
+	char	 net[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, addr, &a6) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(&a6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &a6, net, sizeof(net)) == NULL)
+			return -1;
+		return snprintf(key, RL_ADDR_MAX + 1, "%s/64", net) >
+		    RL_ADDR_MAX ? -1 : 0;
+	}
+	return strlcpy(key, addr, RL_ADDR_MAX + 1) > RL_ADDR_MAX ? -1 : 0;
+}
+
 static struct rl_entry *
 lookup(struct ratelimit *rl, const char *addr)
 {
 	struct rl_entry key;
 
-	if (strlcpy(key.addr, addr, sizeof(key.addr)) >= sizeof(key.addr))
-		return NULL;	/* longer than any address: never tracked */
+	if (key_of(addr, key.addr) == -1)
+		return NULL;
 	return RB_FIND(rl_tree, &rl->tree, &key);
 }
 
@@ -118,8 +144,9 @@ void
 rl_fail(struct ratelimit *rl, const char *addr, time_t now)
 {
 	struct rl_entry *e;
+	char	 key[RL_ADDR_MAX + 1];
 
-	if (strlen(addr) > RL_ADDR_MAX)
+	if (key_of(addr, key) == -1)
 		return;
 	if ((e = lookup(rl, addr)) != NULL) {
 		if (expired(rl, e, now)) {
@@ -134,7 +161,7 @@ rl_fail(struct ratelimit *rl, const char *addr, time_t now)
 		make_room(rl, now);
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return;
-	strlcpy(e->addr, addr, sizeof(e->addr));
+	memcpy(e->addr, key, sizeof(e->addr));
 	e->window_start = now;
 	e->failures = 1;
 	RB_INSERT(rl_tree, &rl->tree, e);

@@ -1,6 +1,6 @@
 /*
  * Per-client-address login throttling: failures are counted in a fixed
- * window per address (addr_login_limit per addr_login_window); once an
+ * window per address (an IPv6 address by its /64) (addr_login_limit per addr_login_window); once an
  * address reaches the limit it is refused (429 with Retry-After) until its
  * window ends.  In memory, bounded: when the table is full, expired
  * entries are swept and, failing that, the oldest window is dropped.

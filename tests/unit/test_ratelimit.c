@@ -109,6 +109,28 @@ forgiven_attempts_do_not_count(void **state)
 	rl_free(rl);
 }
 
+static void
+ipv6_addresses_count_by_their_64(void **state)
+{
+	struct ratelimit *rl = rl_new(2, 60, 0);
+
+	/* Stepping through one /64 does not escape the limit... */
+	rl_fail(rl, "2001:db8:1:2::1", 1000);
+	rl_fail(rl, "2001:db8:1:2:ffff::9", 1000);
+	assert_true(rl_blocked(rl, "2001:db8:1:2:abcd::77", 1000, NULL));
+	assert_int_equal(rl_count(rl), 1);
+	/* ...another /64 is another client, IPv4 and mapped IPv4 stay whole. */
+	assert_false(rl_blocked(rl, "2001:db8:1:3::1", 1000, NULL));
+	rl_fail(rl, "192.0.2.1", 1000);
+	rl_fail(rl, "192.0.2.1", 1000);
+	assert_true(rl_blocked(rl, "192.0.2.1", 1000, NULL));
+	assert_false(rl_blocked(rl, "192.0.2.2", 1000, NULL));
+	assert_false(rl_blocked(rl, "::ffff:192.0.2.3", 1000, NULL));
+	rl_forgive(rl, "2001:db8:1:2::5");
+	assert_false(rl_blocked(rl, "2001:db8:1:2::1", 1000, NULL));
+	rl_free(rl);
+}
+
 int
 main(void)
 {
@@ -120,6 +142,7 @@ main(void)
 		cmocka_unit_test(overlong_address_is_never_tracked),
 		cmocka_unit_test(clock_going_backwards_resets_the_window),
 		cmocka_unit_test(forgiven_attempts_do_not_count),
+		cmocka_unit_test(ipv6_addresses_count_by_their_64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
