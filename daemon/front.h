@@ -27,6 +27,7 @@ struct front {
 	struct hc		*hc;
 	struct blocklist	*blocklist;
 	struct ratelimit	*addr_limit;	/* failed logins per address */
+	struct ratelimit	*account_inflight; /* logins running, per user */
 	time_t			 started;	/* wall clock, for /metrics */
 	struct metrics		*metrics;	/* counters of /metrics */
 };

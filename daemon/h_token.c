@@ -17,6 +17,7 @@
  * is revoked: a token that a concurrent rotation inserted after the
  * revoking UPDATE took its snapshot dies with the rest.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,6 +66,7 @@ struct token_call {
 	/* the user, once looked up */
 	bool		 found;
 	bool		 locked;
+	bool		 inflight;	/* counted in account_inflight */
 	struct user	 user;
 	char		 stored[PROTO_STORED_MAX + 1];		/* secret */
 	char		 rehash[PROTO_STORED_MAX + 1];		/* secret */
@@ -80,6 +82,8 @@ struct token_call {
 static void
 call_free(struct token_call *t)
 {
+	if (t->inflight)
+		rl_forgive(t->f->account_inflight, t->user.id);
 	sodium_memzero(t, sizeof(*t));
 	free(t);
 }
@@ -407,7 +411,31 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 	}
 }
 
-/* Row: USER_COLUMNS, password_hash, locked. */
+/*
+ * True when attempts already running for this account could use up what
+ * is left before the lock.  Failures are recorded only after the hash, so
+ * without this a burst sent at once would all be verified; such an
+ * attempt is answered as if the account were locked.  An attempt with
+ * none running beside it is never held back (the lock decides).
+ */
+static bool
+account_allowance_spent(struct token_call *t, const PGresult *res)
+{
+	const char *errstr;
+	long long failed;
+	unsigned int running;
+
+	running = rl_failures(t->f->account_inflight, t->user.id, time(NULL));
+	if (running == 0)
+		return false;
+	if (num_parse(PQgetvalue(res, 0, USER_NCOLUMNS + 2), 0, INT_MAX,
+	    &failed, &errstr) == -1)
+		return true;
+	return (unsigned long long)failed + running >=
+	    t->f->cfg->login_max_failures;
+}
+
+/* Row: USER_COLUMNS, password_hash, locked, failed_logins. */
 static void
 login_user_loaded(const PGresult *res, void *arg)
 {
@@ -430,7 +458,9 @@ login_user_loaded(const PGresult *res, void *arg)
 		}
 		t->found = true;
 		t->locked = strcmp(PQgetvalue(res, 0, USER_NCOLUMNS + 1),
-		    "t") == 0;
+		    "t") == 0 || account_allowance_spent(t, res);
+		rl_fail(t->f->account_inflight, t->user.id, time(NULL));
+		t->inflight = true;
 	}
 	/* An unknown user costs a dummy verification all the same. */
 	if (hc_verify(t->f->hc, t->found ? t->user.id : NOBODY_ID,
@@ -462,10 +492,10 @@ password_grant(struct token_call *t)
 	/* A username holds no '@' and an e-mail address always does. */
 	if (db_query(t->f->db, strchr(t->req.username, '@') != NULL ?
 	    "SELECT " USER_COLUMNS ", password_hash,"
-	    " coalesce(locked_until > now(), false) FROM users"
+	    " coalesce(locked_until > now(), false), failed_logins FROM users"
 	    " WHERE lower(email) = lower($1)" :
 	    "SELECT " USER_COLUMNS ", password_hash,"
-	    " coalesce(locked_until > now(), false) FROM users"
+	    " coalesce(locked_until > now(), false), failed_logins FROM users"
 	    " WHERE lower(username) = lower($1)",
 	    1, params, login_user_loaded, t) == NULL) {
 		call_free(t);

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -472,7 +473,9 @@ main(int argc, char *argv[])
 	d.drain_limit = d.cfg->shutdown_timeout;
 	d.front.addr_limit = rl_new(d.cfg->addr_login_limit,
 	    d.cfg->addr_login_window, RL_DEFAULT_ENTRIES);
-	if (d.front.addr_limit == NULL)
+	/* Counts, not limits: the window only expires what a bug left. */
+	d.front.account_inflight = rl_new(UINT_MAX, 3600, RL_DEFAULT_ENTRIES);
+	if (d.front.addr_limit == NULL || d.front.account_inflight == NULL)
 		fatal("out of memory");
 
 	if (hc_params_from_cfg(&hp, d.cfg0, hasher_config, err,
@@ -546,6 +549,7 @@ main(int argc, char *argv[])
 	event_free(sighup);
 	event_base_free(d.base);
 	rl_free(d.front.addr_limit);
+	rl_free(d.front.account_inflight);
 	blocklist_free(d.front.blocklist);
 	sdnotify_close(&d.notify);
 	if (d.cfg != d.cfg0)

@@ -168,6 +168,16 @@ rl_fail(struct ratelimit *rl, const char *addr, time_t now)
 	rl->count++;
 }
 
+unsigned int
+rl_failures(struct ratelimit *rl, const char *addr, time_t now)
+{
+	struct rl_entry *e;
+
+	if ((e = lookup(rl, addr)) == NULL || expired(rl, e, now))
+		return 0;
+	return e->failures;
+}
+
 void
 rl_forgive(struct ratelimit *rl, const char *addr)
 {

@@ -44,6 +44,9 @@ void	rl_fail(struct ratelimit *rl, const char *addr, time_t now);
  */
 void	rl_forgive(struct ratelimit *rl, const char *addr);
 
+/* The failures counted for addr in its current window at time now. */
+unsigned int rl_failures(struct ratelimit *rl, const char *addr, time_t now);
+
 /* Addresses tracked now. */
 size_t	rl_count(const struct ratelimit *rl);
 

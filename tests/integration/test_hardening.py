@@ -30,6 +30,44 @@ def limited(workdir, daemon):
         alive, status, W.log_tail(d.log))
 
 
+@pytest.fixture(scope="module")
+def slow(workdir, daemon):
+    """A wardend whose hashes take long enough that a burst of logins is
+    really in flight at once (the main one hashes with 1M in a few ms)."""
+    try:
+        d = W.Daemon(workdir, "slow", key_dir=daemon.key_dir,
+                     argon2_memory="64M", argon2_iterations="3",
+                     hasher_workers="1")
+        d.start(timeout=30)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield d
+    alive = d.alive()
+    status = d.stop(timeout=10)
+    assert alive and status == 0, "slow wardend: alive=%r exit=%r" % (alive, status)
+
+
+def test_guesses_in_flight_cannot_outrun_the_account_lock(slow):
+    """Failures are recorded after the hash: a right password sent while
+    wrong ones for the same account are still being verified, past what
+    the lock allows, is refused like a locked account."""
+    import concurrent.futures
+    c = slow.client
+    u = c.new_user("burst", login=False)
+    wrong = W.LOGIN_MAX_FAILURES + 1
+
+    def attempt(pw):
+        return c.login_raw(u.username, pw).status
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=wrong + 1) as pool:
+        guesses = [pool.submit(attempt, "Wrong-%d-%s" % (i, u.password))
+                   for i in range(wrong)]
+        time.sleep(0.05)	# the wrong ones are queued at the hasher
+        right = pool.submit(attempt, u.password)
+        assert [g.result() for g in guesses] == [400] * wrong
+        assert right.result() == 400
+
+
 def test_account_locks_after_max_failures_and_unlocks_later(client, user):
     descs = set()
     for _ in range(W.LOGIN_MAX_FAILURES):
