@@ -251,6 +251,8 @@ log_ignored(const struct cfg *run, const struct cfg *nc)
 } while (0)
 	IGNORED(list_differs(&run->listen, &nc->listen), "listen");
 	IGNORED(run->listen_mode != nc->listen_mode, "listen_mode");
+	IGNORED(str_differs(run->listen_group, nc->listen_group),
+	    "listen_group");
 	IGNORED(str_differs(run->metrics_listen, nc->metrics_listen),
 	    "metrics_listen");
 	IGNORED(str_differs(run->user, nc->user), "user");
