@@ -35,31 +35,11 @@
 #include "../../daemon/hasher_spawn.h"
 #include "../../hasher/keys.h"
 #include "../unit/hasher_wire.h"
+#include "../unit/testdir.h"
 
 #define MAX_REQUESTS	100000
 
 static char tmpdir[64];
-
-static void
-rm_tree(const char *path)
-{
-	DIR *d;
-	struct dirent *de;
-	char sub[PATH_MAX];
-
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			if (unlink(sub) == -1)
-				rm_tree(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)

@@ -34,6 +34,7 @@
 #include "../../hasher/server.h"
 #include "fields.h"
 #include "hasher_wire.h"
+#include "testdir.h"
 
 #define UID_A	"11111111-2222-4333-8444-555555555555"
 
@@ -50,27 +51,6 @@ struct fixture {
 	struct proto_buf b;
 	struct hc_frame	 f;
 };
-
-static void
-rm_tree(const char *path)
-{
-	DIR *d;
-	struct dirent *de;
-	char sub[PATH_MAX];
-
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			if (unlink(sub) == -1)
-				rm_tree(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static int
 group_setup(void **state)

@@ -39,6 +39,7 @@
 #include "../../hasher/keys.h"
 #include "fields.h"
 #include "hasher_wire.h"
+#include "testdir.h"
 
 #define UID_A	"11111111-2222-4333-8444-555555555555"
 #define EXIT_TIMEOUT_S	30
@@ -57,27 +58,6 @@ struct fixture {
 	struct proto_buf b;
 	struct hc_frame	 f;
 };
-
-static void
-rm_tree(const char *path)
-{
-	DIR *d;
-	struct dirent *de;
-	char sub[PATH_MAX];
-
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			if (unlink(sub) == -1)
-				rm_tree(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static int
 find_hasher(void)

@@ -22,38 +22,12 @@
 #include <sodium.h>
 
 #include "../../hasher/keys.h"
+#include "testdir.h"
 
 struct fixture {
 	char	dir[64];
 	char	err[512];
 };
-
-static void
-rm_tree(const char *path)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 sub[PATH_MAX];
-	struct stat	 st;
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_tree(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static int
 setup(void **state)

@@ -47,6 +47,7 @@
 #include "../../hasher/keys.h"
 #include "../../hasher/password.h"
 #include "../../hasher/sandbox.h"
+#include "testdir.h"
 
 /* Child exit codes. */
 #define OK		0	/* the forbidden thing failed, or the work worked */
@@ -64,27 +65,6 @@ static struct {
 	uid_t		nobody_uid;
 	gid_t		nobody_gid;
 } g;
-
-static void
-rm_tree(const char *path)
-{
-	DIR *d;
-	struct dirent *de;
-	char sub[PATH_MAX];
-
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			if (unlink(sub) == -1)
-				rm_tree(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static int
 group_setup(void **state)
