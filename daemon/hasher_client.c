@@ -354,12 +354,21 @@ req_new(struct hc *c, uint16_t type, bool internal, enum hc_status *why)
 
 static void	req_timeout(evutil_socket_t, short, void *);
 
-/* Sends the encoded frame of r and starts its clock.  On failure r is
- * freed and *why set. */
+/*
+ * Sends the frame of r that the encoder wrote into b (encoded is the
+ * encoder's result: -1 when it refused, and *why is then enc_fail) and
+ * starts its clock.  On failure b and r are freed and *why set.
+ */
 static int
-req_submit(struct hc *c, struct hc_req *r, struct proto_buf *b,
-    enum hc_status *why)
+req_submit(struct hc *c, struct hc_req *r, struct proto_buf *b, int encoded,
+    enum hc_status enc_fail, enum hc_status *why)
 {
+	if (encoded == -1) {
+		proto_buf_free(b);
+		free(r);
+		*why = enc_fail;
+		return -1;
+	}
 	if (send_frame(c, b) == -1) {
 		free(r);
 		*why = HC_ERROR;
@@ -434,13 +443,7 @@ hc_hash(struct hc *c, const char *user_id, const uint8_t *pw, size_t pwlen,
 	proto_buf_init(&b);
 	rc = proto_encode_hash_req(&b, r->id, &m);
 	sodium_memzero(&m, sizeof(m));
-	if (rc == -1) {
-		proto_buf_free(&b);
-		free(r);
-		*why = HC_ERROR;
-		return NULL;
-	}
-	if (req_submit(c, r, &b, why) == -1)
+	if (req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
 		return NULL;
 	return r;
 }
@@ -481,13 +484,7 @@ hc_verify(struct hc *c, const char *user_id, const uint8_t *pw, size_t pwlen,
 	proto_buf_init(&b);
 	rc = proto_encode_verify_req(&b, r->id, &m);
 	sodium_memzero(&m, sizeof(m));
-	if (rc == -1) {
-		proto_buf_free(&b);
-		free(r);
-		*why = HC_ERROR;
-		return NULL;
-	}
-	if (req_submit(c, r, &b, why) == -1)
+	if (req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
 		return NULL;
 	return r;
 }
@@ -499,6 +496,7 @@ hc_sign(struct hc *c, const struct proto_sign_req *req, hc_sign_cb *cb,
 	struct proto_buf	 b;
 	struct hc_req		*r;
 	enum hc_status		 dummy;
+	int			 rc;
 
 	if (why == NULL)
 		why = &dummy;
@@ -512,14 +510,9 @@ hc_sign(struct hc *c, const struct proto_sign_req *req, hc_sign_cb *cb,
 	r->arg = arg;
 
 	proto_buf_init(&b);
-	if (proto_encode_sign_req(&b, r->id, req) == -1) {
-		/* The encoder refuses only a field past its bound (or ENOMEM). */
-		proto_buf_free(&b);
-		free(r);
-		*why = HC_INVALID;
-		return NULL;
-	}
-	if (req_submit(c, r, &b, why) == -1)
+	/* The encoder refuses only a field past its bound (or ENOMEM). */
+	rc = proto_encode_sign_req(&b, r->id, req);
+	if (req_submit(c, r, &b, rc, HC_INVALID, why) == -1)
 		return NULL;
 	return r;
 }
@@ -548,12 +541,7 @@ send_internal(struct hc *c, uint16_t type, bool internal)
 		rc = proto_encode_hello(&b, r->id, PROTO_HELLO, &h);
 	} else
 		rc = proto_encode_pubkeys_req(&b, r->id);
-	if (rc == -1) {
-		proto_buf_free(&b);
-		free(r);
-		return -1;
-	}
-	return req_submit(c, r, &b, &why);
+	return req_submit(c, r, &b, rc, HC_ERROR, &why);
 }
 
 int
