@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <time.h>
 #include <unistd.h>
@@ -515,29 +516,41 @@ test_spawn_missing_binary(void **state)
 }
 
 /*
- * The child gets its socket on fd 3 and none of our other descriptors; our
- * end is close-on-exec.  A script stands in for the hasher: its argv is
- * "-f <config_path>", and the "config path" here is the fd to look for.
+ * The child side of test_spawn_fds, run when this program is exec'd as
+ * "<self> -f <fd>": reports on fd 3 whether fd 3 is a socket and whether
+ * <fd>, open in the parent, is closed.  Checked in C, not in a shell
+ * script: a shell opens descriptors of its own (dash keeps its script on
+ * the lowest free fd from 10), which could be the very one we look for.
  */
+static int
+spawn_fds_child(const char *fdarg)
+{
+	struct stat st;
+	const char *errstr;
+	char line[32];
+	int fd, n;
+
+	fd = (int)strtonum(fdarg, 4, INT_MAX, &errstr);
+	if (errstr != NULL)
+		return 2;
+	n = snprintf(line, sizeof(line), "%s %s\n",
+	    fstat(3, &st) == 0 && S_ISSOCK(st.st_mode) ? "sock" : "nosock",
+	    fcntl(fd, F_GETFD) == -1 && errno == EBADF ? "closed" : "open");
+	return write(3, line, (size_t)n) == n ? 0 : 1;
+}
+
+static char self_path[PATH_MAX];
+
+/* The child gets its socket on fd 3 and none of our other descriptors; our
+ * end is close-on-exec.  The child is this program (spawn_fds_child). */
 static void
 test_spawn_fds(void **state)
 {
-	char script[PATH_MAX], arg[16], out[64] = "";
+	char arg[16], out[64] = "";
 	int fd, extra, status;
-	FILE *fp;
 	pid_t pid;
 
 	(void)state;
-	snprintf(script, sizeof(script), "%s/fds.sh", g.dir);
-	assert_non_null(fp = fopen(script, "w"));
-	fprintf(fp, "#!/bin/sh\n"
-	    "exec >&3\n"
-	    "[ -S /proc/$$/fd/3 ] && s=sock || s=nosock\n"
-	    "[ -e /proc/$$/fd/$2 ] && o=open || o=closed\n"
-	    "echo \"$s $o\"\n");
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(script, 0755), 0);
-
 	/* not close-on-exec, and above fd 3 */
 	fd = open("/dev/null", O_RDONLY);
 	assert_true(fd >= 0);
@@ -545,11 +558,11 @@ test_spawn_fds(void **state)
 	close(fd);
 	assert_true(extra >= 10);
 	snprintf(arg, sizeof(arg), "%d", extra);
-	fd = hasher_spawn(script, arg, &pid);
+	fd = hasher_spawn(self_path, arg, &pid);
 	close(extra);
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	assert_true(hc_read_full(fd, out, 12, HC_TIMEOUT_MS) == 1);
+	(void)hc_read_full(fd, out, sizeof(out) - 1, HC_TIMEOUT_MS);
 	assert_string_equal(out, "sock closed\n");
 	close(fd);
 	status = wait_exit(pid);
@@ -591,7 +604,7 @@ test_keygen(void **state)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_session, setup, teardown),
@@ -616,5 +629,11 @@ main(void)
 		cmocka_unit_test(test_keygen),
 	};
 
+	if (argc == 3 && strcmp(argv[1], "-f") == 0)
+		return spawn_fds_child(argv[2]);
+	if (realpath(argv[0], self_path) == NULL) {
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
