@@ -395,6 +395,14 @@ sandbox_seccomp(const struct sandbox_opts *o)
 	ALLOW(readv);
 	ALLOW(write);
 	ALLOW(writev);
+	{
+		/* send(2) with MSG_DONTWAIT: on the connection, never to an
+		 * address */
+		struct scmp_arg_cmp noaddr = arg_cmp(4, SCMP_CMP_EQ, 0, 0);
+
+		sandbox_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), "sendto",
+		    1, &noaddr);
+	}
 	ALLOW(poll);
 	ALLOW(ppoll);
 	ALLOW(close);

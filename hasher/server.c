@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -46,6 +47,7 @@ _Static_assert(SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 
 struct conn {
 	int			 fd;
+	int			 send_timeout_ms;
 	unsigned int		 refs;		/* s->lock: I/O thread + jobs */
 	pthread_mutex_t		 wlock;		/* whole answers; dead */
 	bool			 dead;		/* wlock: write nothing more */
@@ -101,7 +103,7 @@ static const struct handler handlers[] = {
 /* ------------------------------------------------------------ connections */
 
 static struct conn *
-conn_new(int fd)
+conn_new(const struct server *s, int fd)
 {
 	struct conn *c;
 
@@ -109,6 +111,8 @@ conn_new(int fd)
 		return NULL;
 	memset(c, 0, offsetof(struct conn, payload));
 	c->fd = fd;
+	c->send_timeout_ms = s->p.send_timeout_ms > 0 ?
+	    s->p.send_timeout_ms : SERVER_SEND_TIMEOUT_MS;
 	c->refs = 1;
 	pthread_mutex_init(&c->wlock, NULL);
 	return c;
@@ -162,31 +166,79 @@ conn_is_dead(struct conn *c)
 	return dead;
 }
 
+/* Sets *t to ms milliseconds from now (CLOCK_MONOTONIC). */
+static void
+deadline_in(struct timespec *t, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
+/* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 when past. */
+static int
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 /*
  * Writes one or more whole frames.  Returns 0, or -1 when the connection
- * is (now) dead; the first failure marks it so.
+ * is (now) dead; the first failure marks it so.  Writes never block: a
+ * peer that lets an answer wait send_timeout_ms is dropped, so that it can
+ * stall neither the I/O thread nor a worker for longer than that.
  */
 static int
 conn_send(struct conn *c, const uint8_t *p, size_t n)
 {
+	int timeout_ms = c->send_timeout_ms;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+	struct timespec deadline;
 	ssize_t w;
-	int rc = 0;
+	int rc = 0, pr;
 
 	pthread_mutex_lock(&c->wlock);
+	deadline_in(&deadline, timeout_ms);
 	if (c->dead)
 		rc = -1;
 	while (rc == 0 && n > 0) {
-		if ((w = write(c->fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_debug("write: %s", strerror(errno));
-			c->dead = true;
+		if ((w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)) >= 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			log_debug("send: %s", strerror(errno));
 			rc = -1;
 			break;
 		}
-		p += w;
-		n -= (size_t)w;
+		if ((pr = poll(&pfd, 1, ms_left(&deadline))) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (pr == 0) {
+			log_warn("front took no answer for %d ms: dropping it",
+			    timeout_ms);
+			shutdown(c->fd, SHUT_RDWR);	/* the I/O thread sees EOF */
+			rc = -1;
+		} else if (pr == -1) {
+			log_warn("poll: %s", strerror(errno));
+			rc = -1;
+		}
 	}
+	if (rc == -1)
+		c->dead = true;
 	pthread_mutex_unlock(&c->wlock);
 	return rc;
 }
@@ -531,6 +583,8 @@ conn_remove(struct server *s, struct conn *c)
 	conn_unref(s, c);
 }
 
+/* Accepts one front.  0: go on, 1: out of descriptors (pause accepting),
+ * -1: the listening socket failed. */
 static int
 accept_one(struct server *s, int lfd, uid_t peer_uid)
 {
@@ -540,9 +594,16 @@ accept_one(struct server *s, int lfd, uid_t peer_uid)
 	int fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* A closed front's descriptor is held until its last
+			 * answer is computed: wait for that, don't spin. */
+			log_warn("accept: %s: pausing for %d ms",
+			    strerror(errno), SERVER_ACCEPT_PAUSE_MS);
+			return 1;
+		}
 		if (errno == EINTR || errno == EAGAIN ||
-		    errno == ECONNABORTED || errno == EMFILE ||
-		    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+		    errno == ECONNABORTED || errno == ENOBUFS ||
+		    errno == ENOMEM) {
 			log_warn("accept: %s", strerror(errno));
 			return 0;
 		}
@@ -566,7 +627,7 @@ accept_one(struct server *s, int lfd, uid_t peer_uid)
 		close(fd);
 		return 0;
 	}
-	if ((c = conn_new(fd)) == NULL) {
+	if ((c = conn_new(s, fd)) == NULL) {
 		log_warn("out of memory for a connection");
 		close(fd);
 		return 0;
@@ -582,12 +643,14 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 	struct pollfd pfd[SERVER_MAX_CONNS + 1];
 	struct conn *polled[SERVER_MAX_CONNS];
 	struct conn *c;
+	struct timespec resume = { 0, 0 };
 	size_t i, n, base;
-	int rc, status = 0;
+	int rc, status = 0, timeout;
+	bool paused = false;
 
 	if (conn_fd >= 0) {
 		if (s->nconns == SERVER_MAX_CONNS ||
-		    (c = conn_new(conn_fd)) == NULL) {
+		    (c = conn_new(s, conn_fd)) == NULL) {
 			close(conn_fd);
 			return -1;
 		}
@@ -597,7 +660,12 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 		if (listen_fd < 0 && s->nconns == 0)
 			return status;
 		n = 0;
-		if (listen_fd >= 0) {
+		timeout = -1;
+		if (paused && (timeout = ms_left(&resume)) == 0) {
+			paused = false;
+			timeout = -1;
+		}
+		if (listen_fd >= 0 && !paused) {
 			pfd[n].fd = listen_fd;
 			pfd[n].events = POLLIN;
 			pfd[n].revents = 0;
@@ -611,7 +679,7 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 			pfd[n].revents = 0;
 			n++;
 		}
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal_f("poll: %s", strerror(errno));
@@ -634,10 +702,15 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 			}
 			conn_remove(s, c);
 		}
-		if (listen_fd >= 0 && (pfd[0].revents & (POLLIN | POLLERR |
-		    POLLHUP | POLLNVAL)) &&
-		    accept_one(s, listen_fd, peer_uid) == -1)
+		if (listen_fd < 0 || paused || !(pfd[0].revents & (POLLIN |
+		    POLLERR | POLLHUP | POLLNVAL)))
+			continue;
+		if ((rc = accept_one(s, listen_fd, peer_uid)) == -1)
 			return -1;
+		if (rc == 1) {
+			paused = true;
+			deadline_in(&resume, SERVER_ACCEPT_PAUSE_MS);
+		}
 	}
 }
 

@@ -9,7 +9,9 @@
  * queued to the worker pool; HELLO, SIGN and PUBKEYS are answered at once
  * on the I/O thread, so that token refreshes never wait behind hashing.
  * Answers echo the request id and are written whole under the
- * connection's write lock, from whichever thread made them.
+ * connection's write lock, from whichever thread made them, and never
+ * block: a front that takes no answer for SERVER_SEND_TIMEOUT_MS is
+ * dropped, so that a peer which stops reading stalls nothing else.
  *
  * The first frame must be HELLO with PROTO_VERSION; a mismatch is answered
  * with our R_HELLO and the connection dropped.  A malformed frame (unknown
@@ -30,6 +32,10 @@
 #include "password.h"
 
 #define SERVER_MAX_CONNS	8	/* split mode: connections at once */
+#define SERVER_ACCEPT_PAUSE_MS	100	/* out of descriptors: wait this long
+					   before accepting again */
+#define SERVER_SEND_TIMEOUT_MS	5000	/* a front taking no answer this long
+					   is dropped */
 
 struct server;
 
@@ -39,6 +45,7 @@ struct server_params {
 	struct jwt_sign_params	 jwt;		/* strings outlive the server */
 	unsigned int		 workers;	/* hasher_workers, 0 = CPUs */
 	unsigned int		 queue;		/* hasher_queue */
+	int			 send_timeout_ms; /* 0: SERVER_SEND_TIMEOUT_MS */
 };
 
 /*

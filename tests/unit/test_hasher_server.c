@@ -10,12 +10,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #include <bsd/string.h>
+#include <bsd/unistd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +66,7 @@ group_setup(void **state)
 
 static void
 start_server(struct fixture *x, unsigned int workers, unsigned int queue,
-    size_t memory)
+    size_t memory, int send_timeout_ms)
 {
 	struct server_params p;
 
@@ -75,6 +79,7 @@ start_server(struct fixture *x, unsigned int workers, unsigned int queue,
 	p.jwt.max_ttl = 900;
 	p.workers = workers;
 	p.queue = queue;
+	p.send_timeout_ms = send_timeout_ms;
 	x->srv = server_new(&p);
 	assert_non_null(x->srv);
 }
@@ -110,10 +115,11 @@ run_server(struct fixture *x, int lfd, int cfd, uid_t uid)
 	x->running = true;
 }
 
-/* sndbuf: SO_SNDBUF of the hasher's end, or 0 for the default. */
+/* sndbuf: SO_SNDBUF of the hasher's end, or 0 for the default;
+ * send_timeout_ms: 0 for the server's default. */
 static int
 setup_full(void **state, unsigned int workers, unsigned int queue,
-    size_t memory, int sndbuf)
+    size_t memory, int sndbuf, int send_timeout_ms)
 {
 	struct fixture *x = calloc(1, sizeof(*x));
 	char err[512];
@@ -125,7 +131,7 @@ setup_full(void **state, unsigned int workers, unsigned int queue,
 	assert_int_equal(keys_generate(x->dir, err, sizeof(err)), 0);
 	assert_int_equal(keys_load(&x->ks, x->dir, err, sizeof(err)), 0);
 	proto_buf_init(&x->b);
-	start_server(x, workers, queue, memory);
+	start_server(x, workers, queue, memory, send_timeout_ms);
 	x->lfd = -1;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    sv), 0);
@@ -142,7 +148,7 @@ static int
 setup_with(void **state, unsigned int workers, unsigned int queue,
     size_t memory)
 {
-	return setup_full(state, workers, queue, memory, 0);
+	return setup_full(state, workers, queue, memory, 0, 0);
 }
 
 static int
@@ -163,7 +169,15 @@ setup_small(void **state)
 static int
 setup_tiny_sndbuf(void **state)
 {
-	return setup_full(state, 1, 64, 8 * 1024, 1);
+	return setup_full(state, 1, 64, 8 * 1024, 1, 0);
+}
+
+/* As setup_tiny_sndbuf, and a front is dropped after 200 ms without
+ * taking an answer. */
+static int
+setup_stall(void **state)
+{
+	return setup_full(state, 1, 64, 8 * 1024, 1, 200);
 }
 
 static int
@@ -565,6 +579,36 @@ test_drop_while_worker_blocked(void **state)
 	assert_int_equal(finish(x), -1);
 }
 
+/*
+ * A front that sends requests but takes no answers: the I/O thread's own
+ * answers (PUBKEYS here) fill the socket, and once one has waited
+ * send_timeout_ms the front is dropped, instead of the I/O thread blocking
+ * in write() for good and every other connection with it.
+ */
+static void
+test_stalled_front_dropped(void **state)
+{
+	struct fixture *x = *state;
+	unsigned int i;
+	bool done = false;
+
+	hello(x);
+	for (i = 0; i < 500; i++)
+		assert_int_equal(proto_encode_pubkeys_req(&x->b, 10 + i), 0);
+	send_b(x);
+	for (i = 0; i < 200 && !done; i++) {
+		usleep(50 * 1000);
+		done = __atomic_load_n(&x->done, __ATOMIC_ACQUIRE);
+	}
+	if (!done) {
+		finish(x);	/* closing our end unblocks it */
+		fail_msg("server_run blocked writing to a front that reads "
+		    "nothing");
+	}
+	assert_int_equal(hc_expect_eof(x->fd), 0);
+	assert_int_equal(finish(x), -1);
+}
+
 /* An answer type sent as a request is just as unknown. */
 static void
 test_answer_type(void **state)
@@ -775,7 +819,7 @@ setup_split(void **state)
 	assert_int_equal(keys_generate(x->dir, err, sizeof(err)), 0);
 	assert_int_equal(keys_load(&x->ks, x->dir, err, sizeof(err)), 0);
 	proto_buf_init(&x->b);
-	start_server(x, 1, 4, 1024 * 1024);
+	start_server(x, 1, 4, 1024 * 1024, 0);
 	x->fd = -1;
 	x->lfd = -1;
 	*state = x;
@@ -858,6 +902,78 @@ test_split_connection_cap(void **state)
 	stop_split(x);
 }
 
+/*
+ * The child of test_split_accept_pauses: serves the listening socket lfd
+ * with room for exactly one descriptor more (fd 4), logging to logpath.
+ * Plain exits instead of cmocka's asserts: this is another process.
+ */
+static void
+accept_pause_child(struct fixture *x, int lfd, const char *logpath)
+{
+	struct server_params p;
+	struct rlimit rl = { 5, 5 };
+	struct server *srv;
+	int logfd, nullfd;
+
+	if ((logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    (nullfd = open("/dev/null", O_RDONLY)) == -1 ||
+	    dup2(nullfd, 0) == -1 || dup2(logfd, 1) == -1 ||
+	    dup2(logfd, 2) == -1 || dup2(lfd, 3) == -1)
+		_exit(2);
+	closefrom(4);
+	memset(&p, 0, sizeof(p));
+	p.ks = &x->ks;
+	p.policy.memory = 1024 * 1024;
+	p.policy.iterations = 1;
+	p.jwt.issuer = "https://issuer.test";
+	p.jwt.audience = "warden-test";
+	p.jwt.max_ttl = 900;
+	p.workers = 1;
+	if ((srv = server_new(&p)) == NULL ||
+	    setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		_exit(2);
+	_exit(server_run(srv, 3, -1, getuid()) == -1 ? 3 : 0);
+}
+
+/*
+ * Out of descriptors, the accept loop pauses instead of spinning: with one
+ * front served and the only free descriptor taken, a second front waits
+ * in the backlog, and accept() fails with EMFILE.  In a second the log
+ * must show a few pauses, not the thousands of lines of a busy loop.
+ */
+static void
+test_split_accept_pauses(void **state)
+{
+	struct fixture *x = *state;
+	char path[PATH_MAX], logpath[PATH_MAX], line[512];
+	unsigned int n = 0;
+	FILE *fp;
+	pid_t pid;
+	int a, b, status;
+
+	x->lfd = listen_at(x, path, sizeof(path));
+	snprintf(logpath, sizeof(logpath), "%s/hasher.log", x->dir);
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		accept_pause_child(x, x->lfd, logpath);
+	assert_true(pid > 0);
+	a = connect_to(path);
+	assert_int_equal(hc_hello(a, 1, PROTO_VERSION), 0);
+	b = connect_to(path);	/* queued: no descriptor left for it */
+	usleep(1000 * 1000);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(a);
+	close(b);
+	assert_non_null(fp = fopen(logpath, "r"));
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, "accept: Too many open files") != NULL)
+			n++;
+	fclose(fp);
+	if (n < 1 || n > 50)
+		fail_msg("%u EMFILE lines in a second: want 1 to 50", n);
+}
+
 int
 main(void)
 {
@@ -886,6 +1002,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drop_while_worker_blocked,
 		    setup_tiny_sndbuf, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_front_dropped,
+		    setup_stall, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_type, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, setup,
@@ -913,6 +1031,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_split_serves_our_uid,
 		    setup_split, teardown),
 		cmocka_unit_test_setup_teardown(test_split_refuses_other_uid,
+		    setup_split, teardown),
+		cmocka_unit_test_setup_teardown(test_split_accept_pauses,
 		    setup_split, teardown),
 		cmocka_unit_test_setup_teardown(test_split_connection_cap,
 		    setup_split, teardown),

@@ -226,6 +226,32 @@ probe_socket(void)
 	return OK;
 }
 
+/* send(2) on a descriptor we hold is how answers go out: allowed. */
+static int
+probe_send(void)
+{
+	if (send(STDERR_FILENO, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) == -1 &&
+	    errno != ENOTSOCK)
+		return BROKEN;
+	return OK;
+}
+
+/* sendto(2) to an address is not: it could reach another socket.  Any
+ * return at all means the filter let it through (stderr is no socket, so
+ * an allowed call fails with ENOTSOCK); only SIGSYS passes. */
+static int
+probe_sendto_addr(void)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, "/dev/log", sizeof(sun.sun_path));
+	(void)sendto(STDERR_FILENO, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	return ESCAPED;
+}
+
 static int
 probe_fork(void)
 {
@@ -379,6 +405,8 @@ PROBE_TESTS(setuid, assert_refused)
 PROBE_TESTS(open, assert_refused)
 PROBE_TESTS(open_errno, assert_worked)
 PROBE_TESTS(socket, assert_refused)
+PROBE_TESTS(send, assert_worked)
+PROBE_TESTS(sendto_addr, assert_refused)
 PROBE_TESTS(fork, assert_refused)
 PROBE_TESTS(thread, assert_refused)
 PROBE_TESTS(exec, assert_refused)
@@ -604,6 +632,8 @@ main(void)
 		T(open),
 		T(open_errno),
 		T(socket),
+		T(send),
+		T(sendto_addr),
 		T(fork),
 		T(thread),
 		T(exec),
