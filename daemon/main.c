@@ -47,6 +47,7 @@
 #include "ratelimit.h"
 #include "sdnotify.h"
 #include "spawner.h"
+#include "stdfds.h"
 #include "util.h"
 
 #define DRAIN_POLL_MS	50
@@ -415,6 +416,8 @@ main(int argc, char *argv[])
 	char	 err[512];
 	int	 ch;
 
+	if (stdfds_ensure() == -1)
+		return 1;
 	while ((ch = getopt(argc, argv, "f:t")) != -1) {
 		switch (ch) {
 		case 'f':

@@ -36,6 +36,7 @@
 #include "fields.h"
 #include "log.h"
 #include "proto.h"
+#include "stdfds.h"
 #include "util.h"
 
 #include "blocklist.h"
@@ -668,6 +669,8 @@ main(int argc, char *argv[])
 	char		 err[512];
 	int		 ch, rc;
 
+	if (stdfds_ensure() == -1)
+		return 1;
 	while ((ch = getopt(argc, argv, "+f:h")) != -1) {
 		switch (ch) {
 		case 'f':

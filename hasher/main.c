@@ -44,6 +44,7 @@
 #include "password.h"
 #include "sandbox.h"
 #include "server.h"
+#include "stdfds.h"
 #include "util.h"
 
 /*
@@ -220,6 +221,8 @@ main(int argc, char **argv)
 	int ch, listen_fd = -1, conn_fd = -1, rc;
 	uid_t peer_uid = (uid_t)-1;
 
+	if (stdfds_ensure() == -1)
+		_exit(1);
 	log_init("warden-hasher", LOG_INFO, false);
 	while ((ch = getopt_long(argc, argv, "df:hl", longopts, NULL)) != -1) {
 		switch (ch) {

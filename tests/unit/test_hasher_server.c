@@ -915,7 +915,10 @@ accept_pause_child(struct fixture *x, int lfd, const char *logpath)
 	struct server *srv;
 	int logfd, nullfd;
 
-	if ((logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	/* Out of the way of the dup2()s below: a test run with stdin
+	 * closed has its listener on fd 0. */
+	if ((lfd = fcntl(lfd, F_DUPFD, 10)) == -1 ||
+	    (logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
 	    (nullfd = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(nullfd, 0) == -1 || dup2(logfd, 1) == -1 ||
 	    dup2(logfd, 2) == -1 || dup2(lfd, 3) == -1)
