@@ -62,7 +62,14 @@ def test_guesses_in_flight_cannot_outrun_the_account_lock(slow):
     with concurrent.futures.ThreadPoolExecutor(max_workers=wrong + 1) as pool:
         guesses = [pool.submit(attempt, "Wrong-%d-%s" % (i, u.password))
                    for i in range(wrong)]
-        time.sleep(0.05)	# the wrong ones are queued at the hasher
+        # Wait, by the daemon's own count, until enough wrong ones are at
+        # the hasher to use up the allowance; a fixed sleep could let the
+        # right one overtake them on a slow machine.
+        deadline = time.monotonic() + 30
+        while c.hash_queue_depth() < W.LOGIN_MAX_FAILURES:
+            assert time.monotonic() < deadline, \
+                "the wrong guesses never reached the hasher together"
+            time.sleep(0.01)
         right = pool.submit(attempt, u.password)
         assert [g.result() for g in guesses] == [400] * wrong
         assert right.result() == 400

@@ -27,7 +27,7 @@ import uuid
 ISSUER = "http://warden.test"
 AUDIENCE = "warden-tests"
 ACCESS_TTL = 900
-REFRESH_GRACE = 2.0          # seconds, refresh_grace in the config
+REFRESH_GRACE = 4.0          # seconds, refresh_grace in the config: room for a slow run
 LOGIN_MAX_FAILURES = 3
 LOGIN_LOCKOUT_MAX = 4.0      # seconds, login_lockout_max
 BLOCKLIST = "/usr/share/john/password.lst"
@@ -192,6 +192,17 @@ class Client:
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
+
+    def hash_queue_depth(self):
+        """Hash and verify requests outstanding at the hasher, by the
+        daemon's own count (/metrics): how a test knows that requests it
+        sent are in flight, without guessing with a sleep."""
+        r = self.get("/metrics")
+        assert r.status == 200, r
+        for line in r.body.decode().splitlines():
+            if line.startswith('warden_hasher_queue_depth{kind="hash"} '):
+                return int(line.split()[-1])
+        raise AssertionError("no hash queue depth in /metrics")
 
     def post(self, path, **kw):
         return self.request("POST", path, **kw)

@@ -60,7 +60,10 @@ class Notify:
 def env():
     workdir = W.new_workdir()
     notify = Notify(os.path.join(workdir, "notify.sock"))
-    d = W.Daemon(workdir, "signals", shutdown_timeout="20s")
+    # hasher_timeout: the slow hash of the SIGTERM test must not time out
+    # on a loaded machine.
+    d = W.Daemon(workdir, "signals", shutdown_timeout="20s",
+                 hasher_timeout="60s")
     os.environ["NOTIFY_SOCKET"] = notify.path
     try:
         d.start(timeout=30)
@@ -197,7 +200,9 @@ def test_sigterm_drains_a_slow_request(env):
 
     th = threading.Thread(target=register)
     th.start()
-    time.sleep(0.3)
+    # In flight means at the hasher, by the daemon's own count.
+    wait_for("the registration at the hasher",
+             lambda: c.hash_queue_depth() >= 1 or not th.is_alive())
     assert th.is_alive(), "the registration finished too fast to be in flight"
     sent = time.monotonic()
     d.proc.send_signal(signal.SIGTERM)

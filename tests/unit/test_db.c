@@ -711,7 +711,9 @@ test_server_down(void **state)
 	assert_true(c.null);
 	assert_true(wait_count(&l.calls, 1, 5000));
 	assert_null(l.conn);
-	assert_true(ms_since(&t0) < 1000);
+	/* "At once": well under the 5 s a waiting request would take, with
+	 * room for a slow sanitizer build on a loaded machine. */
+	assert_true(ms_since(&t0) < 3000);
 
 	/* The server takes connections again: the pool reconnects. */
 	allow_connections(true);

@@ -284,7 +284,7 @@ test_session(void **state)
 	struct proto_hash_ans h;
 	struct proto_sign_ans s;
 	struct proto_pubkeys_ans k;
-	time_t now = time(NULL);
+	time_t before, after;
 
 	hello(x);
 	req_hash(x, 2, "correct horse");
@@ -296,13 +296,17 @@ test_session(void **state)
 	assert_false(verify(x, 4, "battery staple", h.stored));
 	assert_false(verify(x, 5, "correct horse", ""));
 
+	before = time(NULL);
 	req_sign(x, 6);
 	send_b(x);
 	read_answer(x, 6, PROTO_R_SIGN);
+	after = time(NULL);
 	assert_int_equal(proto_decode_sign_ans(x->f.p, x->f.h.len, &s), 0);
 	assert_true(strlen(s.jwt) > 50);
 	assert_true(field_is_uuid(s.jti));
-	assert_true(s.exp <= (uint32_t)now + 15 * 60 + 2);	/* clamped */
+	/* clamped to access_token_ttl (15m), counted from the signing */
+	assert_true(s.exp >= (uint32_t)before + 15 * 60 &&
+	    s.exp <= (uint32_t)after + 15 * 60);
 
 	assert_int_equal(proto_encode_pubkeys_req(&x->b, 7), 0);
 	send_b(x);

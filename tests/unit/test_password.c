@@ -287,13 +287,37 @@ test_empty_stored(void **state)
 	assert_false(match);
 }
 
+/* CPU time of this thread: the work done, whatever else the machine is
+ * doing (libsodium's Argon2id runs on the calling thread). */
 static double
-now_s(void)
+cpu_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The least CPU time of three verifications of stored ("" for none). */
+static double
+verify_cost(const char *stored, bool want)
+{
+	char	 rehash[PROTO_STORED_MAX + 1];
+	bool	 match;
+	double	 t0, t, best = 0;
+	int	 i;
+
+	for (i = 0; i < 3; i++) {
+		t0 = cpu_s();
+		assert_int_equal(verify(&ks, &pol_default, USER_A, PW, PW_LEN,
+		    stored, &match, rehash), 0);
+		t = cpu_s() - t0;
+		assert_true(match == want);
+		assert_string_equal(rehash, "");
+		if (i == 0 || t < best)
+			best = t;
+	}
+	return best;
 }
 
 /* The default policy, and the dummy verification costs what a real one
@@ -301,29 +325,19 @@ now_s(void)
 static void
 test_default_policy_and_dummy_cost(void **state)
 {
-	char	 stored[PROTO_STORED_MAX + 1], rehash[PROTO_STORED_MAX + 1];
-	bool	 match;
-	double	 t0, real, dummy;
+	char	 stored[PROTO_STORED_MAX + 1];
+	double	 real, dummy;
 
 	hash_ok(&ks, &pol_default, USER_A, PW, PW_LEN, stored);
-	t0 = now_s();
-	assert_int_equal(verify(&ks, &pol_default, USER_A, PW, PW_LEN, stored,
-	    &match, rehash), 0);
-	real = now_s() - t0;
-	assert_true(match);
-	assert_string_equal(rehash, "");
-
-	t0 = now_s();
-	assert_int_equal(verify(&ks, &pol_default, USER_A, PW, PW_LEN, "",
-	    &match, rehash), 0);
-	dummy = now_s() - t0;
-	assert_false(match);
+	real = verify_cost(stored, true);
+	dummy = verify_cost("", false);
 	if (getenv("TEST_VERBOSE") != NULL)
-		print_message("real %.4fs, dummy %.4fs\n", real, dummy);
-	/* Same work; a loose bound so a busy machine does not flake. */
-	if (dummy < real / 3)
-		fail_msg("dummy verification took %.3fs, a real one %.3fs",
-		    dummy, real);
+		print_message("real %.4fs, dummy %.4fs of CPU\n", real, dummy);
+	/* Same work: CPU time, best of three, so another process on the
+	 * machine changes neither; still a loose bound. */
+	if (dummy < real / 2)
+		fail_msg("dummy verification took %.3fs of CPU, a real one "
+		    "%.3fs", dummy, real);
 }
 
 static void

@@ -86,7 +86,7 @@ helper_refuses_past_the_cap_until_one_exits(void **state)
 	/* Closing one ends that stand-in; the helper reaps it when asked
 	 * next, so a retry (bounded) finds room again. */
 	close(fds[0]);
-	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+	for (int tries = 0; tries < 1000 && fd < 0; tries++) {	/* 10 s */
 		struct timespec ms10 = { 0, 10 * 1000 * 1000 };
 
 		nanosleep(&ms10, NULL);
