@@ -45,6 +45,11 @@
 #define UUID	"0b6f1c2e-8a3d-4f5e-9a1b-2c3d4e5f6a7b"
 #define MAXBODY	1024
 
+/* How long a test waits for something that is due at once.  Generous, for
+ * a loaded 2-core machine running the sanitizer build; every wait ends as
+ * soon as its condition holds, so a passing run does not pay for it. */
+#define WAIT_MS	10000
+
 static struct event_base	*base;
 static struct http_server	*srv;
 static struct cfg		 cfg;
@@ -63,9 +68,25 @@ static size_t			 tee_len;
 
 /* Contexts handed to handlers and freed again (rule 4: exactly once). */
 static int			 dispatched, freed;
-static int			 slow_replied, stuck_replied;
+static int			 held_replied;
 static int			 observed;
 static char			 observed_route[64];
+
+/* An asynchronous handler's request, kept until the test releases it
+ * (held_flag tells the client thread that it is here). */
+static struct http_req		*held;
+static atomic_bool		 held_flag;
+
+/* Milliseconds since *t0 (CLOCK_MONOTONIC). */
+static long long
+ms_since(const struct timespec *t0)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000LL +
+	    (now.tv_nsec - t0->tv_nsec) / (1000 * 1000);
+}
 
 /* ---- handlers ---- */
 
@@ -168,16 +189,31 @@ reply_later(struct http_req *r, int ms, int *counter)
 	evtimer_add(l->ev, &tv);
 }
 
+/* Keeps the request and replies only when the test says so: a reply
+ * from a timer of its own would race the client and the checks on a
+ * loaded machine, and prove nothing when it came too early. */
 static void
-h_slow(struct http_req *r)
+h_hold(struct http_req *r)
 {
-	reply_later(r, 50, &slow_replied);
+	held = r;
+	atomic_store(&held_flag, true);
 }
 
 static void
-h_stuck(struct http_req *r)
+hold_reset(void)
 {
-	reply_later(r, 1500, &stuck_replied);	/* past request_timeout 1 */
+	held = NULL;
+	atomic_store(&held_flag, false);
+}
+
+/* The held request's handler replies now, from a timer on the loop as a
+ * real one would from its callback. */
+static void
+release(void)
+{
+	assert_non_null(held);
+	reply_later(held, 0, &held_replied);
+	held = NULL;
 }
 
 static const struct route routes[] = {
@@ -189,8 +225,7 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/echo", h_echo, ROUTE_AUTH_NONE },
 	{ EVHTTP_REQ_POST, "/json", h_json, ROUTE_AUTH_NONE },
 	{ EVHTTP_REQ_GET, "/form", h_form, ROUTE_AUTH_NONE },
-	{ EVHTTP_REQ_GET, "/slow", h_slow, ROUTE_AUTH_NONE },
-	{ EVHTTP_REQ_GET, "/stuck", h_stuck, ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_GET, "/hold", h_hold, ROUTE_AUTH_NONE },
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
@@ -229,10 +264,12 @@ struct job {
 	const char	*req;
 	size_t		 reqlen;
 	const char	*req2;		/* keep-alive: a second request */
-	enum { J_READ, J_CLOSE, J_RESET, J_PARTIAL } mode;
+	/* J_CLOSE, J_RESET: leave once the handler holds the request;
+	 * J_CUT: stay until the server closes the connection */
+	enum { J_READ, J_CLOSE, J_RESET, J_CUT } mode;
 	const char	*unix_path;	/* else 127.0.0.1:port */
 	const char	*bind_path;	/* bind the unix client first */
-	int		 linger_ms;	/* sleep before returning */
+	int		 fd;		/* connected, request sent */
 	/* out */
 	char		 resp[16384];
 	size_t		 len;
@@ -245,7 +282,7 @@ client_socket(struct job *j)
 {
 	struct sockaddr_un	 sun;
 	struct sockaddr_in	 sin;
-	struct timeval		 tv = { 5, 0 };
+	struct timeval		 tv = { WAIT_MS / 1000, 0 };
 	int			 fd;
 
 	if (j->unix_path != NULL) {
@@ -330,18 +367,12 @@ client_main(void *arg)
 {
 	struct job	*j = arg;
 	struct linger	 lg = { 1, 0 };
-	struct timespec	 ts;
-	int		 fd;
+	struct timespec	 t0, ts = { 0, 1000 * 1000 };
+	ssize_t		 n;
+	int		 fd = j->fd;
 
-	if ((fd = client_socket(j)) == -1) {
-		j->err = errno;
+	if (fd == -1)
 		goto done;
-	}
-	if (send_all(fd, j->req, j->reqlen) == -1) {
-		j->err = errno;
-		close(fd);
-		goto done;
-	}
 	switch (j->mode) {
 	case J_READ:
 		j->len = read_response(fd, j->resp, sizeof(j->resp));
@@ -350,26 +381,29 @@ client_main(void *arg)
 			read_response(fd, j->resp2, sizeof(j->resp2));
 		}
 		break;
-	case J_PARTIAL:
 	case J_CLOSE:
-		/* give the server time to read the request first */
-		ts.tv_sec = 0;
-		ts.tv_nsec = 20 * 1000 * 1000;
-		nanosleep(&ts, NULL);
-		break;
 	case J_RESET:
-		ts.tv_sec = 0;
-		ts.tv_nsec = 20 * 1000 * 1000;
-		nanosleep(&ts, NULL);
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		/* Leave only once the handler has the request: the test is
+		 * about a client that leaves while the handler works, and no
+		 * fixed sleep ensures that on a loaded machine. */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (!atomic_load(&held_flag) && ms_since(&t0) < WAIT_MS)
+			nanosleep(&ts, NULL);
+		if (j->mode == J_RESET)
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	case J_CUT:
+		/* Whatever comes until the server closes; a read timeout
+		 * (it never did) is an error. */
+		while ((n = recv(fd, j->resp + j->len,
+		    sizeof(j->resp) - 1 - j->len, 0)) > 0)
+			j->len += (size_t)n;
+		if (n == -1)
+			j->err = errno;
+		j->resp[j->len] = '\0';
 		break;
 	}
 	close(fd);
-	if (j->linger_ms > 0) {
-		ts.tv_sec = j->linger_ms / 1000;
-		ts.tv_nsec = (long)(j->linger_ms % 1000) * 1000 * 1000;
-		nanosleep(&ts, NULL);
-	}
 done:
 	atomic_store(&client_done, true);
 	return NULL;
@@ -382,6 +416,24 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(base);
 }
 
+/* Connects and sends from this thread, before the loop runs, then starts
+ * the client thread for the rest.  The request waits in the socket buffer
+ * (a few KB at most here: it fits), so no server timeout can run out while
+ * the client thread waits for a CPU. */
+static void
+client_start(struct job *j, pthread_t *t)
+{
+	atomic_store(&client_done, false);
+	if ((j->fd = client_socket(j)) == -1)
+		j->err = errno;
+	else if (send_all(j->fd, j->req, j->reqlen) == -1) {
+		j->err = errno;
+		close(j->fd);
+		j->fd = -1;
+	}
+	assert_int_equal(pthread_create(t, NULL, client_main, j), 0);
+}
+
 /* Runs the client job in a thread while this thread runs the loop. */
 static void
 run(struct job *j)
@@ -390,10 +442,9 @@ run(struct job *j)
 	struct event	*ev;
 	pthread_t	 t;
 
-	atomic_store(&client_done, false);
 	ev = event_new(base, -1, EV_PERSIST, poll_cb, NULL);
 	event_add(ev, &tv);
-	assert_int_equal(pthread_create(&t, NULL, client_main, j), 0);
+	client_start(j, &t);
 	event_base_dispatch(base);
 	pthread_join(t, NULL);
 	event_free(ev);
@@ -537,18 +588,20 @@ captured(void)
 	return buf;
 }
 
-/* The access line of request id, or NULL (waits up to 1 s for the tee). */
+/* The access line of request id, or NULL.  Waits up to WAIT_MS for the
+ * tee thread, running the loop meanwhile in case the line is still to be
+ * written. */
 static const char *
 access_line(const char *id, char *out, size_t outlen)
 {
-	struct timespec	 ts = { 0, 5 * 1000 * 1000 };
+	struct timespec	 t0;
 	char		 pat[128];
 	const char	*log, *p, *start;
 	size_t		 l;
-	int		 tries;
 
 	snprintf(pat, sizeof(pat), "request_id=%s ", id);
-	for (tries = 0; tries < 200; tries++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		log = captured();
 		for (p = log; (p = strstr(p, pat)) != NULL; p++) {
 			for (start = p; start > log && start[-1] != '\n';
@@ -562,21 +615,30 @@ access_line(const char *id, char *out, size_t outlen)
 			if (strstr(out, "msg=access") != NULL)
 				return out;
 		}
-		nanosleep(&ts, NULL);
+		if (ms_since(&t0) >= WAIT_MS)
+			return NULL;
+		spin(2);
 	}
-	return NULL;
 }
 
-/* Waits (running the loop) until no context is alive; fails after 2 s. */
+/* Waits (running the loop) until no context of s is alive; fails after
+ * WAIT_MS. */
+static void
+drain_on(struct http_server *s)
+{
+	struct timespec	 t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (http_server_inflight(s) > 0 && ms_since(&t0) < WAIT_MS)
+		spin(1);
+	assert_int_equal(http_server_inflight(s), 0);
+	assert_int_equal(freed, dispatched);
+}
+
 static void
 drain(void)
 {
-	int	 i;
-
-	for (i = 0; i < 200 && http_server_inflight(srv) > 0; i++)
-		spin(10);
-	assert_int_equal(http_server_inflight(srv), 0);
-	assert_int_equal(freed, dispatched);
+	drain_on(srv);
 }
 
 /* ---- set-up ---- */
@@ -627,7 +689,9 @@ setup(void **state)
 
 	cfg_defaults(&cfg);
 	cfg.max_body_size = MAXBODY;
-	cfg.request_timeout = 1;
+	/* request_timeout stays at its default (30 s): the shared server's
+	 * connection timeouts and handler deadline must not run out on a
+	 * slow machine.  test_handler_deadline has a server of its own. */
 	if ((base = event_base_new()) == NULL)
 		return -1;
 	srv = server(&cfg);
@@ -1174,53 +1238,78 @@ test_keepalive(void **state)
 
 /* The client leaves before the asynchronous handler replies. */
 static void
-client_leaves(int mode)
+client_leaves(int mode, const char *id)
 {
 	struct job	*j = calloc(1, sizeof(*j));
-	char		 line[1024];
-	int		 before = slow_replied;
+	char		 req[256], line[1024];
+	int		 before = held_replied;
 
-	j->req = "GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone-1\r\n"
-	    "\r\n";
-	j->reqlen = strlen(j->req);
+	hold_reset();
+	snprintf(req, sizeof(req), "GET /hold HTTP/1.1\r\nHost: x\r\n"
+	    "X-Request-Id: %s\r\n\r\n", id);
+	j->req = req;
+	j->reqlen = strlen(req);
 	j->mode = mode;
-	run(j);
+	run(j);		/* the client leaves once the handler has it */
+	assert_int_equal(j->err, 0);
 	free(j);
+	/* the context waits for the handler (rule 3) */
+	assert_non_null(held);
+	assert_int_equal(http_server_inflight(srv), 1);
+	/* which does reply, into the void */
+	release();
 	drain();
-	/* the handler did reply, into the void */
-	assert_int_equal(slow_replied, before + 1);
-	assert_non_null(access_line("gone-1", line, sizeof(line)));
-	assert_non_null(strstr(line, "route=/slow"));
+	assert_int_equal(held_replied, before + 1);
+	assert_non_null(access_line(id, line, sizeof(line)));
+	assert_non_null(strstr(line, "route=/hold"));
 }
 
 static void
 test_client_leaves(void **state)
 {
-	client_leaves(J_CLOSE);
+	client_leaves(J_CLOSE, "gone-close");
 }
 
 static void
 test_client_resets(void **state)
 {
-	client_leaves(J_RESET);
+	client_leaves(J_RESET, "gone-reset");
 }
 
 static void
 test_handler_deadline(void **state)
 {
+	struct http_server *s;
+	struct cfg	 c;
 	struct job	*j;
-	char		 v[64];
+	char		 v[64], err[256];
+	int		 keep = port, before = held_replied;
 
-	j = get("GET /stuck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	/* A server of its own with the shortest deadline, 1 s. */
+	cfg_defaults(&c);
+	c.max_body_size = MAXBODY;
+	c.request_timeout = 1;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+	hold_reset();
+
+	/* the handler keeps the request: the deadline answers */
+	j = get("GET /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	check_problem(j->resp, 503, "unavailable");
 	assert_string_equal(header(j->resp, "Retry-After", v, sizeof(v)),
 	    "1");
 	free(j);
 	/* the context lives on until the handler's late reply, dropped */
-	assert_int_equal(stuck_replied, 0);
-	assert_int_equal(http_server_inflight(srv), 1);
-	drain();
-	assert_int_equal(stuck_replied, 1);
+	assert_non_null(held);
+	assert_int_equal(held_replied, before);
+	assert_int_equal(http_server_inflight(s), 1);
+	release();
+	drain_on(s);
+	assert_int_equal(held_replied, before + 1);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
 }
 
 static void
@@ -1396,31 +1485,39 @@ test_free_with_pending_handler(void **state)
 {
 	struct http_server *s = server(&cfg);
 	struct job	*j = calloc(1, sizeof(*j));
+	struct timespec	 t0;
+	pthread_t	 t;
 	char		 err[256];
-	int		 keep = port, before = slow_replied, i;
+	int		 keep = port, before = held_replied;
 
 	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
 	port = local_port(http_listener_fd(s, 0));
-	j->req = "GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: freed-1\r\n"
+	hold_reset();
+	j->req = "GET /hold HTTP/1.1\r\nHost: x\r\nX-Request-Id: freed-1\r\n"
 	    "Connection: close\r\n\r\n";
 	j->reqlen = strlen(j->req);
-	j->mode = J_PARTIAL;
-	j->linger_ms = 100;
-	atomic_store(&client_done, false);
-	{
-		pthread_t t;
-
-		assert_int_equal(pthread_create(&t, NULL, client_main, j), 0);
-		for (i = 0; i < 100 && http_server_inflight(s) == 0; i++)
-			spin(2);
-		assert_int_equal(http_server_inflight(s), 1);
-		http_server_free(s);		/* the handler is pending */
-		spin(120);			/* its timer fires, replies */
-		pthread_join(t, NULL);
-	}
+	j->mode = J_CUT;
+	client_start(j, &t);
+	/* until the handler has the request, which it keeps */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (held == NULL && ms_since(&t0) < WAIT_MS)
+		spin(1);
+	assert_non_null(held);
+	assert_int_equal(http_server_inflight(s), 1);
+	http_server_free(s);		/* the handler is pending */
+	release();			/* its late reply */
+	/* libevent may close the client's socket only on the next turns */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((held_replied == before || !atomic_load(&client_done)) &&
+	    ms_since(&t0) < WAIT_MS)
+		spin(1);
+	pthread_join(t, NULL);
+	/* cut off, without a response */
+	assert_int_equal(j->err, 0);
+	assert_int_equal(j->len, 0);
 	free(j);
 	port = keep;
-	assert_int_equal(slow_replied, before + 1);
+	assert_int_equal(held_replied, before + 1);
 	assert_int_equal(freed, dispatched);
 }
 
