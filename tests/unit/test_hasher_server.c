@@ -64,21 +64,29 @@ group_setup(void **state)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
+/* The parameters every server here runs with, but for these. */
+static void
+server_params_for(struct server_params *p, struct fixture *x,
+    unsigned int workers, unsigned int queue, size_t memory)
+{
+	memset(p, 0, sizeof(*p));
+	p->ks = &x->ks;
+	p->policy.memory = memory;
+	p->policy.iterations = 1;
+	p->jwt.issuer = "https://issuer.test";
+	p->jwt.audience = "warden-test";
+	p->jwt.max_ttl = 900;
+	p->workers = workers;
+	p->queue = queue;
+}
+
 static void
 start_server(struct fixture *x, unsigned int workers, unsigned int queue,
     size_t memory, int send_timeout_ms)
 {
 	struct server_params p;
 
-	memset(&p, 0, sizeof(p));
-	p.ks = &x->ks;
-	p.policy.memory = memory;
-	p.policy.iterations = 1;
-	p.jwt.issuer = "https://issuer.test";
-	p.jwt.audience = "warden-test";
-	p.jwt.max_ttl = 900;
-	p.workers = workers;
-	p.queue = queue;
+	server_params_for(&p, x, workers, queue, memory);
 	p.send_timeout_ms = send_timeout_ms;
 	x->srv = server_new(&p);
 	assert_non_null(x->srv);
@@ -926,14 +934,7 @@ accept_pause_child(struct fixture *x, int lfd, const char *logpath)
 	    dup2(logfd, 2) == -1 || dup2(lfd, 3) == -1)
 		_exit(2);
 	closefrom(4);
-	memset(&p, 0, sizeof(p));
-	p.ks = &x->ks;
-	p.policy.memory = 1024 * 1024;
-	p.policy.iterations = 1;
-	p.jwt.issuer = "https://issuer.test";
-	p.jwt.audience = "warden-test";
-	p.jwt.max_ttl = 900;
-	p.workers = 1;
+	server_params_for(&p, x, 1, 0, 1024 * 1024);
 	if ((srv = server_new(&p)) == NULL ||
 	    setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		_exit(2);
