@@ -70,13 +70,17 @@ ENV WARDEN_LISTEN=0.0.0.0:8080 \
 VOLUME ["/etc/warden/keys"]
 EXPOSE 8080
 
-# /healthz answers 200 while wardend runs.  bash's /dev/tcp, head and grep
-# are already in the base image: curl would add libcurl and its libraries,
-# busybox another megabyte, for one request.  It assumes the default
-# WARDEN_LISTEN (any address, port 8080).  The first probe comes after one
-# interval, time enough for the migrations at start.
+# /healthz answers 200 while wardend runs.  bash's /dev/tcp, tr, sed, head
+# and grep are already in the base image: curl would add libcurl and its
+# libraries, busybox another megabyte, for one request.  It asks the first
+# TCP address in WARDEN_LISTEN (0.0.0.0 as 127.0.0.1, [::] as ::1), so that
+# a container given another WARDEN_LISTEN (another port; 127.0.0.1 under
+# --network host) is still checked; without one (or with unix: sockets
+# only) it asks 127.0.0.1:8080.  No ${...} in it: Dockerfile linters read
+# those as build variables.  The first probe comes after one interval, time
+# enough for the migrations at start.
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
-	CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+	CMD ["bash", "-c", "t=$({ tr ', \\t' '\\n\\n\\n' <<<$WARDEN_LISTEN | grep -v -e '^unix:' -e '^$'; echo 0.0.0.0:8080; } | head -n 1); h=$(sed 's/:[^:]*$//; s/^\\[//; s/]$//; s/^0\\.0\\.0\\.0$//; s/^::$/::1/; s/^$/127.0.0.1/' <<<$t); exec 3<>/dev/tcp/$h/$(sed 's/.*://' <<<$t) && printf 'GET /healthz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 
 # A command, not an entry point, so that `docker run IMAGE wardenctl ...` works.
 STOPSIGNAL SIGTERM
