@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A numeric limit as string text: "at most " STRINGIFY(FIELD_EMAIL_MAX). */
+#define STRINGIFY(x)	STRINGIFY_(x)
+#define STRINGIFY_(x)	#x
+
 /* strlcpy that reports truncation: 0, or -1 when src did not fit (dst then
  * holds the truncated, NUL-terminated prefix). */
 int	str_copy(char *dst, const char *src, size_t dstlen);

@@ -37,11 +37,11 @@
 
 #include <sodium.h>
 
-#include "../daemon/hasher_spawn.h"	/* WARDEN_HASHER_FD only */
 #include "config.h"
 #include "keys.h"
 #include "log.h"
 #include "password.h"
+#include "proto.h"
 #include "sandbox.h"
 #include "server.h"
 #include "stdfds.h"

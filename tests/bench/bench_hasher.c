@@ -32,10 +32,10 @@
 
 #include <sodium.h>
 
-#include "../../daemon/hasher_spawn.h"
-#include "../../hasher/keys.h"
-#include "../unit/hasher_wire.h"
-#include "../unit/testdir.h"
+#include "hc/hasher_spawn.h"
+#include "keys.h"
+#include "hasher_wire.h"
+#include "testdir.h"
 
 #define MAX_REQUESTS	100000
 

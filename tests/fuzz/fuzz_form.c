@@ -1,5 +1,5 @@
 /*
- * libFuzzer target of daemon/form.c, the parser of form bodies (the token
+ * libFuzzer target of daemon/http/form.c, the parser of form bodies (the token
  * endpoints) and query strings.  An accepted input holds at most
  * FORM_MAX_PARAMS distinct, bounded, NUL-free names and values.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "form.h"
+#include "http/form.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

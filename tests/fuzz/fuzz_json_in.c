@@ -1,5 +1,5 @@
 /*
- * libFuzzer target of daemon/json_in.c, the parser of every JSON request
+ * libFuzzer target of daemon/http/json_in.c, the parser of every JSON request
  * body.  Whatever it accepts must be one object that cJSON prints back and
  * that the strict parser accepts again; the member check must never fail
  * on an accepted tree.
@@ -11,8 +11,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "json_in.h"
-#include "problem.h"
+#include "http/json_in.h"
+#include "http/problem.h"
 
 #define DEPTH	32
 

@@ -1,6 +1,6 @@
 /*
  * A minimal blocking client of the hasher protocol, shared by the tests of
- * hasher/server.c, daemon/hasher_spawn.c and the benchmark.  Plain helpers
+ * hasher/server.c, daemon/hc/hasher_spawn.c and the benchmark.  Plain helpers
  * returning -1 on failure: callers assert.  static inline so that each
  * program takes only what it uses.
  */

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "../../daemon/blocklist.h"
+#include "api/blocklist.h"
 
 static char *
 write_list(const char *text)

@@ -21,7 +21,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "../../daemon/db.h"
+#include "store/db.h"
 #include "dbtest.h"
 #include "log.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests of daemon/form.c: strict x-www-form-urlencoded and query
+/* Unit tests of daemon/http/form.c: strict x-www-form-urlencoded and query
  * string parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "form.h"
+#include "http/form.h"
 
 static int
 parse(struct form *f, const char *s, char *why)

@@ -1,5 +1,5 @@
 /*
- * Unit tests of daemon/hasher_client.c on a real event_base.  A fake
+ * Unit tests of daemon/hc/hasher_client.c on a real event_base.  A fake
  * hasher speaks the protocol (common/proto.h) on the other end of a socket
  * pair that the wrapped hasher_spawn() hands out (tests/unit/wrap.mk); one
  * test runs the real warden-hasher instead.
@@ -33,9 +33,9 @@
 #include <event2/event.h>
 #include <sodium.h>
 
-#include "../../daemon/hasher_client.h"
-#include "../../daemon/hasher_spawn.h"
-#include "../../daemon/jwt_verify.h"
+#include "hc/hasher_client.h"
+#include "hc/hasher_spawn.h"
+#include "api/jwt_verify.h"
 #include "log.h"
 #include "proto.h"
 

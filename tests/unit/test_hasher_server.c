@@ -34,8 +34,8 @@
 
 #include <sodium.h>
 
-#include "../../hasher/keys.h"
-#include "../../hasher/server.h"
+#include "keys.h"
+#include "server.h"
 #include "fields.h"
 #include "hasher_wire.h"
 #include "testdir.h"

@@ -1,5 +1,5 @@
 /*
- * daemon/hasher_spawn.c with the real warden-hasher: spawned on a socket
+ * daemon/hc/hasher_spawn.c with the real warden-hasher: spawned on a socket
  * pair with a temporary configuration and key set, spoken to as wardend
  * does.  The binary is $WARDEN_HASHER, else ../warden-hasher next to this
  * test's directory (build/<release|san>/warden-hasher); `make check-unit`
@@ -36,8 +36,8 @@
 
 #include <sodium.h>
 
-#include "../../daemon/hasher_spawn.h"
-#include "../../hasher/keys.h"
+#include "hc/hasher_spawn.h"
+#include "keys.h"
 #include "fields.h"
 #include "hasher_wire.h"
 #include "testdir.h"

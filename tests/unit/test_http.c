@@ -1,4 +1,4 @@
-/* Tests of daemon/http.c: a real evhttp server on 127.0.0.1 (port 0) and
+/* Tests of daemon/http/http.c: a real evhttp server on 127.0.0.1 (port 0) and
  * on a unix socket in a temporary directory, with a small route table,
  * driven by raw sockets from a client thread while the test's thread runs
  * the event loop.  Request ids, nosniff, 404/405/Allow, 413, 415, the
@@ -34,13 +34,14 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "api/body.h"
 #include "config.h"
 #include "fields.h"
-#include "form.h"
-#include "http.h"
-#include "json_in.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "http/json_in.h"
 #include "log.h"
-#include "problem.h"
+#include "api/problem_reply.h"
 
 #define UUID	"0b6f1c2e-8a3d-4f5e-9a1b-2c3d4e5f6a7b"
 #define MAXBODY	1024
@@ -129,7 +130,7 @@ h_json(struct http_req *r)
 {
 	cJSON	*o;
 
-	if (json_in_request(r, 32, &o) == -1)
+	if (body_json(r, 32, &o) == -1)
 		return;
 	cJSON_Delete(o);
 	http_reply_empty(r, 204);

@@ -1,4 +1,4 @@
-/* Unit tests of daemon/json_in.c: strict parsing of JSON request bodies
+/* Unit tests of daemon/http/json_in.c: strict parsing of JSON request bodies
  * and the typed member check. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +12,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "json_in.h"
-#include "problem.h"
+#include "http/json_in.h"
+#include "http/problem.h"
 
 #define DEPTH	32	/* the configured default */
 

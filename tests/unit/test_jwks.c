@@ -1,4 +1,4 @@
-/* Unit tests of daemon/jwks.c: the exact JWK Set document. */
+/* Unit tests of daemon/api/jwks.c: the exact JWK Set document. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "../../daemon/jwks.h"
+#include "api/jwks.h"
 
 static void
 test_empty(void **state)

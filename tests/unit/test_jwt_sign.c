@@ -22,7 +22,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "../../hasher/jwt_sign.h"
+#include "jwt_sign.h"
 #include "b64url.h"
 #include "fields.h"
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests of daemon/jwt_verify.c: tokens are built here by a tiny
+ * Unit tests of daemon/api/jwt_verify.c: tokens are built here by a tiny
  * test-local signer (cJSON + crypto_sign_detached), one by the hasher's
  * own jwt_sign(); every rule of jwt_verify.h is broken once.
  */
@@ -19,8 +19,8 @@
 #include <sodium.h>
 
 #include "b64url.h"
-#include "../../hasher/jwt_sign.h"
-#include "../../daemon/jwt_verify.h"
+#include "jwt_sign.h"
+#include "api/jwt_verify.h"
 
 #define NOW	((time_t)1800000000)
 #define ISS	"https://auth.example.test"

@@ -21,7 +21,7 @@
 
 #include <sodium.h>
 
-#include "../../hasher/keys.h"
+#include "keys.h"
 #include "testdir.h"
 
 struct fixture {

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/listenfds.h"
+#include "http/listenfds.h"
 
 static struct listenfds lf;	/* large: not on the stack */
 

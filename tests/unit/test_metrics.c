@@ -1,4 +1,4 @@
-/* Unit tests of daemon/metrics.c: the text format of every family (HELP and
+/* Unit tests of daemon/api/metrics.c: the text format of every family (HELP and
  * TYPE lines, label escaping, cumulative histogram buckets with +Inf, _sum
  * and _count), the bounds of the tables, the login counters, and where
  * /metrics is served (metrics_start with and without metrics_listen, and
@@ -26,10 +26,10 @@
 #include "config.h"
 #include "util.h"
 
-#include "../../daemon/front.h"
-#include "../../daemon/handlers.h"
-#include "../../daemon/http.h"
-#include "../../daemon/metrics.h"
+#include "api/front.h"
+#include "api/handlers.h"
+#include "http/http.h"
+#include "api/metrics.h"
 
 static void h_x(struct http_req *r) { (void)r; }
 

@@ -21,7 +21,7 @@
 
 #include "dbtest.h"
 #include "log.h"
-#include "../../daemon/migrate.h"
+#include "store/migrate.h"
 
 /* A fresh database for one test. */
 struct fresh {

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the compiled-in OpenAPI document (daemon/openapi.h): it
+ * Unit tests of the compiled-in OpenAPI document (daemon/api/openapi.h): it
  * parses, is OpenAPI 3.1, describes every route of handlers_routes[] (and
  * nothing the table lacks but /metrics), and every $ref in it resolves.
  */
@@ -18,9 +18,9 @@
 
 #include "util.h"
 
-#include "../../daemon/handlers.h"
-#include "../../daemon/openapi.h"
-#include "../../daemon/route.h"
+#include "api/handlers.h"
+#include "api/openapi.h"
+#include "http/route.h"
 
 /* Operations served outside the route table (the metrics listener). */
 static const char *const extra_ops[] = { "get /metrics" };

@@ -22,7 +22,7 @@
 
 #include <sodium.h>
 
-#include "../../hasher/password.h"
+#include "password.h"
 #include "b64url.h"
 
 #define USER_A	"0b6f9e52-6a3c-4d7e-9a51-2f1c3b4d5e6f"

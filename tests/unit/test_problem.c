@@ -1,4 +1,4 @@
-/* Unit tests of daemon/problem.c: the exact JSON of every problem type,
+/* Unit tests of daemon/http/problem.c: the exact JSON of every problem type,
  * the validation list, the token endpoint errors, and their headers.
  * http_reply_raw(), http_set_header() and http_no_store() are replaced
  * (tests/unit/wrap.mk) to record what would be sent. */
@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "http.h"
-#include "problem.h"
+#include "http/http.h"
+#include "api/problem_reply.h"
 
 /* ---- the recorder ---- */
 

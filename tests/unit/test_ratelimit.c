@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../daemon/ratelimit.h"
+#include "api/ratelimit.h"
 
 static void
 address_is_blocked_after_limit_failures(void **state)

@@ -1,4 +1,4 @@
-/* Unit tests of daemon/h_register.c: a registration refused before it
+/* Unit tests of daemon/api/h_register.c: a registration refused before it
  * reaches the hasher still wipes the password in the parsed body before
  * freeing it.  cJSON_Delete() is replaced (tests/unit/wrap.mk) to look at
  * every tree the handler frees; the reply setters of http.c record the
@@ -16,9 +16,9 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
-#include "front.h"
-#include "handlers.h"
-#include "http.h"
+#include "api/front.h"
+#include "api/handlers.h"
+#include "http/http.h"
 
 #define PW_MARK	'Q'
 

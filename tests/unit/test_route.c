@@ -1,4 +1,4 @@
-/* Unit tests of daemon/route.c: the table check, matching, parameters,
+/* Unit tests of daemon/http/route.c: the table check, matching, parameters,
  * specificity, 404 and 405 with Allow. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "route.h"
+#include "http/route.h"
 
 static void h_a(struct http_req *r) { (void)r; }
 static void h_b(struct http_req *r) { (void)r; }

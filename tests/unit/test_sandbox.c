@@ -43,10 +43,10 @@
 #include <bsd/unistd.h>
 #include <sodium.h>
 
-#include "../../hasher/jwt_sign.h"
-#include "../../hasher/keys.h"
-#include "../../hasher/password.h"
-#include "../../hasher/sandbox.h"
+#include "jwt_sign.h"
+#include "keys.h"
+#include "password.h"
+#include "sandbox.h"
 #include "testdir.h"
 
 /* Child exit codes. */

@@ -1,5 +1,5 @@
 /*
- * The schema of daemon/migrations against a real PostgreSQL (DATABASE_URL):
+ * The schema of daemon/store/migrations against a real PostgreSQL (DATABASE_URL):
  * the CHECK constraints refuse what the field rules refuse, the unique
  * indexes ignore case, and deleting a user takes its refresh tokens along.
  */
@@ -17,7 +17,7 @@
 
 #include "dbtest.h"
 #include "log.h"
-#include "../../daemon/migrate.h"
+#include "store/migrate.h"
 
 #define CHECK_VIOLATION		"23514"
 #define UNIQUE_VIOLATION	"23505"

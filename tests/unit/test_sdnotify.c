@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/sdnotify.h"
+#include "sdnotify.h"
 
 struct peer {
 	int	 fd;

@@ -1,5 +1,5 @@
 /*
- * The privileged spawner (daemon/spawner.c) with a stand-in for the hasher:
+ * The privileged spawner (daemon/hc/spawner.c) with a stand-in for the hasher:
  * a script that greets on fd 3 and then waits for its peer to close.
  */
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../daemon/spawner.h"
+#include "hc/spawner.h"
 
 static char	script[] = "/tmp/warden-spawner-XXXXXX";
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../hasher/workers.h"
+#include "workers.h"
 
 struct gate {
 	pthread_mutex_t	lock;

@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 
 #include "fields.h"
-#include "http.h"
 #include "json_in.h"
 #include "problem.h"
 #include "util.h"
@@ -429,35 +428,4 @@ json_in_extract(const cJSON *obj, const struct json_in_member *spec,
 		if (spec[k].required && !vals[k].present)
 			problem_field_add(errs, spec[k].name, "is required");
 	return problem_fields_count(errs) - before;
-}
-
-bool
-json_in_content_type_ok(struct http_req *r)
-{
-	return http_req_content_type_is(r, "application/json");
-}
-
-int
-json_in_request(struct http_req *r, unsigned int max_depth, cJSON **out)
-{
-	char	 why[JSON_IN_WHY_MAX];
-	int	 rc;
-
-	*out = NULL;
-	if (!json_in_content_type_ok(r)) {
-		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-		    "the body must be application/json");
-		return -1;
-	}
-	rc = json_in_parse(r->body, r->body_len, max_depth, out, why,
-	    sizeof(why));
-	if (rc == -2) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return -1;
-	}
-	if (rc == -1) {
-		problem_reply(r, PROBLEM_MALFORMED, why);
-		return -1;
-	}
-	return 0;
 }

@@ -7,16 +7,17 @@
 
 #include <sodium.h>
 
+#include "body.h"
 #include "config.h"
-#include "db.h"
+#include "store/db.h"
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
-#include "hasher_client.h"
-#include "http.h"
-#include "json_in.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
+#include "http/json_in.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "reply.h"
 #include "util.h"
 #include "validate.h"
@@ -137,13 +138,13 @@ h_register(struct http_req *r)
 	struct registration *g;
 	enum hc_status why;
 	cJSON	*o;
-	bool	 ok;
+	char	 msg[VALIDATE_MSG_MAX];
 
 	if (cfg->registration == CFG_REGISTRATION_CLOSED) {
 		problem_reply(r, PROBLEM_FORBIDDEN, "registration is closed");
 		return;
 	}
-	if (json_in_request(r, cfg->json_max_depth, &o) == -1)
+	if (body_json(r, cfg->json_max_depth, &o) == -1)
 		return;
 	problem_fields_init(&pf);
 	if (json_in_extract(o, register_members, M_COUNT, v, &pf) > 0) {
@@ -151,15 +152,18 @@ h_register(struct http_req *r)
 		problem_reply_validation(r, &pf);
 		return;
 	}
-	ok = validate_username(&pf, "username", v[M_USERNAME].str);
-	ok = validate_email(&pf, "email", v[M_EMAIL].str) && ok;
-	if (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null)
-		ok = validate_full_name(&pf, "full_name",
-		    v[M_FULL_NAME].str) && ok;
-	ok = validate_password(&pf, "password", v[M_PASSWORD].str,
-	    v[M_PASSWORD].len, cfg->password_min_length, v[M_USERNAME].str,
-	    v[M_EMAIL].str, c->front->blocklist) && ok;
-	if (!ok) {
+	if (!validate_username(v[M_USERNAME].str, msg))
+		problem_field_add(&pf, "username", msg);
+	if (!validate_email(v[M_EMAIL].str, msg))
+		problem_field_add(&pf, "email", msg);
+	if (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
+	    !validate_full_name(v[M_FULL_NAME].str, msg))
+		problem_field_add(&pf, "full_name", msg);
+	if (!validate_password(v[M_PASSWORD].str, v[M_PASSWORD].len,
+	    cfg->password_min_length, v[M_USERNAME].str, v[M_EMAIL].str,
+	    c->front->blocklist, msg))
+		problem_field_add(&pf, "password", msg);
+	if (problem_fields_count(&pf) > 0) {
 		body_free(o);
 		problem_reply_validation(r, &pf);
 		return;

@@ -39,11 +39,10 @@
 #include "stdfds.h"
 #include "util.h"
 
-#include "blocklist.h"
-#include "hasher_spawn.h"
-#include "migrate.h"
-#include "problem.h"
-#include "validate.h"
+#include "api/blocklist.h"
+#include "hc/hasher_spawn.h"
+#include "store/migrate.h"
+#include "api/validate.h"
 
 #define PROG			"wardenctl"
 /* Room for one byte past the longest password, to tell "too long". */
@@ -281,24 +280,6 @@ read_password(struct secret *pw, struct secret *again)
 		return -1;
 	}
 	return 0;
-}
-
-/* Prints the messages of pf, "field: message" each, and frees them. */
-static void
-print_problems(struct problem_fields *pf)
-{
-	const cJSON	*e, *field, *msg;
-
-	cJSON_ArrayForEach(e, pf->errors) {
-		field = cJSON_GetObjectItemCaseSensitive(e, "field");
-		msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-		fprintf(stderr, PROG ": %s: %s\n",
-		    cJSON_IsString(field) ? field->valuestring : "?",
-		    cJSON_IsString(msg) ? msg->valuestring : "invalid");
-	}
-	if (pf->oom)
-		fprintf(stderr, PROG ": out of memory\n");
-	problem_fields_free(pf);
 }
 
 /* ---- the hasher, synchronously ---- */
@@ -593,7 +574,7 @@ static int
 cmd_create_admin(const struct cfg *cfg, const char *config_path,
     const char *username, const char *email)
 {
-	struct problem_fields	 pf;
+	char			 msg[VALIDATE_MSG_MAX];
 	struct blocklist	*bl = NULL;
 	struct secret		*pw = NULL, *again = NULL;
 	struct proto_hash_ans	*ans = NULL;
@@ -631,13 +612,11 @@ cmd_create_admin(const struct cfg *cfg, const char *config_path,
 	if (read_password(pw, again) == -1)
 		goto out;
 	sodium_memzero(again, sizeof(*again));
-	problem_fields_init(&pf);
-	if (!validate_password(&pf, "password", pw->s, pw->len,
-	    cfg->password_min_length, username, email, bl)) {
-		print_problems(&pf);
+	if (!validate_password(pw->s, pw->len, cfg->password_min_length,
+	    username, email, bl, msg)) {
+		fprintf(stderr, PROG ": password: %s\n", msg);
 		goto out;
 	}
-	problem_fields_free(&pf);
 
 	if ((conn = db_open(cfg)) == NULL || db_migrate(conn, false) == -1)
 		goto out;

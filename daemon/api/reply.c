@@ -1,6 +1,6 @@
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "reply.h"
 
 bool

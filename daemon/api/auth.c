@@ -6,12 +6,12 @@
 
 #include "auth.h"
 #include "config.h"
-#include "db.h"
+#include "store/db.h"
 #include "front.h"
-#include "hasher_client.h"
-#include "http.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "reply.h"
 
 #define AUTH_LEEWAY	60	/* seconds of clock skew accepted */

@@ -584,6 +584,28 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	req_maybe_free(r);
 }
 
+/*
+ * The server's own errors (404, 405, 413, 500): the catalogue's body for
+ * t.  The handlers' replies are api/problem_reply.c's.
+ */
+static void
+reply_problem(struct http_req *r, enum problem_type t, const char *detail)
+{
+	cJSON	*o;
+	char	*s = NULL;
+
+	if ((o = problem_json(t, detail)) != NULL)
+		s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL) {
+		http_reply_raw(r, 500, PROBLEM_CTYPE, problem_oom_body,
+		    strlen(problem_oom_body));
+		return;
+	}
+	http_reply_raw(r, problem_status(t), PROBLEM_CTYPE, s, strlen(s));
+	cJSON_free(s);
+}
+
 void
 http_reply_json(struct http_req *r, int status, cJSON *body)
 {
@@ -593,7 +615,7 @@ http_reply_json(struct http_req *r, int status, cJSON *body)
 		s = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
 	if (s == NULL) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		reply_problem(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
 	http_reply_raw(r, status, "application/json", s, strlen(s));
@@ -616,7 +638,7 @@ http_reply_text(struct http_req *r, int status, const char *text)
 void
 http_req_abandon(struct http_req *r)
 {
-	problem_reply(r, PROBLEM_INTERNAL, NULL);
+	reply_problem(r, PROBLEM_INTERNAL, NULL);
 }
 
 int
@@ -751,7 +773,7 @@ on_request(struct evhttp_request *evreq, void *arg)
 
 	if (uri != NULL && (query = evhttp_uri_get_query(uri)) != NULL &&
 	    (r->query = strdup(query)) == NULL) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		reply_problem(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
 
@@ -763,18 +785,20 @@ on_request(struct evhttp_request *evreq, void *arg)
 	if (len > srv->max_body) {
 		str_printf(detail, sizeof(detail),
 		    "the body is larger than %zu bytes", srv->max_body);
-		problem_reply(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
+		reply_problem(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
 		return;
 	}
 
 	switch (route_match(srv->routes, srv->nroutes, r->method,
 	    uri != NULL ? evhttp_uri_get_path(uri) : NULL, &m)) {
 	case ROUTE_NOT_FOUND:
-		problem_reply(r, PROBLEM_NOT_FOUND, "no such resource");
+		reply_problem(r, PROBLEM_NOT_FOUND, "no such resource");
 		return;
 	case ROUTE_METHOD_NOT_ALLOWED:
 		route_allow_header(m.allow, allow, sizeof(allow));
-		problem_method_not_allowed(r, allow);
+		http_set_header(r, "Allow", allow);
+		reply_problem(r, PROBLEM_METHOD_NOT_ALLOWED,
+		    "the method is not allowed on this resource");
 		return;
 	case ROUTE_FOUND:
 		break;
@@ -785,7 +809,7 @@ on_request(struct evhttp_request *evreq, void *arg)
 	if (len > 0) {
 		if ((r->body = malloc(len + 1)) == NULL ||
 		    evbuffer_remove(body, r->body, len) != (int)len) {
-			problem_reply(r, PROBLEM_INTERNAL, NULL);
+			reply_problem(r, PROBLEM_INTERNAL, NULL);
 			return;
 		}
 		r->body[len] = '\0';

@@ -10,7 +10,6 @@
 
 #include "fields.h"
 #include "form.h"
-#include "http.h"
 #include "util.h"
 
 /* A name made only of [A-Za-z0-9._-], safe to quote anywhere. */
@@ -216,11 +215,4 @@ form_free(struct form *f)
 		}
 	}
 	memset(f, 0, sizeof(*f));
-}
-
-bool
-form_content_type_ok(struct http_req *r)
-{
-	return http_req_content_type_is(r,
-	    "application/x-www-form-urlencoded");
 }

@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct http_req;
 
 #define FORM_MAX_PARAMS	16
 #define FORM_NAME_MAX	64
@@ -68,9 +67,5 @@ enum form_int form_get_int(const struct form *f, const char *name,
 
 /* Wipes and frees every name and value; *f is left empty. */
 void	form_free(struct form *f);
-
-/* True when the request's Content-Type is
- * application/x-www-form-urlencoded, optionally with charset=utf-8. */
-bool	form_content_type_ok(struct http_req *r);
 
 #endif

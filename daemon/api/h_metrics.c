@@ -7,9 +7,9 @@
 
 #include "front.h"
 #include "handlers.h"
-#include "http.h"
+#include "http/http.h"
 #include "metrics.h"
-#include "problem.h"
+#include "problem_reply.h"
 
 void
 h_metrics(struct http_req *r)

@@ -28,9 +28,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "db.h"
-#include "hasher_client.h"
-#include "http.h"
+#include "store/db.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
 
 struct cfg;
 struct event_base;

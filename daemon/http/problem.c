@@ -1,5 +1,6 @@
 /*
- * RFC 9457 problem details and RFC 6749 5.2 token errors.
+ * RFC 9457 problem details and RFC 6749 5.2 token errors: the catalogue
+ * and the bodies, never the replies (api/problem_reply.c sends them).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,11 +9,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "http.h"
 #include "problem.h"
 #include "util.h"
 
-#define PROBLEM_CTYPE	"application/problem+json"
 #define PROBLEM_URN	"urn:warden:problem:"
 
 static const struct {
@@ -52,8 +51,7 @@ static const struct {
 	[OAUTH_TOO_MANY_REQUESTS] = { 429, "too_many_requests" },
 };
 
-/* Sent when even the problem cannot be built. */
-static const char oom_body[] =
+const char problem_oom_body[] =
     "{\"type\":\"" PROBLEM_URN "internal\",\"title\":\"Internal error\","
     "\"status\":500}";
 
@@ -102,67 +100,6 @@ problem_json(enum problem_type t, const char *detail)
 		return NULL;
 	}
 	return o;
-}
-
-/* Serialises and sends o (consumed) as the problem of type t. */
-static void
-send_problem(struct http_req *r, enum problem_type t, cJSON *o)
-{
-	char	*s = NULL;
-
-	if (o != NULL)
-		s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (s == NULL) {
-		http_reply_raw(r, 500, PROBLEM_CTYPE, oom_body,
-		    sizeof(oom_body) - 1);
-		return;
-	}
-	http_reply_raw(r, problem_status(t), PROBLEM_CTYPE, s, strlen(s));
-	cJSON_free(s);
-}
-
-void
-problem_reply(struct http_req *r, enum problem_type t, const char *detail)
-{
-	send_problem(r, type_ok(t), problem_json(t, detail));
-}
-
-void
-problem_unauthorized(struct http_req *r, bool token_sent, const char *detail)
-{
-	http_set_header(r, "WWW-Authenticate",
-	    token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
-	problem_reply(r, PROBLEM_UNAUTHORIZED, detail);
-}
-
-void
-problem_method_not_allowed(struct http_req *r, const char *allow)
-{
-	http_set_header(r, "Allow", allow);
-	problem_reply(r, PROBLEM_METHOD_NOT_ALLOWED,
-	    "the method is not allowed on this resource");
-}
-
-static void
-set_retry_after(struct http_req *r, unsigned int seconds)
-{
-	char	 v[16];
-
-	if (seconds == 0)
-		seconds = 1;
-	if (str_printf(v, sizeof(v), "%u", seconds) == 0)
-		http_set_header(r, "Retry-After", v);
-}
-
-void
-problem_retry(struct http_req *r, enum problem_type t,
-    unsigned int retry_after, const char *detail)
-{
-	if (t != PROBLEM_RATE_LIMITED && t != PROBLEM_UNAVAILABLE)
-		t = PROBLEM_UNAVAILABLE;
-	set_retry_after(r, retry_after);
-	problem_reply(r, t, detail);
 }
 
 /* ---- validation ---- */
@@ -222,8 +159,28 @@ problem_field_add(struct problem_fields *pf, const char *field,
 	}
 }
 
-void
-problem_reply_validation(struct http_req *r, struct problem_fields *pf)
+/* ---- RFC 6749 ---- */
+
+static enum oauth_error
+oauth_ok(enum oauth_error e)
+{
+	return (unsigned int)e < OAUTH_NERRORS ? e : OAUTH_INVALID_REQUEST;
+}
+
+const char *
+oauth_error_code(enum oauth_error e)
+{
+	return oauth_errors[oauth_ok(e)].code;
+}
+
+int
+oauth_error_status(enum oauth_error e)
+{
+	return oauth_errors[oauth_ok(e)].status;
+}
+
+cJSON *
+problem_validation_json(struct problem_fields *pf)
 {
 	cJSON	*o;
 	char	 detail[64];
@@ -248,55 +205,20 @@ problem_reply_validation(struct http_req *r, struct problem_fields *pf)
 		o = NULL;
 	}
 	problem_fields_free(pf);
-	send_problem(r, PROBLEM_VALIDATION, o);
+	return o;
 }
 
-/* ---- RFC 6749 ---- */
-
-static enum oauth_error
-oauth_ok(enum oauth_error e)
-{
-	return (unsigned int)e < OAUTH_NERRORS ? e : OAUTH_INVALID_REQUEST;
-}
-
-const char *
-oauth_error_code(enum oauth_error e)
-{
-	return oauth_errors[oauth_ok(e)].code;
-}
-
-int
-oauth_error_status(enum oauth_error e)
-{
-	return oauth_errors[oauth_ok(e)].status;
-}
-
-void
-problem_oauth(struct http_req *r, enum oauth_error e,
-    const char *description, unsigned int retry_after)
+cJSON *
+oauth_error_json(enum oauth_error e, const char *description)
 {
 	cJSON	*o;
-	char	*s = NULL;
 
-	e = oauth_ok(e);
-	http_no_store(r, true);
-	if (e == OAUTH_INVALID_CLIENT)
-		http_set_header(r, "WWW-Authenticate", "Basic realm=\"warden\"");
-	if (e == OAUTH_TOO_MANY_REQUESTS)
-		set_retry_after(r, retry_after);
-
-	if ((o = cJSON_CreateObject()) != NULL &&
-	    cJSON_AddStringToObject(o, "error", oauth_errors[e].code) != NULL &&
-	    (description == NULL || cJSON_AddStringToObject(o,
-	    "error_description", description) != NULL))
-		s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (s == NULL) {
-		http_reply_raw(r, 500, PROBLEM_CTYPE, oom_body,
-		    sizeof(oom_body) - 1);
-		return;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "error", oauth_error_code(e)) == NULL ||
+	    (description != NULL && cJSON_AddStringToObject(o,
+	    "error_description", description) == NULL)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
-	http_reply_raw(r, oauth_errors[e].status, "application/json", s,
-	    strlen(s));
-	cJSON_free(s);
+	return o;
 }

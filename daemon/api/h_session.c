@@ -7,14 +7,14 @@
 #include <time.h>
 
 #include "auth.h"
-#include "db.h"
+#include "store/db.h"
 #include "fields.h"
-#include "form.h"
+#include "http/form.h"
 #include "front.h"
 #include "handlers.h"
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "reply.h"
 #include "util.h"
 

@@ -3,14 +3,15 @@
 
 #include <bsd/string.h>
 
+#include "body.h"
 #include "config.h"
-#include "db.h"
+#include "store/db.h"
 #include "fields.h"
 #include "front.h"
-#include "http.h"
-#include "json_in.h"
+#include "http/http.h"
+#include "http/json_in.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "reply.h"
 #include "user_patch.h"
 #include "util.h"
@@ -101,18 +102,21 @@ roles_literal(struct problem_fields *pf, const cJSON *array, char *out,
 {
 	const char *roles[PROTO_ROLES_MAX];
 	const cJSON *item;
+	char	 msg[VALIDATE_MSG_MAX];
 	size_t	 n = 0;
 
 	cJSON_ArrayForEach(item, array) {
 		if (n == PROTO_ROLES_MAX) {
-			problem_field_add(pf, "roles",
-			    "must hold at most 32 roles");
+			problem_field_add(pf, "roles", "must hold at most "
+			    STRINGIFY(PROTO_ROLES_MAX) " roles");
 			return false;
 		}
 		roles[n++] = cJSON_GetStringValue(item);
 	}
-	if (!validate_roles(pf, "roles", roles, n))
+	if (!validate_roles(roles, n, msg)) {
+		problem_field_add(pf, "roles", msg);
 		return false;
+	}
 	str_copy(out, "{", outlen);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
@@ -134,10 +138,10 @@ user_patch_handle(struct http_req *r, const char *target_id,
 	struct problem_fields pf;
 	char	 roles[ROLES_LITERAL_MAX] = "{}";
 	size_t	 nmembers = admin ? M_COUNT : M_ROLES;
-	bool	 ok = true;
+	char	 msg[VALIDATE_MSG_MAX];
 	cJSON	*o;
 
-	if (json_in_request(r, c->front->cfg->json_max_depth, &o) == -1)
+	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
 		return;
 	memset(v, 0, sizeof(v));
 	problem_fields_init(&pf);
@@ -146,15 +150,15 @@ user_patch_handle(struct http_req *r, const char *target_id,
 		problem_reply_validation(r, &pf);
 		return;
 	}
-	if (v[M_EMAIL].present)
-		ok = validate_email(&pf, "email", v[M_EMAIL].str);
-	if (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null)
-		ok = validate_full_name(&pf, "full_name", v[M_FULL_NAME].str) &&
-		    ok;
+	if (v[M_EMAIL].present && !validate_email(v[M_EMAIL].str, msg))
+		problem_field_add(&pf, "email", msg);
+	if (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
+	    !validate_full_name(v[M_FULL_NAME].str, msg))
+		problem_field_add(&pf, "full_name", msg);
 	if (v[M_ROLES].present)
-		ok = roles_literal(&pf, v[M_ROLES].array, roles,
-		    sizeof(roles)) && ok;
-	if (!ok) {
+		(void)roles_literal(&pf, v[M_ROLES].array, roles,
+		    sizeof(roles));
+	if (problem_fields_count(&pf) > 0) {
 		cJSON_Delete(o);
 		problem_reply_validation(r, &pf);
 		return;

@@ -94,17 +94,4 @@ int	json_in_parse(const char *body, size_t len, unsigned int max_depth,
 size_t	json_in_extract(const cJSON *obj, const struct json_in_member *spec,
 	    size_t n, struct json_in_value *vals, struct problem_fields *errs);
 
-/* True when the request's Content-Type is application/json, optionally
- * with charset=utf-8. */
-bool	json_in_content_type_ok(struct http_req *r);
-
-/*
- * The handler's first step for a JSON body: checks the Content-Type
- * (else replies 415), parses r->body (else replies 400, or 500 when out
- * of memory).  Returns 0 with the object in *out, or -1 when it has
- * replied (the handler then returns without touching r).
- */
-int	json_in_request(struct http_req *r, unsigned int max_depth,
-	    cJSON **out);
-
 #endif

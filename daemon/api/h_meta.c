@@ -4,14 +4,14 @@
  */
 #include <stdlib.h>
 
-#include "db.h"
+#include "store/db.h"
 #include "front.h"
 #include "handlers.h"
-#include "hasher_client.h"
-#include "http.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
 #include "jwks.h"
 #include "openapi.h"
-#include "problem.h"
+#include "problem_reply.h"
 
 void
 h_healthz(struct http_req *r)

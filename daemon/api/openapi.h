@@ -1,6 +1,6 @@
 /*
  * The OpenAPI 3.1 document of the HTTP API (shared/API.md), served at
- * GET /openapi.json.  The text is daemon/openapi.json, compiled into
+ * GET /openapi.json.  The text is daemon/api/openapi.json, compiled into
  * libdaemon by the build ($(BUILD)/gen/openapi.c).
  */
 #ifndef WARDEN_OPENAPI_H

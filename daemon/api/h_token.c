@@ -24,18 +24,19 @@
 
 #include <sodium.h>
 
+#include "body.h"
 #include "config.h"
-#include "db.h"
+#include "store/db.h"
 #include "fields.h"
-#include "form.h"
+#include "http/form.h"
 #include "front.h"
 #include "handlers.h"
-#include "hasher_client.h"
-#include "http.h"
-#include "json_in.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
+#include "http/json_in.h"
 #include "log.h"
 #include "metrics.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "ratelimit.h"
 #include "refresh.h"
 #include "reply.h"
@@ -708,9 +709,9 @@ h_token(struct http_req *r)
 	}
 	t->r = r;
 	t->f = f;
-	if (form_content_type_ok(r))
+	if (body_is_form(r))
 		rc = parse_form(r, &t->req);
-	else if (json_in_content_type_ok(r))
+	else if (body_is_json(r))
 		rc = parse_json(r, &t->req, f->cfg->json_max_depth);
 	else {
 		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "the body must "
@@ -752,7 +753,7 @@ h_revoke(struct http_req *r)
 	struct form fm;
 	int	 rc;
 
-	if (!form_content_type_ok(r)) {
+	if (!body_is_form(r)) {
 		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "the body must "
 		    "be application/x-www-form-urlencoded");
 		return;

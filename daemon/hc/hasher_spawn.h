@@ -14,8 +14,7 @@
 
 #include <sys/types.h>
 
-/* The descriptor on which warden-hasher expects its connected socket. */
-#define WARDEN_HASHER_FD	3
+#include "proto.h"	/* WARDEN_HASHER_FD */
 
 /*
  * Starts the hasher at path (argv: path [-f config_path]; config_path may

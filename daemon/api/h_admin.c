@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "b64url.h"
-#include "db.h"
+#include "store/db.h"
 #include "fields.h"
-#include "form.h"
+#include "http/form.h"
 #include "front.h"
 #include "handlers.h"
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "reply.h"
 #include "user_patch.h"
 #include "util.h"
@@ -156,7 +156,8 @@ h_admin_list(struct http_req *r)
 		break;
 	}
 	if ((q = form_get(&f, "q")) != NULL && strlen(q) > FIELD_EMAIL_MAX)
-		problem_field_add(&pf, "q", "must be at most 254 bytes");
+		problem_field_add(&pf, "q", "must be at most "
+		    STRINGIFY(FIELD_EMAIL_MAX) " bytes");
 	if (problem_fields_count(&pf) > 0) {
 		form_free(&f);
 		problem_reply_validation(r, &pf);

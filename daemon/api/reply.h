@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-#include "hasher_client.h"
+#include "hc/hasher_client.h"
 
 struct http_req;
 

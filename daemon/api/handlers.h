@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "route.h"
+#include "http/route.h"
 
 extern const struct route	handlers_routes[];
 extern const size_t		handlers_nroutes;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "http.h"
+#include "http/http.h"
 #include "jwt_verify.h"
 #include "user.h"
 

@@ -8,8 +8,9 @@
  * application/json {"error", "error_description"} with Cache-Control:
  * no-store and Pragma: no-cache.
  *
- * Every function here is the handler's one reply (http.h, rule 1).
- * Details and messages are the caller's fixed text: never put a password,
+ * This is the catalogue and the bodies only: nothing here replies (the
+ * handlers' replies are api/problem_reply.h; http.c renders its own 404,
+ * 405, 413 and 500 from problem_json()).  Details and messages are the caller's fixed text: never put a password,
  * a token, a stored hash or an internal error string into them, and never
  * say whether an account exists.
  */
@@ -21,7 +22,10 @@
 
 #include <cjson/cJSON.h>
 
-struct http_req;
+#define PROBLEM_CTYPE	"application/problem+json"
+
+/* The body sent when even a problem cannot be built (500 internal). */
+extern const char problem_oom_body[];
 
 enum problem_type {
 	PROBLEM_MALFORMED = 0,		/* 400 malformed-request */
@@ -51,27 +55,6 @@ const char *problem_title(enum problem_type t);
 cJSON	*problem_json(enum problem_type t, const char *detail);
 
 /*
- * Replies the problem of type t with detail.  Use the functions below for
- * 401, 405, 422, 429 and 503 so their headers and members are right; this
- * one adds none.
- */
-void	problem_reply(struct http_req *r, enum problem_type t,
-	    const char *detail);
-
-/* 401 with WWW-Authenticate: Bearer error="invalid_token" when a token was
- * sent and rejected, plain Bearer when none was sent. */
-void	problem_unauthorized(struct http_req *r, bool token_sent,
-	    const char *detail);
-
-/* 405 with Allow: allow (a route_allow_header() string). */
-void	problem_method_not_allowed(struct http_req *r, const char *allow);
-
-/* 429 or 503 (t is PROBLEM_RATE_LIMITED or PROBLEM_UNAVAILABLE) with
- * Retry-After: retry_after seconds (at least 1). */
-void	problem_retry(struct http_req *r, enum problem_type t,
-	    unsigned int retry_after, const char *detail);
-
-/*
  * Validation errors, collected then sent as one 422:
  *	struct problem_fields pf;
  *	problem_fields_init(&pf);
@@ -98,10 +81,9 @@ void	problem_field_add(struct problem_fields *pf, const char *field,
 size_t	problem_fields_count(const struct problem_fields *pf);
 void	problem_fields_free(struct problem_fields *pf);
 
-/* Replies 422 validation with detail "N fields are invalid" ("1 field is
- * invalid") and the errors; frees pf's contents. */
-void	problem_reply_validation(struct http_req *r,
-	    struct problem_fields *pf);
+/* The 422 validation object, detail "N fields are invalid" ("1 field is
+ * invalid") and the errors; frees pf's contents.  NULL when out of memory. */
+cJSON	*problem_validation_json(struct problem_fields *pf);
 
 /* RFC 6749 5.2 token endpoint errors. */
 enum oauth_error {
@@ -119,12 +101,8 @@ enum oauth_error {
 const char *oauth_error_code(enum oauth_error e);
 int	 oauth_error_status(enum oauth_error e);
 
-/*
- * Replies {"error": code, "error_description": description} with status
- * per e, Cache-Control: no-store, Pragma: no-cache; retry_after (>= 1)
- * is sent as Retry-After for OAUTH_TOO_MANY_REQUESTS and ignored else.
- */
-void	problem_oauth(struct http_req *r, enum oauth_error e,
-	    const char *description, unsigned int retry_after);
+/* {"error": code, "error_description": description (NULL: none)}, or
+ * NULL when out of memory. */
+cJSON	*oauth_error_json(enum oauth_error e, const char *description);
 
 #endif

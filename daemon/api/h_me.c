@@ -8,16 +8,17 @@
 
 #include <sodium.h>
 
+#include "body.h"
 #include "config.h"
-#include "db.h"
+#include "store/db.h"
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
-#include "hasher_client.h"
-#include "http.h"
-#include "json_in.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
+#include "http/json_in.h"
 #include "log.h"
-#include "problem.h"
+#include "problem_reply.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "user_patch.h"
@@ -209,16 +210,19 @@ proof_new(struct http_req *r, const struct json_in_member *members,
 	struct json_in_value v[2];
 	struct problem_fields pf;
 	struct proof *p = NULL;
+	char	 msg[VALIDATE_MSG_MAX];
 	cJSON	*o;
 
-	if (json_in_request(r, c->front->cfg->json_max_depth, &o) == -1)
+	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
 		return NULL;
 	memset(v, 0, sizeof(v));
 	problem_fields_init(&pf);
-	if (json_in_extract(o, members, n, v, &pf) > 0 ||
-	    (n == 2 && !validate_password(&pf, "new_password", v[1].str,
-	    v[1].len, c->front->cfg->password_min_length, c->user.username,
-	    c->user.email, c->front->blocklist))) {
+	if (json_in_extract(o, members, n, v, &pf) == 0 && n == 2 &&
+	    !validate_password(v[1].str, v[1].len,
+	    c->front->cfg->password_min_length, c->user.username,
+	    c->user.email, c->front->blocklist, msg))
+		problem_field_add(&pf, "new_password", msg);
+	if (problem_fields_count(&pf) > 0) {
 		problem_reply_validation(r, &pf);
 		goto out;
 	}

@@ -1,0 +1,106 @@
+/*
+ * The handlers' error replies: the problem catalogue (http/problem.h)
+ * rendered and sent with the headers each kind needs.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "http/http.h"
+#include "problem_reply.h"
+#include "util.h"
+
+/* Serialises and sends o (consumed) as the problem of type t. */
+static void
+send_problem(struct http_req *r, enum problem_type t, cJSON *o)
+{
+	char	*s = NULL;
+
+	if (o != NULL)
+		s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL) {
+		http_reply_raw(r, 500, PROBLEM_CTYPE, problem_oom_body,
+		    strlen(problem_oom_body));
+		return;
+	}
+	http_reply_raw(r, problem_status(t), PROBLEM_CTYPE, s, strlen(s));
+	cJSON_free(s);
+}
+
+void
+problem_reply(struct http_req *r, enum problem_type t, const char *detail)
+{
+	send_problem(r, t, problem_json(t, detail));
+}
+
+void
+problem_unauthorized(struct http_req *r, bool token_sent, const char *detail)
+{
+	http_set_header(r, "WWW-Authenticate",
+	    token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
+	problem_reply(r, PROBLEM_UNAUTHORIZED, detail);
+}
+
+void
+problem_method_not_allowed(struct http_req *r, const char *allow)
+{
+	http_set_header(r, "Allow", allow);
+	problem_reply(r, PROBLEM_METHOD_NOT_ALLOWED,
+	    "the method is not allowed on this resource");
+}
+
+static void
+set_retry_after(struct http_req *r, unsigned int seconds)
+{
+	char	 v[16];
+
+	if (seconds == 0)
+		seconds = 1;
+	if (str_printf(v, sizeof(v), "%u", seconds) == 0)
+		http_set_header(r, "Retry-After", v);
+}
+
+void
+problem_retry(struct http_req *r, enum problem_type t,
+    unsigned int retry_after, const char *detail)
+{
+	if (t != PROBLEM_RATE_LIMITED && t != PROBLEM_UNAVAILABLE)
+		t = PROBLEM_UNAVAILABLE;
+	set_retry_after(r, retry_after);
+	problem_reply(r, t, detail);
+}
+
+void
+problem_reply_validation(struct http_req *r, struct problem_fields *pf)
+{
+	send_problem(r, PROBLEM_VALIDATION, problem_validation_json(pf));
+}
+
+void
+problem_oauth(struct http_req *r, enum oauth_error e,
+    const char *description, unsigned int retry_after)
+{
+	cJSON	*o;
+	char	*s = NULL;
+
+	http_no_store(r, true);
+	if (e == OAUTH_INVALID_CLIENT)
+		http_set_header(r, "WWW-Authenticate", "Basic realm=\"warden\"");
+	if (e == OAUTH_TOO_MANY_REQUESTS)
+		set_retry_after(r, retry_after);
+	if ((o = oauth_error_json(e, description)) != NULL)
+		s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL) {
+		http_reply_raw(r, 500, PROBLEM_CTYPE, problem_oom_body,
+		    strlen(problem_oom_body));
+		return;
+	}
+	http_reply_raw(r, oauth_error_status(e), "application/json", s,
+	    strlen(s));
+	cJSON_free(s);
+}
