@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""What real clients see while one client attacks: the latency of a
+correct-password login and of GET /api/v1/users/me, first on a quiet
+daemon, then during each attack, from a client address of their own.
+
+  slowloris     ATTACK_IDLE connections from 127.0.0.2 that send one header
+                line every few seconds and never finish their request, more
+                than wardend's descriptor limit (ATTACK_NOFILE, 1024)
+  registration  ATTACK_FLOOD connections from 127.0.0.3 re-registering a
+                taken username as fast as they are answered
+
+The target: during an attack, the median and the 95th percentile of both
+requests stay within ATTACK_FACTOR (2) times their quiet values (each
+compared with at least 20 ms, below which timer noise rules).  Prints a
+table and "attack: N targets met, N missed"; exits 1 when one is missed.
+Not a test: it measures, and `make bench` runs it (under scripts/pgtmp,
+the default Argon2id cost, the real hasher).
+"""
+
+import http.client
+import json
+import os
+import resource
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+import wardenlib as W  # noqa: E402
+
+SAMPLES = int(os.environ.get("ATTACK_SAMPLES", "40"))
+IDLE = int(os.environ.get("ATTACK_IDLE", "3000"))
+FLOOD = int(os.environ.get("ATTACK_FLOOD", "200"))
+FACTOR = float(os.environ.get("ATTACK_FACTOR", "2"))
+FLOOR = 0.020
+FORM = "application/x-www-form-urlencoded"
+
+
+def request(d, method, path, body=None, headers=None, source="127.0.0.1",
+            timeout=30):
+    conn = http.client.HTTPConnection(d.host, d.port, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def login(d, username, password, timeout=30):
+    body = urllib.parse.urlencode({"grant_type": "password",
+                                   "username": username,
+                                   "password": password})
+    return request(d, "POST", "/api/v1/auth/token", body,
+                   {"Content-Type": FORM}, timeout=timeout)
+
+
+def sample(d, user, token):
+    """SAMPLES logins and reads, one after the other: their latencies and
+    the answers that were not 200 (no answer within 5 s counts as one)."""
+    lat = {"login": [], "me": []}
+    bad = {"login": 0, "me": 0}
+    for _ in range(SAMPLES):
+        t = time.monotonic()
+        try:
+            st, _ = login(d, user["username"], user["password"], timeout=5)
+        except OSError:
+            st = 0
+        lat["login"].append(time.monotonic() - t)
+        bad["login"] += st != 200
+        t = time.monotonic()
+        try:
+            st, _ = request(d, "GET", "/api/v1/users/me",
+                            headers={"Authorization": "Bearer " + token},
+                            timeout=5)
+        except OSError:
+            st = 0
+        lat["me"].append(time.monotonic() - t)
+        bad["me"] += st != 200
+    return lat, bad
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
+class Slowloris:
+    """IDLE connections that trickle header lines and never end the head."""
+
+    def __init__(self, d, n):
+        self.d, self.n, self.socks, self.stop = d, n, [], threading.Event()
+        self.opened = 0
+
+    def start(self):
+        for _ in range(self.n):
+            try:
+                s = socket.create_connection((self.d.host, self.d.port), 2,
+                                             source_address=("127.0.0.2", 0))
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                self.socks.append(s)
+            except OSError:
+                break
+        self.opened = len(self.socks)
+        self.t = threading.Thread(target=self.trickle, daemon=True)
+        self.t.start()
+
+    def trickle(self):
+        i = 0
+        while not self.stop.wait(5):
+            for s in list(self.socks):
+                try:
+                    s.sendall(b"X-Slow-%d: y\r\n" % i)
+                except OSError:
+                    self.socks.remove(s)
+            i += 1
+
+    def end(self):
+        self.stop.set()
+        self.t.join()
+        for s in self.socks:
+            s.close()
+        return "%d opened, %d still open" % (self.opened, len(self.socks))
+
+
+class RegistrationFlood:
+    """FLOOD connections re-registering one taken name."""
+
+    def __init__(self, d, n, taken):
+        self.d, self.n, self.taken = d, n, taken
+        self.stop = threading.Event()
+        self.counts = {}
+        self.lock = threading.Lock()
+
+    def worker(self):
+        body = json.dumps({"username": self.taken, "email": "x@example.test",
+                           "password": "Flood-password-1234"})
+        while not self.stop.is_set():
+            try:
+                st, _ = request(self.d, "POST", "/api/v1/users", body,
+                                {"Content-Type": "application/json"},
+                                source="127.0.0.3", timeout=10)
+            except OSError:
+                st = 0
+            with self.lock:
+                self.counts[st] = self.counts.get(st, 0) + 1
+
+    def start(self):
+        self.ts = [threading.Thread(target=self.worker, daemon=True)
+                   for _ in range(self.n)]
+        for t in self.ts:
+            t.start()
+        time.sleep(2)
+
+    def end(self):
+        self.stop.set()
+        for t in self.ts:
+            t.join()
+        return "answers " + ", ".join("%s: %d" % (k or "error", v)
+                                      for k, v in sorted(self.counts.items()))
+
+
+def main():
+    # wardend starts with the descriptor limit a service gets by default
+    # (ATTACK_NOFILE, 1024), which the slowloris attack outnumbers; the
+    # attacker then raises its own to the hard limit.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    nofile = min(int(os.environ.get("ATTACK_NOFILE", "1024")), hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
+    work = tempfile.mkdtemp(prefix="warden-attack.")
+    d = W.Daemon(work, argon2_memory="19M", argon2_iterations="2",
+                 log_level="warn", addr_login_limit="100000")
+    d.start()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    missed = met = 0
+    try:
+        pw = W.strong_password()
+        user = {"username": W.uniq("bench"), "password": pw}
+        st, body = request(d, "POST", "/api/v1/users", json.dumps({
+            "username": user["username"],
+            "email": user["username"] + "@example.test",
+            "password": pw}), {"Content-Type": "application/json"})
+        assert st == 201, (st, body)
+        st, body = login(d, user["username"], pw)
+        assert st == 200, (st, body)
+        token = json.loads(body)["access_token"]
+
+        quiet, _ = sample(d, user, token)
+        print("attack: quiet       login p50 %6.1f ms p95 %6.1f ms | "
+              "/users/me p50 %6.1f ms p95 %6.1f ms" % (
+                  1000 * pct(quiet["login"], 50), 1000 * pct(quiet["login"], 95),
+                  1000 * pct(quiet["me"], 50), 1000 * pct(quiet["me"], 95)))
+        attacks = [("slowloris", Slowloris(d, IDLE)),
+                   ("registration", RegistrationFlood(d, FLOOD, user["username"]))]
+        for name, a in attacks:
+            a.start()
+            lat, bad = sample(d, user, token)
+            what = a.end()
+            print("attack: %-12s login p50 %6.1f ms p95 %6.1f ms | "
+                  "/users/me p50 %6.1f ms p95 %6.1f ms | refused %d/%d | %s" % (
+                      name, 1000 * pct(lat["login"], 50),
+                      1000 * pct(lat["login"], 95), 1000 * pct(lat["me"], 50),
+                      1000 * pct(lat["me"], 95), bad["login"] + bad["me"],
+                      2 * SAMPLES, what))
+            for kind in ("login", "me"):
+                for p in (50, 95):
+                    limit = FACTOR * max(pct(quiet[kind], p), FLOOR)
+                    got = pct(lat[kind], p)
+                    ok = got <= limit and bad[kind] == 0
+                    met += ok
+                    missed += not ok
+                    if not ok:
+                        print("attack: MISSED %s: %s p%d %.1f ms > %.1f ms "
+                              "(or %d refused)" % (name, kind, p, 1000 * got,
+                                                    1000 * limit, bad[kind]))
+            if not d.alive():
+                print("attack: wardend died during %s" % name)
+                missed += 1
+                break
+    finally:
+        d.stop()
+    print("attack: %d targets met, %d missed" % (met, missed))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
