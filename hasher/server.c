@@ -8,7 +8,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -23,6 +22,7 @@
 #include <bsd/unistd.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "fields.h"
 #include "log.h"
 #include "proto.h"
@@ -166,32 +166,6 @@ conn_is_dead(struct conn *c)
 	return dead;
 }
 
-/* Sets *t to ms milliseconds from now (CLOCK_MONOTONIC). */
-static void
-deadline_in(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t->tv_nsec >= 1000000000) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000;
-	}
-}
-
-/* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 when past. */
-static int
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
 /*
  * Writes one or more whole frames.  Returns 0, or -1 when the connection
  * is (now) dead; the first failure marks it so.  Writes never block: a
@@ -208,7 +182,7 @@ conn_send(struct conn *c, const uint8_t *p, size_t n)
 	int rc = 0, pr;
 
 	pthread_mutex_lock(&c->wlock);
-	deadline_in(&deadline, timeout_ms);
+	clock_deadline(&deadline, timeout_ms);
 	if (c->dead)
 		rc = -1;
 	while (rc == 0 && n > 0) {
@@ -224,7 +198,7 @@ conn_send(struct conn *c, const uint8_t *p, size_t n)
 			rc = -1;
 			break;
 		}
-		if ((pr = poll(&pfd, 1, ms_left(&deadline))) == -1 &&
+		if ((pr = poll(&pfd, 1, clock_ms_left(&deadline))) == -1 &&
 		    errno == EINTR)
 			continue;
 		if (pr == 0) {
@@ -661,7 +635,7 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 			return status;
 		n = 0;
 		timeout = -1;
-		if (paused && (timeout = ms_left(&resume)) == 0) {
+		if (paused && (timeout = clock_ms_left(&resume)) == 0) {
 			paused = false;
 			timeout = -1;
 		}
@@ -709,7 +683,7 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 			return -1;
 		if (rc == 1) {
 			paused = true;
-			deadline_in(&resume, SERVER_ACCEPT_PAUSE_MS);
+			clock_deadline(&resume, SERVER_ACCEPT_PAUSE_MS);
 		}
 	}
 }

@@ -27,6 +27,7 @@
 #include <event2/event_struct.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "config.h"
 #include "fields.h"
 #include "hasher_client.h"
@@ -119,22 +120,6 @@ hc_status_str(enum hc_status st)
 	case HC_ERROR:		return "error";
 	}
 	return "error";
-}
-
-static void
-mono_now(struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-}
-
-static double
-mono_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	mono_now(&now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void
@@ -374,7 +359,7 @@ req_submit(struct hc *c, struct hc_req *r, struct proto_buf *b, int encoded,
 		*why = HC_ERROR;
 		return -1;
 	}
-	mono_now(&r->start);
+	clock_now(&r->start);
 	evtimer_assign(&r->timer, c->base, req_timeout, r);
 	evtimer_add(&r->timer, c->tv_req);
 	req_insert(c, r);
@@ -688,7 +673,7 @@ answer_internal(struct hc *c, const struct hc_req *r, uint16_t type,
 	if (c->state == HC_S_KEYS) {
 		c->state = HC_S_READY;
 		c->was_ready = true;
-		mono_now(&c->ready_since);
+		clock_now(&c->ready_since);
 		log_info("hasher: ready, %zu public key(s)", c->keys.nkeys);
 	}
 	if (c->p.on_keys != NULL)
@@ -719,7 +704,7 @@ handle_frame(struct hc *c, const struct proto_header *h, const uint8_t *p)
 		return -1;
 	}
 	req_remove(c, r);
-	lat = mono_since(&r->start);
+	lat = clock_ms_since(&r->start) / 1e3;
 	if (r->timed_out) {
 		log_debug("hasher: late answer to id %u dropped", r->id);
 	} else if (r->type == PROTO_HASH || r->type == PROTO_VERIFY) {
@@ -883,7 +868,7 @@ schedule_restart(struct hc *c)
 	struct timeval	tv;
 	unsigned int	delay;
 
-	if (c->was_ready && mono_since(&c->ready_since) * 1000.0 >=
+	if (c->was_ready && clock_ms_since(&c->ready_since) >=
 	    (double)c->p.stable_ms)
 		c->backoff_ms = c->p.backoff_min_ms;
 	c->was_ready = false;
