@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/sys/endian.h>
 #include <bsd/unistd.h>
 #include <sodium.h>
 
@@ -485,13 +486,6 @@ dispatch(struct server *s, struct conn *c)
 	return hd->fn(s, c);
 }
 
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /*
  * One read(2) on a readable connection, then a dispatch when a frame is
  * whole.  Returns 0 to go on, 1 when the peer closed between frames, -1 to
@@ -530,8 +524,8 @@ conn_read(struct server *s, struct conn *c)
 	if (c->got == PROTO_HEADER_SIZE &&
 	    proto_header_decode(c->hdr, &c->h) == -1)
 		/* Refused before any payload is read. */
-		return malformed((uint16_t)(c->hdr[8] << 8 | c->hdr[9]),
-		    be32(c->hdr), be32(c->hdr + 4),
+		return malformed(be16dec(c->hdr + 8), be32dec(c->hdr),
+		    be32dec(c->hdr + 4),
 		    "length over the cap or reserved bits set");
 	if (c->got < PROTO_HEADER_SIZE ||
 	    c->got < PROTO_HEADER_SIZE + (size_t)c->h.len)

@@ -100,18 +100,9 @@ static inline void
 hc_header(uint8_t out[PROTO_HEADER_SIZE], uint32_t len, uint32_t id,
     uint16_t type)
 {
-	out[0] = (uint8_t)(len >> 24);
-	out[1] = (uint8_t)(len >> 16);
-	out[2] = (uint8_t)(len >> 8);
-	out[3] = (uint8_t)len;
-	out[4] = (uint8_t)(id >> 24);
-	out[5] = (uint8_t)(id >> 16);
-	out[6] = (uint8_t)(id >> 8);
-	out[7] = (uint8_t)id;
-	out[8] = (uint8_t)(type >> 8);
-	out[9] = (uint8_t)type;
-	out[10] = 0;
-	out[11] = 0;
+	struct proto_header h = { .len = len, .id = id, .type = type };
+
+	proto_header_encode(out, &h);
 }
 
 /* HELLO with version; 0 when R_HELLO with PROTO_VERSION came back. */

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <bsd/string.h>
+#include <bsd/sys/endian.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -931,10 +932,9 @@ send_bad(enum bad_kind k, uint32_t id)
 		return;
 	case BAD_TOO_LONG:
 		memset(raw, 0, PROTO_HEADER_SIZE);
-		raw[0] = 0x7f;		/* a length far past the cap */
-		raw[7] = (uint8_t)id;
-		raw[8] = 0x80;
-		raw[9] = 0x02;
+		be32enc(raw, 0x7f000000);	/* a length far past the cap */
+		be32enc(raw + 4, id);
+		be16enc(raw + 8, PROTO_R_HASH);
 		fake_send_raw(raw, PROTO_HEADER_SIZE);
 		return;
 	case BAD_EMPTY_STORED:
@@ -947,14 +947,10 @@ send_bad(enum bad_kind k, uint32_t id)
 	case BAD_TRUNCATED_FIELD:
 		/* R_HASH whose string claims 100 bytes and has 3 */
 		memset(raw, 0, sizeof(raw));
-		raw[3] = 7;
-		raw[4] = (uint8_t)(id >> 24);
-		raw[5] = (uint8_t)(id >> 16);
-		raw[6] = (uint8_t)(id >> 8);
-		raw[7] = (uint8_t)id;
-		raw[8] = 0x80;
-		raw[9] = 0x02;
-		raw[15] = 100;
+		be32enc(raw, 7);
+		be32enc(raw + 4, id);
+		be16enc(raw + 8, PROTO_R_HASH);
+		be32enc(raw + 12, 100);
 		memcpy(raw + 16, "abc", 3);
 		fake_send_raw(raw, 19);
 		return;
