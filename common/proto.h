@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fields.h"
+
 #define PROTO_VERSION		1
 #define PROTO_HEADER_SIZE	12
 
@@ -42,7 +44,7 @@
 #define PROTO_ROLE_MAX		32
 #define PROTO_ROLES_MAX		32
 #define PROTO_JWT_MAX		4096
-#define PROTO_KID_MAX		64
+#define PROTO_KID_MAX		FIELD_KID_MAX
 #define PROTO_KEYS_MAX		16
 #define PROTO_ERRMSG_MAX	128
 #define PROTO_PUBKEY_LEN	32	/* Ed25519 */

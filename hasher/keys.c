@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "fields.h"
 #include "keys.h"
 #include "util.h"
 
@@ -32,23 +33,6 @@
 
 _Static_assert(SIGN_SK_LEN == 64, "libsodium Ed25519 secret key layout");
 _Static_assert(PEPPER_LEN == 32, "XChaCha20-Poly1305 key size");
-
-static bool
-kid_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > PROTO_KID_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
 
 enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER };
 
@@ -76,11 +60,11 @@ key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1
 	}
 	p = name + plen;
 	len -= plen + slen;
-	if (!kid_valid(p, len))
+	if (len > PROTO_KID_MAX)	/* fits neither kid[] nor the rule */
 		return -1;
 	memcpy(kid, p, len);
 	kid[len] = '\0';
-	return 0;
+	return field_is_kid(kid) ? 0 : -1;
 }
 
 /*
@@ -276,7 +260,7 @@ current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
 			    dir, CURRENT_FILE, lineno, line);
 			return -1;
 		}
-		if (!kid_valid(sp, strlen(sp))) {
+		if (!field_is_kid(sp)) {
 			str_printf(err, errlen, "%s/%s: line %d: invalid key id",
 			    dir, CURRENT_FILE, lineno);
 			return -1;

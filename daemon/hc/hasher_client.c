@@ -560,23 +560,6 @@ hc_get_stats(const struct hc *c, struct hc_stats *out)
 
 /* ---- answers ---- */
 
-static bool
-kid_ok(const char *kid)
-{
-	size_t i;
-
-	if (kid[0] == '\0')
-		return false;
-	for (i = 0; kid[i] != '\0'; i++) {
-		char ch = kid[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* A key set: at least one key, well-formed unique kids, one current. */
 static bool
 keys_ok(const struct proto_pubkeys_ans *k)
@@ -586,7 +569,7 @@ keys_ok(const struct proto_pubkeys_ans *k)
 	if (k->nkeys == 0 || k->nkeys > PROTO_KEYS_MAX)
 		return false;
 	for (i = 0; i < k->nkeys; i++) {
-		if (!kid_ok(k->keys[i].kid))
+		if (!field_is_kid(k->keys[i].kid))
 			return false;
 		for (j = 0; j < i; j++)
 			if (strcmp(k->keys[i].kid, k->keys[j].kid) == 0)
