@@ -15,7 +15,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -36,6 +35,7 @@
 #include "fields.h"
 #include "log.h"
 #include "proto.h"
+#include "proto_io.h"
 #include "stdfds.h"
 #include "util.h"
 
@@ -47,8 +47,9 @@
 #define PROG			"wardenctl"
 /* Room for one byte past the longest password, to tell "too long". */
 #define PW_BUF			(FIELD_PASSWORD_MAX + 2)
-/* How long a hasher answer may take (key loading, sandbox, Argon2id). */
-#define HASHER_WAIT_SECONDS	120
+/* How long a hasher answer may take (key loading, sandbox, Argon2id):
+ * a hung hasher must not hang us for ever. */
+#define HASHER_WAIT_MS		(120 * 1000)
 
 /* A password read from the user, in a buffer wiped after use. */
 struct secret {
@@ -284,102 +285,24 @@ read_password(struct secret *pw, struct secret *again)
 
 /* ---- the hasher, synchronously ---- */
 
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads exactly len bytes: 0, or -1 (errno 0 at end of stream). */
-static int
-read_all(int fd, uint8_t *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = read(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = 0;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Sends the frame in b and reads the answer to request id: its header in
- * *h and its payload in a new buffer of h->len bytes (at least one) that
- * the caller wipes and frees.  The header is checked against the cap
- * before anything is allocated.  Returns the payload, or NULL after
- * saying why.
- */
-static uint8_t *
-hasher_roundtrip(int fd, struct proto_buf *b, uint32_t id,
-    struct proto_header *h)
-{
-	uint8_t	 hb[PROTO_HEADER_SIZE], *p;
-
-	if (write_all(fd, b->data, b->len) == -1) {
-		fprintf(stderr, PROG ": hasher: write: %s\n", strerror(errno));
-		return NULL;
-	}
-	if (read_all(fd, hb, sizeof(hb)) == -1) {
-		fprintf(stderr, PROG ": hasher: %s\n", errno == 0 ?
-		    "closed the connection" : strerror(errno));
-		return NULL;
-	}
-	if (proto_header_decode(hb, h) == -1) {
-		fprintf(stderr, PROG ": hasher: malformed frame header\n");
-		return NULL;
-	}
-	if (h->id != id) {
-		fprintf(stderr, PROG ": hasher: answer to request %u, "
-		    "expected %u\n", h->id, id);
-		return NULL;
-	}
-	if ((p = malloc(h->len > 0 ? h->len : 1)) == NULL) {
-		fprintf(stderr, PROG ": out of memory\n");
-		return NULL;
-	}
-	if (read_all(fd, p, h->len) == -1) {
-		fprintf(stderr, PROG ": hasher: %s\n", errno == 0 ?
-		    "closed the connection" : strerror(errno));
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/* Says what an R_ERROR payload (or an unexpected type) means. */
+/* Says why a call to the hasher failed; an R_ERROR with its words. */
 static void
-hasher_complain(const struct proto_header *h, const uint8_t *p)
+hasher_complain(enum proto_io_status st, const struct proto_frame *f)
 {
 	struct proto_error_ans e;
 
-	if (h->type == PROTO_R_ERROR &&
-	    proto_decode_error_ans(p, h->len, &e) == 0)
+	if (st == PROTO_IO_REFUSED &&
+	    proto_decode_error_ans(f->p, f->h.len, &e) == 0)
 		fprintf(stderr, PROG ": hasher: error %u: %s\n", e.code,
 		    e.message);
-	else
+	else if (st == PROTO_IO_BAD_TYPE)
 		fprintf(stderr, PROG ": hasher: unexpected answer %s\n",
-		    proto_type_name(h->type));
+		    proto_type_name(f->h.type));
+	else if (st == PROTO_IO_BAD_VERSION)
+		fprintf(stderr, PROG ": hasher: protocol version mismatch "
+		    "(ours %d)\n", PROTO_VERSION);
+	else
+		fprintf(stderr, PROG ": hasher: %s\n", proto_io_strerror(st));
 }
 
 /*
@@ -391,31 +314,21 @@ hasher_hash(int fd, const char *user_id, const struct secret *pw,
     struct proto_hash_ans *ans)
 {
 	struct proto_buf	 b;
-	struct proto_header	 h = { 0 };
-	struct proto_hello	 hello = { .version = PROTO_VERSION };
+	struct proto_frame	*f;
 	struct proto_hash_req	*req = NULL;
-	uint8_t			*p = NULL;
+	enum proto_io_status	 st;
 	int			 rc = -1;
 
 	proto_buf_init(&b);
-	if (proto_encode_hello(&b, 1, PROTO_HELLO, &hello) == -1) {
+	if ((f = malloc(sizeof(*f))) == NULL) {
 		fprintf(stderr, PROG ": out of memory\n");
+		return -1;
+	}
+	f->h.len = 0;
+	if ((st = proto_io_hello(fd, 1, f, HASHER_WAIT_MS)) != PROTO_IO_OK) {
+		hasher_complain(st, f);
 		goto out;
 	}
-	if ((p = hasher_roundtrip(fd, &b, 1, &h)) == NULL)
-		goto out;
-	if (h.type != PROTO_R_HELLO) {
-		hasher_complain(&h, p);
-		goto out;
-	}
-	if (proto_decode_hello(p, h.len, &hello) == -1 ||
-	    hello.version != PROTO_VERSION) {
-		fprintf(stderr, PROG ": hasher: protocol version mismatch "
-		    "(ours %d)\n", PROTO_VERSION);
-		goto out;
-	}
-	free(p);
-	p = NULL;
 
 	/* The request holds the password: keep it off the stack. */
 	if ((req = sodium_malloc(sizeof(*req))) == NULL) {
@@ -430,28 +343,24 @@ hasher_hash(int fd, const char *user_id, const struct secret *pw,
 	}
 	memcpy(req->password, pw->s, pw->len);
 	req->password_len = pw->len;
-	proto_buf_reset(&b);
 	if (proto_encode_hash_req(&b, 2, req) == -1) {
 		fprintf(stderr, PROG ": hasher: cannot encode the request\n");
 		goto out;
 	}
 	sodium_memzero(req, sizeof(*req));
-	if ((p = hasher_roundtrip(fd, &b, 2, &h)) == NULL)
-		goto out;
-	if (h.type != PROTO_R_HASH) {
-		hasher_complain(&h, p);
+	if ((st = proto_io_roundtrip(fd, &b, 2, PROTO_R_HASH, f,
+	    HASHER_WAIT_MS)) != PROTO_IO_OK) {
+		hasher_complain(st, f);
 		goto out;
 	}
-	if (proto_decode_hash_ans(p, h.len, ans) == -1) {
+	if (proto_decode_hash_ans(f->p, f->h.len, ans) == -1) {
 		fprintf(stderr, PROG ": hasher: malformed R_HASH\n");
 		goto out;
 	}
 	rc = 0;
 out:
-	if (p != NULL) {
-		sodium_memzero(p, h.len);
-		free(p);
-	}
+	proto_frame_wipe(f);	/* the answer holds the sealed hash */
+	free(f);
 	sodium_free(req);	/* zeroes; NULL is fine */
 	proto_buf_free(&b);
 	return rc;
@@ -465,7 +374,6 @@ static int
 hash_password(const struct cfg *cfg, const char *config_path,
     const char *user_id, const struct secret *pw, struct proto_hash_ans *ans)
 {
-	struct timeval	 tv = { .tv_sec = HASHER_WAIT_SECONDS };
 	pid_t		 pid;
 	int		 fd, rc, status;
 
@@ -479,9 +387,6 @@ hash_password(const struct cfg *cfg, const char *config_path,
 		    strerror(errno));
 		return -1;
 	}
-	/* A hung hasher must not hang us for ever. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
-		fprintf(stderr, PROG ": setsockopt: %s\n", strerror(errno));
 	rc = hasher_hash(fd, user_id, pw, ans);
 
 	/* It exits 0 when we close our end. */
