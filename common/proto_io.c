@@ -42,8 +42,8 @@ wait_for(int fd, short events, const struct deadline *d)
 
 	for (;;) {
 		n = poll(&pfd, 1, d->forever ? -1 : clock_ms_left(&d->at));
-		if (n > 0)
-			return PROTO_IO_OK;	/* the call itself tells what */
+		if (n > 0)	/* ready, or in error: the call tells which */
+			return PROTO_IO_OK;
 		if (n == 0)
 			return PROTO_IO_TIMEOUT;
 		if (errno != EINTR)
