@@ -27,6 +27,7 @@
 #include "fields.h"
 #include "log.h"
 #include "proto.h"
+#include "proto_io.h"
 #include "server.h"
 #include "util.h"
 #include "workers.h"
@@ -176,41 +177,21 @@ conn_is_dead(struct conn *c)
 static int
 conn_send(struct conn *c, const uint8_t *p, size_t n)
 {
-	int timeout_ms = c->send_timeout_ms;
-	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-	struct timespec deadline;
-	ssize_t w;
-	int rc = 0, pr;
+	enum proto_io_status st;
+	int rc = 0;
 
 	pthread_mutex_lock(&c->wlock);
-	clock_deadline(&deadline, timeout_ms);
 	if (c->dead)
 		rc = -1;
-	while (rc == 0 && n > 0) {
-		if ((w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)) >= 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			log_debug("send: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-		if ((pr = poll(&pfd, 1, clock_ms_left(&deadline))) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (pr == 0) {
+	else if ((st = proto_io_write(c->fd, p, n, c->send_timeout_ms)) !=
+	    PROTO_IO_OK) {
+		if (st == PROTO_IO_TIMEOUT) {
 			log_warn("front took no answer for %d ms: dropping it",
-			    timeout_ms);
+			    c->send_timeout_ms);
 			shutdown(c->fd, SHUT_RDWR);	/* the I/O thread sees EOF */
-			rc = -1;
-		} else if (pr == -1) {
-			log_warn("poll: %s", strerror(errno));
-			rc = -1;
-		}
+		} else
+			log_debug("send: %s", proto_io_strerror(st));
+		rc = -1;
 	}
 	if (rc == -1)
 		c->dead = true;
