@@ -551,7 +551,9 @@ accept_one(struct server *s, int lfd, uid_t peer_uid)
 			return 1;
 		}
 		if (errno == EINTR || errno == EAGAIN ||
-		    errno == ECONNABORTED || errno == ENOBUFS ||
+		    errno == EWOULDBLOCK)
+			return 0;	/* gone before we took it */
+		if (errno == ECONNABORTED || errno == ENOBUFS ||
 		    errno == ENOMEM) {
 			log_warn("accept: %s", strerror(errno));
 			return 0;
