@@ -1,8 +1,9 @@
 /*
- * Unit tests of daemon/hc/hasher_client.c on a real event_base.  A fake
- * hasher speaks the protocol (common/proto.h) on the other end of a socket
- * pair that the wrapped hasher_spawn() hands out (tests/unit/wrap.mk); one
- * test runs the real warden-hasher instead.
+ * Unit tests of the hasher client (daemon/hc/hc_conn.c, hc_queue.c,
+ * hc_frames.c, hc_calls.c) on a real event_base.  A fake hasher speaks
+ * the protocol (common/proto.h) on the other end of a socket pair that
+ * the wrapped hasher_spawn() hands out (tests/unit/wrap.mk); one test runs
+ * the real warden-hasher instead.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
