@@ -33,6 +33,8 @@
 
 _Static_assert(SIGN_SK_LEN == 64, "libsodium Ed25519 secret key layout");
 _Static_assert(PEPPER_LEN == 32, "XChaCha20-Poly1305 key size");
+_Static_assert(crypto_sign_PUBLICKEYBYTES == PROTO_PUBKEY_LEN,
+    "an Ed25519 public key is what PUBKEYS carries");
 
 enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER };
 

@@ -24,7 +24,7 @@
 
 struct sign_key {
 	char		kid[PROTO_KID_MAX + 1];
-	uint8_t		pk[32];
+	uint8_t		pk[PROTO_PUBKEY_LEN];
 	uint8_t		*sk;		/* 64 bytes, sodium_malloc */
 };
 

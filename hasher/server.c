@@ -32,21 +32,6 @@
 #include "util.h"
 #include "workers.h"
 
-/* Payload bounds of each request, from the field layout of proto.c. */
-#define STR_MAX(n)	(4 + (n))
-#define HELLO_LEN	4
-#define HASH_MIN	(4 + 4)
-#define HASH_MAX	(STR_MAX(PROTO_UUID_LEN) + STR_MAX(PROTO_PASSWORD_MAX))
-#define VERIFY_MIN	(4 + 4 + 4)
-#define VERIFY_MAX	(HASH_MAX + STR_MAX(PROTO_STORED_MAX))
-#define SIGN_MIN	(4 + 4 + 4 + 4 + 4)
-#define SIGN_MAX	(STR_MAX(PROTO_UUID_LEN) +			\
-			 STR_MAX(PROTO_USERNAME_MAX) + 4 +		\
-			 PROTO_ROLES_MAX * STR_MAX(PROTO_ROLE_MAX) + 4 + 4)
-
-_Static_assert(VERIFY_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
-_Static_assert(SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
-
 struct conn {
 	int			 fd;
 	int			 send_timeout_ms;
@@ -95,11 +80,11 @@ static handler_fn h_hello, h_hash, h_verify, h_sign, h_pubkeys;
 
 /* The one place that decides which requests exist and how long they are. */
 static const struct handler handlers[] = {
-	{ PROTO_HELLO,		HELLO_LEN,	HELLO_LEN,	h_hello },
-	{ PROTO_HASH,		HASH_MIN,	HASH_MAX,	h_hash },
-	{ PROTO_VERIFY,		VERIFY_MIN,	VERIFY_MAX,	h_verify },
-	{ PROTO_SIGN,		SIGN_MIN,	SIGN_MAX,	h_sign },
-	{ PROTO_PUBKEYS,	0,		0,		h_pubkeys },
+	{ PROTO_HELLO,	 PROTO_HELLO_LEN,   PROTO_HELLO_LEN,   h_hello },
+	{ PROTO_HASH,	 PROTO_HASH_MIN,    PROTO_HASH_MAX,    h_hash },
+	{ PROTO_VERIFY,	 PROTO_VERIFY_MIN,  PROTO_VERIFY_MAX,  h_verify },
+	{ PROTO_SIGN,	 PROTO_SIGN_MIN,    PROTO_SIGN_MAX,    h_sign },
+	{ PROTO_PUBKEYS, PROTO_PUBKEYS_LEN, PROTO_PUBKEYS_LEN, h_pubkeys },
 };
 
 /* ------------------------------------------------------------ connections */

@@ -430,7 +430,7 @@ test_oversized(void **state)
 	uint8_t h[PROTO_HEADER_SIZE];
 
 	hello(x);
-	hc_header(h, 64 * 1024, 2, PROTO_VERIFY);
+	hc_header(h, PROTO_HEADER_SIZE + PROTO_MAX_PAYLOAD, 2, PROTO_VERIFY);
 	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
 	    PROTO_IO_OK);
 	assert_int_equal(hc_expect_eof(x->fd), 0);
