@@ -349,8 +349,10 @@ hc_new(struct event_base *base, const struct hc_params *p)
 	size_t		 want;
 
 	if (base == NULL || p == NULL || p->queue_max == 0 ||
-	    p->timeout_ms == 0 || p->queue_max > 1000000)
+	    p->timeout_ms == 0 || p->queue_max > 1000000) {
+		errno = EINVAL;
 		return NULL;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->base = base;
@@ -382,6 +384,7 @@ hc_new(struct event_base *base, const struct hc_params *p)
 	if (c->buckets == NULL || c->scratch == NULL || c->tv_req == NULL ||
 	    c->restart_ev == NULL) {
 		hc_free(c);
+		errno = ENOMEM;
 		return NULL;
 	}
 	return c;

@@ -1064,6 +1064,27 @@ test_error_answers(void **state)
 	assert_false(fk.eof);
 }
 
+/* Parameters out of range: NULL with EINVAL, nothing started. */
+static void
+test_new_refuses(void **state)
+{
+	struct hc_params p = params();
+
+	p.queue_max = 0;
+	errno = 0;
+	assert_null(hc_new(base, &p));
+	assert_int_equal(errno, EINVAL);
+	p = params();
+	p.timeout_ms = 0;
+	errno = 0;
+	assert_null(hc_new(base, &p));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(hc_new(NULL, &p));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(spawn_calls, 0);
+}
+
 static void
 test_version_mismatch(void **state)
 {
@@ -1399,6 +1420,8 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_refuses, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_out_of_order,
 		    setup, teardown),
