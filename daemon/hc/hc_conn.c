@@ -5,8 +5,6 @@
  * pending table is hc_queue.c, the frames hc_frames.c, the typed calls
  * hc_calls.c.
  */
-#define _GNU_SOURCE	/* struct ucred */
-
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -23,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/unistd.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -219,8 +218,8 @@ static int
 connect_split(struct hc *c)
 {
 	struct sockaddr_un	 sun;
-	struct ucred		 cr;
-	socklen_t		 crlen = sizeof(cr);
+	uid_t			 uid;
+	gid_t			 gid;
 	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -242,14 +241,14 @@ connect_split(struct hc *c)
 		close(fd);
 		return -1;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == -1) {
-		log_error("hasher: SO_PEERCRED: %s", strerror(errno));
+	if (getpeereid(fd, &uid, &gid) == -1) {
+		log_error("hasher: getpeereid: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if (cr.uid != c->p.peer_uid) {
+	if (uid != c->p.peer_uid) {
 		log_error("hasher: %s is served by uid %ld, expected %ld",
-		    c->p.socket_path, (long)cr.uid, (long)c->p.peer_uid);
+		    c->p.socket_path, (long)uid, (long)c->p.peer_uid);
 		close(fd);
 		return -1;
 	}
