@@ -42,7 +42,7 @@ field_is_uuid(const char *s)
 
 	if (s == NULL)
 		return false;
-	for (i = 0; i < 36; i++) {
+	for (i = 0; i < FIELD_UUID_LEN; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
@@ -51,7 +51,7 @@ field_is_uuid(const char *s)
 		} else if (!is_lhex(c))
 			return false;	/* also stops at the NUL */
 	}
-	return s[36] == '\0';
+	return s[FIELD_UUID_LEN] == '\0';
 }
 
 bool
@@ -66,7 +66,7 @@ field_is_username(const char *s)
 
 		if (i >= FIELD_USERNAME_MAX)
 			return false;
-		if (!is_alnum(c) && c != '.' && c != '_' && c != '-')
+		if (!field_is_plain_char(c))
 			return false;
 	}
 	return i >= FIELD_USERNAME_MIN;
@@ -86,6 +86,46 @@ field_is_role(const char *s)
 			return false;
 		if (!is_digit(c) && !(c >= 'a' && c <= 'z') &&
 		    c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+bool
+field_is_kid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= FIELD_KID_MAX)
+			return false;
+		if (!is_alnum(c) && c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+bool
+field_is_plain_char(unsigned char c)
+{
+	return is_alnum(c) || c == '.' || c == '_' || c == '-';
+}
+
+bool
+field_is_plain_name(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= FIELD_PLAIN_NAME_MAX)
+			return false;
+		if (!field_is_plain_char((unsigned char)s[i]))
 			return false;
 	}
 	return true;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define FIELD_UUID_LEN		36	/* 8-4-4-4-12 */
 #define FIELD_USERNAME_MIN	3
 #define FIELD_USERNAME_MAX	32
 #define FIELD_EMAIL_MAX		254
@@ -18,10 +19,26 @@
 #define FIELD_FULL_NAME_MAX	128	/* characters, not bytes */
 #define FIELD_ROLE_MAX		32
 #define FIELD_PASSWORD_MAX	1024	/* bytes */
+#define FIELD_KID_MAX		64
+#define FIELD_PLAIN_NAME_MAX	64
 
 bool	field_is_uuid(const char *s);		/* lower-case, hyphenated */
 bool	field_is_username(const char *s);	/* 3..32 of [A-Za-z0-9._-], first alnum */
 bool	field_is_role(const char *s);		/* 1..32 of [a-z0-9_-] */
+
+/* A key id, in a JWT header, the JWKS and the key files' names:
+ * 1..FIELD_KID_MAX of [A-Za-z0-9_-] (no '.', so "sign-<kid>.key" parses
+ * back). */
+bool	field_is_kid(const char *s);
+
+/*
+ * A plain name: 1..FIELD_PLAIN_NAME_MAX of [A-Za-z0-9._-], safe to quote
+ * anywhere (a log line, a problem detail, an RFC 6749
+ * error_description) without escaping: request ids, parameter and member
+ * names.  field_is_plain_char() is its character class alone.
+ */
+bool	field_is_plain_name(const char *s);
+bool	field_is_plain_char(unsigned char c);
 
 /*
  * At most 254 bytes; exactly one '@'; a local part of 1..64 bytes of

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fields.h"
 #include "log.h"
 
 static _Atomic int	log_level = LOG_INFO;
@@ -161,12 +162,12 @@ needs_quotes(const char *v, size_t n)
  * when needs_quotes()), the escaped value, closing quote.  The part up to
  * the value goes in whole or not at all; a value cut short is still
  * closed (the reserve holds the quote), so the line stays parseable.
- * Keys come from the code, but are still kept to [A-Za-z0-9_.-].
+ * Keys come from the code, but are still kept to plain names (fields.h).
  */
 static void
 line_field(struct line *l, const char *key, const char *val, size_t vlen)
 {
-	char	 pre[80], c;
+	char	 pre[FIELD_PLAIN_NAME_MAX + 8], c;
 	size_t	 n = 0, i;
 	bool	 quote;
 
@@ -181,12 +182,9 @@ line_field(struct line *l, const char *key, const char *val, size_t vlen)
 		pre[n++] = ' ';
 	if (*key == '\0')
 		key = "_";
-	for (i = 0; key[i] != '\0' && i < 64; i++) {
+	for (i = 0; key[i] != '\0' && i < FIELD_PLAIN_NAME_MAX; i++) {
 		c = key[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			c = '_';
-		pre[n++] = c;
+		pre[n++] = field_is_plain_char((unsigned char)c) ? c : '_';
 	}
 	if (l->json)
 		pre[n++] = '"';

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/sys/endian.h>
 #include <sodium.h>
 
 #include "proto.h"
@@ -101,22 +102,6 @@ put_raw(struct writer *w, const void *p, size_t n)
 }
 
 static void
-be32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void
 put_u8(struct writer *w, uint8_t v)
 {
 	put_raw(w, &v, 1);
@@ -127,7 +112,7 @@ put_u32(struct writer *w, uint32_t v)
 {
 	uint8_t p[4];
 
-	be32_put(p, v);
+	be32enc(p, v);
 	put_raw(w, p, sizeof(p));
 }
 
@@ -165,12 +150,10 @@ void
 proto_header_encode(uint8_t buf[PROTO_HEADER_SIZE],
     const struct proto_header *h)
 {
-	be32_put(buf, h->len);
-	be32_put(buf + 4, h->id);
-	buf[8] = (uint8_t)(h->type >> 8);
-	buf[9] = (uint8_t)h->type;
-	buf[10] = 0;
-	buf[11] = 0;
+	be32enc(buf, h->len);
+	be32enc(buf + 4, h->id);
+	be16enc(buf + 8, h->type);
+	be16enc(buf + 10, 0);
 }
 
 static void
@@ -202,7 +185,7 @@ frame_end(struct writer *w)
 		b->len = w->start;
 		return -1;
 	}
-	be32_put(b->data + w->start,
+	be32enc(b->data + w->start,
 	    (uint32_t)(b->len - w->start - PROTO_HEADER_SIZE));
 	return 0;
 }
@@ -243,7 +226,7 @@ get_u32(struct reader *r)
 {
 	const uint8_t *p = get_raw(r, 4);
 
-	return p != NULL ? be32_get(p) : 0;
+	return p != NULL ? be32dec(p) : 0;
 }
 
 static bool
@@ -338,10 +321,10 @@ int
 proto_header_decode(const uint8_t buf[PROTO_HEADER_SIZE],
     struct proto_header *h)
 {
-	h->len = be32_get(buf);
-	h->id = be32_get(buf + 4);
-	h->type = (uint16_t)(buf[8] << 8 | buf[9]);
-	if (h->len > PROTO_MAX_PAYLOAD || buf[10] != 0 || buf[11] != 0) {
+	h->len = be32dec(buf);
+	h->id = be32dec(buf + 4);
+	h->type = be16dec(buf + 8);
+	if (h->len > PROTO_MAX_PAYLOAD || be16dec(buf + 10) != 0) {
 		memset(h, 0, sizeof(*h));
 		return -1;
 	}

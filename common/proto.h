@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fields.h"
+
 #define PROTO_VERSION		1
 #define PROTO_HEADER_SIZE	12
 
@@ -34,18 +36,47 @@
 #define WARDEN_HASHER_FD	3
 #define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
 
-/* Bounds of the fields; a decoder refuses anything longer. */
-#define PROTO_UUID_LEN		36	/* 8-4-4-4-12 lower-case hex */
-#define PROTO_PASSWORD_MAX	1024
+/*
+ * Bounds of the fields; a decoder refuses anything longer.  A field that
+ * carries one of the API's fields (common/fields.h) takes that field's
+ * bound, so the wire can carry every valid value and no other limit is
+ * written twice; the rest are the protocol's own.
+ */
+#define PROTO_UUID_LEN		FIELD_UUID_LEN	/* lower-case hex */
+#define PROTO_PASSWORD_MAX	FIELD_PASSWORD_MAX
 #define PROTO_STORED_MAX	512
-#define PROTO_USERNAME_MAX	32
-#define PROTO_ROLE_MAX		32
+#define PROTO_USERNAME_MAX	FIELD_USERNAME_MAX
+#define PROTO_ROLE_MAX		FIELD_ROLE_MAX
 #define PROTO_ROLES_MAX		32
 #define PROTO_JWT_MAX		4096
-#define PROTO_KID_MAX		64
+#define PROTO_KID_MAX		FIELD_KID_MAX
 #define PROTO_KEYS_MAX		16
 #define PROTO_ERRMSG_MAX	128
 #define PROTO_PUBKEY_LEN	32	/* Ed25519 */
+
+/*
+ * Payload bounds of each request, from the field layouts of proto.c: a
+ * u32 is 4 bytes, a string or bytes field its u32 length and at most its
+ * bound.  The hasher's dispatch table refuses a request whose length lies
+ * outside them before decoding it.
+ */
+#define PROTO_FIELD_MAX(n)	(4 + (n))
+#define PROTO_HELLO_LEN		4
+#define PROTO_HASH_MIN		(4 + 4)
+#define PROTO_HASH_MAX		(PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
+				 PROTO_FIELD_MAX(PROTO_PASSWORD_MAX))
+#define PROTO_VERIFY_MIN	(4 + 4 + 4)
+#define PROTO_VERIFY_MAX	(PROTO_HASH_MAX +			\
+				 PROTO_FIELD_MAX(PROTO_STORED_MAX))
+#define PROTO_SIGN_MIN		(4 + 4 + 4 + 4 + 4)
+#define PROTO_SIGN_MAX		(PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
+				 PROTO_FIELD_MAX(PROTO_USERNAME_MAX) + 4 + \
+				 PROTO_ROLES_MAX *			\
+				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) + 4 + 4)
+#define PROTO_PUBKEYS_LEN	0
+
+_Static_assert(PROTO_VERIFY_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 
 enum proto_type {
 	/* requests, front -> hasher */

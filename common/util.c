@@ -93,7 +93,7 @@ str_freezero(char *s)
 }
 
 void
-uuid_random(char out[37])
+uuid_random(char out[FIELD_UUID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char	 b[16];

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fields.h"
+
 /* A numeric limit as string text: "at most " STRINGIFY(FIELD_EMAIL_MAX). */
 #define STRINGIFY(x)	STRINGIFY_(x)
 #define STRINGIFY_(x)	#x
@@ -35,7 +37,7 @@ void	str_freezero(char *s);
 /* The value of hexadecimal digit c (either case), or -1. */
 int	hex_digit_value(unsigned char c);
 
-/* Fills out with a random lower-case RFC 4122 version 4 UUID (37 bytes). */
-void	uuid_random(char out[37]);
+/* Fills out with a random lower-case RFC 4122 version 4 UUID and a NUL. */
+void	uuid_random(char out[FIELD_UUID_LEN + 1]);
 
 #endif

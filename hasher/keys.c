@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "fields.h"
 #include "keys.h"
 #include "util.h"
 
@@ -32,23 +33,8 @@
 
 _Static_assert(SIGN_SK_LEN == 64, "libsodium Ed25519 secret key layout");
 _Static_assert(PEPPER_LEN == 32, "XChaCha20-Poly1305 key size");
-
-static bool
-kid_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > PROTO_KID_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
+_Static_assert(crypto_sign_PUBLICKEYBYTES == PROTO_PUBKEY_LEN,
+    "an Ed25519 public key is what PUBKEYS carries");
 
 enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER };
 
@@ -76,11 +62,11 @@ key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1
 	}
 	p = name + plen;
 	len -= plen + slen;
-	if (!kid_valid(p, len))
+	if (len > PROTO_KID_MAX)	/* fits neither kid[] nor the rule */
 		return -1;
 	memcpy(kid, p, len);
 	kid[len] = '\0';
-	return 0;
+	return field_is_kid(kid) ? 0 : -1;
 }
 
 /*
@@ -276,7 +262,7 @@ current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
 			    dir, CURRENT_FILE, lineno, line);
 			return -1;
 		}
-		if (!kid_valid(sp, strlen(sp))) {
+		if (!field_is_kid(sp)) {
 			str_printf(err, errlen, "%s/%s: line %d: invalid key id",
 			    dir, CURRENT_FILE, lineno);
 			return -1;
@@ -361,21 +347,144 @@ keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen)
 	return keys_load_named(ks, dir, "", err, errlen);
 }
 
+/* A directory stream of its own over dirfd, so that readdir() and
+ * openat() do not share an offset.  NULL with err on failure. */
+static DIR *
+dir_stream(int dirfd, const char *dir, char *err, size_t errlen)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	return d;
+}
+
+/* Loads the key file name of kind into the next free slot of ks. */
+static int
+key_add(struct keyset *ks, int dirfd, const char *dir, const char *name,
+    enum key_kind kind, const char kid[PROTO_KID_MAX + 1], char *err,
+    size_t errlen)
+{
+	struct sign_key		*sk;
+	struct pepper_key	*pk;
+
+	if (kind == KIND_SIGN) {
+		if (ks->nsign == KEYS_MAX) {
+			str_printf(err, errlen, "%s: more than %d signing "
+			    "keys; remove retired ones", dir, KEYS_MAX);
+			return -1;
+		}
+		sk = &ks->sign[ks->nsign];
+		if (load_secret(dirfd, dir, name, SIGN_SK_LEN, &sk->sk, err,
+		    errlen) == -1)
+			return -1;
+		memcpy(sk->kid, kid, sizeof(sk->kid));
+		ks->nsign++;	/* keys_free() frees it from now on */
+		return sign_key_check(sk, dir, name, err, errlen);
+	}
+	if (ks->npepper == KEYS_MAX) {
+		str_printf(err, errlen, "%s: more than %d pepper keys; "
+		    "remove retired ones", dir, KEYS_MAX);
+		return -1;
+	}
+	pk = &ks->pepper[ks->npepper];
+	if (load_secret(dirfd, dir, name, PEPPER_LEN, &pk->key, err,
+	    errlen) == -1)
+		return -1;
+	memcpy(pk->kid, kid, sizeof(pk->kid));
+	ks->npepper++;
+	return 0;
+}
+
+/* Loads every key file of dir whose name starts with prefix. */
+static int
+keys_read_dir(struct keyset *ks, int dirfd, const char *dir,
+    const char *prefix, char *err, size_t errlen)
+{
+	char		 kid[PROTO_KID_MAX + 1];
+	size_t		 plen = strlen(prefix);
+	struct dirent	*de;
+	enum key_kind	 kind;
+	DIR		*d;
+	int		 rc = -1;
+
+	if ((d = dir_stream(dirfd, dir, err, errlen)) == NULL)
+		return -1;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;	/* another service's credential */
+		if (key_name_parse(de->d_name + plen, &kind, kid) == -1) {
+			str_printf(err, errlen, "%s/%s: invalid key id in the "
+			    "file name (1..%d of [A-Za-z0-9_-])", dir,
+			    de->d_name, PROTO_KID_MAX);
+			goto out;
+		}
+		if (kind != KIND_NONE && key_add(ks, dirfd, dir, de->d_name,
+		    kind, kid, err, errlen) == -1)
+			goto out;
+	}
+	if (errno != 0) {
+		str_printf(err, errlen, "%s: readdir: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+/* Orders the keys by kid (a stable order for PUBKEYS and the JWKS) and
+ * marks the ones the current file names. */
+static int
+keys_mark_current(struct keyset *ks, int dirfd, const char *dir,
+    const char *prefix, char *err, size_t errlen)
+{
+	char			 current_file[NAME_MAX + 1];
+	char			 cur_sign[PROTO_KID_MAX + 1];
+	char			 cur_pepper[PROTO_KID_MAX + 1];
+	const struct sign_key	*s;
+	const struct pepper_key	*p;
+
+	if (str_printf(current_file, sizeof(current_file), "%s%s", prefix,
+	    CURRENT_FILE) == -1) {
+		str_printf(err, errlen, "%s: key name prefix too long", dir);
+		return -1;
+	}
+	if (current_read(dirfd, dir, current_file, cur_sign, cur_pepper, err,
+	    errlen) == -1)
+		return -1;
+
+	qsort(ks->sign, ks->nsign, sizeof(ks->sign[0]), sign_cmp);
+	qsort(ks->pepper, ks->npepper, sizeof(ks->pepper[0]), pepper_cmp);
+
+	if ((s = keys_sign_find(ks, cur_sign)) == NULL) {
+		str_printf(err, errlen, "%s/%s: names signing key %s, but there "
+		    "is no %s%s%s", dir, CURRENT_FILE, cur_sign, SIGN_PREFIX,
+		    cur_sign, KEY_SUFFIX);
+		return -1;
+	}
+	if ((p = keys_pepper_find(ks, cur_pepper)) == NULL) {
+		str_printf(err, errlen, "%s/%s: names pepper key %s, but there "
+		    "is no %s%s%s", dir, CURRENT_FILE, cur_pepper, PEPPER_PREFIX,
+		    cur_pepper, KEY_SUFFIX);
+		return -1;
+	}
+	ks->sign_current = (size_t)(s - ks->sign);
+	ks->pepper_current = (size_t)(p - ks->pepper);
+	return 0;
+}
+
 int
 keys_load_named(struct keyset *ks, const char *dir, const char *prefix,
     char *err, size_t errlen)
 {
-	char			 current_file[NAME_MAX + 1];
-	size_t			 plen = strlen(prefix);
-	char			 cur_sign[PROTO_KID_MAX + 1];
-	char			 cur_pepper[PROTO_KID_MAX + 1];
-	char			 kid[PROTO_KID_MAX + 1];
-	const struct sign_key	*s;
-	const struct pepper_key	*p;
-	DIR			*d = NULL;
-	struct dirent		*de;
-	enum key_kind		 kind;
-	int			 dirfd, fd;
+	int	 dirfd;
 
 	memset(ks, 0, sizeof(*ks));
 	if (sodium_init() < 0) {
@@ -387,97 +496,14 @@ keys_load_named(struct keyset *ks, const char *dir, const char *prefix,
 		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	/* readdir on a duplicate, so that openat keeps its own fd. */
-	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
-	    (d = fdopendir(fd)) == NULL) {
-		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto fail;
+	if (keys_read_dir(ks, dirfd, dir, prefix, err, errlen) == -1 ||
+	    keys_mark_current(ks, dirfd, dir, prefix, err, errlen) == -1) {
+		close(dirfd);
+		keys_free(ks);
+		return -1;
 	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, prefix, plen) != 0)
-			continue;	/* another service's credential */
-		if (key_name_parse(de->d_name + plen, &kind, kid) == -1) {
-			str_printf(err, errlen, "%s/%s: invalid key id in the "
-			    "file name (1..%d of [A-Za-z0-9_-])", dir,
-			    de->d_name, PROTO_KID_MAX);
-			goto fail;
-		}
-		if (kind == KIND_SIGN) {
-			struct sign_key *k;
-
-			if (ks->nsign == KEYS_MAX) {
-				str_printf(err, errlen, "%s: more than %d signing "
-				    "keys; remove retired ones", dir, KEYS_MAX);
-				goto fail;
-			}
-			k = &ks->sign[ks->nsign];
-			if (load_secret(dirfd, dir, de->d_name, SIGN_SK_LEN,
-			    &k->sk, err, errlen) == -1)
-				goto fail;
-			memcpy(k->kid, kid, sizeof(k->kid));
-			ks->nsign++;
-			if (sign_key_check(k, dir, de->d_name, err, errlen) == -1)
-				goto fail;
-		} else if (kind == KIND_PEPPER) {
-			struct pepper_key *k;
-
-			if (ks->npepper == KEYS_MAX) {
-				str_printf(err, errlen, "%s: more than %d pepper "
-				    "keys; remove retired ones", dir, KEYS_MAX);
-				goto fail;
-			}
-			k = &ks->pepper[ks->npepper];
-			if (load_secret(dirfd, dir, de->d_name, PEPPER_LEN,
-			    &k->key, err, errlen) == -1)
-				goto fail;
-			memcpy(k->kid, kid, sizeof(k->kid));
-			ks->npepper++;
-		}
-	}
-	if (errno != 0) {
-		str_printf(err, errlen, "%s: readdir: %s", dir, strerror(errno));
-		goto fail;
-	}
-	closedir(d);
-	d = NULL;
-
-	if (str_printf(current_file, sizeof(current_file), "%s%s", prefix,
-	    CURRENT_FILE) == -1) {
-		str_printf(err, errlen, "%s: key name prefix too long", dir);
-		goto fail;
-	}
-	if (current_read(dirfd, dir, current_file, cur_sign, cur_pepper, err,
-	    errlen) == -1)
-		goto fail;
-
-	/* A stable order (by kid) for PUBKEYS and the JWKS. */
-	qsort(ks->sign, ks->nsign, sizeof(ks->sign[0]), sign_cmp);
-	qsort(ks->pepper, ks->npepper, sizeof(ks->pepper[0]), pepper_cmp);
-
-	if ((s = keys_sign_find(ks, cur_sign)) == NULL) {
-		str_printf(err, errlen, "%s/%s: names signing key %s, but there "
-		    "is no %s%s%s", dir, CURRENT_FILE, cur_sign, SIGN_PREFIX,
-		    cur_sign, KEY_SUFFIX);
-		goto fail;
-	}
-	if ((p = keys_pepper_find(ks, cur_pepper)) == NULL) {
-		str_printf(err, errlen, "%s/%s: names pepper key %s, but there "
-		    "is no %s%s%s", dir, CURRENT_FILE, cur_pepper, PEPPER_PREFIX,
-		    cur_pepper, KEY_SUFFIX);
-		goto fail;
-	}
-	ks->sign_current = (size_t)(s - ks->sign);
-	ks->pepper_current = (size_t)(p - ks->pepper);
 	close(dirfd);
 	return 0;
-fail:
-	if (d != NULL)
-		closedir(d);
-	close(dirfd);
-	keys_free(ks);
-	return -1;
 }
 
 /* Writes len bytes to a new file name in dirfd: O_EXCL, mode 0600 whatever
@@ -544,16 +570,10 @@ count_keys(int dirfd, const char *dir, size_t *nsign, size_t *npepper,
 	DIR		*d;
 	struct dirent	*de;
 	enum key_kind	 kind;
-	int		 fd;
 
 	*nsign = *npepper = 0;
-	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
-	    (d = fdopendir(fd)) == NULL) {
-		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((d = dir_stream(dirfd, dir, err, errlen)) == NULL)
 		return -1;
-	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (key_name_parse(de->d_name, &kind, kid) == -1)
 			continue;	/* keys_load names it */

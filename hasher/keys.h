@@ -8,8 +8,9 @@
  *	sign-<kid>.key     64-byte Ed25519 secret key (libsodium layout)
  *	pepper-<kid>.key   32-byte XChaCha20-Poly1305 key
  *	current            two lines: "sign <kid>" and "pepper <kid>"
- * A kid is 1..PROTO_KID_MAX chars of [A-Za-z0-9_-]; keys_generate makes
- * 16 random lower-case hex digits.  Other file names are ignored.
+ * A kid obeys field_is_kid() (1..PROTO_KID_MAX of [A-Za-z0-9_-]);
+ * keys_generate makes 16 random lower-case hex digits.  Other file names
+ * are ignored.
  */
 #ifndef WARDEN_HASHER_KEYS_H
 #define WARDEN_HASHER_KEYS_H
@@ -23,7 +24,7 @@
 
 struct sign_key {
 	char		kid[PROTO_KID_MAX + 1];
-	uint8_t		pk[32];
+	uint8_t		pk[PROTO_PUBKEY_LEN];
 	uint8_t		*sk;		/* 64 bytes, sodium_malloc */
 };
 

@@ -23,7 +23,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +44,7 @@
 #include "sandbox.h"
 #include "server.h"
 #include "stdfds.h"
+#include "unix_listen.h"
 #include "util.h"
 
 /*
@@ -112,11 +112,15 @@ is_socket(int fd, bool listening)
 static int
 listen_socket(const char *path, uid_t owner)
 {
-	struct sockaddr_un sun;
-	struct stat st;
+	struct unix_listen_opts o = {
+		.mode = 0600,
+		.owner = geteuid() == 0 ? owner : (uid_t)-1,
+		.group = (gid_t)-1,
+		.backlog = SERVER_MAX_CONNS,
+	};
 	const char *pid_s, *fds_s, *errstr;
+	char err[256];
 	long long lpid, nfds;
-	mode_t old;
 	int fd;
 
 	pid_s = getenv("LISTEN_PID");
@@ -137,29 +141,9 @@ listen_socket(const char *path, uid_t owner)
 	}
 
 	closefrom(WARDEN_HASHER_FD);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (str_copy(sun.sun_path, path, sizeof(sun.sun_path)) == -1)
-		fatal("hasher_socket %s: path too long", path);
-	/* A stale socket from an earlier run goes; anything else stays. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			fatal("hasher_socket %s exists and is not a socket",
-			    path);
-		if (unlink(path) == -1)
-			fatal("unlink %s: %s", path, strerror(errno));
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket: %s", strerror(errno));
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s: %s", path, strerror(errno));
-	umask(old);
 	/* Only the front may connect (and its uid is checked, too). */
-	if (geteuid() == 0 && chown(path, owner, (gid_t)-1) == -1)
-		fatal("chown %s: %s", path, strerror(errno));
-	if (listen(fd, SERVER_MAX_CONNS) == -1)
-		fatal("listen %s: %s", path, strerror(errno));
+	if ((fd = unix_listen(path, &o, NULL, err, sizeof(err))) == -1)
+		fatal("hasher_socket %s: %s", path, err);
 	log_info("listening on %s", path);
 	return fd;
 }

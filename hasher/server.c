@@ -8,7 +8,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -20,30 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/sys/endian.h>
 #include <bsd/unistd.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "fields.h"
 #include "log.h"
 #include "proto.h"
+#include "proto_io.h"
 #include "server.h"
 #include "util.h"
 #include "workers.h"
-
-/* Payload bounds of each request, from the field layout of proto.c. */
-#define STR_MAX(n)	(4 + (n))
-#define HELLO_LEN	4
-#define HASH_MIN	(4 + 4)
-#define HASH_MAX	(STR_MAX(PROTO_UUID_LEN) + STR_MAX(PROTO_PASSWORD_MAX))
-#define VERIFY_MIN	(4 + 4 + 4)
-#define VERIFY_MAX	(HASH_MAX + STR_MAX(PROTO_STORED_MAX))
-#define SIGN_MIN	(4 + 4 + 4 + 4 + 4)
-#define SIGN_MAX	(STR_MAX(PROTO_UUID_LEN) +			\
-			 STR_MAX(PROTO_USERNAME_MAX) + 4 +		\
-			 PROTO_ROLES_MAX * STR_MAX(PROTO_ROLE_MAX) + 4 + 4)
-
-_Static_assert(VERIFY_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
-_Static_assert(SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 
 struct conn {
 	int			 fd;
@@ -93,11 +80,11 @@ static handler_fn h_hello, h_hash, h_verify, h_sign, h_pubkeys;
 
 /* The one place that decides which requests exist and how long they are. */
 static const struct handler handlers[] = {
-	{ PROTO_HELLO,		HELLO_LEN,	HELLO_LEN,	h_hello },
-	{ PROTO_HASH,		HASH_MIN,	HASH_MAX,	h_hash },
-	{ PROTO_VERIFY,		VERIFY_MIN,	VERIFY_MAX,	h_verify },
-	{ PROTO_SIGN,		SIGN_MIN,	SIGN_MAX,	h_sign },
-	{ PROTO_PUBKEYS,	0,		0,		h_pubkeys },
+	{ PROTO_HELLO,	 PROTO_HELLO_LEN,   PROTO_HELLO_LEN,   h_hello },
+	{ PROTO_HASH,	 PROTO_HASH_MIN,    PROTO_HASH_MAX,    h_hash },
+	{ PROTO_VERIFY,	 PROTO_VERIFY_MIN,  PROTO_VERIFY_MAX,  h_verify },
+	{ PROTO_SIGN,	 PROTO_SIGN_MIN,    PROTO_SIGN_MAX,    h_sign },
+	{ PROTO_PUBKEYS, PROTO_PUBKEYS_LEN, PROTO_PUBKEYS_LEN, h_pubkeys },
 };
 
 /* ------------------------------------------------------------ connections */
@@ -166,32 +153,6 @@ conn_is_dead(struct conn *c)
 	return dead;
 }
 
-/* Sets *t to ms milliseconds from now (CLOCK_MONOTONIC). */
-static void
-deadline_in(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t->tv_nsec >= 1000000000) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000;
-	}
-}
-
-/* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 when past. */
-static int
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
 /*
  * Writes one or more whole frames.  Returns 0, or -1 when the connection
  * is (now) dead; the first failure marks it so.  Writes never block: a
@@ -201,41 +162,21 @@ ms_left(const struct timespec *deadline)
 static int
 conn_send(struct conn *c, const uint8_t *p, size_t n)
 {
-	int timeout_ms = c->send_timeout_ms;
-	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-	struct timespec deadline;
-	ssize_t w;
-	int rc = 0, pr;
+	enum proto_io_status st;
+	int rc = 0;
 
 	pthread_mutex_lock(&c->wlock);
-	deadline_in(&deadline, timeout_ms);
 	if (c->dead)
 		rc = -1;
-	while (rc == 0 && n > 0) {
-		if ((w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)) >= 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			log_debug("send: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-		if ((pr = poll(&pfd, 1, ms_left(&deadline))) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (pr == 0) {
+	else if ((st = proto_io_write(c->fd, p, n, c->send_timeout_ms)) !=
+	    PROTO_IO_OK) {
+		if (st == PROTO_IO_TIMEOUT) {
 			log_warn("front took no answer for %d ms: dropping it",
-			    timeout_ms);
+			    c->send_timeout_ms);
 			shutdown(c->fd, SHUT_RDWR);	/* the I/O thread sees EOF */
-			rc = -1;
-		} else if (pr == -1) {
-			log_warn("poll: %s", strerror(errno));
-			rc = -1;
-		}
+		} else
+			log_debug("send: %s", proto_io_strerror(st));
+		rc = -1;
 	}
 	if (rc == -1)
 		c->dead = true;
@@ -511,13 +452,6 @@ dispatch(struct server *s, struct conn *c)
 	return hd->fn(s, c);
 }
 
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /*
  * One read(2) on a readable connection, then a dispatch when a frame is
  * whole.  Returns 0 to go on, 1 when the peer closed between frames, -1 to
@@ -556,8 +490,8 @@ conn_read(struct server *s, struct conn *c)
 	if (c->got == PROTO_HEADER_SIZE &&
 	    proto_header_decode(c->hdr, &c->h) == -1)
 		/* Refused before any payload is read. */
-		return malformed((uint16_t)(c->hdr[8] << 8 | c->hdr[9]),
-		    be32(c->hdr), be32(c->hdr + 4),
+		return malformed(be16dec(c->hdr + 8), be32dec(c->hdr),
+		    be32dec(c->hdr + 4),
 		    "length over the cap or reserved bits set");
 	if (c->got < PROTO_HEADER_SIZE ||
 	    c->got < PROTO_HEADER_SIZE + (size_t)c->h.len)
@@ -602,7 +536,9 @@ accept_one(struct server *s, int lfd, uid_t peer_uid)
 			return 1;
 		}
 		if (errno == EINTR || errno == EAGAIN ||
-		    errno == ECONNABORTED || errno == ENOBUFS ||
+		    errno == EWOULDBLOCK)
+			return 0;	/* gone before we took it */
+		if (errno == ECONNABORTED || errno == ENOBUFS ||
 		    errno == ENOMEM) {
 			log_warn("accept: %s", strerror(errno));
 			return 0;
@@ -661,7 +597,7 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 			return status;
 		n = 0;
 		timeout = -1;
-		if (paused && (timeout = ms_left(&resume)) == 0) {
+		if (paused && (timeout = clock_ms_left(&resume)) == 0) {
 			paused = false;
 			timeout = -1;
 		}
@@ -709,7 +645,7 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 			return -1;
 		if (rc == 1) {
 			paused = true;
-			deadline_in(&resume, SERVER_ACCEPT_PAUSE_MS);
+			clock_deadline(&resume, SERVER_ACCEPT_PAUSE_MS);
 		}
 	}
 }

@@ -132,7 +132,7 @@ int	hc_params_from_cfg(struct hc_params *p, const struct cfg *cfg,
 /*
  * Creates a client on base with a copy of *p (the strings are kept by
  * pointer and must outlive the client).  Nothing is started.  Returns NULL
- * when memory runs out or a parameter is out of range.
+ * with errno set: EINVAL for a parameter out of range, ENOMEM.
  */
 struct hc	*hc_new(struct event_base *base, const struct hc_params *p);
 

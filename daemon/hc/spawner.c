@@ -118,19 +118,23 @@ struct spawner *
 spawner_start(const char *hasher_path, const char *config_path)
 {
 	struct spawner *s;
-	int	 sv[2];
+	int	 sv[2], saved;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		saved = errno;
 		free(s);
+		errno = saved;
 		return NULL;
 	}
 	switch (s->pid = fork()) {
 	case -1:
+		saved = errno;
 		close(sv[0]);
 		close(sv[1]);
 		free(s);
+		errno = saved;
 		return NULL;
 	case 0:
 		close(sv[0]);

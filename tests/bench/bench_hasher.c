@@ -32,14 +32,17 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "hc/hasher_spawn.h"
 #include "keys.h"
-#include "hasher_wire.h"
-#include "testdir.h"
+#include "../unit/hasher_wire.h"
+#include "proto_io.h"
+#include "../unit/testdir.h"
 
 #define MAX_REQUESTS	100000
 
 static char tmpdir[64];
+static struct timespec epoch;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -56,13 +59,11 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+/* Seconds since the benchmark began. */
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_ms_since(&epoch) / 1e3;
 }
 
 static long
@@ -96,7 +97,8 @@ main(int argc, char **argv)
 	struct rusage ru;
 	struct proto_hash_req req;
 	struct proto_buf b;
-	struct hc_frame *f;
+	struct proto_frame *f;
+	enum proto_io_status st;
 	long next = 0, done = 0, busy = 0;
 	int ch, fd, status;
 	FILE *fp;
@@ -154,16 +156,17 @@ main(int argc, char **argv)
 	if (fclose(fp) != 0)
 		die("%s: %s", conf, strerror(errno));
 
-	if ((fd = hasher_spawn(hasher, conf, &pid)) == -1)
-		die("spawn %s: %s", hasher, strerror(errno));
-	if (hc_hello(fd, 0, PROTO_VERSION) == -1)
-		die("no R_HELLO from the hasher");
-
 	sent = calloc((size_t)requests, sizeof(*sent));
 	lat = calloc((size_t)requests, sizeof(*lat));
 	f = malloc(sizeof(*f));
 	if (sent == NULL || lat == NULL || f == NULL)
 		die("out of memory");
+	clock_now(&epoch);
+
+	if ((fd = hasher_spawn(hasher, conf, &pid)) == -1)
+		die("spawn %s: %s", hasher, strerror(errno));
+	if ((st = proto_io_hello(fd, 0, f, HC_TIMEOUT_MS)) != PROTO_IO_OK)
+		die("no R_HELLO from the hasher: %s", proto_io_strerror(st));
 	proto_buf_init(&b);
 	memset(&req, 0, sizeof(req));
 	strlcpy(req.user_id, "11111111-2222-4333-8444-555555555555", sizeof(req.user_id));
@@ -178,10 +181,13 @@ main(int argc, char **argv)
 				die("encode");
 			sent[next++] = now_s();
 		}
-		if (b.len > 0 && hc_send(fd, &b) == -1)
-			die("write: %s", strerror(errno));
-		if (hc_read_frame(fd, f) != 1)
-			die("no answer from the hasher");
+		if (b.len > 0 && (st = proto_io_send(fd, &b,
+		    HC_TIMEOUT_MS)) != PROTO_IO_OK)
+			die("write: %s", proto_io_strerror(st));
+		if ((st = proto_io_read_frame(fd, f, HC_TIMEOUT_MS)) !=
+		    PROTO_IO_OK)
+			die("no answer from the hasher: %s",
+			    proto_io_strerror(st));
 		if (f->h.id < 1 || f->h.id > (uint32_t)next)
 			die("answer with unknown id %u", f->h.id);
 		if (f->h.type == PROTO_R_ERROR)

@@ -10,6 +10,8 @@
 
 #include "fields.h"
 
+#define ALNUM	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
@@ -102,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = strlen(s);
 
 	if (field_is_uuid(s)) {
-		if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
+		if (len != FIELD_UUID_LEN || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
 		    s[23] != '-' || count_char(s, '-') != 4)
 			abort();
 		for (i = 0; i < len; i++)
@@ -111,8 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (field_is_username(s)) {
 		if (len < FIELD_USERNAME_MIN || len > FIELD_USERNAME_MAX ||
-		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789._-") != len || strchr("._-", s[0]) != NULL)
+		    strspn(s, ALNUM "._-") != len || strchr("._-", s[0]) != NULL)
 			abort();
 	}
 	if (field_is_role(s)) {
@@ -120,6 +121,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
 			abort();
 	}
+	/* The two plain classes: exact, both ways. */
+	if (field_is_kid(s) != (len >= 1 && len <= FIELD_KID_MAX &&
+	    strspn(s, ALNUM "_-") == len))
+		abort();
+	if (field_is_plain_name(s) != (len >= 1 &&
+	    len <= FIELD_PLAIN_NAME_MAX && strspn(s, ALNUM "._-") == len))
+		abort();
 	if (field_is_email(s)) {
 		const char *at = strchr(s, '@');
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/sys/endian.h>
+
 #include "proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,9 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < PROTO_HEADER_SIZE)
 		return 0;
-	hlen = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
-	    (uint32_t)data[2] << 8 | data[3];
-	refuse = hlen > PROTO_MAX_PAYLOAD || data[10] != 0 || data[11] != 0;
+	hlen = be32dec(data);
+	refuse = hlen > PROTO_MAX_PAYLOAD || be16dec(data + 10) != 0;
 	if (proto_header_decode(data, &h) != 0) {
 		/* refused: only the cap or the reserved field may say so */
 		if (!refuse)

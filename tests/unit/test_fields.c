@@ -171,6 +171,71 @@ test_role(void **state)
 	}
 }
 
+/* ---- kid ---- */
+
+static void
+test_kid(void **state)
+{
+	char buf[FIELD_KID_MAX + 2];
+	int c;
+
+	assert_true(field_is_kid("0123456789abcdef"));
+	assert_true(field_is_kid("k"));
+	assert_true(field_is_kid("Key_2024-01"));
+	assert_true(field_is_kid(rep(buf, 'k', FIELD_KID_MAX)));
+	assert_false(field_is_kid(rep(buf, 'k', FIELD_KID_MAX + 1)));
+	assert_false(field_is_kid(""));
+	assert_false(field_is_kid(NULL));
+	assert_false(field_is_kid("k.key"));	/* would not parse back */
+	assert_false(field_is_kid("../k"));
+	assert_false(field_is_kid("k 1"));
+	assert_false(field_is_kid("k\n"));
+
+	for (c = 1; c < 256; c++) {
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-';
+
+		buf[0] = 'k';
+		buf[1] = (char)c;
+		buf[2] = '\0';
+		assert_int_equal(field_is_kid(buf), ok);
+	}
+}
+
+/* ---- plain names ---- */
+
+static void
+test_plain_name(void **state)
+{
+	char buf[FIELD_PLAIN_NAME_MAX + 2];
+	int c;
+
+	assert_true(field_is_plain_name("grant_type"));
+	assert_true(field_is_plain_name("a"));
+	assert_true(field_is_plain_name("."));
+	assert_true(field_is_plain_name("req-1.2_x"));
+	assert_true(field_is_plain_name(rep(buf, 'n', FIELD_PLAIN_NAME_MAX)));
+	assert_false(field_is_plain_name(rep(buf, 'n',
+	    FIELD_PLAIN_NAME_MAX + 1)));
+	assert_false(field_is_plain_name(""));
+	assert_false(field_is_plain_name(NULL));
+	assert_false(field_is_plain_name("a b"));
+	assert_false(field_is_plain_name("a\"b"));
+	assert_false(field_is_plain_name("a\r\nb"));
+	assert_false(field_is_plain_name("\xc3\xa9"));
+
+	for (c = 1; c < 256; c++) {
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+
+		assert_int_equal(field_is_plain_char((unsigned char)c), ok);
+		buf[0] = (char)c;
+		buf[1] = '\0';
+		assert_int_equal(field_is_plain_name(buf), ok);
+	}
+	assert_false(field_is_plain_char('\0'));
+}
+
 /* ---- email ---- */
 
 /* An address of exactly len bytes: "l...l@" local part of llen, then a
@@ -443,6 +508,8 @@ main(void)
 		cmocka_unit_test(test_username_lengths),
 		cmocka_unit_test(test_username_chars),
 		cmocka_unit_test(test_role),
+		cmocka_unit_test(test_kid),
+		cmocka_unit_test(test_plain_name),
 		cmocka_unit_test(test_email_lengths),
 		cmocka_unit_test(test_email_domain),
 		cmocka_unit_test(test_email_local_and_at),

@@ -1,8 +1,9 @@
 /*
- * Unit tests of daemon/hc/hasher_client.c on a real event_base.  A fake
- * hasher speaks the protocol (common/proto.h) on the other end of a socket
- * pair that the wrapped hasher_spawn() hands out (tests/unit/wrap.mk); one
- * test runs the real warden-hasher instead.
+ * Unit tests of the hasher client (daemon/hc/hc_conn.c, hc_queue.c,
+ * hc_frames.c, hc_calls.c) on a real event_base.  A fake hasher speaks
+ * the protocol (common/proto.h) on the other end of a socket pair that
+ * the wrapped hasher_spawn() hands out (tests/unit/wrap.mk); one test runs
+ * the real warden-hasher instead.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include <bsd/string.h>
+#include <bsd/sys/endian.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -931,10 +933,9 @@ send_bad(enum bad_kind k, uint32_t id)
 		return;
 	case BAD_TOO_LONG:
 		memset(raw, 0, PROTO_HEADER_SIZE);
-		raw[0] = 0x7f;		/* a length far past the cap */
-		raw[7] = (uint8_t)id;
-		raw[8] = 0x80;
-		raw[9] = 0x02;
+		be32enc(raw, 0x7f000000);	/* a length far past the cap */
+		be32enc(raw + 4, id);
+		be16enc(raw + 8, PROTO_R_HASH);
 		fake_send_raw(raw, PROTO_HEADER_SIZE);
 		return;
 	case BAD_EMPTY_STORED:
@@ -947,14 +948,10 @@ send_bad(enum bad_kind k, uint32_t id)
 	case BAD_TRUNCATED_FIELD:
 		/* R_HASH whose string claims 100 bytes and has 3 */
 		memset(raw, 0, sizeof(raw));
-		raw[3] = 7;
-		raw[4] = (uint8_t)(id >> 24);
-		raw[5] = (uint8_t)(id >> 16);
-		raw[6] = (uint8_t)(id >> 8);
-		raw[7] = (uint8_t)id;
-		raw[8] = 0x80;
-		raw[9] = 0x02;
-		raw[15] = 100;
+		be32enc(raw, 7);
+		be32enc(raw + 4, id);
+		be16enc(raw + 8, PROTO_R_HASH);
+		be32enc(raw + 12, 100);
 		memcpy(raw + 16, "abc", 3);
 		fake_send_raw(raw, 19);
 		return;
@@ -1065,6 +1062,27 @@ test_error_answers(void **state)
 	assert_int_equal(c.st, HC_ERROR);
 	assert_true(hc_ready(hc));
 	assert_false(fk.eof);
+}
+
+/* Parameters out of range: NULL with EINVAL, nothing started. */
+static void
+test_new_refuses(void **state)
+{
+	struct hc_params p = params();
+
+	p.queue_max = 0;
+	errno = 0;
+	assert_null(hc_new(base, &p));
+	assert_int_equal(errno, EINVAL);
+	p = params();
+	p.timeout_ms = 0;
+	errno = 0;
+	assert_null(hc_new(base, &p));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(hc_new(NULL, &p));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(spawn_calls, 0);
 }
 
 static void
@@ -1402,6 +1420,8 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_refuses, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_out_of_order,
 		    setup, teardown),

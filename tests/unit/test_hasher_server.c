@@ -53,7 +53,7 @@ struct fixture {
 	int		 rc;		/* server_run's */
 	bool		 done;		/* server_run returned (atomic) */
 	struct proto_buf b;
-	struct hc_frame	 f;
+	struct proto_frame f;
 };
 
 static int
@@ -221,7 +221,8 @@ finish(struct fixture *x)
 static void
 send_b(struct fixture *x)
 {
-	assert_int_equal(hc_send(x->fd, &x->b), 0);
+	assert_int_equal(proto_io_send(x->fd, &x->b, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 }
 
 static void
@@ -269,7 +270,8 @@ req_sign(struct fixture *x, uint32_t id, const char *sub, uint32_t ttl)
 static void
 read_answer(struct fixture *x, uint32_t id, uint16_t type)
 {
-	assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+	assert_int_equal(proto_io_read_frame(x->fd, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(x->f.h.id, id);
 	assert_int_equal(x->f.h.type, type);
 }
@@ -287,7 +289,8 @@ expect_error(struct fixture *x, uint32_t id, uint32_t code)
 static void
 hello(struct fixture *x)
 {
-	assert_int_equal(hc_hello(x->fd, 1, PROTO_VERSION), 0);
+	assert_int_equal(proto_io_hello(x->fd, 1, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 }
 
 /* The connection must end: EOF to us, -1 from server_run. */
@@ -423,7 +426,8 @@ test_pipelined(void **state)
 	want[7] = PROTO_R_PUBKEYS;
 	send_b(x);
 	for (i = 0; i < 8; i++) {
-		assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+		assert_int_equal(proto_io_read_frame(x->fd, &x->f,
+		    HC_TIMEOUT_MS), PROTO_IO_OK);
 		assert_true(x->f.h.id >= 100 && x->f.h.id < 108);
 		assert_false(seen[x->f.h.id - 100]);
 		seen[x->f.h.id - 100] = true;
@@ -459,7 +463,8 @@ test_busy(void **state)
 		req_hash(x, 200 + i, UID_A, "pw");
 	send_b(x);
 	for (i = 0; i < 30; i++) {
-		assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+		assert_int_equal(proto_io_read_frame(x->fd, &x->f,
+		    HC_TIMEOUT_MS), PROTO_IO_OK);
 		if (x->f.h.type == PROTO_R_HASH)
 			ok++;
 		else {
@@ -553,7 +558,8 @@ test_unknown_type(void **state)
 
 	hello(x);
 	hc_header(h, 0, 2, 0x0042);
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -577,7 +583,8 @@ test_drop_while_worker_blocked(void **state)
 	send_b(x);
 	usleep(500 * 1000);	/* the answers fill the send buffer */
 	hc_header(h, 0, 2, 0x0042);
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	for (i = 0; i < 100 && !done; i++) {
 		usleep(50 * 1000);
 		done = __atomic_load_n(&x->done, __ATOMIC_ACQUIRE);
@@ -641,7 +648,8 @@ test_oversized(void **state)
 
 	hello(x);
 	hc_header(h, PROTO_MAX_PAYLOAD + 1, 2, PROTO_HASH);
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -653,7 +661,8 @@ test_huge_length(void **state)
 
 	hello(x);
 	hc_header(h, UINT32_MAX, 2, PROTO_VERIFY);
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -666,7 +675,8 @@ test_reserved_bits(void **state)
 	hello(x);
 	hc_header(h, 0, 2, PROTO_PUBKEYS);
 	h[11] = 1;
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -679,7 +689,8 @@ test_length_out_of_bounds(void **state)
 
 	hello(x);
 	hc_header(fr, 4, 2, PROTO_PUBKEYS);
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -691,7 +702,8 @@ test_short_hash(void **state)
 
 	hello(x);
 	hc_header(fr, 4, 2, PROTO_HASH);	/* below HASH's minimum */
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -706,7 +718,8 @@ test_bad_payload(void **state)
 	hc_header(fr, 12, 2, PROTO_HASH);
 	/* user_id claims 200 bytes */
 	memcpy(fr + PROTO_HEADER_SIZE, "\0\0\0\xc8" "abcd" "\0\0\0\0", 12);
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -722,7 +735,8 @@ test_nul_in_string(void **state)
 	memcpy(fr + PROTO_HEADER_SIZE + 4, UID_A, 36);
 	fr[PROTO_HEADER_SIZE + 4 + 8] = '\0';
 	memcpy(fr + PROTO_HEADER_SIZE + 40, "\0\0\0\0", 4);
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -740,7 +754,8 @@ test_trailing_bytes(void **state)
 	fr[x->b.len] = 'x';
 	hc_header(fr, (uint32_t)(x->b.len + 1 - PROTO_HEADER_SIZE), 2,
 	    PROTO_HASH);
-	assert_int_equal(hc_write_all(x->fd, fr, x->b.len + 1), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, x->b.len + 1,
+	    HC_TIMEOUT_MS), PROTO_IO_OK);
 	proto_buf_reset(&x->b);
 	free(fr);
 	expect_dropped(x);
@@ -755,7 +770,8 @@ test_long_hello(void **state)
 
 	hc_header(fr, 5, 3, PROTO_HELLO);
 	fr[PROTO_HEADER_SIZE + 3] = PROTO_VERSION;
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -767,7 +783,8 @@ test_truncated(void **state)
 
 	hello(x);
 	hc_header(fr, 50, 2, PROTO_HASH);
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(finish(x), -1);
 }
 
@@ -778,7 +795,8 @@ test_garbage_first(void **state)
 	uint8_t junk[64];
 
 	memset(junk, 0xff, sizeof(junk));
-	assert_int_equal(hc_write_all(x->fd, junk, sizeof(junk)), 0);
+	assert_int_equal(proto_io_write(x->fd, junk, sizeof(junk),
+	    HC_TIMEOUT_MS), PROTO_IO_OK);
 	expect_dropped(x);
 }
 
@@ -858,19 +876,23 @@ test_split_serves_our_uid(void **state)
 	/* Two fronts at once, each served. */
 	a = connect_to(path);
 	b = connect_to(path);
-	assert_int_equal(hc_hello(a, 1, PROTO_VERSION), 0);
-	assert_int_equal(hc_hello(b, 1, PROTO_VERSION), 0);
+	assert_int_equal(proto_io_hello(a, 1, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
+	assert_int_equal(proto_io_hello(b, 1, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(proto_encode_pubkeys_req(&x->b, 2), 0);
-	assert_int_equal(hc_send(b, &x->b), 0);
-	assert_int_equal(hc_read_frame(b, &x->f), 1);
+	assert_int_equal(proto_io_send(b, &x->b, HC_TIMEOUT_MS), PROTO_IO_OK);
+	assert_int_equal(proto_io_read_frame(b, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(x->f.h.type, PROTO_R_PUBKEYS);
 	/* One dropped for a bad frame; the other goes on. */
-	assert_int_equal(hc_write_all(a, "\xff\xff\xff\xff\0\0\0\0\0\0\0\0",
-	    12), 0);
+	assert_int_equal(proto_io_write(a, "\xff\xff\xff\xff\0\0\0\0\0\0\0\0",
+	    12, HC_TIMEOUT_MS), PROTO_IO_OK);
 	assert_int_equal(hc_expect_eof(a), 0);
 	assert_int_equal(proto_encode_pubkeys_req(&x->b, 3), 0);
-	assert_int_equal(hc_send(b, &x->b), 0);
-	assert_int_equal(hc_read_frame(b, &x->f), 1);
+	assert_int_equal(proto_io_send(b, &x->b, HC_TIMEOUT_MS), PROTO_IO_OK);
+	assert_int_equal(proto_io_read_frame(b, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(x->f.h.id, 3);
 	close(a);
 	close(b);
@@ -903,7 +925,8 @@ test_split_connection_cap(void **state)
 	run_server(x, x->lfd, -1, getuid());
 	for (i = 0; i < SERVER_MAX_CONNS; i++) {
 		c[i] = connect_to(path);
-		assert_int_equal(hc_hello(c[i], 1, PROTO_VERSION), 0);
+		assert_int_equal(proto_io_hello(c[i], 1, &x->f,
+		    HC_TIMEOUT_MS), PROTO_IO_OK);
 	}
 	c[i] = connect_to(path);	/* one too many: closed */
 	assert_int_equal(hc_expect_eof(c[i]), 0);
@@ -964,7 +987,8 @@ test_split_accept_pauses(void **state)
 		accept_pause_child(x, x->lfd, logpath);
 	assert_true(pid > 0);
 	a = connect_to(path);
-	assert_int_equal(hc_hello(a, 1, PROTO_VERSION), 0);
+	assert_int_equal(proto_io_hello(a, 1, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	b = connect_to(path);	/* queued: no descriptor left for it */
 	usleep(1000 * 1000);
 	kill(pid, SIGKILL);

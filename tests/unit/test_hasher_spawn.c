@@ -57,7 +57,7 @@ struct fixture {
 	int		 fd;
 	pid_t		 pid;
 	struct proto_buf b;
-	struct hc_frame	 f;
+	struct proto_frame f;
 };
 
 static int
@@ -206,13 +206,15 @@ close_expect_exit(struct fixture *x, int code)
 static void
 send_b(struct fixture *x)
 {
-	assert_int_equal(hc_send(x->fd, &x->b), 0);
+	assert_int_equal(proto_io_send(x->fd, &x->b, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 }
 
 static void
 read_answer(struct fixture *x, uint32_t id, uint16_t type)
 {
-	assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+	assert_int_equal(proto_io_read_frame(x->fd, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(x->f.h.id, id);
 	assert_int_equal(x->f.h.type, type);
 }
@@ -220,7 +222,8 @@ read_answer(struct fixture *x, uint32_t id, uint16_t type)
 static void
 hello(struct fixture *x)
 {
-	assert_int_equal(hc_hello(x->fd, 1, PROTO_VERSION), 0);
+	assert_int_equal(proto_io_hello(x->fd, 1, &x->f, HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 }
 
 static void
@@ -345,7 +348,8 @@ test_in_flight(void **state)
 	want[9] = PROTO_R_PUBKEYS;
 	send_b(x);
 	for (i = 0; i < 10; i++) {
-		assert_int_equal(hc_read_frame(x->fd, &x->f), 1);
+		assert_int_equal(proto_io_read_frame(x->fd, &x->f,
+		    HC_TIMEOUT_MS), PROTO_IO_OK);
 		assert_true(x->f.h.id >= 50 && x->f.h.id < 60);
 		assert_false(seen[x->f.h.id - 50]);
 		seen[x->f.h.id - 50] = true;
@@ -413,7 +417,8 @@ test_malformed(void **state)
 	hello(x);
 	hc_header(fr, 8, 2, PROTO_HASH);
 	memcpy(fr + PROTO_HEADER_SIZE, "\0\0\0\x09" "abcd", 8);
-	assert_int_equal(hc_write_all(x->fd, fr, sizeof(fr)), 0);
+	assert_int_equal(proto_io_write(x->fd, fr, sizeof(fr), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(hc_expect_eof(x->fd), 0);
 	close_expect_exit(x, 1);
 }
@@ -425,8 +430,9 @@ test_oversized(void **state)
 	uint8_t h[PROTO_HEADER_SIZE];
 
 	hello(x);
-	hc_header(h, 64 * 1024, 2, PROTO_VERIFY);
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	hc_header(h, PROTO_HEADER_SIZE + PROTO_MAX_PAYLOAD, 2, PROTO_VERIFY);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(hc_expect_eof(x->fd), 0);
 	close_expect_exit(x, 1);
 }
@@ -439,7 +445,8 @@ test_unknown_type(void **state)
 
 	hello(x);
 	hc_header(h, 0, 2, 0x7777);
-	assert_int_equal(hc_write_all(x->fd, h, sizeof(h)), 0);
+	assert_int_equal(proto_io_write(x->fd, h, sizeof(h), HC_TIMEOUT_MS),
+	    PROTO_IO_OK);
 	assert_int_equal(hc_expect_eof(x->fd), 0);
 	close_expect_exit(x, 1);
 }
@@ -492,7 +499,8 @@ test_bad_key_dir(void **state)
 	assert_true(fd >= 0);
 	proto_buf_init(&b);
 	assert_int_equal(proto_encode_hello(&b, 1, PROTO_HELLO, &m), 0);
-	(void)hc_send(fd, &b);	/* may race the exit: EPIPE is fine */
+	/* may race the exit: EPIPE is fine */
+	(void)proto_io_send(fd, &b, HC_TIMEOUT_MS);
 	proto_buf_free(&b);
 	assert_int_equal(hc_expect_eof(fd), 0);
 	close(fd);
@@ -566,7 +574,8 @@ test_spawn_fds(void **state)
 	close(extra);
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	(void)hc_read_full(fd, out, sizeof(out) - 1, HC_TIMEOUT_MS);
+	assert_int_equal(proto_io_read(fd, out, strlen("sock closed\n"),
+	    HC_TIMEOUT_MS), PROTO_IO_OK);
 	assert_string_equal(out, "sock closed\n");
 	close(fd);
 	status = wait_exit(pid);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/sys/endian.h>
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -87,8 +88,9 @@ tb_raw(struct tb *t, const void *p, size_t n)
 static void
 tb_u32(struct tb *t, uint32_t v)
 {
-	uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
+	uint8_t b[4];
 
+	be32enc(b, v);
 	tb_raw(t, b, 4);
 }
 
@@ -803,9 +805,7 @@ test_trailing_garbage(void **state)
 static void
 splice(const struct tfield *f, uint32_t len, const void *data, size_t data_n)
 {
-	uint32_t old = (uint32_t)exp_tb.buf[f->off] << 24 |
-	    (uint32_t)exp_tb.buf[f->off + 1] << 16 |
-	    (uint32_t)exp_tb.buf[f->off + 2] << 8 | exp_tb.buf[f->off + 3];
+	uint32_t old = be32dec(exp_tb.buf + f->off);
 	size_t end = f->off + 4 + old;
 
 	mut.len = 0;
@@ -884,9 +884,7 @@ static void
 check_count_field(const struct tcase *c, const struct tfield *f)
 {
 	static const uint32_t bad[] = { 0x7fffffff, 0x80000000, 0xffffffff };
-	uint32_t n = (uint32_t)exp_tb.buf[f->off] << 24 |
-	    (uint32_t)exp_tb.buf[f->off + 1] << 16 |
-	    (uint32_t)exp_tb.buf[f->off + 2] << 8 | exp_tb.buf[f->off + 3];
+	uint32_t n = be32dec(exp_tb.buf + f->off);
 	size_t i;
 
 	memcpy(&mut, &exp_tb, sizeof(mut));
@@ -1018,10 +1016,10 @@ static void
 mk_header(uint8_t h[PROTO_HEADER_SIZE], uint32_t len, uint32_t id,
     uint16_t type, uint16_t reserved)
 {
-	h[0] = len >> 24; h[1] = len >> 16; h[2] = len >> 8; h[3] = len;
-	h[4] = id >> 24; h[5] = id >> 16; h[6] = id >> 8; h[7] = id;
-	h[8] = type >> 8; h[9] = type;
-	h[10] = reserved >> 8; h[11] = reserved;
+	be32enc(h, len);
+	be32enc(h + 4, id);
+	be16enc(h + 8, type);
+	be16enc(h + 10, reserved);
 }
 
 static void

@@ -1,0 +1,60 @@
+/*
+ * What the files of wardenctl share: its name for messages, the commands
+ * main.c dispatches to, and the steps one command borrows from another.
+ * Every function here says why it failed on stderr, prefixed with PROG,
+ * and returns -1 or NULL (a command: its exit status).
+ */
+#ifndef WARDEN_CTL_H
+#define WARDEN_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "fields.h"
+#include "proto.h"
+
+#define PROG		"wardenctl"
+
+/* Room for one byte past the longest password, to tell "too long". */
+#define PW_BUF		(FIELD_PASSWORD_MAX + 2)
+
+/* A password read from the user, in sodium_malloc'd memory wiped after
+ * use. */
+struct secret {
+	char	 s[PW_BUF];
+	size_t	 len;
+};
+
+/*
+ * The commands, one file each (migrate.c, keygen.c, admin.c): each
+ * returns the exit status, 0 or 1 after saying why.
+ */
+int	cmd_migrate(const struct cfg *cfg);
+int	cmd_keygen(const struct cfg *cfg, const char *dir);
+int	cmd_create_admin(const struct cfg *cfg, const char *config_path,
+	    const char *username, const char *email);
+
+/* migrate.c: a connection to cfg's database_url, or NULL. */
+PGconn	*ctl_db_open(const struct cfg *cfg);
+
+/* migrate.c: applies pending migrations on conn, saying what it did when
+ * verbose.  0 or -1. */
+int	ctl_db_migrate(PGconn *conn, bool verbose);
+
+/* password.c: reads the password twice, at the terminal's prompt or as two
+ * lines of standard input, into pw and again.  0 when both match. */
+int	ctl_read_password(struct secret *pw, struct secret *again);
+
+/*
+ * hasher.c: spawns a hasher with config_path, gets the sealed hash of pw
+ * for user_id into *ans (a secret: the caller wipes it), closes the socket
+ * and reaps the hasher.  0, or -1 with *ans wiped.
+ */
+int	ctl_hash_password(const struct cfg *cfg, const char *config_path,
+	    const char *user_id, const struct secret *pw,
+	    struct proto_hash_ans *ans);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * The hasher client's typed calls: each checks its fields against the
+ * protocol's bounds, takes a pending entry (hc_queue.c), encodes its
+ * frame and submits it.  A request struct that held a password is wiped
+ * once encoded, its frame once written (hc_frames.c); the caller wipes
+ * its own copy.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fields.h"
+#include "hc_local.h"
+#include "proto.h"
+
+const char *
+hc_status_str(enum hc_status st)
+{
+	switch (st) {
+	case HC_OK:		return "ok";
+	case HC_BUSY:		return "busy";
+	case HC_DOWN:		return "down";
+	case HC_TIMEOUT:	return "timeout";
+	case HC_INVALID:	return "invalid";
+	case HC_ERROR:		return "error";
+	}
+	return "error";
+}
+
+struct hc_req *
+hc_hash(struct hc *c, const char *user_id, const uint8_t *pw, size_t pwlen,
+    hc_hash_cb *cb, void *arg, enum hc_status *why)
+{
+	struct proto_hash_req	 m;
+	struct proto_buf	 b;
+	struct hc_req		*r;
+	enum hc_status		 dummy;
+	int			 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (user_id == NULL || !field_is_uuid(user_id) ||
+	    pwlen > PROTO_PASSWORD_MAX || (pw == NULL && pwlen > 0)) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_HASH, false, why)) == NULL)
+		return NULL;
+	r->cb.hash = cb;
+	r->arg = arg;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.user_id, user_id, PROTO_UUID_LEN);
+	if (pwlen > 0)
+		memcpy(m.password, pw, pwlen);
+	m.password_len = pwlen;
+	proto_buf_init(&b);
+	rc = proto_encode_hash_req(&b, r->id, &m);
+	sodium_memzero(&m, sizeof(m));
+	if (hc_req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
+hc_verify(struct hc *c, const char *user_id, const uint8_t *pw, size_t pwlen,
+    const char *stored, hc_verify_cb *cb, void *arg, enum hc_status *why)
+{
+	struct proto_verify_req	 m;
+	struct proto_buf	 b;
+	struct hc_req		*r;
+	enum hc_status		 dummy;
+	size_t			 slen;
+	int			 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (stored == NULL)
+		stored = "";
+	slen = strnlen(stored, PROTO_STORED_MAX + 1);
+	if (user_id == NULL || !field_is_uuid(user_id) ||
+	    pwlen > PROTO_PASSWORD_MAX || (pw == NULL && pwlen > 0) ||
+	    slen > PROTO_STORED_MAX) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_VERIFY, false, why)) == NULL)
+		return NULL;
+	r->cb.verify = cb;
+	r->arg = arg;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.user_id, user_id, PROTO_UUID_LEN);
+	if (pwlen > 0)
+		memcpy(m.password, pw, pwlen);
+	m.password_len = pwlen;
+	memcpy(m.stored, stored, slen);
+	proto_buf_init(&b);
+	rc = proto_encode_verify_req(&b, r->id, &m);
+	sodium_memzero(&m, sizeof(m));
+	if (hc_req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
+hc_sign(struct hc *c, const struct proto_sign_req *req, hc_sign_cb *cb,
+    void *arg, enum hc_status *why)
+{
+	struct proto_buf	 b;
+	struct hc_req		*r;
+	enum hc_status		 dummy;
+	int			 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (req == NULL || req->nroles > PROTO_ROLES_MAX) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_SIGN, false, why)) == NULL)
+		return NULL;
+	r->cb.sign = cb;
+	r->arg = arg;
+
+	proto_buf_init(&b);
+	/* The encoder refuses only a field past its bound (or ENOMEM). */
+	rc = proto_encode_sign_req(&b, r->id, req);
+	if (hc_req_submit(c, r, &b, rc, HC_INVALID, why) == -1)
+		return NULL;
+	return r;
+}
+
+void
+hc_cancel(struct hc_req *r)
+{
+	if (r != NULL)
+		r->detached = true;
+}
+
+int
+hc_call_internal(struct hc *c, uint16_t type, bool internal)
+{
+	struct proto_buf	 b;
+	struct proto_hello	 h;
+	struct hc_req		*r;
+	enum hc_status		 why;
+	int			 rc;
+
+	if ((r = hc_req_new(c, type, internal, &why)) == NULL)
+		return -1;
+	proto_buf_init(&b);
+	if (type == PROTO_HELLO) {
+		h.version = PROTO_VERSION;
+		rc = proto_encode_hello(&b, r->id, PROTO_HELLO, &h);
+	} else
+		rc = proto_encode_pubkeys_req(&b, r->id);
+	return hc_req_submit(c, r, &b, rc, HC_ERROR, &why);
+}
+
+int
+hc_refresh_pubkeys(struct hc *c)
+{
+	if (c->state != HC_S_READY)
+		return -1;
+	return hc_call_internal(c, PROTO_PUBKEYS, false);
+}
+
+const struct proto_pubkeys_ans *
+hc_pubkeys(const struct hc *c)
+{
+	return &c->keys;
+}
+
+bool
+hc_ready(const struct hc *c)
+{
+	return c != NULL && c->state == HC_S_READY;
+}
+
+void
+hc_get_stats(const struct hc *c, struct hc_stats *out)
+{
+	*out = c->st;
+	out->queue_hash = c->nhash;
+	out->queue_sign = c->nsign;
+	out->ready = hc_ready(c);
+}

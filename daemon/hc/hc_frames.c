@@ -1,0 +1,237 @@
+/*
+ * Frames between the hasher client and the hasher.  Out: each frame is
+ * handed to the bufferevent by reference, so libevent never copies a
+ * password, and wiped when written or dropped.  In: each whole frame is
+ * copied into the client's scratch buffer, the chain bytes it came from
+ * are zeroed where they lie (wipe_drain(), the one function here that
+ * wipes an evbuffer), and the answer is decoded, checked and handed to
+ * its request.  See hc_local.h.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <sodium.h>
+
+#include "clock.h"
+#include "fields.h"
+#include "hc_local.h"
+#include "log.h"
+#include "proto.h"
+
+/* The output evbuffer's reference to a frame is gone: wipe and free it. */
+static void
+frame_cleanup(const void *data, size_t len, void *extra)
+{
+	size_t cap = (size_t)(uintptr_t)extra;
+
+	sodium_memzero((void *)(uintptr_t)data, cap > len ? cap : len);
+	free((void *)(uintptr_t)data);
+}
+
+int
+hc_frame_send(struct hc *c, struct proto_buf *b)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_add_reference(out, b->data, b->len, frame_cleanup,
+	    (void *)(uintptr_t)b->cap) == -1) {
+		proto_buf_free(b);
+		return -1;
+	}
+	proto_buf_init(b);
+	return 0;
+}
+
+/* A key set: at least one key, well-formed unique kids, one current. */
+static bool
+keys_ok(const struct proto_pubkeys_ans *k)
+{
+	size_t i, j, ncur = 0;
+
+	if (k->nkeys == 0 || k->nkeys > PROTO_KEYS_MAX)
+		return false;
+	for (i = 0; i < k->nkeys; i++) {
+		if (!field_is_kid(k->keys[i].kid))
+			return false;
+		for (j = 0; j < i; j++)
+			if (strcmp(k->keys[i].kid, k->keys[j].kid) == 0)
+				return false;
+		if (k->keys[i].current)
+			ncur++;
+	}
+	return ncur == 1;
+}
+
+static enum hc_status
+error_status(const struct proto_error_ans *e)
+{
+	switch (e->code) {
+	case PROTO_ERR_BUSY:	return HC_BUSY;
+	case PROTO_ERR_INVALID:	return HC_INVALID;
+	default:		return HC_ERROR;
+	}
+}
+
+/*
+ * Decodes the answer to r in p and checks what it says.  Returns 0 with
+ * *a filled (a->err for R_ERROR), or -1 when the hasher is broken.
+ */
+static int
+answer_decode(const struct hc_req *r, const struct proto_header *h,
+    const uint8_t *p, union hc_answer *a)
+{
+	if (h->type == PROTO_R_ERROR) {
+		if (proto_decode_error_ans(p, h->len, &a->err) == -1)
+			return -1;
+		return 0;
+	}
+	if (h->type != (r->type | HC_ANSWER))
+		return -1;
+	switch (r->type) {
+	case PROTO_HELLO:
+		return proto_decode_hello(p, h->len, &a->hello);
+	case PROTO_HASH:
+		if (proto_decode_hash_ans(p, h->len, &a->hash) == -1)
+			return -1;
+		return a->hash.stored[0] == '\0' ? -1 : 0;
+	case PROTO_VERIFY:
+		if (proto_decode_verify_ans(p, h->len, &a->verify) == -1)
+			return -1;
+		/* A rehash without a match makes no sense. */
+		return !a->verify.match && a->verify.rehash[0] != '\0' ? -1 : 0;
+	case PROTO_SIGN:
+		if (proto_decode_sign_ans(p, h->len, &a->sign) == -1)
+			return -1;
+		return a->sign.jwt[0] == '\0' || a->sign.jti[0] == '\0' ? -1 : 0;
+	case PROTO_PUBKEYS:
+		if (proto_decode_pubkeys_ans(p, h->len, &a->keys) == -1)
+			return -1;
+		return keys_ok(&a->keys) ? 0 : -1;
+	}
+	return -1;
+}
+
+/* One whole frame.  Returns 0, or -1 when the hasher is broken. */
+static int
+handle_frame(struct hc *c, const struct proto_header *h, const uint8_t *p)
+{
+	union hc_answer	 a;
+	struct hc_req	*r;
+	double		 lat;
+	int		 rc = 0;
+
+	if ((r = hc_req_find(c, h->id)) == NULL) {
+		log_error("hasher: %s for unknown id %u",
+		    proto_type_name(h->type), h->id);
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	if (answer_decode(r, h, p, &a) == -1) {
+		log_error("hasher: malformed or unexpected %s (len %u) for %s "
+		    "id %u", proto_type_name(h->type), h->len,
+		    proto_type_name(r->type), h->id);
+		sodium_memzero(&a, sizeof(a));
+		return -1;
+	}
+	hc_req_remove(c, r);
+	lat = clock_ms_since(&r->start) / 1e3;
+	if (r->timed_out) {
+		log_debug("hasher: late answer to id %u dropped", r->id);
+	} else if (r->type == PROTO_HASH || r->type == PROTO_VERIFY) {
+		c->st.hash_count++;
+		c->st.hash_latency_sum += lat;
+	} else if (r->type == PROTO_SIGN) {
+		c->st.sign_count++;
+		c->st.sign_latency_sum += lat;
+	}
+	if (!hc_req_is_user(r))
+		rc = hc_handshake_answer(c, r, h->type, &a);
+	else if (!r->timed_out)
+		hc_req_fire(r, h->type == PROTO_R_ERROR ? error_status(&a.err) :
+		    HC_OK, &a);
+	free(r);
+	sodium_memzero(&a, sizeof(a));
+	return rc;
+}
+
+/* Zeroes the first n bytes of in where they lie, then drains them. */
+static void
+wipe_drain(struct evbuffer *in, size_t n)
+{
+	struct evbuffer_iovec	 v[4];
+	size_t			 done, k;
+	int			 i, nv;
+
+	while (n > 0) {
+		nv = evbuffer_peek(in, (ev_ssize_t)n, NULL, v, 4);
+		if (nv > 4)
+			nv = 4;
+		for (i = 0, done = 0; i < nv && done < n; i++) {
+			k = v[i].iov_len < n - done ? v[i].iov_len : n - done;
+			sodium_memzero(v[i].iov_base, k);
+			done += k;
+		}
+		if (done == 0)
+			break;
+		evbuffer_drain(in, done);
+		n -= done;
+	}
+}
+
+void
+hc_frame_on_read(struct bufferevent *bev, void *arg)
+{
+	struct hc		*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct proto_header	 h;
+	uint8_t			 hb[PROTO_HEADER_SIZE];
+	size_t			 flen;
+	int			 rc;
+
+	while (c->bev == bev) {
+		if (evbuffer_get_length(in) < PROTO_HEADER_SIZE)
+			return;
+		evbuffer_copyout(in, hb, sizeof(hb));
+		if (proto_header_decode(hb, &h) == -1) {
+			log_error("hasher: malformed frame header");
+			hc_teardown(c, "malformed frame from the hasher");
+			return;
+		}
+		flen = PROTO_HEADER_SIZE + (size_t)h.len;
+		if (evbuffer_get_length(in) < flen)
+			return;
+		evbuffer_copyout(in, c->scratch, flen);
+		wipe_drain(in, flen);
+		rc = handle_frame(c, &h, c->scratch + PROTO_HEADER_SIZE);
+		sodium_memzero(c->scratch, flen);
+		if (rc == -1) {
+			hc_teardown(c, "bad answer from the hasher");
+			return;
+		}
+	}
+}
+
+void
+hc_frame_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct hc *c = arg;
+
+	if (c->bev != bev)
+		return;
+	if (what & BEV_EVENT_EOF)
+		hc_teardown(c, "hasher closed the connection");
+	else if (what & BEV_EVENT_ERROR)
+		hc_teardown(c, "hasher connection error");
+}
+
+void
+hc_frame_wipe_input(struct hc *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	wipe_drain(in, evbuffer_get_length(in));
+}
