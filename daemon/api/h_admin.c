@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "b64url.h"
-#include "store/db.h"
 #include "fields.h"
 #include "http/form.h"
 #include "front.h"
@@ -16,6 +15,7 @@
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "store/users.h"
 #include "user_patch.h"
 #include "util.h"
 
@@ -63,26 +63,16 @@ cursor_encode(const char *us, const char *id, char *out, size_t outlen)
 	    strlen(raw)) < 0 ? -1 : 0;
 }
 
-struct listing {
-	struct http_req	*r;
-	long long	 limit;
-};
-
-/* Each row: the user's columns, then created_at in microseconds. */
+/* The page of users_list(), as the API's {"items", "next"}. */
 static void
-listed(const PGresult *res, void *arg)
+listed(enum store_status st, const struct users_page *page, void *arg)
 {
-	struct listing *l = arg;
-	struct http_req *r = l->r;
-	long long limit = l->limit;
-	cJSON	*o, *items;
-	char	 next[CURSOR_MAX + 1];
-	struct user u;
-	int	 rows;
+	struct http_req *r = arg;
+	cJSON	*o, *items, *item;
+	char	 next[CURSOR_MAX + 1], us[24];
 
-	free(l);
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "user list");
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "user list");
 		return;
 	}
 	if ((o = cJSON_CreateObject()) == NULL ||
@@ -91,22 +81,18 @@ listed(const PGresult *res, void *arg)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	/* One row more than asked tells whether another page follows. */
-	rows = PQntuples(res);
-	for (int i = 0; i < rows && i < limit; i++) {
-		cJSON *item;
-
-		if (user_from_row(res, i, 0, &u) == -1 ||
-		    (item = user_to_json(&u)) == NULL) {
+	for (size_t i = 0; i < page->n; i++) {
+		if ((item = user_to_json(&page->items[i])) == NULL) {
 			cJSON_Delete(o);
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 			return;
 		}
 		cJSON_AddItemToArray(items, item);
 	}
-	if (rows > limit) {
-		if (cursor_encode(PQgetvalue(res, (int)limit - 1,
-		    USER_NCOLUMNS), u.id, next, sizeof(next)) == -1) {
+	if (page->more) {
+		str_printf(us, sizeof(us), "%lld", (long long)page->last_us);
+		if (cursor_encode(us, page->items[page->n - 1].id, next,
+		    sizeof(next)) == -1) {
 			cJSON_Delete(o);
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 			return;
@@ -123,10 +109,10 @@ h_admin_list(struct http_req *r)
 {
 	static const char *const allowed[] = { "limit", "after", "q" };
 	struct caller *c = caller_of(r);
-	struct listing *l;
 	struct cursor cur = { 0, "" };
+	struct users_search search;
 	struct problem_fields pf;
-	char	 why[FORM_WHY_MAX], us[24], limit1[24];
+	char	 why[FORM_WHY_MAX];
 	const char *after, *q, *unknown;
 	struct form f;
 	long long limit;
@@ -171,61 +157,36 @@ h_admin_list(struct http_req *r)
 		    "of this API");
 		return;
 	}
-	str_printf(us, sizeof(us), "%lld", cur.us);
-	str_printf(limit1, sizeof(limit1), "%lld", limit + 1);
-	const char *params[] = {
-		after != NULL ? "t" : "f", us, after != NULL ? cur.id : NULL,
-		q != NULL ? q : "", limit1,
-	};
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		form_free(&f);
+	search.after = after != NULL;
+	search.after_us = cur.us;
+	search.after_id = cur.id;
+	search.prefix = q != NULL ? q : "";
+	search.limit = (unsigned int)limit;
+	if (users_list(c->front->db, &search, listed, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	l->r = r;
-	l->limit = limit;
-	/* Keyset pagination on (created_at, id): no OFFSET. */
-	if (db_query(c->front->db,
-	    "SELECT " USER_COLUMNS ", (extract(epoch FROM created_at)"
-	    " * 1000000)::bigint::text FROM users"
-	    " WHERE (NOT $1::bool OR (created_at, id) >"
-	    " ('epoch'::timestamptz + $2::bigint * interval '1 microsecond',"
-	    " $3::uuid))"
-	    " AND ($4 = '' OR starts_with(lower(username), lower($4))"
-	    " OR starts_with(lower(email), lower($4)))"
-	    " ORDER BY created_at, id LIMIT $5::int",
-	    5, params, listed, l) == NULL) {
-		free(l);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
 	form_free(&f);
 }
 
 static void
-got_user(const PGresult *res, void *arg)
+got_user(enum store_status st, const struct user *u, void *arg)
 {
 	struct http_req *r = arg;
-	struct user u;
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "user read");
-	} else if (PQntuples(res) == 0) {
+	if (st == STORE_NOT_FOUND)
 		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
-	} else if (user_from_row(res, 0, 0, &u) == -1) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	} else {
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "user read");
+	else {
 		http_no_store(r, false);
-		http_reply_json(r, 200, user_to_json(&u));
+		http_reply_json(r, 200, user_to_json(u));
 	}
 }
 
 void
 h_admin_get(struct http_req *r)
 {
-	const char *params[] = { http_req_param(r, "id") };
-
-	if (db_query(caller_of(r)->front->db, "SELECT " USER_COLUMNS
-	    " FROM users WHERE id = $1", 1, params, got_user, r) == NULL)
+	if (users_find(caller_of(r)->front->db, http_req_param(r, "id"),
+	    got_user, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
@@ -237,29 +198,24 @@ h_admin_patch(struct http_req *r)
 }
 
 static void
-deleted(const PGresult *res, void *arg)
+deleted(enum store_status st, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "user delete");
-	} else if (PQntuples(res) == 0) {
+	if (st == STORE_NOT_FOUND)
 		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
-	} else
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "user delete");
+	else
 		http_reply_empty(r, 204);
 }
 
 void
 h_admin_delete(struct http_req *r)
 {
-	const char *params[] = { http_req_param(r, "id"), r->remote,
-	    caller_of(r)->user.id };
+	struct caller *c = caller_of(r);
 
-	if (db_query(caller_of(r)->front->db,
-	    "WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'deleted', $2, jsonb_build_object('by',"
-	    " $3::text) FROM d)"
-	    " SELECT id FROM d", 3, params, deleted, r) == NULL)
+	if (users_delete(c->front->db, http_req_param(r, "id"), NULL,
+	    r->remote, c->user.id, deleted, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }

@@ -10,7 +10,6 @@
 
 #include "body.h"
 #include "config.h"
-#include "store/db.h"
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
@@ -21,6 +20,7 @@
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "reply.h"
+#include "store/users.h"
 #include "user_patch.h"
 #include "util.h"
 #include "validate.h"
@@ -44,15 +44,15 @@ proof_free(struct proof *p)
 }
 
 static void
-reply_db_result(struct http_req *r, const PGresult *res, const char *what)
+reply_done(struct http_req *r, enum store_status st, const char *what)
 {
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, what);
-	} else if (PQntuples(res) != 1) {
+	if (st == STORE_NOT_FOUND) {
 		/* Deleted meanwhile, or its password changed meanwhile. */
 		problem_reply(r, PROBLEM_CONFLICT,
 		    "the account changed meanwhile: try again");
-	} else
+	} else if (st != STORE_OK)
+		reply_db_failed(r, st, what);
+	else
 		http_reply_empty(r, 204);
 }
 
@@ -77,18 +77,19 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 }
 
 static void
-stored_loaded(const PGresult *res, void *arg)
+stored_loaded(enum store_status st, const char *stored, void *arg)
 {
 	struct proof *p = arg;
 	struct http_req *r = p->r;
 	struct caller *c = caller_of(r);
 	enum hc_status why;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
-	    PQntuples(res) != 1 || str_copy(p->stored, PQgetvalue(res, 0, 0),
-	    sizeof(p->stored)) == -1) {
+	if (st == STORE_OK &&
+	    str_copy(p->stored, stored, sizeof(p->stored)) == -1)
+		st = STORE_ERROR;
+	if (st != STORE_OK) {
 		proof_free(p);
-		reply_db_result(r, res, "loading the password hash");
+		reply_done(r, st, "loading the password hash");
 		return;
 	}
 	if (hc_verify(c->front->hc, c->user.id, p->pw, p->pwlen, p->stored,
@@ -102,7 +103,6 @@ static void
 prove(struct proof *p)
 {
 	struct caller *c = caller_of(p->r);
-	const char *params[] = { c->user.id };
 	int64_t	 retry;
 
 	if (rl_blocked(c->front->addr_limit, p->r->remote, time(NULL),
@@ -120,8 +120,8 @@ prove(struct proof *p)
 	 * in parallel or not. */
 	rl_fail(c->front->addr_limit, p->r->remote, time(NULL));
 
-	if (db_query(c->front->db, "SELECT password_hash FROM users"
-	    " WHERE id = $1", 1, params, stored_loaded, p) == NULL) {
+	if (users_password_hash(c->front->db, c->user.id, stored_loaded,
+	    p) == -1) {
 		struct http_req *r = p->r;
 
 		proof_free(p);
@@ -145,9 +145,9 @@ h_me_patch(struct http_req *r)
 }
 
 static void
-password_written(const PGresult *res, void *arg)
+password_written(enum store_status st, void *arg)
 {
-	reply_db_result(arg, res, "password change");
+	reply_done(arg, st, "password change");
 }
 
 static void
@@ -156,6 +156,7 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 	struct proof *p = arg;
 	struct http_req *r = p->r;
 	struct caller *c = caller_of(r);
+	int	 rc;
 
 	if (st != HC_OK) {
 		proof_free(p);
@@ -163,20 +164,11 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 		return;
 	}
 	/* Only over the hash just verified: a concurrent change wins. */
-	const char *params[] = { c->user.id, stored, p->stored, r->remote };
-	struct db_req *q = db_query(c->front->db,
-	    "WITH u AS (UPDATE users SET password_hash = $2,"
-	    " token_version = token_version + 1, failed_logins = 0,"
-	    " locked_until = NULL, updated_at = now()"
-	    " WHERE id = $1 AND password_hash = $3 RETURNING id),"
-	    " rv AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    " WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
-	    " SELECT id, 'password_changed', $4 FROM u)"
-	    " SELECT id FROM u", 4, params, password_written, r);
+	rc = users_set_password(c->front->db, c->user.id, stored, p->stored,
+	    r->remote, password_written, r);
 
-	proof_free(p);	/* db_query has copied the parameters */
-	if (q == NULL)
+	proof_free(p);	/* the store has copied the parameters */
+	if (rc == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
@@ -259,9 +251,9 @@ h_me_password(struct http_req *r)
 }
 
 static void
-account_deleted(const PGresult *res, void *arg)
+account_deleted(enum store_status st, void *arg)
 {
-	reply_db_result(arg, res, "account deletion");
+	reply_done(arg, st, "account deletion");
 }
 
 static void
@@ -269,19 +261,15 @@ delete_account(struct proof *p)
 {
 	struct http_req *r = p->r;
 	struct caller *c = caller_of(r);
-	const char *params[] = { c->user.id, p->stored, r->remote };
+	int	 rc;
 
-	if (db_query(c->front->db,
-	    "WITH d AS (DELETE FROM users WHERE id = $1 AND password_hash = $2"
-	    " RETURNING id),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'deleted', $3, '{\"by\":\"self\"}' FROM d)"
-	    " SELECT id FROM d", 3, params, account_deleted, r) == NULL) {
-		proof_free(p);
+	/* Only while the row holds the hash just verified. */
+	rc = users_delete(c->front->db, c->user.id, p->stored, r->remote,
+	    "self", account_deleted, r);
+
+	proof_free(p);	/* the store has copied the parameters */
+	if (rc == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	proof_free(p);
 }
 
 static const struct json_in_member delete_members[] = {

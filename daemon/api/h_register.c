@@ -9,7 +9,6 @@
 
 #include "body.h"
 #include "config.h"
-#include "store/db.h"
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
@@ -19,6 +18,7 @@
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "store/users.h"
 #include "util.h"
 #include "validate.h"
 
@@ -61,13 +61,11 @@ body_free(cJSON *o)
 	cJSON_Delete(o);
 }
 
-/* Maps a unique violation to the field it concerns. */
+/* The 409 of a taken field. */
 static void
-reply_conflict(struct http_req *r, const PGresult *res)
+reply_taken(struct http_req *r, enum users_taken taken)
 {
-	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-
-	if (constraint != NULL && strstr(constraint, "email") != NULL)
+	if (taken == USERS_TAKEN_EMAIL)
 		problem_reply(r, PROBLEM_CONFLICT,
 		    "the e-mail address is already registered");
 	else
@@ -75,32 +73,26 @@ reply_conflict(struct http_req *r, const PGresult *res)
 }
 
 static void
-inserted(const PGresult *res, void *arg)
+inserted(enum store_status st, const struct user *u, enum users_taken taken,
+    void *arg)
 {
 	struct registration *g = arg;
 	struct http_req *r = g->r;
-	struct user u;
-	const char *state;
 	char	 location[LOCATION_MAX];
 
 	registration_free(g);
-	if (!reply_db_ok(res)) {
-		state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
-		    NULL;
-		if (state != NULL && strcmp(state, "23505") == 0)
-			reply_conflict(r, res);
-		else
-			reply_db_failed(r, res, "registration");
+	if (st == STORE_CONFLICT) {
+		reply_taken(r, taken);
 		return;
 	}
-	if (PQntuples(res) != 1 || user_from_row(res, 0, 0, &u) == -1) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "registration");
 		return;
 	}
-	str_printf(location, sizeof(location), "/api/v1/users/%s", u.id);
+	str_printf(location, sizeof(location), "/api/v1/users/%s", u->id);
 	http_set_header(r, "Location", location);
 	http_no_store(r, false);
-	http_reply_json(r, 201, user_to_json(&u));
+	http_reply_json(r, 201, user_to_json(u));
 }
 
 static void
@@ -109,20 +101,20 @@ hashed(enum hc_status st, const char *stored, void *arg)
 	struct registration *g = arg;
 	struct http_req *r = g->r;
 	struct caller *c = caller_of(r);
+	struct users_new n;
 
 	if (st != HC_OK) {
 		registration_free(g);
 		reply_hasher_failed(r, st);
 		return;
 	}
-	const char *params[] = { g->id, g->username, g->email, g->full_name,
-	    stored, r->remote };
-	if (db_query(c->front->db,
-	    "WITH u AS (INSERT INTO users (id, username, email, full_name,"
-	    " password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
-	    " SELECT id, 'registered', $6 FROM u)"
-	    " SELECT " USER_COLUMNS " FROM u", 6, params, inserted, g) == NULL) {
+	n.id = g->id;
+	n.username = g->username;
+	n.email = g->email;
+	n.full_name = g->full_name;
+	n.stored = stored;
+	n.remote = r->remote;
+	if (users_create(c->front->db, &n, inserted, g) == -1) {
 		registration_free(g);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
