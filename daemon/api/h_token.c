@@ -9,13 +9,8 @@
  * password, an unknown user, a disabled user and a locked account all get
  * the same answer after the same work.
  *
- * Refresh grant: the token's row decides (unknown, revoked, expired,
- * spent: within the grace window a plain refusal, past it reuse that
- * revokes the family); a fresh one is signed for, then spent by a single
- * UPDATE that only one of several concurrent refreshes can win.  Every
- * revocation covers a whole family, so a family with any revoked member
- * is revoked: a token that a concurrent rotation inserted after the
- * revoking UPDATE took its snapshot dies with the rest.
+ * Refresh grant: refresh.c rotates the token.  What both grants share
+ * (the call, signing, the answer) is token.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,58 +35,12 @@
 #include "reply.h"
 #include "store/tokens.h"
 #include "store/users.h"
+#include "token.h"
 #include "util.h"
 
 #define BAD_LOGIN	"the username or password is incorrect"
-#define BAD_REFRESH	"the refresh token is invalid, expired or revoked"
 /* Stands in for the user id when verifying against no user at all. */
 #define NOBODY_ID	"00000000-0000-4000-8000-000000000000"
-
-enum grant { GRANT_PASSWORD, GRANT_REFRESH };
-
-/* The token request, parsed at the edge from a form or a JSON body. */
-struct token_req {
-	enum grant	 grant;
-	char		 username[FIELD_EMAIL_MAX + 1];
-	size_t		 pwlen;
-	uint8_t		 password[FIELD_PASSWORD_MAX];		/* secret */
-	char		 refresh[FORM_VALUE_MAX + 1];		/* secret */
-};
-
-struct token_call {
-	struct http_req	*r;
-	struct front	*f;
-	struct token_req req;
-	/* the user, once looked up */
-	bool		 found;
-	bool		 locked;
-	bool		 inflight;	/* counted in account_inflight */
-	struct user	 user;
-	char		 stored[PROTO_STORED_MAX + 1];		/* secret */
-	char		 rehash[PROTO_STORED_MAX + 1];		/* secret */
-	/* the refresh token presented, and the one to hand out */
-	char		 old_id[PROTO_UUID_LEN + 1];
-	char		 family[PROTO_UUID_LEN + 1];
-	char		 new_id[PROTO_UUID_LEN + 1];
-	char		 refresh[REFRESH_TOKEN_LEN + 1];	/* secret */
-	char		 refresh_hash[REFRESH_HASH_LITERAL];
-	struct proto_sign_ans signed_token;			/* secret */
-};
-
-static void
-call_free(struct token_call *t)
-{
-	if (t->inflight)
-		rl_forgive(t->f->account_inflight, t->user.id);
-	sodium_memzero(t, sizeof(*t));
-	free(t);
-}
-
-static void
-reply_unavailable(struct http_req *r, const char *what)
-{
-	problem_retry(r, PROBLEM_UNAVAILABLE, 1, what);
-}
 
 /* ---- parsing ---- */
 
@@ -124,7 +73,7 @@ token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
 			    "grant takes username and password", 0);
 			return -1;
 		}
-		req->grant = GRANT_PASSWORD;
+		req->grant = TOKEN_GRANT_PASSWORD;
 		/* Too long to be anyone's: the same answer as a wrong one. */
 		if (copy_value(req->username, sizeof(req->username), user,
 		    strlen(user)) == -1)
@@ -139,7 +88,7 @@ token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
 			    "refresh_token grant takes refresh_token", 0);
 			return -1;
 		}
-		req->grant = GRANT_REFRESH;
+		req->grant = TOKEN_GRANT_REFRESH;
 		str_copy(req->refresh, refresh, sizeof(req->refresh));
 		return 0;
 	}
@@ -230,35 +179,6 @@ parse_json(struct http_req *r, struct token_req *req,
 	return rc;
 }
 
-/* ---- the answer ---- */
-
-static void
-reply_tokens(struct token_call *t)
-{
-	struct http_req *r = t->r;
-	int64_t	 expires_in = (int64_t)t->signed_token.exp - (int64_t)time(NULL);
-	cJSON	*o = cJSON_CreateObject();
-
-	if (o == NULL ||
-	    cJSON_AddStringToObject(o, "access_token", t->signed_token.jwt) == NULL ||
-	    cJSON_AddStringToObject(o, "token_type", "Bearer") == NULL ||
-	    cJSON_AddNumberToObject(o, "expires_in",
-	    (double)(expires_in > 0 ? expires_in : 0)) == NULL ||
-	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL) {
-		cJSON_Delete(o);
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	call_free(t);
-	http_no_store(r, true);
-	/* http_reply_json frees the tree; its strings held the tokens. */
-	http_reply_json(r, 200, o);
-}
-
-/* Signs an access token for t->user, then calls next. */
-static void sign_for_user(struct token_call *t, hc_sign_cb *next);
-
 /* ---- password grant ---- */
 
 static void
@@ -270,7 +190,7 @@ login_written(enum store_status st, void *arg)
 	if (st != STORE_OK) {
 		/* NOT_FOUND: deleted, disabled or given a new password
 		 * between lookup and login, so no token. */
-		call_free(t);
+		token_call_free(t);
 		if (st == STORE_NOT_FOUND)
 			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
 		else
@@ -279,7 +199,7 @@ login_written(enum store_status st, void *arg)
 	}
 	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
 	rl_forgive(t->f->addr_limit, r->remote);
-	reply_tokens(t);
+	token_reply(t);
 }
 
 static void
@@ -290,15 +210,15 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	struct tokens_login l;
 
 	if (st != HC_OK) {
-		call_free(t);
-		reply_unavailable(r, "the token signer is unavailable");
+		token_call_free(t);
+		token_signer_unavailable(r);
 		return;
 	}
 	t->signed_token = *ans;
 	uuid_random(t->family);
 	uuid_random(t->new_id);
-	if (refresh_new(t->refresh, t->refresh_hash) == -1) {
-		call_free(t);
+	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
@@ -311,7 +231,7 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	l.ttl = t->f->cfg->refresh_token_ttl;
 	l.remote = r->remote;
 	if (tokens_issue(t->f->db, &l, login_written, t) == -1) {
-		call_free(t);
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
 }
@@ -323,11 +243,11 @@ failure_written(enum store_status st, void *arg)
 	struct http_req *r = t->r;
 
 	if (st != STORE_OK) {
-		call_free(t);
+		token_call_free(t);
 		reply_db_failed(r, st, "login failure");
 		return;
 	}
-	call_free(t);
+	token_call_free(t);
 	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
 }
 
@@ -348,7 +268,7 @@ record_failure(struct token_call *t, bool wrong_password, const char *reason)
 	uf.remote = r->remote;
 	uf.reason = reason;
 	if (users_login_failed(t->f->db, &uf, failure_written, t) == -1) {
-		call_free(t);
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
 }
@@ -360,7 +280,7 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 	struct http_req *r = t->r;
 
 	if (st != HC_OK) {
-		call_free(t);
+		token_call_free(t);
 		reply_hasher_failed(r, st);
 		return;
 	}
@@ -378,7 +298,7 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		record_failure(t, false, "locked");
 	else {
 		str_copy(t->rehash, rehash, sizeof(t->rehash));
-		sign_for_user(t, login_signed);
+		token_sign(t, login_signed);
 	}
 }
 
@@ -410,7 +330,7 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 	enum hc_status why;
 
 	if (st != STORE_OK && st != STORE_NOT_FOUND) {
-		call_free(t);
+		token_call_free(t);
 		reply_db_failed(r, st, "login lookup");
 		return;
 	}
@@ -427,7 +347,7 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 	if (hc_verify(t->f->hc, t->found ? t->user.id : NOBODY_ID,
 	    t->req.password, t->req.pwlen, t->found ? t->stored : "",
 	    login_verified, t, &why) == NULL) {
-		call_free(t);
+		token_call_free(t);
 		reply_hasher_failed(r, why);
 	}
 }
@@ -440,7 +360,7 @@ password_grant(struct token_call *t)
 
 	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
-		call_free(t);
+		token_call_free(t);
 		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
 		    "logins from this address: try again later",
 		    (unsigned int)retry);
@@ -451,157 +371,8 @@ password_grant(struct token_call *t)
 	rl_fail(t->f->addr_limit, r->remote, time(NULL));
 	if (users_find_login(t->f->db, t->req.username, login_user_loaded,
 	    t) == -1) {
-		call_free(t);
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-/* ---- refresh grant ---- */
-
-static void
-rotated(enum store_status st, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (st != STORE_OK && st != STORE_NOT_FOUND) {
-		call_free(t);
-		reply_db_failed(r, st, "refresh");
-		return;
-	}
-	if (st == STORE_NOT_FOUND) {
-		/* A concurrent refresh of the same token won the row. */
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	reply_tokens(t);
-}
-
-static void
-refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (st != HC_OK) {
-		call_free(t);
-		reply_unavailable(r, "the token signer is unavailable");
-		return;
-	}
-	t->signed_token = *ans;
-	uuid_random(t->new_id);
-	if (refresh_new(t->refresh, t->refresh_hash) == -1) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	if (tokens_rotate(t->f->db, t->old_id, t->new_id, t->refresh_hash,
-	    t->f->cfg->refresh_token_ttl, rotated, t) == -1) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-static void
-family_revoked(enum store_status st, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (st != STORE_OK) {
-		call_free(t);
-		reply_db_failed(r, st, "reuse");
-		return;
-	}
-	log_warn("refresh token reuse: family %s of user %s revoked",
-	    t->family, t->user.id);
-	call_free(t);
-	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-}
-
-/* A spent token presented past the grace window: someone holds a copy. */
-static void
-revoke_family(struct token_call *t)
-{
-	struct http_req *r = t->r;
-
-	if (tokens_revoke_reused(t->f->db, t->family, t->user.id, r->remote,
-	    family_revoked, t) == -1) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-static void
-refresh_loaded(enum store_status st, const struct tokens_presented *p,
-    void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (st == STORE_NOT_FOUND) {
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	if (st != STORE_OK) {
-		call_free(t);
-		reply_db_failed(r, st, "refresh lookup");
-		return;
-	}
-	str_copy(t->old_id, p->id, sizeof(t->old_id));
-	str_copy(t->family, p->family, sizeof(t->family));
-	t->user = p->user;
-	if (p->used && !p->revoked && !p->in_grace) {
-		revoke_family(t);
-		return;
-	}
-	if (p->used || p->revoked || p->expired || !t->user.is_active) {
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	sign_for_user(t, refresh_signed);
-}
-
-static void
-refresh_grant(struct token_call *t)
-{
-	struct http_req *r = t->r;
-	char	 hash[REFRESH_HASH_LITERAL];
-
-	if (refresh_hash(t->req.refresh, strlen(t->req.refresh), hash) == -1) {
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	if (tokens_find(t->f->db, hash, t->f->cfg->refresh_grace,
-	    refresh_loaded, t) == -1) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-/* ---- shared ---- */
-
-static void
-sign_for_user(struct token_call *t, hc_sign_cb *next)
-{
-	struct http_req *r = t->r;
-	struct proto_sign_req req;
-	enum hc_status why;
-
-	memset(&req, 0, sizeof(req));
-	str_copy(req.sub, t->user.id, sizeof(req.sub));
-	str_copy(req.username, t->user.username, sizeof(req.username));
-	req.nroles = t->user.nroles;
-	memcpy(req.roles, t->user.roles, sizeof(req.roles));
-	req.ver = t->user.token_version;
-	req.ttl = (uint32_t)t->f->cfg->access_token_ttl;
-	if (hc_sign(t->f->hc, &req, next, t, &why) == NULL) {
-		call_free(t);
-		reply_unavailable(r, "the token signer is unavailable");
 	}
 }
 
@@ -628,10 +399,10 @@ h_token(struct http_req *r)
 		rc = -1;
 	}
 	if (rc == -1) {
-		call_free(t);
+		token_call_free(t);
 		return;
 	}
-	if (t->req.grant == GRANT_PASSWORD)
+	if (t->req.grant == TOKEN_GRANT_PASSWORD)
 		password_grant(t);
 	else
 		refresh_grant(t);
@@ -657,7 +428,7 @@ h_revoke(struct http_req *r)
 {
 	static const char *const allowed[] = { "token", "token_type_hint" };
 	struct front *f = caller_of(r)->front;
-	char	 why[FORM_WHY_MAX], hash[REFRESH_HASH_LITERAL];
+	char	 why[FORM_WHY_MAX], hash[TOKEN_REFRESH_HASH_LITERAL];
 	const char *token;
 	struct form fm;
 	int	 rc;
@@ -685,7 +456,7 @@ h_revoke(struct http_req *r)
 		return;
 	}
 	/* RFC 7009 2.2: an unknown or malformed token is not an error. */
-	if (refresh_hash(token, strlen(token), hash) == -1) {
+	if (token_refresh_hash(token, strlen(token), hash) == -1) {
 		form_free(&fm);
 		http_no_store(r, true);
 		http_reply_empty(r, 200);
