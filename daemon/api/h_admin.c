@@ -20,7 +20,7 @@
 #include "util.h"
 
 #define LIST_DEFAULT	50
-#define LIST_MAX	200
+#define LIST_MAX	USERS_PAGE_MAX
 /* A cursor is base64url of "<created_at in microseconds>:<uuid>". */
 #define CURSOR_RAW_MAX	(20 + 1 + PROTO_UUID_LEN)
 #define CURSOR_MAX	B64URL_ENCODED_LEN(CURSOR_RAW_MAX)
@@ -28,6 +28,14 @@
 struct cursor {
 	long long	us;	/* created_at, microseconds since the epoch */
 	char		id[PROTO_UUID_LEN + 1];
+};
+
+/* The list's query string, parsed: ?limit=1..200&after=<cursor>&q=. */
+struct list_query {
+	unsigned int	limit;
+	bool		after;		/* cursor holds where to resume */
+	struct cursor	cursor;
+	char		q[FIELD_EMAIL_MAX + 1];	/* "" when not given */
 };
 
 static int
@@ -53,64 +61,25 @@ cursor_decode(const char *s, struct cursor *cur)
 }
 
 static int
-cursor_encode(const char *us, const char *id, char *out, size_t outlen)
+cursor_encode(int64_t us, const char *id, char *out, size_t outlen)
 {
 	char	 raw[CURSOR_RAW_MAX + 1];
 
-	if (str_printf(raw, sizeof(raw), "%s:%s", us, id) == -1)
+	if (str_printf(raw, sizeof(raw), "%" PRId64 ":%s", us, id) == -1)
 		return -1;
 	return b64url_encode(out, outlen, (const uint8_t *)raw,
 	    strlen(raw)) < 0 ? -1 : 0;
 }
 
-/* The page of users_list(), as the API's {"items", "next"}. */
-static void
-listed(enum store_status st, const struct users_page *page, void *arg)
-{
-	struct http_req *r = arg;
-	cJSON	*o, *items, *item;
-	char	 next[CURSOR_MAX + 1], us[24];
-
-	if (st != STORE_OK) {
-		reply_db_failed(r, st, "user list");
-		return;
-	}
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    (items = cJSON_AddArrayToObject(o, "items")) == NULL) {
-		cJSON_Delete(o);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	for (size_t i = 0; i < page->n; i++) {
-		if ((item = user_to_json(&page->items[i])) == NULL) {
-			cJSON_Delete(o);
-			problem_reply(r, PROBLEM_INTERNAL, NULL);
-			return;
-		}
-		cJSON_AddItemToArray(items, item);
-	}
-	if (page->more) {
-		str_printf(us, sizeof(us), "%lld", (long long)page->last_us);
-		if (cursor_encode(us, page->items[page->n - 1].id, next,
-		    sizeof(next)) == -1) {
-			cJSON_Delete(o);
-			problem_reply(r, PROBLEM_INTERNAL, NULL);
-			return;
-		}
-		cJSON_AddStringToObject(o, "next", next);
-	} else
-		cJSON_AddNullToObject(o, "next");
-	http_no_store(r, false);
-	http_reply_json(r, 200, o);
-}
-
-void
-h_admin_list(struct http_req *r)
+/*
+ * Step 1: parses r's query string into *lq.  Replies and returns -1 when
+ * it is not one: 400 for a malformed query, limit or cursor, 422 for an
+ * unknown parameter, a limit out of range or an overlong q.
+ */
+static int
+list_query_parse(struct http_req *r, struct list_query *lq)
 {
 	static const char *const allowed[] = { "limit", "after", "q" };
-	struct caller *c = caller_of(r);
-	struct cursor cur = { 0, "" };
-	struct users_search search;
 	struct problem_fields pf;
 	char	 why[FORM_WHY_MAX];
 	const char *after, *q, *unknown;
@@ -118,13 +87,14 @@ h_admin_list(struct http_req *r)
 	long long limit;
 	int	 rc;
 
+	memset(lq, 0, sizeof(*lq));
 	rc = form_parse(&f, r->query, r->query ? strlen(r->query) : 0, why,
 	    sizeof(why));
 	if (rc != 0) {
 		form_free(&f);
 		problem_reply(r, rc == -2 ? PROBLEM_INTERNAL :
 		    PROBLEM_MALFORMED, why);
-		return;
+		return -1;
 	}
 	problem_fields_init(&pf);
 	if ((unknown = form_unknown(&f, allowed, 3)) != NULL)
@@ -136,35 +106,109 @@ h_admin_list(struct http_req *r)
 		form_free(&f);
 		problem_fields_free(&pf);
 		problem_reply(r, PROBLEM_MALFORMED, "limit must be a number");
-		return;
+		return -1;
 	case FORM_INT_RANGE:
-		problem_field_add(&pf, "limit", "must be from 1 to 200");
+		problem_field_add(&pf, "limit", "must be from 1 to "
+		    STRINGIFY(LIST_MAX));
 		break;
 	}
-	if ((q = form_get(&f, "q")) != NULL && strlen(q) > FIELD_EMAIL_MAX)
+	if ((q = form_get(&f, "q")) != NULL &&
+	    str_copy(lq->q, q, sizeof(lq->q)) == -1)
 		problem_field_add(&pf, "q", "must be at most "
 		    STRINGIFY(FIELD_EMAIL_MAX) " bytes");
 	if (problem_fields_count(&pf) > 0) {
 		form_free(&f);
 		problem_reply_validation(r, &pf);
-		return;
+		return -1;
 	}
 	problem_fields_free(&pf);
 	if ((after = form_get(&f, "after")) != NULL &&
-	    cursor_decode(after, &cur) == -1) {
+	    cursor_decode(after, &lq->cursor) == -1) {
 		form_free(&f);
 		problem_reply(r, PROBLEM_MALFORMED, "after is not a cursor "
 		    "of this API");
+		return -1;
+	}
+	lq->after = after != NULL;
+	lq->limit = (unsigned int)limit;
+	form_free(&f);
+	return 0;
+}
+
+/* Step 2: the store's search for lq (which must outlive it). */
+static void
+list_search(const struct list_query *lq, struct users_search *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->after = lq->after;
+	s->after_us = lq->cursor.us;
+	s->after_id = lq->cursor.id;
+	s->prefix = lq->q;
+	s->limit = lq->limit;
+}
+
+/*
+ * Step 3: the page as the API's {"items": [user, ...], "next": cursor},
+ * next null on the last page.  NULL when memory runs out.
+ */
+static cJSON *
+list_page_render(const struct users_page *page)
+{
+	cJSON	*o, *items, *item;
+	char	 next[CURSOR_MAX + 1];
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (items = cJSON_AddArrayToObject(o, "items")) == NULL)
+		goto fail;
+	for (size_t i = 0; i < page->n; i++) {
+		if ((item = user_to_json(&page->items[i])) == NULL)
+			goto fail;
+		cJSON_AddItemToArray(items, item);
+	}
+	if (page->more) {
+		if (cursor_encode(page->last_us, page->items[page->n - 1].id,
+		    next, sizeof(next)) == -1 ||
+		    cJSON_AddStringToObject(o, "next", next) == NULL)
+			goto fail;
+	} else if (cJSON_AddNullToObject(o, "next") == NULL)
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static void
+listed(enum store_status st, const struct users_page *page, void *arg)
+{
+	struct http_req *r = arg;
+	cJSON	*o;
+
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "user list");
 		return;
 	}
-	search.after = after != NULL;
-	search.after_us = cur.us;
-	search.after_id = cur.id;
-	search.prefix = q != NULL ? q : "";
-	search.limit = (unsigned int)limit;
-	if (users_list(c->front->db, &search, listed, r) == -1)
+	if ((o = list_page_render(page)) == NULL) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	form_free(&f);
+		return;
+	}
+	http_no_store(r, false);
+	http_reply_json(r, 200, o);
+}
+
+/* GET /api/v1/users: parse the query, search, render the page. */
+void
+h_admin_list(struct http_req *r)
+{
+	struct list_query lq;
+	struct users_search search;
+
+	if (list_query_parse(r, &lq) == -1)
+		return;
+	list_search(&lq, &search);
+	/* The store copies the search's strings: lq may go. */
+	if (users_list(caller_of(r)->front->db, &search, listed, r) == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
 static void
