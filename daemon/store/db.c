@@ -3,8 +3,7 @@
  *
  * Each connection is DOWN (waiting out its back-off), CONNECTING (driven
  * by PQconnectPoll) or UP.  An UP connection runs at most one query at a
- * time (conn->cur); a leased one takes its queries from its own queue
- * (conn->lq), the others from the pool's FIFO (pool->queue).  Errors that
+ * time (conn->cur), taken from the pool's FIFO (pool->queue).  Errors that
  * arise inside an API call are handed to the loop (pool->done) so that no
  * callback ever runs inside the call that submitted its request.
  */
@@ -29,15 +28,9 @@
 #define DB_MAX_SIZE	1000
 #define DB_APP_NAME	"wardend"
 
-enum req_kind {
-	REQ_QUERY,
-	REQ_ACQUIRE,
-};
-
 enum req_where {
 	IN_NOWHERE,
 	IN_POOL_QUEUE,	/* pool->queue */
-	IN_CONN_QUEUE,	/* conn->lq */
 	IN_FLIGHT,	/* conn->cur */
 	IN_DONE,	/* pool->done, delivered on the next loop turn */
 };
@@ -45,11 +38,8 @@ enum req_where {
 struct db_req {
 	TAILQ_ENTRY(db_req) entry;
 	struct db_pool	*pool;
-	struct db_conn	*conn;		/* the lease a conn query belongs to */
-	enum req_kind	 kind;
 	enum req_where	 where;
-	db_result_cb	 rcb;
-	db_acquire_cb	 acb;
+	db_result_cb	 cb;
 	void		*arg;
 	bool		 detached;	/* no callback: cancelled or internal */
 	PGresult	*res;		/* what IN_DONE delivers */
@@ -81,11 +71,8 @@ struct db_conn {
 	struct event	*timer;		/* reconnect back-off */
 	unsigned int	 backoff;	/* failures in a row */
 	bool		 failed;	/* failed since it was last up */
-	bool		 leased;
-	bool		 broken;	/* lost while leased */
 	struct db_req	*cur;		/* query in flight */
 	PGresult	*cur_res;
-	struct req_list	 lq;		/* a lease's queries not yet sent */
 };
 
 struct db_pool {
@@ -101,9 +88,6 @@ struct db_pool {
 	struct req_list	 done;
 	size_t		 ndone;
 	struct event	*done_ev;
-	struct event	*pump_ev;
-	bool		 pumping;
-	bool		 pump_again;
 	bool		 closing;
 	uint64_t	 nqueries;
 	uint64_t	 nfailed_reqs;
@@ -112,8 +96,8 @@ struct db_pool {
 
 static void	conn_start(struct db_conn *);
 static void	conn_lost(struct db_conn *, const char *);
-static void	conn_next(struct db_conn *, bool);
-static void	pump(struct db_pool *, bool);
+static void	conn_next(struct db_conn *);
+static void	pump(struct db_pool *);
 
 /* --- requests --------------------------------------------------------- */
 
@@ -124,24 +108,20 @@ param_is_text(const int *formats, int i)
 }
 
 static struct db_req *
-req_new(struct db_pool *pool, enum req_kind kind, const char *sql,
-    int nparams, const char *const *values, const int *lengths,
-    const int *formats, int result_format)
+req_new(struct db_pool *pool, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_format)
 {
 	struct db_req *r;
-	size_t size, sqllen = 0, n, plen;
+	size_t size, sqllen, n, plen;
 	char *p;
 	int i;
 
-	if (nparams < 0 || nparams > DB_MAX_PARAMS ||
+	if (sql == NULL || nparams < 0 || nparams > DB_MAX_PARAMS ||
 	    (nparams > 0 && values == NULL) ||
 	    (result_format != 0 && result_format != 1))
 		return NULL;
-	if (kind == REQ_QUERY) {
-		if (sql == NULL)
-			return NULL;
-		sqllen = strlen(sql) + 1;
-	}
+	sqllen = strlen(sql) + 1;
 	n = (size_t)nparams;
 	size = sizeof(*r) + n * (sizeof(char *) + 2 * sizeof(int)) + sqllen;
 	for (i = 0; i < nparams; i++) {
@@ -162,7 +142,6 @@ req_new(struct db_pool *pool, enum req_kind kind, const char *sql,
 	if ((r = calloc(1, size)) == NULL)
 		return NULL;
 	r->pool = pool;
-	r->kind = kind;
 	r->nparams = nparams;
 	r->result_format = result_format;
 	p = (char *)(r + 1);
@@ -183,10 +162,8 @@ req_new(struct db_pool *pool, enum req_kind kind, const char *sql,
 		r->values[i] = p;
 		p += plen;
 	}
-	if (kind == REQ_QUERY) {
-		memcpy(p, sql, sqllen);
-		r->sql = p;
-	}
+	memcpy(p, sql, sqllen);
+	r->sql = p;
 	return r;
 }
 
@@ -201,22 +178,15 @@ req_free(struct db_req *r)
 
 /* Calls r's callback (unless detached) with res, then frees both. */
 static void
-req_deliver(struct db_req *r, PGresult *res, struct db_conn *leased)
+req_deliver(struct db_req *r, PGresult *res)
 {
-	db_result_cb rcb = r->rcb;
-	db_acquire_cb acb = r->acb;
+	db_result_cb cb = r->cb;
 	void *arg = r->arg;
 	bool call = !r->detached;
 
 	r->where = IN_NOWHERE;
-	if (r->kind == REQ_ACQUIRE) {
-		req_free(r);
-		if (call)
-			acb(leased, arg);
-		return;
-	}
 	if (call)
-		rcb(res, arg);
+		cb(res, arg);
 	PQclear(res);
 	req_free(r);
 }
@@ -252,7 +222,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		pool->ndone--;
 		res = r->res;
 		r->res = NULL;
-		req_deliver(r, res, NULL);
+		req_deliver(r, res);
 	}
 	if (!TAILQ_EMPTY(&pool->done))
 		event_active(pool->done_ev, EV_TIMEOUT, 0);
@@ -296,8 +266,7 @@ conn_unwatch(struct db_conn *c)
 static bool
 conn_idle(const struct db_conn *c)
 {
-	return c->state == CONN_UP && !c->leased && c->cur == NULL &&
-	    TAILQ_EMPTY(&c->lq);
+	return c->state == CONN_UP && c->cur == NULL;
 }
 
 static bool
@@ -367,8 +336,8 @@ conn_mark_failed(struct db_conn *c)
 }
 
 /*
- * The connection failed (or never came up): what it ran and what its lease
- * queued fail; it reconnects after a back-off, or when its lease ends.
+ * The connection failed (or never came up): what it ran fails; it
+ * reconnects after a back-off.
  */
 static void
 conn_lost(struct db_conn *c, const char *why)
@@ -406,14 +375,7 @@ conn_lost(struct db_conn *c, const char *why)
 		c->cur_res = NULL;
 		req_fail_later(r, NULL);
 	}
-	while ((r = TAILQ_FIRST(&c->lq)) != NULL) {
-		TAILQ_REMOVE(&c->lq, r, entry);
-		req_fail_later(r, NULL);
-	}
-	if (c->leased)
-		c->broken = true;
-	else
-		conn_schedule(c);
+	conn_schedule(c);
 	pool_check_down(pool);
 }
 
@@ -462,7 +424,7 @@ conn_up(struct db_conn *c)
 		log_info("database connection re-established");
 	}
 	c->backoff = 0;
-	conn_next(c, true);
+	conn_next(c);
 }
 
 static void
@@ -527,29 +489,20 @@ conn_send(struct db_conn *c, struct db_req *r)
 }
 
 /*
- * The connection has nothing in flight: send its lease's next query, roll
- * back a transaction left open, or give it to the pool's queue.
- * may_call: whether an acquire callback may run from here.
+ * The connection has nothing in flight: roll back a transaction that a
+ * query left open (a lone "BEGIN"), or give it to the pool's queue.
  */
 static void
-conn_next(struct db_conn *c, bool may_call)
+conn_next(struct db_conn *c)
 {
 	struct db_req *r;
 	PGTransactionStatusType ts;
 
 	if (c->state != CONN_UP || c->cur != NULL)
 		return;
-	if ((r = TAILQ_FIRST(&c->lq)) != NULL) {
-		TAILQ_REMOVE(&c->lq, r, entry);
-		conn_send(c, r);
-		return;
-	}
-	if (c->leased)
-		return;
 	ts = PQtransactionStatus(c->pg);
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
-		r = req_new(c->pool, REQ_QUERY, "ROLLBACK", 0, NULL, NULL,
-		    NULL, 0);
+		r = req_new(c->pool, "ROLLBACK", 0, NULL, NULL, NULL, 0);
 		if (r == NULL) {
 			conn_lost(c, "out of memory for ROLLBACK");
 			return;
@@ -562,7 +515,7 @@ conn_next(struct db_conn *c, bool may_call)
 		conn_lost(c, "connection in an unknown state");
 		return;
 	}
-	pump(c->pool, may_call);
+	pump(c->pool);
 }
 
 /* The query in flight is complete: answer it and move on. */
@@ -574,8 +527,8 @@ conn_complete(struct db_conn *c)
 
 	c->cur = NULL;
 	c->cur_res = NULL;
-	req_deliver(r, res, NULL);
-	conn_next(c, true);
+	req_deliver(r, res);
+	conn_next(c);
 }
 
 static void
@@ -655,45 +608,22 @@ pool_idle_conn(struct db_pool *pool)
 	return NULL;
 }
 
-/* Gives idle connections to the queue's head.  may_call is false inside
- * API calls: an acquire then waits for the pump event. */
+/* Gives idle connections to the queue's head.  Sending calls no
+ * callback (a refusal is delivered on the next loop turn). */
 static void
-pump(struct db_pool *pool, bool may_call)
+pump(struct db_pool *pool)
 {
 	struct db_conn *c;
 	struct db_req *r;
 
 	if (pool->closing)
 		return;
-	if (pool->pumping) {
-		pool->pump_again = true;
-		return;
+	while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
+	    (c = pool_idle_conn(pool)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, r, entry);
+		pool->nqueue--;
+		conn_send(c, r);
 	}
-	pool->pumping = true;
-	do {
-		pool->pump_again = false;
-		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
-		    (c = pool_idle_conn(pool)) != NULL) {
-			if (r->kind == REQ_ACQUIRE && !may_call) {
-				event_active(pool->pump_ev, EV_TIMEOUT, 0);
-				break;
-			}
-			TAILQ_REMOVE(&pool->queue, r, entry);
-			pool->nqueue--;
-			if (r->kind == REQ_ACQUIRE) {
-				c->leased = true;
-				req_deliver(r, NULL, c);
-			} else
-				conn_send(c, r);
-		}
-	} while (pool->pump_again);
-	pool->pumping = false;
-}
-
-static void
-pump_cb(evutil_socket_t fd, short what, void *arg)
-{
-	pump(arg, true);
 }
 
 struct db_pool *
@@ -733,15 +663,13 @@ db_pool_new(struct event_base *base, const char *url, unsigned int size)
 	TAILQ_INIT(&pool->done);
 	if ((pool->url = strdup(url)) == NULL ||
 	    (pool->conns = calloc(size, sizeof(*pool->conns))) == NULL ||
-	    (pool->done_ev = event_new(base, -1, 0, done_cb, pool)) == NULL ||
-	    (pool->pump_ev = event_new(base, -1, 0, pump_cb, pool)) == NULL)
+	    (pool->done_ev = event_new(base, -1, 0, done_cb, pool)) == NULL)
 		goto fail;
 	for (i = 0; i < size; i++) {
 		struct db_conn *c = &pool->conns[i];
 
 		c->pool = pool;
 		c->ev_fd = -1;
-		TAILQ_INIT(&c->lq);
 		if ((c->timer = evtimer_new(base, timer_cb, c)) == NULL)
 			goto fail;
 	}
@@ -762,7 +690,7 @@ fail_now(struct db_req *r)
 
 	r->res = NULL;
 	PQclear(res);
-	req_deliver(r, NULL, NULL);
+	req_deliver(r, NULL);
 }
 
 void
@@ -787,10 +715,6 @@ db_pool_free(struct db_pool *pool)
 			c->cur_res = NULL;
 			fail_now(r);
 		}
-		while ((r = TAILQ_FIRST(&c->lq)) != NULL) {
-			TAILQ_REMOVE(&c->lq, r, entry);
-			fail_now(r);
-		}
 		PQfinish(c->pg);
 		c->pg = NULL;
 		c->state = CONN_DOWN;
@@ -806,12 +730,10 @@ db_pool_free(struct db_pool *pool)
 		TAILQ_REMOVE(&pool->done, r, entry);
 		pool->ndone--;
 		r->res = NULL;
-		req_deliver(r, res, NULL);
+		req_deliver(r, res);
 	}
 	if (pool->done_ev != NULL)
 		event_free(pool->done_ev);
-	if (pool->pump_ev != NULL)
-		event_free(pool->pump_ev);
 	free(pool->conns);
 	free(pool->url);
 	free(pool);
@@ -842,11 +764,7 @@ db_pool_stats(const struct db_pool *pool, struct db_stats *st)
 	st->failed = pool->nfailed_reqs;
 	st->connect_failures = pool->nconnect_failures;
 	for (i = 0; i < pool->size; i++) {
-		const struct db_conn *c = &pool->conns[i];
-
-		if (c->leased)
-			st->leased++;
-		if (c->leased || c->cur != NULL || !TAILQ_EMPTY(&c->lq))
+		if (pool->conns[i].cur != NULL)
 			st->in_use++;
 	}
 }
@@ -859,7 +777,7 @@ pool_submit(struct db_pool *pool, struct db_req *r)
 		req_fail_later(r, NULL);
 		return;
 	}
-	if (TAILQ_EMPTY(&pool->queue) && r->kind == REQ_QUERY) {
+	if (TAILQ_EMPTY(&pool->queue)) {
 		struct db_conn *c = pool_idle_conn(pool);
 
 		if (c != NULL) {
@@ -875,10 +793,7 @@ pool_submit(struct db_pool *pool, struct db_req *r)
 	r->where = IN_POOL_QUEUE;
 	TAILQ_INSERT_TAIL(&pool->queue, r, entry);
 	pool->nqueue++;
-	if (r->kind == REQ_ACQUIRE)
-		event_active(pool->pump_ev, EV_TIMEOUT, 0);
-	else
-		pump(pool, false);
+	pump(pool);
 }
 
 struct db_req *
@@ -890,11 +805,11 @@ db_query_params(struct db_pool *pool, const char *sql, int nparams,
 
 	if (pool == NULL || pool->closing || cb == NULL)
 		return NULL;
-	r = req_new(pool, REQ_QUERY, sql, nparams, values, lengths, formats,
+	r = req_new(pool, sql, nparams, values, lengths, formats,
 	    result_format);
 	if (r == NULL)
 		return NULL;
-	r->rcb = cb;
+	r->cb = cb;
 	r->arg = arg;
 	pool_submit(pool, r);
 	return r;
@@ -908,80 +823,6 @@ db_query(struct db_pool *pool, const char *sql, int nparams,
 	    cb, arg);
 }
 
-struct db_req *
-db_acquire(struct db_pool *pool, db_acquire_cb cb, void *arg)
-{
-	struct db_req *r;
-
-	if (pool == NULL || pool->closing || cb == NULL)
-		return NULL;
-	if ((r = req_new(pool, REQ_ACQUIRE, NULL, 0, NULL, NULL, NULL, 0)) ==
-	    NULL)
-		return NULL;
-	r->acb = cb;
-	r->arg = arg;
-	pool_submit(pool, r);
-	return r;
-}
-
-struct db_req *
-db_conn_query_params(struct db_conn *c, const char *sql, int nparams,
-    const char *const *values, const int *lengths, const int *formats,
-    int result_format, db_result_cb cb, void *arg)
-{
-	struct db_req *r;
-
-	if (c == NULL || c->pool->closing || cb == NULL)
-		return NULL;
-	r = req_new(c->pool, REQ_QUERY, sql, nparams, values, lengths,
-	    formats, result_format);
-	if (r == NULL)
-		return NULL;
-	r->rcb = cb;
-	r->arg = arg;
-	r->conn = c;
-	if (c->broken || c->state != CONN_UP) {
-		req_fail_later(r, NULL);
-		return r;
-	}
-	r->where = IN_CONN_QUEUE;
-	TAILQ_INSERT_TAIL(&c->lq, r, entry);
-	conn_next(c, false);
-	return r;
-}
-
-struct db_req *
-db_conn_query(struct db_conn *c, const char *sql, int nparams,
-    const char *const *params, db_result_cb cb, void *arg)
-{
-	return db_conn_query_params(c, sql, nparams, params, NULL, NULL, 0,
-	    cb, arg);
-}
-
-void
-db_release(struct db_conn *c)
-{
-	if (c == NULL || !c->leased || c->pool->closing)
-		return;
-	c->leased = false;
-	if (c->broken) {
-		c->broken = false;
-		conn_schedule(c);
-		return;
-	}
-	/* Queries already submitted run on; then conn_next rolls back what
-	 * the lease left open and hands the connection to the queue. */
-	conn_next(c, false);
-}
-
-int
-db_conn_backend_pid(const struct db_conn *c)
-{
-	if (c == NULL || c->state != CONN_UP)
-		return 0;
-	return PQbackendPID(c->pg);
-}
-
 void
 db_cancel(struct db_req *r)
 {
@@ -991,10 +832,6 @@ db_cancel(struct db_req *r)
 	case IN_POOL_QUEUE:
 		TAILQ_REMOVE(&r->pool->queue, r, entry);
 		r->pool->nqueue--;
-		req_free(r);
-		break;
-	case IN_CONN_QUEUE:
-		TAILQ_REMOVE(&r->conn->lq, r, entry);
 		req_free(r);
 		break;
 	case IN_DONE:
