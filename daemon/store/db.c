@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "db.h"
 #include "db_impl.h"
@@ -62,6 +63,7 @@ db_req_new(struct db_pool *pool, const char *sql, int nparams,
 	}
 	if ((r = calloc(1, size)) == NULL)
 		return NULL;
+	r->size = size;
 	r->pool = pool;
 	r->nparams = nparams;
 	r->result_format = result_format;
@@ -94,6 +96,8 @@ req_free(struct db_req *r)
 	if (r == NULL)
 		return;
 	PQclear(r->res);
+	/* The parameters may be stored hashes. */
+	sodium_memzero(r, r->size);
 	free(r);
 }
 

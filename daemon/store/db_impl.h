@@ -36,6 +36,7 @@ struct db_req {
 	void		*arg;
 	bool		 detached;	/* no callback: cancelled or internal */
 	PGresult	*res;		/* what IN_DONE delivers */
+	size_t		 size;		/* bytes of the whole block */
 
 	const char	*sql;
 	int		 nparams;
