@@ -1,6 +1,11 @@
 /*
  * POST /api/v1/users: registration.  The user id is made here, before the
  * row exists, because the hasher binds the sealed hash to it.
+ *
+ * A taken username or e-mail address is answered from a cheap look at
+ * the table before the password is hashed, so that a flood of taken or
+ * mistyped names costs the hasher nothing; the insertion still answers
+ * the same 409 when a concurrent registration took the name meanwhile.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,8 @@ struct registration {
 	char		 username[FIELD_USERNAME_MAX + 1];
 	char		 email[FIELD_EMAIL_MAX + 1];
 	char		*full_name;		/* NULL when not given */
+	size_t		 pwlen;
+	uint8_t		 pw[FIELD_PASSWORD_MAX];	/* secret, until hashed */
 };
 
 static const struct json_in_member register_members[] = {
@@ -44,6 +51,7 @@ static void
 registration_free(struct registration *g)
 {
 	free(g->full_name);
+	sodium_memzero(g, sizeof(*g));
 	free(g);
 }
 
@@ -120,6 +128,34 @@ hashed(enum hc_status st, const char *stored, void *arg)
 	}
 }
 
+/* The names are free: hash the password, then insert (hashed()). */
+static void
+checked(enum store_status st, enum users_taken taken, void *arg)
+{
+	struct registration *g = arg;
+	struct http_req *r = g->r;
+	struct caller *c = caller_of(r);
+	enum hc_status why;
+
+	if (st != STORE_OK) {
+		registration_free(g);
+		if (st == STORE_CONFLICT)
+			reply_taken(r, taken);
+		else
+			reply_db_failed(r, st, "registration");
+		return;
+	}
+	if (hc_hash(c->front->hc, g->id, g->pw, g->pwlen, hashed, g,
+	    &why) == NULL) {
+		registration_free(g);
+		reply_hasher_failed(r, why);
+		return;
+	}
+	/* The request holds its own copy now. */
+	sodium_memzero(g->pw, sizeof(g->pw));
+	g->pwlen = 0;
+}
+
 void
 h_register(struct http_req *r)
 {
@@ -127,8 +163,7 @@ h_register(struct http_req *r)
 	const struct cfg *cfg = c->front->cfg;
 	struct json_in_value v[M_COUNT];
 	struct problem_fields pf;
-	struct registration *g;
-	enum hc_status why;
+	struct registration *g = NULL;
 	cJSON	*o;
 	char	 msg[VALIDATE_MSG_MAX];
 
@@ -162,7 +197,8 @@ h_register(struct http_req *r)
 	}
 	problem_fields_free(&pf);
 
-	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	if (v[M_PASSWORD].len > sizeof(g->pw) ||
+	    (g = calloc(1, sizeof(*g))) == NULL ||
 	    (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
 	    (g->full_name = strdup(v[M_FULL_NAME].str)) == NULL)) {
 		free(g);
@@ -174,11 +210,13 @@ h_register(struct http_req *r)
 	uuid_random(g->id);
 	str_copy(g->username, v[M_USERNAME].str, sizeof(g->username));
 	str_copy(g->email, v[M_EMAIL].str, sizeof(g->email));
-	if (hc_hash(c->front->hc, g->id, (const uint8_t *)v[M_PASSWORD].str,
-	    v[M_PASSWORD].len, hashed, g, &why) == NULL) {
-		registration_free(g);
-		reply_hasher_failed(r, why);
-	}
-	/* The password lives only in the parsed tree: wipe it with it. */
+	g->pwlen = v[M_PASSWORD].len;
+	memcpy(g->pw, v[M_PASSWORD].str, g->pwlen);
+	/* The tree's copy of the password goes now; g's with g. */
 	body_free(o);
+	if (users_taken(c->front->db, g->username, g->email, checked,
+	    g) == -1) {
+		registration_free(g);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
 }

@@ -26,6 +26,7 @@ struct call {
 	union {
 		users_row_cb	 *row;
 		users_created_cb *created;
+		users_taken_cb	 *taken;
 		users_hash_cb	 *hash;
 		users_login_cb	 *login;
 		users_page_cb	 *page;
@@ -99,6 +100,45 @@ taken_by(const PGresult *res)
 {
 	return strstr(row_constraint(res), "email") != NULL ?
 	    USERS_TAKEN_EMAIL : USERS_TAKEN_USERNAME;
+}
+
+/* Row: username taken, e-mail address taken. */
+static void
+looked(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	enum users_taken taken = USERS_TAKEN_NONE;
+	enum store_status st;
+
+	free(arg);
+	if ((st = row_status(res, c.what)) == STORE_OK) {
+		if (PQntuples(res) != 1)
+			st = STORE_ERROR;
+		else if (row_bool(res, 0, 0))
+			taken = USERS_TAKEN_USERNAME;
+		else if (row_bool(res, 0, 1))
+			taken = USERS_TAKEN_EMAIL;
+		if (taken != USERS_TAKEN_NONE)
+			st = STORE_CONFLICT;
+	}
+	c.cb.taken(st, taken, c.arg);
+}
+
+int
+users_taken(struct db_pool *pool, const char *username, const char *email,
+    users_taken_cb *cb, void *arg)
+{
+	struct call *c = call_new(arg, "users_taken");
+	const char *params[] = { username, email };
+
+	if (c != NULL)
+		c->cb.taken = cb;
+	/* The same expressions as the unique indexes, which they use. */
+	return submit(pool,
+	    "SELECT EXISTS (SELECT 1 FROM users"
+	    " WHERE lower(username) = lower($1)),"
+	    " EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($2))",
+	    2, params, looked, c);
 }
 
 static void

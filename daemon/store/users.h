@@ -53,6 +53,19 @@ struct users_new {
 typedef void	users_created_cb(enum store_status st, const struct user *u,
 		    enum users_taken taken, void *arg);
 
+/* taken: on CONFLICT, the field that is taken. */
+typedef void	users_taken_cb(enum store_status st, enum users_taken taken,
+		    void *arg);
+
+/*
+ * Tells whether username or email is taken, case-insensitively: OK when
+ * neither is, CONFLICT with the field (the username first, as the
+ * insertion reports it) when one is.  A cheap look before the costly
+ * hash of a registration; users_create() still decides a race.
+ */
+int	users_taken(struct db_pool *pool, const char *username,
+	    const char *email, users_taken_cb *cb, void *arg);
+
 /*
  * Inserts the user *n with its 'registered' audit event.  CONFLICT (with
  * the field) when its username or e-mail address is taken,

@@ -66,6 +66,14 @@ done_cb(enum store_status st, void *arg)
 }
 
 static void
+taken_cb(enum store_status st, enum users_taken taken, void *arg)
+{
+	got.calls++;
+	got.st = st;
+	got.taken = taken;
+}
+
+static void
 hash_cb(enum store_status st, const char *stored, void *arg)
 {
 	got.calls++;
@@ -249,6 +257,25 @@ test_taken_email_is_a_conflict_on_the_email(void **state)
 	assert_int_equal(answer(users_create(s.pool, &n, created_cb, NULL)),
 	    STORE_CONFLICT);
 	assert_int_equal(got.taken, USERS_TAKEN_EMAIL);
+}
+
+static void
+test_taken_names_are_told_in_any_case_the_username_first(void **state)
+{
+	struct user u;
+
+	make_user("zoe", &u);
+	assert_int_equal(answer(users_taken(s.pool, "ZOE", "ZOE@example.TEST",
+	    taken_cb, NULL)), STORE_CONFLICT);
+	assert_int_equal(got.taken, USERS_TAKEN_USERNAME);
+	reset();
+	assert_int_equal(answer(users_taken(s.pool, "zoe2", "Zoe@Example.test",
+	    taken_cb, NULL)), STORE_CONFLICT);
+	assert_int_equal(got.taken, USERS_TAKEN_EMAIL);
+	reset();
+	assert_int_equal(answer(users_taken(s.pool, "zoe2", "zoe2@example.test",
+	    taken_cb, NULL)), STORE_OK);
+	assert_int_equal(got.taken, USERS_TAKEN_NONE);
 }
 
 static void
@@ -686,6 +713,7 @@ main(void)
 		T(test_create_returns_the_row_and_records_registered),
 		T(test_taken_username_is_a_conflict_on_the_username),
 		T(test_taken_email_is_a_conflict_on_the_email),
+		T(test_taken_names_are_told_in_any_case_the_username_first),
 		T(test_find_returns_the_row_or_not_found),
 		T(test_find_login_matches_username_or_email_in_any_case),
 		T(test_password_hash_is_read_or_not_found),
