@@ -1,6 +1,8 @@
 /*
  * The caller's own account: read, update, change the password, delete.
- * The last two prove the current password first, through the hasher.
+ * The last two prove the current password first, through the hasher;
+ * each hasher request takes one of the client address's slots of the
+ * hasher queue (hasher_share.h): past its share a client gets 429.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
@@ -34,13 +37,38 @@ struct proof {
 	size_t		 newlen;
 	uint8_t		 newpw[FIELD_PASSWORD_MAX];	/* secret */
 	void		(*proven)(struct proof *);
+	bool		 charged;	/* counted against the address */
+	struct hshare_slot slot;			/* while at the hasher */
 };
 
 static void
 proof_free(struct proof *p)
 {
+	hshare_give(&caller_of(p->r)->front->hasher_share, &p->slot);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
+}
+
+/*
+ * Takes a slot of the hasher queue for p's client; when its share is
+ * used up, frees p and answers 429 (the password was not tried: the
+ * address is not charged for it) and returns false.
+ */
+static bool
+proof_take_slot(struct proof *p)
+{
+	struct http_req *r = p->r;
+	struct front *f = caller_of(r)->front;
+
+	if (hshare_take(&f->hasher_share, &p->slot, r->remote,
+	    hshare_limit(f->cfg->hasher_queue)))
+		return true;
+	if (p->charged)
+		rl_forgive(f->addr_limit, r->remote);
+	proof_free(p);
+	problem_retry(r, PROBLEM_RATE_LIMITED, 1, "too many password "
+	    "operations from this address at once: try again");
+	return false;
 }
 
 static void
@@ -62,6 +90,7 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 	struct proof *p = arg;
 	struct http_req *r = p->r;
 
+	hshare_give(&caller_of(r)->front->hasher_share, &p->slot);
 	if (st != HC_OK) {
 		proof_free(p);
 		reply_hasher_failed(r, st);
@@ -73,6 +102,7 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		return;
 	}
 	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
+	p->charged = false;
 	p->proven(p);
 }
 
@@ -92,6 +122,8 @@ stored_loaded(enum store_status st, const char *stored, void *arg)
 		reply_done(r, st, "loading the password hash");
 		return;
 	}
+	if (!proof_take_slot(p))
+		return;
 	if (hc_verify(c->front->hc, c->user.id, p->pw, p->pwlen, p->stored,
 	    verified, p, &why) == NULL) {
 		proof_free(p);
@@ -119,6 +151,7 @@ prove(struct proof *p)
 	 * stolen access token cannot guess the password at hashing speed,
 	 * in parallel or not. */
 	rl_fail(c->front->addr_limit, p->r->remote, time(NULL));
+	p->charged = true;
 
 	if (users_password_hash(c->front->db, c->user.id, stored_loaded,
 	    p) == -1) {
@@ -158,6 +191,7 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 	struct caller *c = caller_of(r);
 	int	 rc;
 
+	hshare_give(&c->front->hasher_share, &p->slot);
 	if (st != HC_OK) {
 		proof_free(p);
 		reply_hasher_failed(r, st);
@@ -179,6 +213,8 @@ change_password(struct proof *p)
 	struct caller *c = caller_of(r);
 	enum hc_status why;
 
+	if (!proof_take_slot(p))
+		return;
 	if (hc_hash(c->front->hc, c->user.id, p->newpw, p->newlen,
 	    new_password_hashed, p, &why) == NULL) {
 		proof_free(p);

@@ -6,6 +6,8 @@
  * the table before the password is hashed, so that a flood of taken or
  * mistyped names costs the hasher nothing; the insertion still answers
  * the same 409 when a concurrent registration took the name meanwhile.
+ * The hash takes one of the client address's slots of the hasher queue
+ * (hasher_share.h): past its share a client gets 429.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
@@ -37,6 +40,7 @@ struct registration {
 	char		*full_name;		/* NULL when not given */
 	size_t		 pwlen;
 	uint8_t		 pw[FIELD_PASSWORD_MAX];	/* secret, until hashed */
+	struct hshare_slot slot;		/* while at the hasher */
 };
 
 static const struct json_in_member register_members[] = {
@@ -50,6 +54,7 @@ enum { M_USERNAME, M_EMAIL, M_PASSWORD, M_FULL_NAME, M_COUNT };
 static void
 registration_free(struct registration *g)
 {
+	hshare_give(&caller_of(g->r)->front->hasher_share, &g->slot);
 	free(g->full_name);
 	sodium_memzero(g, sizeof(*g));
 	free(g);
@@ -111,6 +116,7 @@ hashed(enum hc_status st, const char *stored, void *arg)
 	struct caller *c = caller_of(r);
 	struct users_new n;
 
+	hshare_give(&c->front->hasher_share, &g->slot);
 	if (st != HC_OK) {
 		registration_free(g);
 		reply_hasher_failed(r, st);
@@ -134,7 +140,7 @@ checked(enum store_status st, enum users_taken taken, void *arg)
 {
 	struct registration *g = arg;
 	struct http_req *r = g->r;
-	struct caller *c = caller_of(r);
+	struct front *f = caller_of(r)->front;
 	enum hc_status why;
 
 	if (st != STORE_OK) {
@@ -145,7 +151,14 @@ checked(enum store_status st, enum users_taken taken, void *arg)
 			reply_db_failed(r, st, "registration");
 		return;
 	}
-	if (hc_hash(c->front->hc, g->id, g->pw, g->pwlen, hashed, g,
+	if (!hshare_take(&f->hasher_share, &g->slot, r->remote,
+	    hshare_limit(f->cfg->hasher_queue))) {
+		registration_free(g);
+		problem_retry(r, PROBLEM_RATE_LIMITED, 1, "too many password "
+		    "operations from this address at once: try again");
+		return;
+	}
+	if (hc_hash(f->hc, g->id, g->pw, g->pwlen, hashed, g,
 	    &why) == NULL) {
 		registration_free(g);
 		reply_hasher_failed(r, why);

@@ -7,7 +7,9 @@
  * the failure (per-account back-off, per-address limit, audit) or sign an
  * access token, start a refresh-token family and answer.  A wrong
  * password, an unknown user, a disabled user and a locked account all get
- * the same answer after the same work.
+ * the same answer after the same work.  The verification takes one of
+ * the client address's slots of the hasher queue (hasher_share.h): past
+ * its share a client gets too_many_requests.
  *
  * Refresh grant: refresh.c rotates the token.  What both grants share
  * (the call, signing, the answer) is token.c.
@@ -24,6 +26,7 @@
 #include "http/form.h"
 #include "front.h"
 #include "handlers.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
@@ -279,6 +282,7 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
+	hshare_give(&t->f->hasher_share, &t->slot);
 	if (st != HC_OK) {
 		token_call_free(t);
 		reply_hasher_failed(r, st);
@@ -342,6 +346,16 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 		    account_allowance_spent(t, l->failed_logins);
 		rl_fail(t->f->account_inflight, t->user.id, time(NULL));
 		t->inflight = true;
+	}
+	if (!hshare_take(&t->f->hasher_share, &t->slot, r->remote,
+	    hshare_limit(t->f->cfg->hasher_queue))) {
+		/* Nothing was tried: the address is not charged for it. */
+		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
+		rl_forgive(t->f->addr_limit, r->remote);
+		token_call_free(t);
+		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many logins from "
+		    "this address at once: try again", 1);
+		return;
 	}
 	/* An unknown user costs a dummy verification all the same. */
 	if (hc_verify(t->f->hc, t->found ? t->user.id : NOBODY_ID,

@@ -64,6 +64,7 @@ token_call_free(struct token_call *t)
 {
 	if (t->inflight)
 		rl_forgive(t->f->account_inflight, t->user.id);
+	hshare_give(&t->f->hasher_share, &t->slot);
 	sodium_memzero(t, sizeof(*t));
 	free(t);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "fields.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/form.h"
 #include "proto.h"
@@ -49,6 +50,7 @@ struct token_call {
 	bool		 found;
 	bool		 locked;
 	bool		 inflight;	/* counted in account_inflight */
+	struct hshare_slot slot;	/* while at the hasher */
 	struct user	 user;
 	char		 stored[PROTO_STORED_MAX + 1];		/* secret */
 	char		 rehash[PROTO_STORED_MAX + 1];		/* secret */
@@ -76,7 +78,8 @@ int	token_refresh_new(char token[TOKEN_REFRESH_LEN + 1],
 int	token_refresh_hash(const char *token, size_t len,
 	    char hash[TOKEN_REFRESH_HASH_LITERAL]);
 
-/* Wipes and frees t (forgiving its running login, if counted). */
+/* Wipes and frees t (forgiving its running login, if counted, and
+ * giving back its hasher slot, if held). */
 void	token_call_free(struct token_call *t);
 
 /* Answers 200 with t's signed access token and refresh token, and frees

@@ -1,6 +1,7 @@
 /* Unit tests of daemon/api/h_register.c: a registration refused before it
  * reaches the hasher still wipes the password in the parsed body before
- * freeing it, and a taken name is answered before any hashing.
+ * freeing it, a taken name is answered before any hashing, and an address
+ * past its share of the hasher queue gets 429.
  * cJSON_Delete() is replaced (tests/unit/wrap.mk) to look at every tree
  * the handler frees; the reply setters of http.c record the answer
  * instead of sending it; users_taken() and hc_hash() are fakes that keep
@@ -38,6 +39,9 @@ static struct {
 	void	*taken_arg;
 	int	 hashes;	/* hc_hash() calls */
 	char	 password[64];
+	bool	 hasher_takes;	/* hc_hash() takes requests (else busy) */
+	hc_hash_cb *hash_cb[8];	/* ... and keeps their callbacks */
+	void	*hash_arg[8];
 } seen;
 
 void	__real_cJSON_Delete(cJSON *);
@@ -105,16 +109,23 @@ __wrap_users_taken(struct db_pool *pool, const char *username,
 	return 0;
 }
 
-/* Refuses, as a full hasher queue does, after noting the password. */
+/* Notes the password, then keeps the request for the test to answer,
+ * or refuses it as a full hasher queue does. */
 struct hc_req *
 __wrap_hc_hash(struct hc *c, const char *user_id, const uint8_t *pw,
     size_t pwlen, hc_hash_cb *cb, void *arg, enum hc_status *why)
 {
-	seen.hashes++;
 	snprintf(seen.password, sizeof(seen.password), "%.*s", (int)pwlen,
 	    (const char *)pw);
-	*why = HC_BUSY;
-	return NULL;
+	if (!seen.hasher_takes || seen.hashes == 8) {
+		seen.hashes++;
+		*why = HC_BUSY;
+		return NULL;
+	}
+	seen.hash_cb[seen.hashes] = cb;
+	seen.hash_arg[seen.hashes] = arg;
+	seen.hashes++;
+	return (struct hc_req *)&seen;
 }
 
 static struct cfg cfg;
@@ -252,6 +263,60 @@ test_free_names_send_the_password_to_the_hasher(void **state)
 	assert_int_equal(seen.status, 503);
 }
 
+/* Sends a valid registration from addr whose names are free. */
+static void
+register_from(const char *addr)
+{
+	char	*copy = strdup(GOOD_BODY);
+	int	 lookups = seen.lookups;
+
+	assert_non_null(copy);
+	snprintf(req.remote, sizeof(req.remote), "%s", addr);
+	req.body = copy;
+	req.body_len = strlen(copy);
+	h_register(&req);
+	assert_int_equal(seen.lookups, lookups + 1);
+	seen.taken_cb(STORE_OK, USERS_TAKEN_NONE, seen.taken_arg);
+	free(copy);
+	req.body = NULL;
+}
+
+static void
+test_an_address_past_its_share_of_the_hasher_gets_429(void **state)
+{
+	cfg.hasher_queue = 8;		/* a share of 2 */
+	seen.hasher_takes = true;
+	register_from("203.0.113.5");
+	register_from("203.0.113.5");
+	assert_int_equal(seen.hashes, 2);
+	assert_int_equal(seen.replies, 0);
+	register_from("203.0.113.5");
+	assert_int_equal(seen.hashes, 2);
+	assert_int_equal(seen.replies, 1);
+	assert_int_equal(seen.status, 429);
+	assert_non_null(strstr(seen.body, "rate-limited"));
+	assert_int_equal(hshare_held(&front.hasher_share, "203.0.113.5"), 2);
+	/* Another address still gets its share. */
+	register_from("198.51.100.9");
+	assert_int_equal(seen.hashes, 3);
+	assert_int_equal(seen.replies, 1);
+	/* Each answer gives its slot back, whatever it was. */
+	for (int i = 0; i < 3; i++)
+		seen.hash_cb[i](HC_DOWN, NULL, seen.hash_arg[i]);
+	assert_int_equal(seen.replies, 4);
+	assert_int_equal(seen.status, 503);
+	assert_int_equal(front.hasher_share.count, 0);
+}
+
+static void
+test_a_refused_hash_gives_its_slot_back(void **state)
+{
+	register_from("203.0.113.6");
+	assert_int_equal(seen.hashes, 1);
+	assert_int_equal(seen.status, 503);
+	assert_int_equal(front.hasher_share.count, 0);
+}
+
 int
 main(void)
 {
@@ -274,6 +339,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_free_names_send_the_password_to_the_hasher, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_address_past_its_share_of_the_hasher_gets_429,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_refused_hash_gives_its_slot_back, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
