@@ -6,13 +6,13 @@
 
 #include "auth.h"
 #include "config.h"
-#include "store/db.h"
 #include "front.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "store/users.h"
 
 #define AUTH_LEEWAY	60	/* seconds of clock skew accepted */
 
@@ -62,23 +62,20 @@ auth_verify_request(struct front *f, struct http_req *r, time_t now,
 }
 
 static void
-user_loaded(const PGresult *res, void *arg)
+user_loaded(enum store_status st, const struct user *u, void *arg)
 {
 	struct http_req *r = arg;
 	struct caller *c = caller_of(r);
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "loading the caller");
-		return;
-	}
-	if (PQntuples(res) != 1) {
+	if (st == STORE_NOT_FOUND) {
 		problem_unauthorized(r, true, "the account no longer exists");
 		return;
 	}
-	if (user_from_row(res, 0, 0, &c->user) == -1) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "loading the caller");
 		return;
 	}
+	c->user = *u;
 	if (!c->user.is_active ||
 	    c->user.token_version != c->claims.ver) {
 		problem_unauthorized(r, true, "the token has been revoked");
@@ -123,8 +120,6 @@ auth_dispatch(struct http_req *r, void *arg)
 		    "an access token is required");
 		return;
 	}
-	const char *params[] = { c->claims.sub };
-	if (db_query(f->db, "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
-	    1, params, user_loaded, r) == NULL)
+	if (users_find(f->db, c->claims.sub, user_loaded, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "hasher_share.h"
 #include "http/http.h"
 #include "jwt_verify.h"
 #include "user.h"
@@ -28,6 +29,8 @@ struct front {
 	struct blocklist	*blocklist;
 	struct ratelimit	*addr_limit;	/* failed logins per address */
 	struct ratelimit	*account_inflight; /* logins running, per user */
+	struct hshare		 hasher_share;	/* hasher slots held, per
+						 * address (zeroed: none) */
 	time_t			 started;	/* wall clock, for /metrics */
 	struct metrics		*metrics;	/* counters of /metrics */
 };

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "b64url.h"
-#include "store/db.h"
 #include "fields.h"
 #include "http/form.h"
 #include "front.h"
@@ -16,11 +15,12 @@
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "store/users.h"
 #include "user_patch.h"
 #include "util.h"
 
 #define LIST_DEFAULT	50
-#define LIST_MAX	200
+#define LIST_MAX	USERS_PAGE_MAX
 /* A cursor is base64url of "<created_at in microseconds>:<uuid>". */
 #define CURSOR_RAW_MAX	(20 + 1 + PROTO_UUID_LEN)
 #define CURSOR_MAX	B64URL_ENCODED_LEN(CURSOR_RAW_MAX)
@@ -28,6 +28,14 @@
 struct cursor {
 	long long	us;	/* created_at, microseconds since the epoch */
 	char		id[PROTO_UUID_LEN + 1];
+};
+
+/* The list's query string, parsed: ?limit=1..200&after=<cursor>&q=. */
+struct list_query {
+	unsigned int	limit;
+	bool		after;		/* cursor holds where to resume */
+	struct cursor	cursor;
+	char		q[FIELD_EMAIL_MAX + 1];	/* "" when not given */
 };
 
 static int
@@ -53,92 +61,40 @@ cursor_decode(const char *s, struct cursor *cur)
 }
 
 static int
-cursor_encode(const char *us, const char *id, char *out, size_t outlen)
+cursor_encode(int64_t us, const char *id, char *out, size_t outlen)
 {
 	char	 raw[CURSOR_RAW_MAX + 1];
 
-	if (str_printf(raw, sizeof(raw), "%s:%s", us, id) == -1)
+	if (str_printf(raw, sizeof(raw), "%" PRId64 ":%s", us, id) == -1)
 		return -1;
 	return b64url_encode(out, outlen, (const uint8_t *)raw,
 	    strlen(raw)) < 0 ? -1 : 0;
 }
 
-struct listing {
-	struct http_req	*r;
-	long long	 limit;
-};
-
-/* Each row: the user's columns, then created_at in microseconds. */
-static void
-listed(const PGresult *res, void *arg)
-{
-	struct listing *l = arg;
-	struct http_req *r = l->r;
-	long long limit = l->limit;
-	cJSON	*o, *items;
-	char	 next[CURSOR_MAX + 1];
-	struct user u;
-	int	 rows;
-
-	free(l);
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "user list");
-		return;
-	}
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    (items = cJSON_AddArrayToObject(o, "items")) == NULL) {
-		cJSON_Delete(o);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	/* One row more than asked tells whether another page follows. */
-	rows = PQntuples(res);
-	for (int i = 0; i < rows && i < limit; i++) {
-		cJSON *item;
-
-		if (user_from_row(res, i, 0, &u) == -1 ||
-		    (item = user_to_json(&u)) == NULL) {
-			cJSON_Delete(o);
-			problem_reply(r, PROBLEM_INTERNAL, NULL);
-			return;
-		}
-		cJSON_AddItemToArray(items, item);
-	}
-	if (rows > limit) {
-		if (cursor_encode(PQgetvalue(res, (int)limit - 1,
-		    USER_NCOLUMNS), u.id, next, sizeof(next)) == -1) {
-			cJSON_Delete(o);
-			problem_reply(r, PROBLEM_INTERNAL, NULL);
-			return;
-		}
-		cJSON_AddStringToObject(o, "next", next);
-	} else
-		cJSON_AddNullToObject(o, "next");
-	http_no_store(r, false);
-	http_reply_json(r, 200, o);
-}
-
-void
-h_admin_list(struct http_req *r)
+/*
+ * Step 1: parses r's query string into *lq.  Replies and returns -1 when
+ * it is not one: 400 for a malformed query, limit or cursor, 422 for an
+ * unknown parameter, a limit out of range or an overlong q.
+ */
+static int
+list_query_parse(struct http_req *r, struct list_query *lq)
 {
 	static const char *const allowed[] = { "limit", "after", "q" };
-	struct caller *c = caller_of(r);
-	struct listing *l;
-	struct cursor cur = { 0, "" };
 	struct problem_fields pf;
-	char	 why[FORM_WHY_MAX], us[24], limit1[24];
+	char	 why[FORM_WHY_MAX];
 	const char *after, *q, *unknown;
 	struct form f;
 	long long limit;
 	int	 rc;
 
+	memset(lq, 0, sizeof(*lq));
 	rc = form_parse(&f, r->query, r->query ? strlen(r->query) : 0, why,
 	    sizeof(why));
 	if (rc != 0) {
 		form_free(&f);
 		problem_reply(r, rc == -2 ? PROBLEM_INTERNAL :
 		    PROBLEM_MALFORMED, why);
-		return;
+		return -1;
 	}
 	problem_fields_init(&pf);
 	if ((unknown = form_unknown(&f, allowed, 3)) != NULL)
@@ -150,82 +106,131 @@ h_admin_list(struct http_req *r)
 		form_free(&f);
 		problem_fields_free(&pf);
 		problem_reply(r, PROBLEM_MALFORMED, "limit must be a number");
-		return;
+		return -1;
 	case FORM_INT_RANGE:
-		problem_field_add(&pf, "limit", "must be from 1 to 200");
+		problem_field_add(&pf, "limit", "must be from 1 to "
+		    STRINGIFY(LIST_MAX));
 		break;
 	}
-	if ((q = form_get(&f, "q")) != NULL && strlen(q) > FIELD_EMAIL_MAX)
+	if ((q = form_get(&f, "q")) != NULL &&
+	    str_copy(lq->q, q, sizeof(lq->q)) == -1)
 		problem_field_add(&pf, "q", "must be at most "
 		    STRINGIFY(FIELD_EMAIL_MAX) " bytes");
 	if (problem_fields_count(&pf) > 0) {
 		form_free(&f);
 		problem_reply_validation(r, &pf);
-		return;
+		return -1;
 	}
 	problem_fields_free(&pf);
 	if ((after = form_get(&f, "after")) != NULL &&
-	    cursor_decode(after, &cur) == -1) {
+	    cursor_decode(after, &lq->cursor) == -1) {
 		form_free(&f);
 		problem_reply(r, PROBLEM_MALFORMED, "after is not a cursor "
 		    "of this API");
-		return;
+		return -1;
 	}
-	str_printf(us, sizeof(us), "%lld", cur.us);
-	str_printf(limit1, sizeof(limit1), "%lld", limit + 1);
-	const char *params[] = {
-		after != NULL ? "t" : "f", us, after != NULL ? cur.id : NULL,
-		q != NULL ? q : "", limit1,
-	};
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		form_free(&f);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	l->r = r;
-	l->limit = limit;
-	/* Keyset pagination on (created_at, id): no OFFSET. */
-	if (db_query(c->front->db,
-	    "SELECT " USER_COLUMNS ", (extract(epoch FROM created_at)"
-	    " * 1000000)::bigint::text FROM users"
-	    " WHERE (NOT $1::bool OR (created_at, id) >"
-	    " ('epoch'::timestamptz + $2::bigint * interval '1 microsecond',"
-	    " $3::uuid))"
-	    " AND ($4 = '' OR starts_with(lower(username), lower($4))"
-	    " OR starts_with(lower(email), lower($4)))"
-	    " ORDER BY created_at, id LIMIT $5::int",
-	    5, params, listed, l) == NULL) {
-		free(l);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
+	lq->after = after != NULL;
+	lq->limit = (unsigned int)limit;
 	form_free(&f);
+	return 0;
+}
+
+/* Step 2: the store's search for lq (which must outlive it). */
+static void
+list_search(const struct list_query *lq, struct users_search *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->after = lq->after;
+	s->after_us = lq->cursor.us;
+	s->after_id = lq->cursor.id;
+	s->prefix = lq->q;
+	s->limit = lq->limit;
+}
+
+/*
+ * Step 3: the page as the API's {"items": [user, ...], "next": cursor},
+ * next null on the last page.  NULL when memory runs out.
+ */
+static cJSON *
+list_page_render(const struct users_page *page)
+{
+	cJSON	*o, *items, *item;
+	char	 next[CURSOR_MAX + 1];
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (items = cJSON_AddArrayToObject(o, "items")) == NULL)
+		goto fail;
+	for (size_t i = 0; i < page->n; i++) {
+		if ((item = user_to_json(&page->items[i])) == NULL)
+			goto fail;
+		cJSON_AddItemToArray(items, item);
+	}
+	if (page->more) {
+		if (cursor_encode(page->last_us, page->items[page->n - 1].id,
+		    next, sizeof(next)) == -1 ||
+		    cJSON_AddStringToObject(o, "next", next) == NULL)
+			goto fail;
+	} else if (cJSON_AddNullToObject(o, "next") == NULL)
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
 }
 
 static void
-got_user(const PGresult *res, void *arg)
+listed(enum store_status st, const struct users_page *page, void *arg)
 {
 	struct http_req *r = arg;
-	struct user u;
+	cJSON	*o;
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "user read");
-	} else if (PQntuples(res) == 0) {
-		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
-	} else if (user_from_row(res, 0, 0, &u) == -1) {
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "user list");
+		return;
+	}
+	if ((o = list_page_render(page)) == NULL) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	} else {
+		return;
+	}
+	http_no_store(r, false);
+	http_reply_json(r, 200, o);
+}
+
+/* GET /api/v1/users: parse the query, search, render the page. */
+void
+h_admin_list(struct http_req *r)
+{
+	struct list_query lq;
+	struct users_search search;
+
+	if (list_query_parse(r, &lq) == -1)
+		return;
+	list_search(&lq, &search);
+	/* The store copies the search's strings: lq may go. */
+	if (users_list(caller_of(r)->front->db, &search, listed, r) == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
+
+static void
+got_user(enum store_status st, const struct user *u, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st == STORE_NOT_FOUND)
+		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "user read");
+	else {
 		http_no_store(r, false);
-		http_reply_json(r, 200, user_to_json(&u));
+		http_reply_json(r, 200, user_to_json(u));
 	}
 }
 
 void
 h_admin_get(struct http_req *r)
 {
-	const char *params[] = { http_req_param(r, "id") };
-
-	if (db_query(caller_of(r)->front->db, "SELECT " USER_COLUMNS
-	    " FROM users WHERE id = $1", 1, params, got_user, r) == NULL)
+	if (users_find(caller_of(r)->front->db, http_req_param(r, "id"),
+	    got_user, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
@@ -237,29 +242,24 @@ h_admin_patch(struct http_req *r)
 }
 
 static void
-deleted(const PGresult *res, void *arg)
+deleted(enum store_status st, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "user delete");
-	} else if (PQntuples(res) == 0) {
+	if (st == STORE_NOT_FOUND)
 		problem_reply(r, PROBLEM_NOT_FOUND, "no such user");
-	} else
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "user delete");
+	else
 		http_reply_empty(r, 204);
 }
 
 void
 h_admin_delete(struct http_req *r)
 {
-	const char *params[] = { http_req_param(r, "id"), r->remote,
-	    caller_of(r)->user.id };
+	struct caller *c = caller_of(r);
 
-	if (db_query(caller_of(r)->front->db,
-	    "WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'deleted', $2, jsonb_build_object('by',"
-	    " $3::text) FROM d)"
-	    " SELECT id FROM d", 3, params, deleted, r) == NULL)
+	if (users_delete(c->front->db, http_req_param(r, "id"), NULL,
+	    r->remote, c->user.id, deleted, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }

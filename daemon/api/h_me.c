@@ -1,6 +1,8 @@
 /*
  * The caller's own account: read, update, change the password, delete.
- * The last two prove the current password first, through the hasher.
+ * The last two prove the current password first, through the hasher;
+ * each hasher request takes one of the client address's slots of the
+ * hasher queue (hasher_share.h): past its share a client gets 429.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +12,10 @@
 
 #include "body.h"
 #include "config.h"
-#include "store/db.h"
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
@@ -21,6 +23,7 @@
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "reply.h"
+#include "store/users.h"
 #include "user_patch.h"
 #include "util.h"
 #include "validate.h"
@@ -34,25 +37,50 @@ struct proof {
 	size_t		 newlen;
 	uint8_t		 newpw[FIELD_PASSWORD_MAX];	/* secret */
 	void		(*proven)(struct proof *);
+	bool		 charged;	/* counted against the address */
+	struct hshare_slot slot;			/* while at the hasher */
 };
 
 static void
 proof_free(struct proof *p)
 {
+	hshare_give(&caller_of(p->r)->front->hasher_share, &p->slot);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
 }
 
-static void
-reply_db_result(struct http_req *r, const PGresult *res, const char *what)
+/*
+ * Takes a slot of the hasher queue for p's client; when its share is
+ * used up, frees p and answers 429 (the password was not tried: the
+ * address is not charged for it) and returns false.
+ */
+static bool
+proof_take_slot(struct proof *p)
 {
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, what);
-	} else if (PQntuples(res) != 1) {
+	struct http_req *r = p->r;
+	struct front *f = caller_of(r)->front;
+
+	if (hshare_take(&f->hasher_share, &p->slot, r->remote,
+	    hshare_limit(f->cfg->hasher_queue)))
+		return true;
+	if (p->charged)
+		rl_forgive(f->addr_limit, r->remote);
+	proof_free(p);
+	problem_retry(r, PROBLEM_RATE_LIMITED, 1, "too many password "
+	    "operations from this address at once: try again");
+	return false;
+}
+
+static void
+reply_done(struct http_req *r, enum store_status st, const char *what)
+{
+	if (st == STORE_NOT_FOUND) {
 		/* Deleted meanwhile, or its password changed meanwhile. */
 		problem_reply(r, PROBLEM_CONFLICT,
 		    "the account changed meanwhile: try again");
-	} else
+	} else if (st != STORE_OK)
+		reply_db_failed(r, st, what);
+	else
 		http_reply_empty(r, 204);
 }
 
@@ -62,6 +90,7 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 	struct proof *p = arg;
 	struct http_req *r = p->r;
 
+	hshare_give(&caller_of(r)->front->hasher_share, &p->slot);
 	if (st != HC_OK) {
 		proof_free(p);
 		reply_hasher_failed(r, st);
@@ -73,24 +102,28 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		return;
 	}
 	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
+	p->charged = false;
 	p->proven(p);
 }
 
 static void
-stored_loaded(const PGresult *res, void *arg)
+stored_loaded(enum store_status st, const char *stored, void *arg)
 {
 	struct proof *p = arg;
 	struct http_req *r = p->r;
 	struct caller *c = caller_of(r);
 	enum hc_status why;
 
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
-	    PQntuples(res) != 1 || str_copy(p->stored, PQgetvalue(res, 0, 0),
-	    sizeof(p->stored)) == -1) {
+	if (st == STORE_OK &&
+	    str_copy(p->stored, stored, sizeof(p->stored)) == -1)
+		st = STORE_ERROR;
+	if (st != STORE_OK) {
 		proof_free(p);
-		reply_db_result(r, res, "loading the password hash");
+		reply_done(r, st, "loading the password hash");
 		return;
 	}
+	if (!proof_take_slot(p))
+		return;
 	if (hc_verify(c->front->hc, c->user.id, p->pw, p->pwlen, p->stored,
 	    verified, p, &why) == NULL) {
 		proof_free(p);
@@ -102,7 +135,6 @@ static void
 prove(struct proof *p)
 {
 	struct caller *c = caller_of(p->r);
-	const char *params[] = { c->user.id };
 	int64_t	 retry;
 
 	if (rl_blocked(c->front->addr_limit, p->r->remote, time(NULL),
@@ -119,9 +151,10 @@ prove(struct proof *p)
 	 * stolen access token cannot guess the password at hashing speed,
 	 * in parallel or not. */
 	rl_fail(c->front->addr_limit, p->r->remote, time(NULL));
+	p->charged = true;
 
-	if (db_query(c->front->db, "SELECT password_hash FROM users"
-	    " WHERE id = $1", 1, params, stored_loaded, p) == NULL) {
+	if (users_password_hash(c->front->db, c->user.id, stored_loaded,
+	    p) == -1) {
 		struct http_req *r = p->r;
 
 		proof_free(p);
@@ -145,9 +178,9 @@ h_me_patch(struct http_req *r)
 }
 
 static void
-password_written(const PGresult *res, void *arg)
+password_written(enum store_status st, void *arg)
 {
-	reply_db_result(arg, res, "password change");
+	reply_done(arg, st, "password change");
 }
 
 static void
@@ -156,27 +189,20 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 	struct proof *p = arg;
 	struct http_req *r = p->r;
 	struct caller *c = caller_of(r);
+	int	 rc;
 
+	hshare_give(&c->front->hasher_share, &p->slot);
 	if (st != HC_OK) {
 		proof_free(p);
 		reply_hasher_failed(r, st);
 		return;
 	}
 	/* Only over the hash just verified: a concurrent change wins. */
-	const char *params[] = { c->user.id, stored, p->stored, r->remote };
-	struct db_req *q = db_query(c->front->db,
-	    "WITH u AS (UPDATE users SET password_hash = $2,"
-	    " token_version = token_version + 1, failed_logins = 0,"
-	    " locked_until = NULL, updated_at = now()"
-	    " WHERE id = $1 AND password_hash = $3 RETURNING id),"
-	    " rv AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    " WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
-	    " SELECT id, 'password_changed', $4 FROM u)"
-	    " SELECT id FROM u", 4, params, password_written, r);
+	rc = users_set_password(c->front->db, c->user.id, stored, p->stored,
+	    r->remote, password_written, r);
 
-	proof_free(p);	/* db_query has copied the parameters */
-	if (q == NULL)
+	proof_free(p);	/* the store has copied the parameters */
+	if (rc == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
@@ -187,6 +213,8 @@ change_password(struct proof *p)
 	struct caller *c = caller_of(r);
 	enum hc_status why;
 
+	if (!proof_take_slot(p))
+		return;
 	if (hc_hash(c->front->hc, c->user.id, p->newpw, p->newlen,
 	    new_password_hashed, p, &why) == NULL) {
 		proof_free(p);
@@ -259,9 +287,9 @@ h_me_password(struct http_req *r)
 }
 
 static void
-account_deleted(const PGresult *res, void *arg)
+account_deleted(enum store_status st, void *arg)
 {
-	reply_db_result(arg, res, "account deletion");
+	reply_done(arg, st, "account deletion");
 }
 
 static void
@@ -269,19 +297,15 @@ delete_account(struct proof *p)
 {
 	struct http_req *r = p->r;
 	struct caller *c = caller_of(r);
-	const char *params[] = { c->user.id, p->stored, r->remote };
+	int	 rc;
 
-	if (db_query(c->front->db,
-	    "WITH d AS (DELETE FROM users WHERE id = $1 AND password_hash = $2"
-	    " RETURNING id),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'deleted', $3, '{\"by\":\"self\"}' FROM d)"
-	    " SELECT id FROM d", 3, params, account_deleted, r) == NULL) {
-		proof_free(p);
+	/* Only while the row holds the hash just verified. */
+	rc = users_delete(c->front->db, c->user.id, p->stored, r->remote,
+	    "self", account_deleted, r);
+
+	proof_free(p);	/* the store has copied the parameters */
+	if (rc == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	proof_free(p);
 }
 
 static const struct json_in_member delete_members[] = {

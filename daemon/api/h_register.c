@@ -1,6 +1,13 @@
 /*
  * POST /api/v1/users: registration.  The user id is made here, before the
  * row exists, because the hasher binds the sealed hash to it.
+ *
+ * A taken username or e-mail address is answered from a cheap look at
+ * the table before the password is hashed, so that a flood of taken or
+ * mistyped names costs the hasher nothing; the insertion still answers
+ * the same 409 when a concurrent registration took the name meanwhile.
+ * The hash takes one of the client address's slots of the hasher queue
+ * (hasher_share.h): past its share a client gets 429.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +16,17 @@
 
 #include "body.h"
 #include "config.h"
-#include "store/db.h"
 #include "fields.h"
 #include "front.h"
 #include "handlers.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "store/users.h"
 #include "util.h"
 #include "validate.h"
 
@@ -30,6 +38,9 @@ struct registration {
 	char		 username[FIELD_USERNAME_MAX + 1];
 	char		 email[FIELD_EMAIL_MAX + 1];
 	char		*full_name;		/* NULL when not given */
+	size_t		 pwlen;
+	uint8_t		 pw[FIELD_PASSWORD_MAX];	/* secret, until hashed */
+	struct hshare_slot slot;		/* while at the hasher */
 };
 
 static const struct json_in_member register_members[] = {
@@ -43,7 +54,9 @@ enum { M_USERNAME, M_EMAIL, M_PASSWORD, M_FULL_NAME, M_COUNT };
 static void
 registration_free(struct registration *g)
 {
+	hshare_give(&caller_of(g->r)->front->hasher_share, &g->slot);
 	free(g->full_name);
+	sodium_memzero(g, sizeof(*g));
 	free(g);
 }
 
@@ -61,13 +74,11 @@ body_free(cJSON *o)
 	cJSON_Delete(o);
 }
 
-/* Maps a unique violation to the field it concerns. */
+/* The 409 of a taken field. */
 static void
-reply_conflict(struct http_req *r, const PGresult *res)
+reply_taken(struct http_req *r, enum users_taken taken)
 {
-	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-
-	if (constraint != NULL && strstr(constraint, "email") != NULL)
+	if (taken == USERS_TAKEN_EMAIL)
 		problem_reply(r, PROBLEM_CONFLICT,
 		    "the e-mail address is already registered");
 	else
@@ -75,32 +86,26 @@ reply_conflict(struct http_req *r, const PGresult *res)
 }
 
 static void
-inserted(const PGresult *res, void *arg)
+inserted(enum store_status st, const struct user *u, enum users_taken taken,
+    void *arg)
 {
 	struct registration *g = arg;
 	struct http_req *r = g->r;
-	struct user u;
-	const char *state;
 	char	 location[LOCATION_MAX];
 
 	registration_free(g);
-	if (!reply_db_ok(res)) {
-		state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
-		    NULL;
-		if (state != NULL && strcmp(state, "23505") == 0)
-			reply_conflict(r, res);
-		else
-			reply_db_failed(r, res, "registration");
+	if (st == STORE_CONFLICT) {
+		reply_taken(r, taken);
 		return;
 	}
-	if (PQntuples(res) != 1 || user_from_row(res, 0, 0, &u) == -1) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "registration");
 		return;
 	}
-	str_printf(location, sizeof(location), "/api/v1/users/%s", u.id);
+	str_printf(location, sizeof(location), "/api/v1/users/%s", u->id);
 	http_set_header(r, "Location", location);
 	http_no_store(r, false);
-	http_reply_json(r, 201, user_to_json(&u));
+	http_reply_json(r, 201, user_to_json(u));
 }
 
 static void
@@ -109,23 +114,59 @@ hashed(enum hc_status st, const char *stored, void *arg)
 	struct registration *g = arg;
 	struct http_req *r = g->r;
 	struct caller *c = caller_of(r);
+	struct users_new n;
 
+	hshare_give(&c->front->hasher_share, &g->slot);
 	if (st != HC_OK) {
 		registration_free(g);
 		reply_hasher_failed(r, st);
 		return;
 	}
-	const char *params[] = { g->id, g->username, g->email, g->full_name,
-	    stored, r->remote };
-	if (db_query(c->front->db,
-	    "WITH u AS (INSERT INTO users (id, username, email, full_name,"
-	    " password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr)"
-	    " SELECT id, 'registered', $6 FROM u)"
-	    " SELECT " USER_COLUMNS " FROM u", 6, params, inserted, g) == NULL) {
+	n.id = g->id;
+	n.username = g->username;
+	n.email = g->email;
+	n.full_name = g->full_name;
+	n.stored = stored;
+	n.remote = r->remote;
+	if (users_create(c->front->db, &n, inserted, g) == -1) {
 		registration_free(g);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
+}
+
+/* The names are free: hash the password, then insert (hashed()). */
+static void
+checked(enum store_status st, enum users_taken taken, void *arg)
+{
+	struct registration *g = arg;
+	struct http_req *r = g->r;
+	struct front *f = caller_of(r)->front;
+	enum hc_status why;
+
+	if (st != STORE_OK) {
+		registration_free(g);
+		if (st == STORE_CONFLICT)
+			reply_taken(r, taken);
+		else
+			reply_db_failed(r, st, "registration");
+		return;
+	}
+	if (!hshare_take(&f->hasher_share, &g->slot, r->remote,
+	    hshare_limit(f->cfg->hasher_queue))) {
+		registration_free(g);
+		problem_retry(r, PROBLEM_RATE_LIMITED, 1, "too many password "
+		    "operations from this address at once: try again");
+		return;
+	}
+	if (hc_hash(f->hc, g->id, g->pw, g->pwlen, hashed, g,
+	    &why) == NULL) {
+		registration_free(g);
+		reply_hasher_failed(r, why);
+		return;
+	}
+	/* The request holds its own copy now. */
+	sodium_memzero(g->pw, sizeof(g->pw));
+	g->pwlen = 0;
 }
 
 void
@@ -135,8 +176,7 @@ h_register(struct http_req *r)
 	const struct cfg *cfg = c->front->cfg;
 	struct json_in_value v[M_COUNT];
 	struct problem_fields pf;
-	struct registration *g;
-	enum hc_status why;
+	struct registration *g = NULL;
 	cJSON	*o;
 	char	 msg[VALIDATE_MSG_MAX];
 
@@ -170,7 +210,8 @@ h_register(struct http_req *r)
 	}
 	problem_fields_free(&pf);
 
-	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	if (v[M_PASSWORD].len > sizeof(g->pw) ||
+	    (g = calloc(1, sizeof(*g))) == NULL ||
 	    (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
 	    (g->full_name = strdup(v[M_FULL_NAME].str)) == NULL)) {
 		free(g);
@@ -182,11 +223,13 @@ h_register(struct http_req *r)
 	uuid_random(g->id);
 	str_copy(g->username, v[M_USERNAME].str, sizeof(g->username));
 	str_copy(g->email, v[M_EMAIL].str, sizeof(g->email));
-	if (hc_hash(c->front->hc, g->id, (const uint8_t *)v[M_PASSWORD].str,
-	    v[M_PASSWORD].len, hashed, g, &why) == NULL) {
-		registration_free(g);
-		reply_hasher_failed(r, why);
-	}
-	/* The password lives only in the parsed tree: wipe it with it. */
+	g->pwlen = v[M_PASSWORD].len;
+	memcpy(g->pw, v[M_PASSWORD].str, g->pwlen);
+	/* The tree's copy of the password goes now; g's with g. */
 	body_free(o);
+	if (users_taken(c->front->db, g->username, g->email, checked,
+	    g) == -1) {
+		registration_free(g);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
 }

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "auth.h"
-#include "store/db.h"
 #include "fields.h"
 #include "http/form.h"
 #include "front.h"
@@ -16,6 +15,7 @@
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "store/users.h"
 #include "util.h"
 
 #define ROLES_HEADER_MAX	(PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1))
@@ -87,12 +87,12 @@ h_verify(struct http_req *r)
 }
 
 static void
-logout_done(const PGresult *res, void *arg)
+logout_done(enum store_status st, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "logout");
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "logout");
 		return;
 	}
 	http_reply_empty(r, 204);
@@ -106,17 +106,8 @@ void
 h_logout(struct http_req *r)
 {
 	struct caller *c = caller_of(r);
-	const char *params[] = { c->user.id, r->remote };
 
-	if (db_query(c->front->db,
-	    "WITH bump AS (UPDATE users SET token_version = token_version + 1,"
-	    " updated_at = now() WHERE id = $1 RETURNING id),"
-	    " revoked AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    " WHERE user_id = $1 AND revoked_at IS NULL RETURNING id),"
-	    " audit AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'logout', $2, jsonb_build_object('revoked',"
-	    " (SELECT count(*) FROM revoked)) FROM bump)"
-	    " SELECT count(*) FROM bump",
-	    2, params, logout_done, r) == NULL)
+	if (users_end_sessions(c->front->db, c->user.id, r->remote,
+	    logout_done, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }

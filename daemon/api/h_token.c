@@ -7,17 +7,13 @@
  * the failure (per-account back-off, per-address limit, audit) or sign an
  * access token, start a refresh-token family and answer.  A wrong
  * password, an unknown user, a disabled user and a locked account all get
- * the same answer after the same work.
+ * the same answer after the same work.  The verification takes one of
+ * the client address's slots of the hasher queue (hasher_share.h): past
+ * its share a client gets too_many_requests.
  *
- * Refresh grant: the token's row decides (unknown, revoked, expired,
- * spent: within the grace window a plain refusal, past it reuse that
- * revokes the family); a fresh one is signed for, then spent by a single
- * UPDATE that only one of several concurrent refreshes can win.  Every
- * revocation covers a whole family, so a family with any revoked member
- * is revoked: a token that a concurrent rotation inserted after the
- * revoking UPDATE took its snapshot dies with the rest.
+ * Refresh grant: refresh.c rotates the token.  What both grants share
+ * (the call, signing, the answer) is token.c.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,11 +22,11 @@
 
 #include "body.h"
 #include "config.h"
-#include "store/db.h"
 #include "fields.h"
 #include "http/form.h"
 #include "front.h"
 #include "handlers.h"
+#include "hasher_share.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
@@ -40,60 +36,14 @@
 #include "ratelimit.h"
 #include "refresh.h"
 #include "reply.h"
+#include "store/tokens.h"
+#include "store/users.h"
+#include "token.h"
 #include "util.h"
 
 #define BAD_LOGIN	"the username or password is incorrect"
-#define BAD_REFRESH	"the refresh token is invalid, expired or revoked"
 /* Stands in for the user id when verifying against no user at all. */
 #define NOBODY_ID	"00000000-0000-4000-8000-000000000000"
-/* Lock-out doubling stops growing here (2^30 s is far past any cap). */
-#define LOCK_EXPONENT_MAX	"30"
-
-enum grant { GRANT_PASSWORD, GRANT_REFRESH };
-
-/* The token request, parsed at the edge from a form or a JSON body. */
-struct token_req {
-	enum grant	 grant;
-	char		 username[FIELD_EMAIL_MAX + 1];
-	size_t		 pwlen;
-	uint8_t		 password[FIELD_PASSWORD_MAX];		/* secret */
-	char		 refresh[FORM_VALUE_MAX + 1];		/* secret */
-};
-
-struct token_call {
-	struct http_req	*r;
-	struct front	*f;
-	struct token_req req;
-	/* the user, once looked up */
-	bool		 found;
-	bool		 locked;
-	bool		 inflight;	/* counted in account_inflight */
-	struct user	 user;
-	char		 stored[PROTO_STORED_MAX + 1];		/* secret */
-	char		 rehash[PROTO_STORED_MAX + 1];		/* secret */
-	/* the refresh token presented, and the one to hand out */
-	char		 old_id[PROTO_UUID_LEN + 1];
-	char		 family[PROTO_UUID_LEN + 1];
-	char		 new_id[PROTO_UUID_LEN + 1];
-	char		 refresh[REFRESH_TOKEN_LEN + 1];	/* secret */
-	char		 refresh_hash[REFRESH_HASH_LITERAL];
-	struct proto_sign_ans signed_token;			/* secret */
-};
-
-static void
-call_free(struct token_call *t)
-{
-	if (t->inflight)
-		rl_forgive(t->f->account_inflight, t->user.id);
-	sodium_memzero(t, sizeof(*t));
-	free(t);
-}
-
-static void
-reply_unavailable(struct http_req *r, const char *what)
-{
-	problem_retry(r, PROBLEM_UNAVAILABLE, 1, what);
-}
 
 /* ---- parsing ---- */
 
@@ -126,7 +76,7 @@ token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
 			    "grant takes username and password", 0);
 			return -1;
 		}
-		req->grant = GRANT_PASSWORD;
+		req->grant = TOKEN_GRANT_PASSWORD;
 		/* Too long to be anyone's: the same answer as a wrong one. */
 		if (copy_value(req->username, sizeof(req->username), user,
 		    strlen(user)) == -1)
@@ -141,7 +91,7 @@ token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
 			    "refresh_token grant takes refresh_token", 0);
 			return -1;
 		}
-		req->grant = GRANT_REFRESH;
+		req->grant = TOKEN_GRANT_REFRESH;
 		str_copy(req->refresh, refresh, sizeof(req->refresh));
 		return 0;
 	}
@@ -232,56 +182,27 @@ parse_json(struct http_req *r, struct token_req *req,
 	return rc;
 }
 
-/* ---- the answer ---- */
-
-static void
-reply_tokens(struct token_call *t)
-{
-	struct http_req *r = t->r;
-	int64_t	 expires_in = (int64_t)t->signed_token.exp - (int64_t)time(NULL);
-	cJSON	*o = cJSON_CreateObject();
-
-	if (o == NULL ||
-	    cJSON_AddStringToObject(o, "access_token", t->signed_token.jwt) == NULL ||
-	    cJSON_AddStringToObject(o, "token_type", "Bearer") == NULL ||
-	    cJSON_AddNumberToObject(o, "expires_in",
-	    (double)(expires_in > 0 ? expires_in : 0)) == NULL ||
-	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL) {
-		cJSON_Delete(o);
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	call_free(t);
-	http_no_store(r, true);
-	/* http_reply_json frees the tree; its strings held the tokens. */
-	http_reply_json(r, 200, o);
-}
-
-/* Signs an access token for t->user, then calls next. */
-static void sign_for_user(struct token_call *t, hc_sign_cb *next);
-
 /* ---- password grant ---- */
 
 static void
-login_written(const PGresult *res, void *arg)
+login_written(enum store_status st, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (!reply_db_ok(res) || PQntuples(res) != 1) {
-		/* Deleted, disabled or given a new password between lookup
-		 * and login: no row, so no token. */
-		call_free(t);
-		if (reply_db_ok(res))
+	if (st != STORE_OK) {
+		/* NOT_FOUND: deleted, disabled or given a new password
+		 * between lookup and login, so no token. */
+		token_call_free(t);
+		if (st == STORE_NOT_FOUND)
 			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
 		else
-			reply_db_failed(r, res, "login");
+			reply_db_failed(r, st, "login");
 		return;
 	}
 	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
 	rl_forgive(t->f->addr_limit, r->remote);
-	reply_tokens(t);
+	token_reply(t);
 }
 
 static void
@@ -289,96 +210,68 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
+	struct tokens_login l;
 
 	if (st != HC_OK) {
-		call_free(t);
-		reply_unavailable(r, "the token signer is unavailable");
+		token_call_free(t);
+		token_signer_unavailable(r);
 		return;
 	}
 	t->signed_token = *ans;
 	uuid_random(t->family);
 	uuid_random(t->new_id);
-	if (refresh_new(t->refresh, t->refresh_hash) == -1) {
-		call_free(t);
+	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	char	 ttl[24];
-	str_printf(ttl, sizeof(ttl), "%lld",
-	    (long long)t->f->cfg->refresh_token_ttl);
-	/*
-	 * Only while the row still holds the hash that was verified and is
-	 * active: a password change or a disabling that commits meanwhile
-	 * must not be outlived by a refresh token issued after it.
-	 */
-	const char *params[] = { t->user.id, t->new_id, t->family,
-	    t->refresh_hash, ttl, t->rehash[0] != '\0' ? t->rehash : NULL,
-	    t->stored, r->remote };
-	if (db_query(t->f->db,
-	    "WITH u AS (UPDATE users SET failed_logins = 0, locked_until = NULL,"
-	    " password_hash = coalesce($6, password_hash)"
-	    " WHERE id = $1 AND password_hash = $7 AND is_active RETURNING id),"
-	    " t AS (INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
-	    " expires_at) SELECT $2, id, $3, $4::bytea,"
-	    " now() + $5::bigint * interval '1 second' FROM u RETURNING id),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'login_ok', $8, jsonb_build_object('rehashed',"
-	    " $6::text IS NOT NULL) FROM u)"
-	    " SELECT id FROM t", 8, params, login_written, t) == NULL) {
-		call_free(t);
+	l.user_id = t->user.id;
+	l.stored = t->stored;
+	l.rehash = t->rehash[0] != '\0' ? t->rehash : NULL;
+	l.token_id = t->new_id;
+	l.family = t->family;
+	l.hash = t->refresh_hash;
+	l.ttl = t->f->cfg->refresh_token_ttl;
+	l.remote = r->remote;
+	if (tokens_issue(t->f->db, &l, login_written, t) == -1) {
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
 }
 
 static void
-failure_written(const PGresult *res, void *arg)
+failure_written(enum store_status st, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
-	if (!reply_db_ok(res)) {
-		call_free(t);
-		reply_db_failed(r, res, "login failure");
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "login failure");
 		return;
 	}
-	call_free(t);
+	token_call_free(t);
 	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
 }
 
-/*
- * Records a failed login: per account when the
- * password was wrong (a right password on a locked account only audits).
- * After login_max_failures the account locks for 2^(n - max) seconds,
- * capped at login_lockout_max.
- */
+/* Records a failed login (users_login_failed(): the account's count and
+ * lock when the password was wrong, the audit always). */
 static void
 record_failure(struct token_call *t, bool wrong_password, const char *reason)
 {
 	struct http_req *r = t->r;
 	const struct cfg *cfg = t->f->cfg;
-	char	 max[16], cap[24];
+	struct users_failure uf;
 
 	/* The address was charged when the attempt began (password_grant). */
-	str_printf(max, sizeof(max), "%u", cfg->login_max_failures);
-	str_printf(cap, sizeof(cap), "%lld", (long long)cfg->login_lockout_max);
-	const char *params[] = { t->found ? t->user.id : NULL,
-	    wrong_password ? "t" : "f", max, cap, r->remote, reason };
-	if (db_query(t->f->db,
-	    "WITH u AS (UPDATE users SET failed_logins = failed_logins + 1,"
-	    " locked_until = CASE WHEN failed_logins + 1 >= $3::int"
-	    " THEN now() + least(power(2, least(failed_logins + 1 - $3::int, "
-	    LOCK_EXPONENT_MAX ")), $4::bigint) * interval '1 second'"
-	    " ELSE locked_until END"
-	    " WHERE id = $1::uuid AND $2::bool"
-	    " RETURNING id, failed_logins),"
-	    " a AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) VALUES ($1::uuid, 'login_failed', $5,"
-	    " jsonb_build_object('reason', $6::text))),"
-	    " l AS (INSERT INTO audit_events (user_id, event, remote_addr,"
-	    " detail) SELECT id, 'locked', $5, jsonb_build_object('failures',"
-	    " failed_logins) FROM u WHERE failed_logins >= $3::int)"
-	    " SELECT 1", 6, params, failure_written, t) == NULL) {
-		call_free(t);
+	uf.id = t->found ? t->user.id : NULL;
+	uf.counts = wrong_password;
+	uf.max_failures = cfg->login_max_failures;
+	uf.lockout_max = cfg->login_lockout_max;
+	uf.remote = r->remote;
+	uf.reason = reason;
+	if (users_login_failed(t->f->db, &uf, failure_written, t) == -1) {
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
 }
@@ -389,8 +282,9 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 
+	hshare_give(&t->f->hasher_share, &t->slot);
 	if (st != HC_OK) {
-		call_free(t);
+		token_call_free(t);
 		reply_hasher_failed(r, st);
 		return;
 	}
@@ -408,7 +302,7 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		record_failure(t, false, "locked");
 	else {
 		str_copy(t->rehash, rehash, sizeof(t->rehash));
-		sign_for_user(t, login_signed);
+		token_sign(t, login_signed);
 	}
 }
 
@@ -420,54 +314,54 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
  * none running beside it is never held back (the lock decides).
  */
 static bool
-account_allowance_spent(struct token_call *t, const PGresult *res)
+account_allowance_spent(struct token_call *t, unsigned int failed)
 {
-	const char *errstr;
-	long long failed;
 	unsigned int running;
 
 	running = rl_failures(t->f->account_inflight, t->user.id, time(NULL));
 	if (running == 0)
 		return false;
-	if (num_parse(PQgetvalue(res, 0, USER_NCOLUMNS + 2), 0, INT_MAX,
-	    &failed, &errstr) == -1)
-		return true;
 	return (unsigned long long)failed + running >=
 	    t->f->cfg->login_max_failures;
 }
 
-/* Row: USER_COLUMNS, password_hash, locked, failed_logins. */
 static void
-login_user_loaded(const PGresult *res, void *arg)
+login_user_loaded(enum store_status st, const struct users_login *l,
+    void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
 	enum hc_status why;
 
-	if (!reply_db_ok(res)) {
-		call_free(t);
-		reply_db_failed(r, res, "login lookup");
+	if (st != STORE_OK && st != STORE_NOT_FOUND) {
+		token_call_free(t);
+		reply_db_failed(r, st, "login lookup");
 		return;
 	}
-	if (PQntuples(res) == 1) {
-		if (user_from_row(res, 0, 0, &t->user) == -1 ||
-		    str_copy(t->stored, PQgetvalue(res, 0, USER_NCOLUMNS),
-		    sizeof(t->stored)) == -1) {
-			call_free(t);
-			problem_reply(r, PROBLEM_INTERNAL, NULL);
-			return;
-		}
+	if (st == STORE_OK) {
+		t->user = l->user;
+		str_copy(t->stored, l->stored, sizeof(t->stored));
 		t->found = true;
-		t->locked = strcmp(PQgetvalue(res, 0, USER_NCOLUMNS + 1),
-		    "t") == 0 || account_allowance_spent(t, res);
+		t->locked = l->locked ||
+		    account_allowance_spent(t, l->failed_logins);
 		rl_fail(t->f->account_inflight, t->user.id, time(NULL));
 		t->inflight = true;
+	}
+	if (!hshare_take(&t->f->hasher_share, &t->slot, r->remote,
+	    hshare_limit(t->f->cfg->hasher_queue))) {
+		/* Nothing was tried: the address is not charged for it. */
+		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
+		rl_forgive(t->f->addr_limit, r->remote);
+		token_call_free(t);
+		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many logins from "
+		    "this address at once: try again", 1);
+		return;
 	}
 	/* An unknown user costs a dummy verification all the same. */
 	if (hc_verify(t->f->hc, t->found ? t->user.id : NOBODY_ID,
 	    t->req.password, t->req.pwlen, t->found ? t->stored : "",
 	    login_verified, t, &why) == NULL) {
-		call_free(t);
+		token_call_free(t);
 		reply_hasher_failed(r, why);
 	}
 }
@@ -477,11 +371,10 @@ password_grant(struct token_call *t)
 {
 	struct http_req *r = t->r;
 	int64_t	 retry;
-	const char *params[] = { t->req.username };
 
 	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
-		call_free(t);
+		token_call_free(t);
 		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
 		    "logins from this address: try again later",
 		    (unsigned int)retry);
@@ -490,209 +383,10 @@ password_grant(struct token_call *t)
 	/* Charged now, forgiven on success: logins sent in parallel cannot
 	 * all pass the check above before any of them has failed. */
 	rl_fail(t->f->addr_limit, r->remote, time(NULL));
-	/* A username holds no '@' and an e-mail address always does. */
-	if (db_query(t->f->db, strchr(t->req.username, '@') != NULL ?
-	    "SELECT " USER_COLUMNS ", password_hash,"
-	    " coalesce(locked_until > now(), false), failed_logins FROM users"
-	    " WHERE lower(email) = lower($1)" :
-	    "SELECT " USER_COLUMNS ", password_hash,"
-	    " coalesce(locked_until > now(), false), failed_logins FROM users"
-	    " WHERE lower(username) = lower($1)",
-	    1, params, login_user_loaded, t) == NULL) {
-		call_free(t);
+	if (users_find_login(t->f->db, t->req.username, login_user_loaded,
+	    t) == -1) {
+		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-/* ---- refresh grant ---- */
-
-static void
-rotated(const PGresult *res, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (!reply_db_ok(res)) {
-		call_free(t);
-		reply_db_failed(r, res, "refresh");
-		return;
-	}
-	if (PQntuples(res) != 1) {
-		/* A concurrent refresh of the same token won the row. */
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	reply_tokens(t);
-}
-
-static void
-refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-	char	 ttl[24];
-
-	if (st != HC_OK) {
-		call_free(t);
-		reply_unavailable(r, "the token signer is unavailable");
-		return;
-	}
-	t->signed_token = *ans;
-	uuid_random(t->new_id);
-	if (refresh_new(t->refresh, t->refresh_hash) == -1) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	str_printf(ttl, sizeof(ttl), "%lld",
-	    (long long)t->f->cfg->refresh_token_ttl);
-	const char *params[] = { t->old_id, t->new_id, t->refresh_hash, ttl };
-	if (db_query(t->f->db,
-	    "WITH spent AS (UPDATE refresh_tokens SET used_at = now(),"
-	    " replaced_by = $2 WHERE id = $1 AND used_at IS NULL"
-	    " AND revoked_at IS NULL AND expires_at > now()"
-	    " AND NOT EXISTS (SELECT 1 FROM refresh_tokens f"
-	    " WHERE f.family = refresh_tokens.family"
-	    " AND f.revoked_at IS NOT NULL)"
-	    " RETURNING user_id, family)"
-	    " INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
-	    " expires_at) SELECT $2, user_id, family, $3::bytea,"
-	    " now() + $4::bigint * interval '1 second' FROM spent"
-	    " RETURNING id", 4, params, rotated, t) == NULL) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-static void
-family_revoked(const PGresult *res, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (!reply_db_ok(res)) {
-		call_free(t);
-		reply_db_failed(r, res, "reuse");
-		return;
-	}
-	log_warn("refresh token reuse: family %s of user %s revoked",
-	    t->family, t->user.id);
-	call_free(t);
-	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-}
-
-/* A spent token presented past the grace window: someone holds a copy. */
-static void
-revoke_family(struct token_call *t)
-{
-	struct http_req *r = t->r;
-	const char *params[] = { t->family, t->user.id, r->remote };
-
-	if (db_query(t->f->db,
-	    "WITH rv AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    " WHERE family = $1 AND revoked_at IS NULL RETURNING id)"
-	    " INSERT INTO audit_events (user_id, event, remote_addr, detail)"
-	    " SELECT $2, 'refresh_reuse', $3, jsonb_build_object('family', $1::text,"
-	    " 'revoked', (SELECT count(*) FROM rv))"
-	    " RETURNING id", 3, params, family_revoked, t) == NULL) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-/*
- * Row: id, family, used, used within the grace window, revoked, expired,
- * then the user's USER_COLUMNS.
- */
-static void
-refresh_loaded(const PGresult *res, void *arg)
-{
-	struct token_call *t = arg;
-	struct http_req *r = t->r;
-
-	if (!reply_db_ok(res)) {
-		call_free(t);
-		reply_db_failed(r, res, "refresh lookup");
-		return;
-	}
-	if (PQntuples(res) != 1) {
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	if (str_copy(t->old_id, PQgetvalue(res, 0, 0), sizeof(t->old_id)) == -1 ||
-	    str_copy(t->family, PQgetvalue(res, 0, 1), sizeof(t->family)) == -1 ||
-	    user_from_row(res, 0, 6, &t->user) == -1) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	bool used = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	bool in_grace = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	bool revoked = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-	bool expired = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-
-	if (used && !revoked && !in_grace) {
-		revoke_family(t);
-		return;
-	}
-	if (used || revoked || expired || !t->user.is_active) {
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	sign_for_user(t, refresh_signed);
-}
-
-static void
-refresh_grant(struct token_call *t)
-{
-	struct http_req *r = t->r;
-	char	 hash[REFRESH_HASH_LITERAL], grace[24];
-
-	if (refresh_hash(t->req.refresh, strlen(t->req.refresh), hash) == -1) {
-		call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_REFRESH, 0);
-		return;
-	}
-	str_printf(grace, sizeof(grace), "%lld",
-	    (long long)t->f->cfg->refresh_grace);
-	const char *params[] = { hash, grace };
-	if (db_query(t->f->db,
-	    "SELECT t.id, t.family, t.used_at IS NOT NULL,"
-	    " coalesce(t.used_at > now() - $2::bigint * interval '1 second',"
-	    " false), EXISTS (SELECT 1 FROM refresh_tokens f"
-	    " WHERE f.family = t.family AND f.revoked_at IS NOT NULL),"
-	    " t.expires_at <= now(), u.*"
-	    " FROM refresh_tokens t, LATERAL (SELECT " USER_COLUMNS
-	    " FROM users WHERE users.id = t.user_id) u"
-	    " WHERE t.token_hash = $1::bytea",
-	    2, params, refresh_loaded, t) == NULL) {
-		call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
-/* ---- shared ---- */
-
-static void
-sign_for_user(struct token_call *t, hc_sign_cb *next)
-{
-	struct http_req *r = t->r;
-	struct proto_sign_req req;
-	enum hc_status why;
-
-	memset(&req, 0, sizeof(req));
-	str_copy(req.sub, t->user.id, sizeof(req.sub));
-	str_copy(req.username, t->user.username, sizeof(req.username));
-	req.nroles = t->user.nroles;
-	memcpy(req.roles, t->user.roles, sizeof(req.roles));
-	req.ver = t->user.token_version;
-	req.ttl = (uint32_t)t->f->cfg->access_token_ttl;
-	if (hc_sign(t->f->hc, &req, next, t, &why) == NULL) {
-		call_free(t);
-		reply_unavailable(r, "the token signer is unavailable");
 	}
 }
 
@@ -719,10 +413,10 @@ h_token(struct http_req *r)
 		rc = -1;
 	}
 	if (rc == -1) {
-		call_free(t);
+		token_call_free(t);
 		return;
 	}
-	if (t->req.grant == GRANT_PASSWORD)
+	if (t->req.grant == TOKEN_GRANT_PASSWORD)
 		password_grant(t);
 	else
 		refresh_grant(t);
@@ -731,12 +425,12 @@ h_token(struct http_req *r)
 /* ---- RFC 7009 revocation ---- */
 
 static void
-revoked(const PGresult *res, void *arg)
+revoked(enum store_status st, void *arg)
 {
 	struct http_req *r = arg;
 
-	if (!reply_db_ok(res)) {
-		reply_db_failed(r, res, "revoke");
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "revoke");
 		return;
 	}
 	http_no_store(r, true);
@@ -748,7 +442,7 @@ h_revoke(struct http_req *r)
 {
 	static const char *const allowed[] = { "token", "token_type_hint" };
 	struct front *f = caller_of(r)->front;
-	char	 why[FORM_WHY_MAX], hash[REFRESH_HASH_LITERAL];
+	char	 why[FORM_WHY_MAX], hash[TOKEN_REFRESH_HASH_LITERAL];
 	const char *token;
 	struct form fm;
 	int	 rc;
@@ -776,22 +470,13 @@ h_revoke(struct http_req *r)
 		return;
 	}
 	/* RFC 7009 2.2: an unknown or malformed token is not an error. */
-	if (refresh_hash(token, strlen(token), hash) == -1) {
+	if (token_refresh_hash(token, strlen(token), hash) == -1) {
 		form_free(&fm);
 		http_no_store(r, true);
 		http_reply_empty(r, 200);
 		return;
 	}
 	form_free(&fm);
-	const char *params[] = { hash, r->remote };
-	if (db_query(f->db,
-	    "WITH rv AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    " WHERE family = (SELECT family FROM refresh_tokens"
-	    " WHERE token_hash = $1::bytea) AND revoked_at IS NULL"
-	    " RETURNING user_id)"
-	    " INSERT INTO audit_events (user_id, event, remote_addr, detail)"
-	    " SELECT user_id, 'revoked', $2, jsonb_build_object('tokens',"
-	    " count(*)) FROM rv GROUP BY user_id RETURNING id",
-	    2, params, revoked, r) == NULL)
+	if (tokens_revoke(f->db, hash, r->remote, revoked, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }

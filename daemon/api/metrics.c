@@ -436,8 +436,8 @@ render_db(struct out *o, const struct metrics_snapshot *s)
 	unsigned int idle = d->up > d->in_use ? d->up - d->in_use : 0;
 
 	family(o, "warden_db_pool_connections", "gauge",
-	    "Database pool connections: up (connected), in_use (busy or "
-	    "leased) and idle.");
+	    "Database pool connections: up (connected), in_use (running a "
+	    "query) and idle.");
 	out_printf(o, "warden_db_pool_connections{state=\"up\"} %u\n"
 	    "warden_db_pool_connections{state=\"in_use\"} %u\n"
 	    "warden_db_pool_connections{state=\"idle\"} %u\n",

@@ -85,14 +85,8 @@ make_room(struct ratelimit *rl, time_t now)
 		remove_entry(rl, oldest);
 }
 
-/*
- * The key an address is counted under: an IPv6 address by its /64, since
- * one client commonly holds a whole /64 and could otherwise step through
- * it; anything else (IPv4, "unix") as it is.  Returns -1 for a string
- * longer than any address, which is never tracked.
- */
-static int
-key_of(const char *addr, char key[RL_ADDR_MAX + 1])
+int
+rl_key(const char *addr, char key[RL_ADDR_MAX + 1])
 {
 	struct in6_addr a6;
 	char	 net[INET6_ADDRSTRLEN];
@@ -113,7 +107,7 @@ lookup(struct ratelimit *rl, const char *addr)
 {
 	struct rl_entry key;
 
-	if (key_of(addr, key.addr) == -1)
+	if (rl_key(addr, key.addr) == -1)
 		return NULL;
 	return RB_FIND(rl_tree, &rl->tree, &key);
 }
@@ -146,7 +140,7 @@ rl_fail(struct ratelimit *rl, const char *addr, time_t now)
 	struct rl_entry *e;
 	char	 key[RL_ADDR_MAX + 1];
 
-	if (key_of(addr, key) == -1)
+	if (rl_key(addr, key) == -1)
 		return;
 	if ((e = lookup(rl, addr)) != NULL) {
 		if (expired(rl, e, now)) {

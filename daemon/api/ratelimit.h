@@ -19,6 +19,14 @@
 
 struct ratelimit;
 
+/*
+ * Writes the key an address is counted under: an IPv6 address by its
+ * /64, since one client commonly holds a whole /64 and could otherwise
+ * step through it; anything else (IPv4, "unix") as it is.  Returns -1
+ * for a string longer than any address, which is never tracked.
+ */
+int	rl_key(const char *addr, char key[RL_ADDR_MAX + 1]);
+
 /* A table allowing limit failures per window seconds, tracking at most
  * max_entries addresses.  NULL when memory runs out. */
 struct ratelimit *rl_new(unsigned int limit, int64_t window, size_t max_entries);

@@ -1,50 +1,149 @@
+/*
+ * The refresh grant of the token endpoint, which rotates refresh tokens:
+ * the presented token's row decides (unknown, revoked,
+ * expired, spent: within the grace window a plain refusal, past it reuse
+ * that revokes the family); a fresh access token is signed for, then the
+ * old refresh token is spent and the next of its family issued by a
+ * single statement that only one of several concurrent refreshes can win
+ * (tokens_rotate()).  Revocation covers whole families, and a family with
+ * any revoked member is revoked (store/tokens.h).
+ */
 #include <stdint.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include "b64url.h"
+#include "config.h"
+#include "front.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
+#include "log.h"
+#include "problem_reply.h"
 #include "refresh.h"
+#include "reply.h"
+#include "store/tokens.h"
+#include "token.h"
+#include "util.h"
 
 static void
-hash_literal(const char *token, size_t len, char hash[REFRESH_HASH_LITERAL])
+rotated(enum store_status st, void *arg)
 {
-	uint8_t	 digest[crypto_hash_sha256_BYTES];
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
 
-	crypto_hash_sha256(digest, (const unsigned char *)token, len);
-	hash[0] = '\\';
-	hash[1] = 'x';
-	sodium_bin2hex(hash + 2, REFRESH_HASH_LITERAL - 2, digest,
-	    sizeof(digest));
+	if (st == STORE_NOT_FOUND) {
+		/* A concurrent refresh of the same token won the row. */
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
+		return;
+	}
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "refresh");
+		return;
+	}
+	token_reply(t);
 }
 
-int
-refresh_new(char token[REFRESH_TOKEN_LEN + 1], char hash[REFRESH_HASH_LITERAL])
+static void
+refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 {
-	uint8_t	 raw[REFRESH_BYTES];
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
 
-	randombytes_buf(raw, sizeof(raw));
-	if (b64url_encode(token, REFRESH_TOKEN_LEN + 1, raw, sizeof(raw)) !=
-	    REFRESH_TOKEN_LEN) {
-		sodium_memzero(raw, sizeof(raw));
-		return -1;
+	if (st != HC_OK) {
+		token_call_free(t);
+		token_signer_unavailable(r);
+		return;
 	}
-	sodium_memzero(raw, sizeof(raw));
-	hash_literal(token, REFRESH_TOKEN_LEN, hash);
-	return 0;
+	t->signed_token = *ans;
+	uuid_random(t->new_id);
+	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if (tokens_rotate(t->f->db, t->old_id, t->new_id, t->refresh_hash,
+	    t->f->cfg->refresh_token_ttl, rotated, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
 }
 
-int
-refresh_hash(const char *token, size_t len, char hash[REFRESH_HASH_LITERAL])
+static void
+family_revoked(enum store_status st, void *arg)
 {
-	uint8_t	 raw[REFRESH_BYTES + 2];
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
 
-	if (len != REFRESH_TOKEN_LEN ||
-	    b64url_decode(raw, sizeof(raw), token, len) != REFRESH_BYTES) {
-		sodium_memzero(raw, sizeof(raw));
-		return -1;
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "reuse");
+		return;
 	}
-	sodium_memzero(raw, sizeof(raw));
-	hash_literal(token, len, hash);
-	return 0;
+	log_warn("refresh token reuse: family %s of user %s revoked",
+	    t->family, t->user.id);
+	token_call_free(t);
+	problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
+}
+
+/* A spent token presented past the grace window: someone holds a copy. */
+static void
+revoke_family(struct token_call *t)
+{
+	struct http_req *r = t->r;
+
+	if (tokens_revoke_reused(t->f->db, t->family, t->user.id, r->remote,
+	    family_revoked, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+refresh_loaded(enum store_status st, const struct tokens_presented *p,
+    void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (st == STORE_NOT_FOUND) {
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
+		return;
+	}
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "refresh lookup");
+		return;
+	}
+	str_copy(t->old_id, p->id, sizeof(t->old_id));
+	str_copy(t->family, p->family, sizeof(t->family));
+	t->user = p->user;
+	if (p->used && !p->revoked && !p->in_grace) {
+		revoke_family(t);
+		return;
+	}
+	if (p->used || p->revoked || p->expired || !t->user.is_active) {
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
+		return;
+	}
+	token_sign(t, refresh_signed);
+}
+
+void
+refresh_grant(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	char	 hash[TOKEN_REFRESH_HASH_LITERAL];
+
+	if (token_refresh_hash(t->req.refresh, strlen(t->req.refresh), hash) == -1) {
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
+		return;
+	}
+	if (tokens_find(t->f->db, hash, t->f->cfg->refresh_grace,
+	    refresh_loaded, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
 }

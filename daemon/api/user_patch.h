@@ -1,9 +1,10 @@
 /*
  * PATCH of a user row, shared by PATCH /users/me (email, full_name) and
  * the admin's PATCH /users/{id} (also roles and is_active).  One statement
- * changes the row, bumps the token version when roles change or the user is
- * disabled (so old access tokens stop working), revokes the refresh tokens
- * of a disabled user, and writes the audit events.
+ * (users_patch(), store/users.h) changes the row, bumps the token version
+ * when roles change or the user is disabled (so old access tokens stop
+ * working), revokes the refresh tokens of a disabled user, and writes the
+ * audit events.
  */
 #ifndef WARDEN_USER_PATCH_H
 #define WARDEN_USER_PATCH_H

@@ -1,17 +1,10 @@
 /*
- * The database pool on the libevent loop, with libpq's asynchronous API.
- *
- * Each connection is DOWN (waiting out its back-off), CONNECTING (driven
- * by PQconnectPoll) or UP.  An UP connection runs at most one query at a
- * time (conn->cur); a leased one takes its queries from its own queue
- * (conn->lq), the others from the pool's FIFO (pool->queue).  Errors that
- * arise inside an API call are handed to the loop (pool->done) so that no
- * callback ever runs inside the call that submitted its request.
+ * The database pool on the libevent loop, with libpq's asynchronous API:
+ * the pool, its queue and its requests.  A connection's life is
+ * db_conn.c; what both share is db_impl.h.
  */
 #include <sys/queue.h>
-#include <sys/time.h>
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,100 +13,13 @@
 
 #include <event2/event.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "db.h"
+#include "db_impl.h"
 #include "log.h"
 
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
 #define DB_MAX_SIZE	1000
-#define DB_APP_NAME	"wardend"
-
-enum req_kind {
-	REQ_QUERY,
-	REQ_ACQUIRE,
-};
-
-enum req_where {
-	IN_NOWHERE,
-	IN_POOL_QUEUE,	/* pool->queue */
-	IN_CONN_QUEUE,	/* conn->lq */
-	IN_FLIGHT,	/* conn->cur */
-	IN_DONE,	/* pool->done, delivered on the next loop turn */
-};
-
-struct db_req {
-	TAILQ_ENTRY(db_req) entry;
-	struct db_pool	*pool;
-	struct db_conn	*conn;		/* the lease a conn query belongs to */
-	enum req_kind	 kind;
-	enum req_where	 where;
-	db_result_cb	 rcb;
-	db_acquire_cb	 acb;
-	void		*arg;
-	bool		 detached;	/* no callback: cancelled or internal */
-	PGresult	*res;		/* what IN_DONE delivers */
-
-	const char	*sql;
-	int		 nparams;
-	int		 result_format;
-	const char	**values;
-	int		*lengths;
-	int		*formats;
-	/* the arrays, the parameters and the SQL text follow */
-};
-
-TAILQ_HEAD(req_list, db_req);
-
-enum conn_state {
-	CONN_DOWN,
-	CONN_CONNECTING,
-	CONN_UP,
-};
-
-struct db_conn {
-	struct db_pool	*pool;
-	PGconn		*pg;
-	enum conn_state	 state;
-	struct event	*ev;		/* socket, for ev_what on ev_fd */
-	int		 ev_fd;
-	short		 ev_what;
-	struct event	*timer;		/* reconnect back-off */
-	unsigned int	 backoff;	/* failures in a row */
-	bool		 failed;	/* failed since it was last up */
-	bool		 leased;
-	bool		 broken;	/* lost while leased */
-	struct db_req	*cur;		/* query in flight */
-	PGresult	*cur_res;
-	struct req_list	 lq;		/* a lease's queries not yet sent */
-};
-
-struct db_pool {
-	struct event_base *base;
-	char		*url;
-	unsigned int	 size;
-	struct db_conn	*conns;
-	unsigned int	 nup;
-	unsigned int	 nfailed;
-	struct req_list	 queue;
-	size_t		 nqueue;
-	size_t		 max_queue;
-	struct req_list	 done;
-	size_t		 ndone;
-	struct event	*done_ev;
-	struct event	*pump_ev;
-	bool		 pumping;
-	bool		 pump_again;
-	bool		 closing;
-	uint64_t	 nqueries;
-	uint64_t	 nfailed_reqs;
-	uint64_t	 nconnect_failures;
-};
-
-static void	conn_start(struct db_conn *);
-static void	conn_lost(struct db_conn *, const char *);
-static void	conn_next(struct db_conn *, bool);
-static void	pump(struct db_pool *, bool);
 
 /* --- requests --------------------------------------------------------- */
 
@@ -123,25 +29,21 @@ param_is_text(const int *formats, int i)
 	return formats == NULL || formats[i] == 0;
 }
 
-static struct db_req *
-req_new(struct db_pool *pool, enum req_kind kind, const char *sql,
-    int nparams, const char *const *values, const int *lengths,
-    const int *formats, int result_format)
+struct db_req *
+db_req_new(struct db_pool *pool, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_format)
 {
 	struct db_req *r;
-	size_t size, sqllen = 0, n, plen;
+	size_t size, sqllen, n, plen;
 	char *p;
 	int i;
 
-	if (nparams < 0 || nparams > DB_MAX_PARAMS ||
+	if (sql == NULL || nparams < 0 || nparams > DB_MAX_PARAMS ||
 	    (nparams > 0 && values == NULL) ||
 	    (result_format != 0 && result_format != 1))
 		return NULL;
-	if (kind == REQ_QUERY) {
-		if (sql == NULL)
-			return NULL;
-		sqllen = strlen(sql) + 1;
-	}
+	sqllen = strlen(sql) + 1;
 	n = (size_t)nparams;
 	size = sizeof(*r) + n * (sizeof(char *) + 2 * sizeof(int)) + sqllen;
 	for (i = 0; i < nparams; i++) {
@@ -161,8 +63,8 @@ req_new(struct db_pool *pool, enum req_kind kind, const char *sql,
 	}
 	if ((r = calloc(1, size)) == NULL)
 		return NULL;
+	r->size = size;
 	r->pool = pool;
-	r->kind = kind;
 	r->nparams = nparams;
 	r->result_format = result_format;
 	p = (char *)(r + 1);
@@ -183,10 +85,8 @@ req_new(struct db_pool *pool, enum req_kind kind, const char *sql,
 		r->values[i] = p;
 		p += plen;
 	}
-	if (kind == REQ_QUERY) {
-		memcpy(p, sql, sqllen);
-		r->sql = p;
-	}
+	memcpy(p, sql, sqllen);
+	r->sql = p;
 	return r;
 }
 
@@ -196,34 +96,27 @@ req_free(struct db_req *r)
 	if (r == NULL)
 		return;
 	PQclear(r->res);
+	/* The parameters may be stored hashes. */
+	sodium_memzero(r, r->size);
 	free(r);
 }
 
-/* Calls r's callback (unless detached) with res, then frees both. */
-static void
-req_deliver(struct db_req *r, PGresult *res, struct db_conn *leased)
+void
+db_req_deliver(struct db_req *r, PGresult *res)
 {
-	db_result_cb rcb = r->rcb;
-	db_acquire_cb acb = r->acb;
+	db_result_cb cb = r->cb;
 	void *arg = r->arg;
 	bool call = !r->detached;
 
 	r->where = IN_NOWHERE;
-	if (r->kind == REQ_ACQUIRE) {
-		req_free(r);
-		if (call)
-			acb(leased, arg);
-		return;
-	}
 	if (call)
-		rcb(res, arg);
+		cb(res, arg);
 	PQclear(res);
 	req_free(r);
 }
 
-/* Hands r, answered by res (NULL: failed), to the next loop turn. */
-static void
-req_fail_later(struct db_req *r, PGresult *res)
+void
+db_req_fail_later(struct db_req *r, PGresult *res)
 {
 	struct db_pool *pool = r->pool;
 
@@ -252,53 +145,13 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		pool->ndone--;
 		res = r->res;
 		r->res = NULL;
-		req_deliver(r, res, NULL);
+		db_req_deliver(r, res);
 	}
 	if (!TAILQ_EMPTY(&pool->done))
 		event_active(pool->done_ev, EV_TIMEOUT, 0);
 }
 
-/* --- connections ------------------------------------------------------ */
-
-static void
-conn_io_cb(evutil_socket_t fd, short what, void *arg);
-
-/* Watches the connection's current socket for what (EV_READ/EV_WRITE). */
-static int
-conn_watch(struct db_conn *c, short what)
-{
-	int fd = PQsocket(c->pg);
-
-	if (fd < 0)
-		return -1;
-	if (c->ev != NULL && c->ev_fd == fd && c->ev_what == what)
-		return 0;
-	if (c->ev != NULL)
-		event_free(c->ev);
-	c->ev = event_new(c->pool->base, fd, what | EV_PERSIST, conn_io_cb, c);
-	if (c->ev == NULL || event_add(c->ev, NULL) == -1)
-		return -1;
-	c->ev_fd = fd;
-	c->ev_what = what;
-	return 0;
-}
-
-static void
-conn_unwatch(struct db_conn *c)
-{
-	if (c->ev != NULL)
-		event_free(c->ev);
-	c->ev = NULL;
-	c->ev_fd = -1;
-	c->ev_what = 0;
-}
-
-static bool
-conn_idle(const struct db_conn *c)
-{
-	return c->state == CONN_UP && !c->leased && c->cur == NULL &&
-	    TAILQ_EMPTY(&c->lq);
-}
+/* --- the pool --------------------------------------------------------- */
 
 static bool
 pool_down(const struct db_pool *pool)
@@ -306,9 +159,8 @@ pool_down(const struct db_pool *pool)
 	return pool->nup == 0 && pool->nfailed == pool->size;
 }
 
-/* Fails everything waiting for a connection once none is left. */
-static void
-pool_check_down(struct db_pool *pool)
+void
+db_pool_check_down(struct db_pool *pool)
 {
 	struct db_req *r;
 
@@ -317,332 +169,9 @@ pool_check_down(struct db_pool *pool)
 	while ((r = TAILQ_FIRST(&pool->queue)) != NULL) {
 		TAILQ_REMOVE(&pool->queue, r, entry);
 		pool->nqueue--;
-		req_fail_later(r, NULL);
+		db_req_fail_later(r, NULL);
 	}
 }
-
-static void
-notice_cb(void *arg, const char *msg)
-{
-	size_t len = strlen(msg);
-
-	if (len > 0 && msg[len - 1] == '\n')
-		len--;
-	log_debug("database notice: %.*s", (int)len, msg);
-}
-
-static void
-timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	conn_start(arg);
-}
-
-static void
-conn_schedule(struct db_conn *c)
-{
-	unsigned int shift = c->backoff < 8 ? c->backoff : 8;
-	uint32_t ms = BACKOFF_MIN_MS << shift;
-	struct timeval tv;
-
-	if (c->timer == NULL)
-		return;
-	if (ms > BACKOFF_MAX_MS)
-		ms = BACKOFF_MAX_MS;
-	/* Jitter, so that a pool does not reconnect in lock step. */
-	ms = ms / 2 + arc4random_uniform(ms / 2 + 1);
-	if (c->backoff < UINT32_MAX)
-		c->backoff++;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(c->timer, &tv);
-}
-
-static void
-conn_mark_failed(struct db_conn *c)
-{
-	if (!c->failed) {
-		c->failed = true;
-		c->pool->nfailed++;
-	}
-}
-
-/*
- * The connection failed (or never came up): what it ran and what its lease
- * queued fail; it reconnects after a back-off, or when its lease ends.
- */
-static void
-conn_lost(struct db_conn *c, const char *why)
-{
-	struct db_pool *pool = c->pool;
-	struct db_req *r;
-	char msg[512];
-	size_t len;
-
-	/* Truncation is fine: it is a log line. */
-	(void)snprintf(msg, sizeof(msg), "%s",
-	    why != NULL && *why != '\0' ? why : "unknown error");
-	len = strlen(msg);
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = '\0';
-	if (c->state == CONN_UP)
-		log_warn("database connection lost: %s", msg);
-	else if (!c->failed)
-		log_warn("database connection failed: %s", msg);
-	else
-		log_debug("database connection failed again: %s", msg);
-
-	pool->nconnect_failures++;
-	conn_unwatch(c);
-	if (c->state == CONN_UP)
-		pool->nup--;
-	c->state = CONN_DOWN;
-	PQfinish(c->pg);
-	c->pg = NULL;
-	conn_mark_failed(c);
-
-	if ((r = c->cur) != NULL) {
-		c->cur = NULL;
-		PQclear(c->cur_res);
-		c->cur_res = NULL;
-		req_fail_later(r, NULL);
-	}
-	while ((r = TAILQ_FIRST(&c->lq)) != NULL) {
-		TAILQ_REMOVE(&c->lq, r, entry);
-		req_fail_later(r, NULL);
-	}
-	if (c->leased)
-		c->broken = true;
-	else
-		conn_schedule(c);
-	pool_check_down(pool);
-}
-
-static void
-conn_start(struct db_conn *c)
-{
-	static const char *const keys[] = {
-		"dbname", "fallback_application_name", NULL
-	};
-	const char *values[] = { c->pool->url, DB_APP_NAME, NULL };
-
-	c->pg = PQconnectStartParams(keys, values, 1);
-	if (c->pg == NULL) {
-		conn_lost(c, "out of memory");
-		return;
-	}
-	if (PQstatus(c->pg) == CONNECTION_BAD) {
-		conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
-	PQsetNoticeProcessor(c->pg, notice_cb, c);
-	c->state = CONN_CONNECTING;
-	/* libpq: behave as if PQconnectPoll had said PGRES_POLLING_WRITING. */
-	if (conn_watch(c, EV_WRITE) == -1)
-		conn_lost(c, "cannot watch the socket");
-}
-
-static void
-conn_up(struct db_conn *c)
-{
-	struct db_pool *pool = c->pool;
-
-	if (PQsetnonblocking(c->pg, 1) == -1) {
-		conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
-	if (conn_watch(c, EV_READ) == -1) {
-		conn_lost(c, "cannot watch the socket");
-		return;
-	}
-	c->state = CONN_UP;
-	pool->nup++;
-	if (c->failed) {
-		c->failed = false;
-		pool->nfailed--;
-		log_info("database connection re-established");
-	}
-	c->backoff = 0;
-	conn_next(c, true);
-}
-
-static void
-conn_connect_poll(struct db_conn *c)
-{
-	switch (PQconnectPoll(c->pg)) {
-	case PGRES_POLLING_READING:
-		if (conn_watch(c, EV_READ) == -1)
-			conn_lost(c, "cannot watch the socket");
-		break;
-	case PGRES_POLLING_WRITING:
-		if (conn_watch(c, EV_WRITE) == -1)
-			conn_lost(c, "cannot watch the socket");
-		break;
-	case PGRES_POLLING_OK:
-		conn_up(c);
-		break;
-	default:
-		conn_lost(c, PQerrorMessage(c->pg));
-		break;
-	}
-}
-
-/* Flushes what libpq holds; watches for writability while some remains.
- * Returns -1 when the connection was lost. */
-static int
-conn_flush(struct db_conn *c)
-{
-	int rc = PQflush(c->pg);
-
-	if (rc == -1) {
-		conn_lost(c, PQerrorMessage(c->pg));
-		return -1;
-	}
-	if (conn_watch(c, rc == 1 ? EV_READ | EV_WRITE : EV_READ) == -1) {
-		conn_lost(c, "cannot watch the socket");
-		return -1;
-	}
-	return 0;
-}
-
-/* Sends r on the idle connection c.  A send refused with the connection
- * still good answers r (later) with libpq's error as a result. */
-static void
-conn_send(struct db_conn *c, struct db_req *r)
-{
-	if (!PQsendQueryParams(c->pg, r->sql, r->nparams, NULL, r->values,
-	    r->lengths, r->formats, r->result_format)) {
-		if (PQstatus(c->pg) == CONNECTION_BAD) {
-			c->cur = r;
-			r->where = IN_FLIGHT;
-			conn_lost(c, PQerrorMessage(c->pg));
-		} else
-			req_fail_later(r, PQmakeEmptyPGresult(c->pg,
-			    PGRES_FATAL_ERROR));
-		return;
-	}
-	c->pool->nqueries++;
-	c->cur = r;
-	r->where = IN_FLIGHT;
-	conn_flush(c);
-}
-
-/*
- * The connection has nothing in flight: send its lease's next query, roll
- * back a transaction left open, or give it to the pool's queue.
- * may_call: whether an acquire callback may run from here.
- */
-static void
-conn_next(struct db_conn *c, bool may_call)
-{
-	struct db_req *r;
-	PGTransactionStatusType ts;
-
-	if (c->state != CONN_UP || c->cur != NULL)
-		return;
-	if ((r = TAILQ_FIRST(&c->lq)) != NULL) {
-		TAILQ_REMOVE(&c->lq, r, entry);
-		conn_send(c, r);
-		return;
-	}
-	if (c->leased)
-		return;
-	ts = PQtransactionStatus(c->pg);
-	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
-		r = req_new(c->pool, REQ_QUERY, "ROLLBACK", 0, NULL, NULL,
-		    NULL, 0);
-		if (r == NULL) {
-			conn_lost(c, "out of memory for ROLLBACK");
-			return;
-		}
-		r->detached = true;
-		conn_send(c, r);
-		return;
-	}
-	if (ts != PQTRANS_IDLE) {
-		conn_lost(c, "connection in an unknown state");
-		return;
-	}
-	pump(c->pool, may_call);
-}
-
-/* The query in flight is complete: answer it and move on. */
-static void
-conn_complete(struct db_conn *c)
-{
-	struct db_req *r = c->cur;
-	PGresult *res = c->cur_res;
-
-	c->cur = NULL;
-	c->cur_res = NULL;
-	req_deliver(r, res, NULL);
-	conn_next(c, true);
-}
-
-static void
-conn_read(struct db_conn *c)
-{
-	PGnotify *n;
-	PGresult *res;
-	ExecStatusType st;
-
-	if (!PQconsumeInput(c->pg)) {
-		conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
-	while ((n = PQnotifies(c->pg)) != NULL)
-		PQfreemem(n);
-	if (c->ev_what & EV_WRITE) {
-		/* libpq: after reading, try to flush again. */
-		if (conn_flush(c) == -1)
-			return;
-	}
-	if (c->cur == NULL) {
-		if (PQstatus(c->pg) == CONNECTION_BAD)
-			conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
-	while (!PQisBusy(c->pg)) {
-		if ((res = PQgetResult(c->pg)) == NULL) {
-			conn_complete(c);
-			return;
-		}
-		st = PQresultStatus(res);
-		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
-		    st == PGRES_COPY_BOTH) {
-			PQclear(res);
-			conn_lost(c, "COPY is not supported by the pool");
-			return;
-		}
-		/* One statement, one result; should more come, an error wins. */
-		if (c->cur_res == NULL)
-			c->cur_res = res;
-		else if (st == PGRES_FATAL_ERROR &&
-		    PQresultStatus(c->cur_res) != PGRES_FATAL_ERROR) {
-			PQclear(c->cur_res);
-			c->cur_res = res;
-		} else
-			PQclear(res);
-	}
-}
-
-static void
-conn_io_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct db_conn *c = arg;
-
-	if (c->state == CONN_CONNECTING) {
-		conn_connect_poll(c);
-		return;
-	}
-	if (c->state != CONN_UP)
-		return;
-	if ((what & EV_WRITE) && conn_flush(c) == -1)
-		return;
-	if (what & EV_READ)
-		conn_read(c);
-}
-
-/* --- the pool --------------------------------------------------------- */
 
 static struct db_conn *
 pool_idle_conn(struct db_pool *pool)
@@ -650,50 +179,27 @@ pool_idle_conn(struct db_pool *pool)
 	unsigned int i;
 
 	for (i = 0; i < pool->size; i++)
-		if (conn_idle(&pool->conns[i]))
+		if (db_conn_idle(&pool->conns[i]))
 			return &pool->conns[i];
 	return NULL;
 }
 
-/* Gives idle connections to the queue's head.  may_call is false inside
- * API calls: an acquire then waits for the pump event. */
-static void
-pump(struct db_pool *pool, bool may_call)
+/* Sending calls no callback (a refusal is delivered on the next loop
+ * turn). */
+void
+db_pump(struct db_pool *pool)
 {
 	struct db_conn *c;
 	struct db_req *r;
 
 	if (pool->closing)
 		return;
-	if (pool->pumping) {
-		pool->pump_again = true;
-		return;
+	while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
+	    (c = pool_idle_conn(pool)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, r, entry);
+		pool->nqueue--;
+		db_conn_send(c, r);
 	}
-	pool->pumping = true;
-	do {
-		pool->pump_again = false;
-		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
-		    (c = pool_idle_conn(pool)) != NULL) {
-			if (r->kind == REQ_ACQUIRE && !may_call) {
-				event_active(pool->pump_ev, EV_TIMEOUT, 0);
-				break;
-			}
-			TAILQ_REMOVE(&pool->queue, r, entry);
-			pool->nqueue--;
-			if (r->kind == REQ_ACQUIRE) {
-				c->leased = true;
-				req_deliver(r, NULL, c);
-			} else
-				conn_send(c, r);
-		}
-	} while (pool->pump_again);
-	pool->pumping = false;
-}
-
-static void
-pump_cb(evutil_socket_t fd, short what, void *arg)
-{
-	pump(arg, true);
 }
 
 struct db_pool *
@@ -733,20 +239,14 @@ db_pool_new(struct event_base *base, const char *url, unsigned int size)
 	TAILQ_INIT(&pool->done);
 	if ((pool->url = strdup(url)) == NULL ||
 	    (pool->conns = calloc(size, sizeof(*pool->conns))) == NULL ||
-	    (pool->done_ev = event_new(base, -1, 0, done_cb, pool)) == NULL ||
-	    (pool->pump_ev = event_new(base, -1, 0, pump_cb, pool)) == NULL)
+	    (pool->done_ev = event_new(base, -1, 0, done_cb, pool)) == NULL)
 		goto fail;
 	for (i = 0; i < size; i++) {
-		struct db_conn *c = &pool->conns[i];
-
-		c->pool = pool;
-		c->ev_fd = -1;
-		TAILQ_INIT(&c->lq);
-		if ((c->timer = evtimer_new(base, timer_cb, c)) == NULL)
+		if (db_conn_init(&pool->conns[i], pool) == -1)
 			goto fail;
 	}
 	for (i = 0; i < size; i++)
-		conn_start(&pool->conns[i]);
+		db_conn_start(&pool->conns[i]);
 	return pool;
 fail:
 	log_error("database pool: out of memory");
@@ -762,7 +262,7 @@ fail_now(struct db_req *r)
 
 	r->res = NULL;
 	PQclear(res);
-	req_deliver(r, NULL, NULL);
+	db_req_deliver(r, NULL);
 }
 
 void
@@ -775,25 +275,8 @@ db_pool_free(struct db_pool *pool)
 		return;
 	pool->closing = true;
 	for (i = 0; pool->conns != NULL && i < pool->size; i++) {
-		struct db_conn *c = &pool->conns[i];
-
-		conn_unwatch(c);
-		if (c->timer != NULL)
-			event_free(c->timer);
-		c->timer = NULL;
-		if ((r = c->cur) != NULL) {
-			c->cur = NULL;
-			PQclear(c->cur_res);
-			c->cur_res = NULL;
+		if ((r = db_conn_close(&pool->conns[i])) != NULL)
 			fail_now(r);
-		}
-		while ((r = TAILQ_FIRST(&c->lq)) != NULL) {
-			TAILQ_REMOVE(&c->lq, r, entry);
-			fail_now(r);
-		}
-		PQfinish(c->pg);
-		c->pg = NULL;
-		c->state = CONN_DOWN;
 	}
 	while ((r = TAILQ_FIRST(&pool->queue)) != NULL) {
 		TAILQ_REMOVE(&pool->queue, r, entry);
@@ -806,12 +289,10 @@ db_pool_free(struct db_pool *pool)
 		TAILQ_REMOVE(&pool->done, r, entry);
 		pool->ndone--;
 		r->res = NULL;
-		req_deliver(r, res, NULL);
+		db_req_deliver(r, res);
 	}
 	if (pool->done_ev != NULL)
 		event_free(pool->done_ev);
-	if (pool->pump_ev != NULL)
-		event_free(pool->pump_ev);
 	free(pool->conns);
 	free(pool->url);
 	free(pool);
@@ -842,11 +323,7 @@ db_pool_stats(const struct db_pool *pool, struct db_stats *st)
 	st->failed = pool->nfailed_reqs;
 	st->connect_failures = pool->nconnect_failures;
 	for (i = 0; i < pool->size; i++) {
-		const struct db_conn *c = &pool->conns[i];
-
-		if (c->leased)
-			st->leased++;
-		if (c->leased || c->cur != NULL || !TAILQ_EMPTY(&c->lq))
+		if (pool->conns[i].cur != NULL)
 			st->in_use++;
 	}
 }
@@ -856,29 +333,26 @@ static void
 pool_submit(struct db_pool *pool, struct db_req *r)
 {
 	if (pool_down(pool)) {
-		req_fail_later(r, NULL);
+		db_req_fail_later(r, NULL);
 		return;
 	}
-	if (TAILQ_EMPTY(&pool->queue) && r->kind == REQ_QUERY) {
+	if (TAILQ_EMPTY(&pool->queue)) {
 		struct db_conn *c = pool_idle_conn(pool);
 
 		if (c != NULL) {
-			conn_send(c, r);
+			db_conn_send(c, r);
 			return;
 		}
 	}
 	if (pool->nqueue >= pool->max_queue) {
 		log_debug("database queue full (%zu waiting)", pool->nqueue);
-		req_fail_later(r, NULL);
+		db_req_fail_later(r, NULL);
 		return;
 	}
 	r->where = IN_POOL_QUEUE;
 	TAILQ_INSERT_TAIL(&pool->queue, r, entry);
 	pool->nqueue++;
-	if (r->kind == REQ_ACQUIRE)
-		event_active(pool->pump_ev, EV_TIMEOUT, 0);
-	else
-		pump(pool, false);
+	db_pump(pool);
 }
 
 struct db_req *
@@ -890,11 +364,11 @@ db_query_params(struct db_pool *pool, const char *sql, int nparams,
 
 	if (pool == NULL || pool->closing || cb == NULL)
 		return NULL;
-	r = req_new(pool, REQ_QUERY, sql, nparams, values, lengths, formats,
+	r = db_req_new(pool, sql, nparams, values, lengths, formats,
 	    result_format);
 	if (r == NULL)
 		return NULL;
-	r->rcb = cb;
+	r->cb = cb;
 	r->arg = arg;
 	pool_submit(pool, r);
 	return r;
@@ -908,80 +382,6 @@ db_query(struct db_pool *pool, const char *sql, int nparams,
 	    cb, arg);
 }
 
-struct db_req *
-db_acquire(struct db_pool *pool, db_acquire_cb cb, void *arg)
-{
-	struct db_req *r;
-
-	if (pool == NULL || pool->closing || cb == NULL)
-		return NULL;
-	if ((r = req_new(pool, REQ_ACQUIRE, NULL, 0, NULL, NULL, NULL, 0)) ==
-	    NULL)
-		return NULL;
-	r->acb = cb;
-	r->arg = arg;
-	pool_submit(pool, r);
-	return r;
-}
-
-struct db_req *
-db_conn_query_params(struct db_conn *c, const char *sql, int nparams,
-    const char *const *values, const int *lengths, const int *formats,
-    int result_format, db_result_cb cb, void *arg)
-{
-	struct db_req *r;
-
-	if (c == NULL || c->pool->closing || cb == NULL)
-		return NULL;
-	r = req_new(c->pool, REQ_QUERY, sql, nparams, values, lengths,
-	    formats, result_format);
-	if (r == NULL)
-		return NULL;
-	r->rcb = cb;
-	r->arg = arg;
-	r->conn = c;
-	if (c->broken || c->state != CONN_UP) {
-		req_fail_later(r, NULL);
-		return r;
-	}
-	r->where = IN_CONN_QUEUE;
-	TAILQ_INSERT_TAIL(&c->lq, r, entry);
-	conn_next(c, false);
-	return r;
-}
-
-struct db_req *
-db_conn_query(struct db_conn *c, const char *sql, int nparams,
-    const char *const *params, db_result_cb cb, void *arg)
-{
-	return db_conn_query_params(c, sql, nparams, params, NULL, NULL, 0,
-	    cb, arg);
-}
-
-void
-db_release(struct db_conn *c)
-{
-	if (c == NULL || !c->leased || c->pool->closing)
-		return;
-	c->leased = false;
-	if (c->broken) {
-		c->broken = false;
-		conn_schedule(c);
-		return;
-	}
-	/* Queries already submitted run on; then conn_next rolls back what
-	 * the lease left open and hands the connection to the queue. */
-	conn_next(c, false);
-}
-
-int
-db_conn_backend_pid(const struct db_conn *c)
-{
-	if (c == NULL || c->state != CONN_UP)
-		return 0;
-	return PQbackendPID(c->pg);
-}
-
 void
 db_cancel(struct db_req *r)
 {
@@ -991,10 +391,6 @@ db_cancel(struct db_req *r)
 	case IN_POOL_QUEUE:
 		TAILQ_REMOVE(&r->pool->queue, r, entry);
 		r->pool->nqueue--;
-		req_free(r);
-		break;
-	case IN_CONN_QUEUE:
-		TAILQ_REMOVE(&r->conn->lq, r, entry);
 		req_free(r);
 		break;
 	case IN_DONE:

@@ -13,7 +13,7 @@
  *   (an error is delivered from the event loop, on its next turn);
  * - are called exactly once per request unless it was cancelled with
  *   db_cancel();
- * - may submit, cancel, acquire and release freely (not db_pool_free()).
+ * - may submit and cancel freely (not db_pool_free()).
  *
  * A result callback gets the query's PGresult, owned by the pool and
  * cleared when the callback returns (PQresultStatus() tells success from a
@@ -22,9 +22,12 @@
  * came (connection lost, server down, queue full, pool shutting down): the
  * query may or may not have run.
  *
- * One statement per query (the extended protocol); no COPY.  Session
- * settings (SET) stay with a pooled connection: use SET LOCAL inside a
- * leased transaction.
+ * One statement per query (the extended protocol); no COPY.  There are no
+ * transactions across queries: what must change together is one
+ * statement (WITH ... parts, as daemon/store writes them).  A transaction
+ * that a query leaves open is rolled back before the connection serves
+ * the next one.  Session settings (SET) would stay with a pooled
+ * connection: do not use them.
  *
  * Connections that fail are reconnected with exponential back-off (100 ms
  * doubling up to 5 s, with jitter).  libpq resolves host names inside
@@ -42,7 +45,6 @@
 
 struct event_base;
 struct db_pool;
-struct db_conn;
 struct db_req;
 
 #define DB_MAX_PARAMS		1024	/* parameters of one query */
@@ -50,10 +52,6 @@ struct db_req;
 
 /* res: the result (owned by the pool) or NULL on a connection error. */
 typedef void (*db_result_cb)(const PGresult *res, void *arg);
-
-/* conn: a leased connection, or NULL when none could be had (queue full,
- * pool down, shutting down). */
-typedef void (*db_acquire_cb)(struct db_conn *conn, void *arg);
 
 /*
  * Creates a pool of size (1..1000) connections to url (a libpq URL or
@@ -66,9 +64,8 @@ struct db_pool	*db_pool_new(struct event_base *base, const char *url,
 
 /*
  * Closes every connection and frees the pool.  Each pending request's
- * callback is called at once with NULL (acquire: NULL); those callbacks
- * must not use the pool.  Leased connections become invalid: release them
- * first.  NULL is fine.
+ * callback is called at once with NULL; those callbacks must not use the
+ * pool.  NULL is fine.
  */
 void		 db_pool_free(struct db_pool *pool);
 
@@ -82,8 +79,7 @@ bool		 db_pool_ready(const struct db_pool *pool);
 struct db_stats {
 	unsigned int	size;		/* connections configured */
 	unsigned int	up;		/* connected */
-	unsigned int	in_use;		/* running a query or leased */
-	unsigned int	leased;		/* held by db_acquire() users */
+	unsigned int	in_use;		/* running a query */
 	size_t		waiting;	/* requests queued for a connection */
 	uint64_t	queries;	/* queries sent to the server */
 	uint64_t	failed;		/* requests answered with NULL */
@@ -121,41 +117,5 @@ struct db_req	*db_query_params(struct db_pool *pool, const char *sql,
  * call it from or after the request's callback.
  */
 void		 db_cancel(struct db_req *req);
-
-/*
- * Leases a connection for a multi-statement transaction: cb(conn, arg) is
- * called when one is free (FIFO with the queries), or with NULL when none
- * can be had.  The returned handle cancels the wait (db_cancel) until cb
- * has run; NULL (no callback) on no memory.
- */
-struct db_req	*db_acquire(struct db_pool *pool, db_acquire_cb cb, void *arg);
-
-/*
- * Runs a query on a leased connection (between the acquire callback and
- * db_release()), as db_query_params(); queries on one lease run one after
- * another in submission order, so "BEGIN", the statements and "COMMIT"
- * may be submitted at once.  Once the connection was lost, every query on
- * it fails with NULL (the transaction is gone: release the lease).
- */
-struct db_req	*db_conn_query(struct db_conn *conn, const char *sql,
-		    int nparams, const char *const *params, db_result_cb cb,
-		    void *arg);
-struct db_req	*db_conn_query_params(struct db_conn *conn, const char *sql,
-		    int nparams, const char *const *values, const int *lengths,
-		    const int *formats, int result_format, db_result_cb cb,
-		    void *arg);
-
-/*
- * Ends a lease; conn becomes invalid.  Queries already submitted on it
- * still run and answer (so "COMMIT" then db_release() at once is fine;
- * db_cancel() them to drop them), then a transaction left open is rolled
- * back and the connection goes back to the pool (or reconnects, when it
- * was lost).
- */
-void		 db_release(struct db_conn *conn);
-
-/* The backend's process id of a leased connection (0 when not connected),
- * for logs and tests. */
-int		 db_conn_backend_pid(const struct db_conn *conn);
 
 #endif

@@ -5,9 +5,14 @@
  *
  * Without DATABASE_URL a test program fails (it never skips): call
  * dbt_require_url() first thing in main().
+ *
+ * The store's tests (test_store_*.c) also get a migrated database with a
+ * pool of the daemon on a libevent loop: struct dbt_store.
  */
 #ifndef WARDEN_TESTS_DBTEST_H
 #define WARDEN_TESTS_DBTEST_H
+
+#include <sys/time.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,7 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <libpq-fe.h>
+
+#include "store/db.h"
+#include "store/migrate.h"
 
 /* Exits with status 1 and a clear message when DATABASE_URL is unset. */
 static inline const char *
@@ -159,6 +168,122 @@ dbt_drop_db(const char *name)
 	    name);
 	(void)dbt_exec(c, sql);
 	PQfinish(c);
+}
+
+/* A fresh, migrated database, a blocking connection to look at it, and a
+ * pool of the daemon on a loop of its own. */
+struct dbt_store {
+	char			 name[64];
+	char			 conninfo[2048];
+	PGconn			*ctl;
+	struct event_base	*base;
+	struct event		*tick;
+	struct db_pool		*pool;
+};
+
+static inline void
+dbt_tick(evutil_socket_t fd, short what, void *arg)
+{
+	/* Only there so that the loop never sleeps long. */
+}
+
+static inline long
+dbt_ms_since(const struct timeval *t0)
+{
+	struct timeval now;
+
+	gettimeofday(&now, NULL);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_usec - t0->tv_usec) / 1000;
+}
+
+/* Runs s's loop until *counter >= target; false after timeout_ms (a
+ * safeguard against a hang, not a measure). */
+static inline bool
+dbt_wait(struct dbt_store *s, const int *counter, int target,
+    long timeout_ms)
+{
+	struct timeval t0;
+
+	gettimeofday(&t0, NULL);
+	while (*counter < target) {
+		if (dbt_ms_since(&t0) > timeout_ms)
+			return false;
+		event_base_loop(s->base, EVLOOP_ONCE);
+	}
+	return true;
+}
+
+/*
+ * Creates the database PREFIX_PID with every migration applied, and a pool
+ * of size connections to it, up before this returns.  False on failure,
+ * the reason on stderr.
+ */
+static inline bool
+dbt_store_open(struct dbt_store *s, const char *prefix, unsigned int size)
+{
+	struct timeval tv = { 0, 50 * 1000 }, t0;
+	struct db_stats st;
+	char	 err[512];
+
+	memset(s, 0, sizeof(*s));
+	if (!dbt_create_db(prefix, s->name, sizeof(s->name), s->conninfo,
+	    sizeof(s->conninfo)) || (s->ctl = dbt_connect(s->conninfo)) == NULL)
+		return false;
+	if (migrate_run(s->ctl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dbtest: migrate: %s\n", err);
+		return false;
+	}
+	if ((s->base = event_base_new()) == NULL ||
+	    (s->tick = event_new(s->base, -1, EV_PERSIST, dbt_tick,
+	    NULL)) == NULL || event_add(s->tick, &tv) == -1 ||
+	    (s->pool = db_pool_new(s->base, s->conninfo, size)) == NULL)
+		return false;
+	gettimeofday(&t0, NULL);
+	do {
+		if (dbt_ms_since(&t0) > 10000) {
+			fprintf(stderr, "dbtest: the pool did not come up\n");
+			return false;
+		}
+		event_base_loop(s->base, EVLOOP_ONCE);
+		db_pool_stats(s->pool, &st);
+	} while (st.up < size);
+	return true;
+}
+
+/* Frees what dbt_store_open() made and drops the database. */
+static inline void
+dbt_store_close(struct dbt_store *s)
+{
+	db_pool_free(s->pool);
+	if (s->tick != NULL)
+		event_free(s->tick);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	PQfinish(s->ctl);
+	if (s->name[0] != '\0')
+		dbt_drop_db(s->name);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Empties the tables of the schema. */
+static inline bool
+dbt_store_clean(struct dbt_store *s)
+{
+	return dbt_exec(s->ctl, "TRUNCATE users, refresh_tokens, audit_events "
+	    "CASCADE") == PGRES_COMMAND_OK;
+}
+
+/* The count(*)-like single number of sql with n text parameters; -1 on
+ * error. */
+static inline long
+dbt_count(PGconn *c, const char *sql, int n, const char *const *params)
+{
+	char	 v[64];
+
+	if (!dbt_value(c, sql, n, params, v, sizeof(v)))
+		return -1;
+	return strtol(v, NULL, 10);
 }
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The asynchronous database pool on a real libevent loop against a real
  * PostgreSQL (DATABASE_URL): round trips with text and binary parameters,
- * queueing past the pool's size, the queue's bound, leased transactions,
- * cancellation, SQL errors, and the server going away and coming back.
+ * queueing past the pool's size, the queue's bound, a transaction left
+ * open, cancellation, SQL errors, and the server going away and coming
+ * back.
  */
 #include <sys/time.h>
 
@@ -70,20 +71,6 @@ answer_cb(const PGresult *res, void *arg)
 	if (PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL)
 		snprintf(a->sqlstate, sizeof(a->sqlstate), "%s",
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE));
-}
-
-struct lease {
-	int		 calls;
-	struct db_conn	*conn;
-};
-
-static void
-lease_cb(struct db_conn *conn, void *arg)
-{
-	struct lease *l = arg;
-
-	l->calls++;
-	l->conn = conn;
 }
 
 static void
@@ -363,119 +350,32 @@ test_queue_bound(void **state)
 }
 
 static void
-test_lease_commit(void **state)
-{
-	struct db_pool *pool = pool_up(2);
-	struct lease l = { 0 };
-	struct answer a[3];
-	struct db_stats st;
-	const char *p[1] = { "commit-1" };
-
-	memset(a, 0, sizeof(a));
-	assert_non_null(db_acquire(pool, lease_cb, &l));
-	assert_int_equal(l.calls, 0);
-	assert_true(wait_count(&l.calls, 1, 5000));
-	assert_non_null(l.conn);
-	assert_true(db_conn_backend_pid(l.conn) > 0);
-	db_pool_stats(pool, &st);
-	assert_int_equal(st.leased, 1);
-	assert_int_equal(st.in_use, 1);
-
-	/* Submitted at once, run in order; released at once. */
-	assert_non_null(db_conn_query(l.conn, "BEGIN", 0, NULL, answer_cb,
-	    &a[0]));
-	assert_non_null(db_conn_query(l.conn, "INSERT INTO t VALUES ($1)", 1,
-	    p, answer_cb, &a[1]));
-	assert_non_null(db_conn_query(l.conn, "COMMIT", 0, NULL, answer_cb,
-	    &a[2]));
-	db_release(l.conn);
-	assert_true(wait_count(&ndone, 3, 5000));
-	assert_int_equal(a[0].status, PGRES_COMMAND_OK);
-	assert_int_equal(a[1].status, PGRES_COMMAND_OK);
-	assert_int_equal(a[2].status, PGRES_COMMAND_OK);
-	assert_int_equal(a[0].order, 0);
-	assert_int_equal(a[2].order, 2);
-	assert_int_equal(ctl_count("SELECT count(*) FROM t WHERE k = "
-	    "'commit-1'"), 1);
-	db_pool_stats(pool, &st);
-	assert_int_equal(st.leased, 0);
-	assert_int_equal(st.in_use, 0);
-	db_pool_free(pool);
-}
-
-static void
-test_lease_rollback_on_release(void **state)
+test_open_transaction_is_rolled_back(void **state)
 {
 	struct db_pool *pool = pool_up(1);
-	struct lease l = { 0 };
-	struct answer a[2], c = { 0 }, d = { 0 };
+	struct answer a[2], c = { 0 };
 	const char *p[1] = { "rollback-1" };
 
 	memset(a, 0, sizeof(a));
-	assert_non_null(db_acquire(pool, lease_cb, &l));
-	assert_true(wait_count(&l.calls, 1, 5000));
-	assert_non_null(db_conn_query(l.conn, "BEGIN", 0, NULL, answer_cb,
-	    &a[0]));
-	assert_non_null(db_conn_query(l.conn, "INSERT INTO t VALUES ($1)", 1,
-	    p, answer_cb, &a[1]));
+	/* A query that leaves a transaction open: the pool rolls it back
+	 * before the (only) connection serves anyone else. */
+	assert_non_null(db_query(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	    0, NULL, answer_cb, &a[0]));
+	assert_non_null(db_query(pool, "SELECT "
+	    "current_setting('transaction_isolation')", 0, NULL, answer_cb,
+	    &c));
 	assert_true(wait_count(&ndone, 2, 5000));
-	assert_int_equal(a[1].status, PGRES_COMMAND_OK);
-	/* Released inside its transaction: the pool rolls it back before
-	 * anyone else gets the (only) connection. */
-	db_release(l.conn);
-	assert_non_null(db_query(pool, "SELECT count(*) FROM t WHERE k = $1", 1,
-	    p, answer_cb, &c));
-	assert_non_null(db_query(pool, "SELECT pg_current_xact_id_if_assigned() "
-	    "IS NULL", 0, NULL, answer_cb, &d));
-	assert_true(wait_count(&ndone, 4, 5000));
-	assert_string_equal(c.value, "0");
-	assert_string_equal(d.value, "t");
-	assert_int_equal(ctl_count("SELECT count(*) FROM t"), 0);
+	assert_int_equal(a[0].status, PGRES_COMMAND_OK);
+	assert_string_equal(c.value, "read committed");
 
-	/* A transaction left open by a plain query is rolled back too. */
-	memset(&c, 0, sizeof(c));
+	/* So the next query is never part of it: its write commits. */
 	assert_non_null(db_query(pool, "BEGIN", 0, NULL, answer_cb, &a[0]));
-	assert_non_null(db_query(pool, "SELECT pg_current_xact_id_if_assigned() "
-	    "IS NULL", 0, NULL, answer_cb, &c));
-	assert_true(wait_count(&ndone, 6, 5000));
-	assert_string_equal(c.value, "t");
-	db_pool_free(pool);
-}
-
-static void
-test_lease_waits(void **state)
-{
-	struct db_pool *pool = pool_up(1);
-	struct lease l = { 0 }, l2 = { 0 };
-	struct answer a = { 0 }, b = { 0 };
-	struct db_req *r;
-	struct db_stats st;
-
-	assert_non_null(db_acquire(pool, lease_cb, &l));
-	assert_true(wait_count(&l.calls, 1, 5000));
-	/* The only connection is leased: a query and a second lease wait. */
-	assert_non_null(db_query(pool, "SELECT 'queued'", 0, NULL, answer_cb,
-	    &a));
-	assert_non_null(r = db_acquire(pool, lease_cb, &l2));
-	db_pool_stats(pool, &st);
-	assert_int_equal(st.waiting, 2);
-	spin(200);
-	assert_int_equal(a.calls, 0);
-	assert_non_null(db_conn_query(l.conn, "SELECT 'leased'", 0, NULL,
-	    answer_cb, &b));
-	assert_true(wait_count(&ndone, 1, 5000));
-	assert_string_equal(b.value, "leased");
-	assert_int_equal(a.calls, 0);
-	/* The waiting lease goes away; the query runs after the release. */
-	db_cancel(r);
-	db_release(l.conn);
-	assert_true(wait_count(&ndone, 2, 5000));
-	assert_string_equal(a.value, "queued");
-	spin(100);
-	assert_int_equal(l2.calls, 0);
-	db_pool_stats(pool, &st);
-	assert_int_equal(st.waiting, 0);
-	assert_int_equal(st.leased, 0);
+	assert_non_null(db_query(pool, "INSERT INTO t VALUES ($1)", 1, p,
+	    answer_cb, &a[1]));
+	assert_true(wait_count(&ndone, 4, 5000));
+	assert_int_equal(a[1].status, PGRES_COMMAND_OK);
+	assert_int_equal(ctl_count("SELECT count(*) FROM t WHERE k = "
+	    "'rollback-1'"), 1);
 	db_pool_free(pool);
 }
 
@@ -500,82 +400,22 @@ chain_cb(const PGresult *res, void *arg)
 		ch->failed = true;
 }
 
-/* A lease driven from callbacks: acquire -> BEGIN -> INSERT -> COMMIT,
- * released from the COMMIT's callback. */
-struct txn {
-	struct db_conn	*conn;
-	int		 step;
-	bool		 failed;
-	bool		 done;
-};
-
-static void
-txn_cb(const PGresult *res, void *arg)
-{
-	struct txn *t = arg;
-	static const char *const p[1] = { "reentrant" };
-
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		t->failed = true;
-		db_release(t->conn);
-		t->done = true;
-		return;
-	}
-	switch (t->step++) {
-	case 0:
-		if (db_conn_query(t->conn, "INSERT INTO t VALUES ($1)", 1, p,
-		    txn_cb, t) == NULL)
-			t->failed = true;
-		break;
-	case 1:
-		if (db_conn_query(t->conn, "COMMIT", 0, NULL, txn_cb, t) ==
-		    NULL)
-			t->failed = true;
-		break;
-	default:
-		db_release(t->conn);
-		t->done = true;
-		break;
-	}
-}
-
-static void
-txn_lease_cb(struct db_conn *conn, void *arg)
-{
-	struct txn *t = arg;
-
-	if ((t->conn = conn) == NULL ||
-	    db_conn_query(conn, "BEGIN", 0, NULL, txn_cb, t) == NULL) {
-		t->failed = true;
-		t->done = true;
-	}
-}
-
 static void
 test_reentrant_callbacks(void **state)
 {
 	struct db_pool *pool = pool_up(1);
 	struct chain ch = { pool, 20, 0, false };
-	struct txn t = { 0 };
 	struct answer a = { 0 };
-	struct timeval t0;
 
 	assert_non_null(db_query(pool, "SELECT 1", 0, NULL, chain_cb, &ch));
-	assert_non_null(db_acquire(pool, txn_lease_cb, &t));
-	/* Queued behind the chain's first query and the lease. */
-	assert_non_null(db_query(pool, "SELECT count(*) FROM t", 0, NULL,
+	/* Queued behind the chain's first query; the chain's next ones
+	 * queue behind it in turn. */
+	assert_non_null(db_query(pool, "SELECT 'after the first'", 0, NULL,
 	    answer_cb, &a));
 	assert_true(wait_count(&ch.answers, 20, 10000));
 	assert_false(ch.failed);
-	gettimeofday(&t0, NULL);
-	while (!t.done) {
-		assert_true(ms_since(&t0) < 10000);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	assert_false(t.failed);
 	assert_true(wait_count(&ndone, 1, 5000));
-	assert_int_equal(ctl_count("SELECT count(*) FROM t WHERE k = "
-	    "'reentrant'"), 1);
+	assert_string_equal(a.value, "after the first");
 	db_pool_free(pool);
 }
 
@@ -685,7 +525,6 @@ test_server_down(void **state)
 {
 	struct db_pool *pool = pool_up(1);
 	struct answer a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
-	struct lease l = { 0 };
 	struct timeval t0;
 
 	assert_non_null(db_query(pool, "SELECT pg_sleep(30)", 0, NULL,
@@ -706,11 +545,8 @@ test_server_down(void **state)
 	gettimeofday(&t0, NULL);
 	assert_non_null(db_query(pool, "SELECT 3", 0, NULL, answer_cb, &c));
 	assert_int_equal(c.calls, 0);
-	assert_non_null(db_acquire(pool, lease_cb, &l));
 	assert_true(wait_count(&ndone, 3, 5000));
 	assert_true(c.null);
-	assert_true(wait_count(&l.calls, 1, 5000));
-	assert_null(l.conn);
 	/* "At once": well under the 5 s a waiting request would take, with
 	 * room for a slow sanitizer build on a loaded machine. */
 	assert_true(ms_since(&t0) < 3000);
@@ -729,20 +565,16 @@ test_free_with_pending(void **state)
 {
 	struct db_pool *pool = pool_up(1);
 	struct answer a = { 0 }, b = { 0 };
-	struct lease l = { 0 };
 
 	assert_non_null(db_query(pool, "SELECT pg_sleep(0.5)", 0, NULL,
 	    answer_cb, &a));
 	assert_non_null(db_query(pool, "SELECT 2", 0, NULL, answer_cb, &b));
-	assert_non_null(db_acquire(pool, lease_cb, &l));
 	/* Every pending request hears of the end, at once. */
 	db_pool_free(pool);
 	assert_int_equal(a.calls, 1);
 	assert_true(a.null);
 	assert_int_equal(b.calls, 1);
 	assert_true(b.null);
-	assert_int_equal(l.calls, 1);
-	assert_null(l.conn);
 }
 
 static void
@@ -771,7 +603,6 @@ test_bad_arguments(void **state)
 	    answer_cb, &a));
 	assert_null(db_query_params(pool, "SELECT 1", 0, NULL, NULL, NULL, 2,
 	    answer_cb, &a));
-	assert_null(db_acquire(pool, NULL, NULL));
 	spin(50);
 	assert_int_equal(a.calls, 0);
 	db_pool_free(pool);
@@ -786,9 +617,8 @@ main(void)
 		cmocka_unit_test_setup(test_more_queries_than_connections, reset),
 		cmocka_unit_test_setup(test_fifo, reset),
 		cmocka_unit_test_setup(test_queue_bound, reset),
-		cmocka_unit_test_setup(test_lease_commit, reset),
-		cmocka_unit_test_setup(test_lease_rollback_on_release, reset),
-		cmocka_unit_test_setup(test_lease_waits, reset),
+		cmocka_unit_test_setup(test_open_transaction_is_rolled_back,
+		    reset),
 		cmocka_unit_test_setup(test_reentrant_callbacks, reset),
 		cmocka_unit_test_setup(test_cancel, reset),
 		cmocka_unit_test_setup(test_sql_errors, reset),

@@ -1,8 +1,11 @@
 /* Unit tests of daemon/api/h_register.c: a registration refused before it
  * reaches the hasher still wipes the password in the parsed body before
- * freeing it.  cJSON_Delete() is replaced (tests/unit/wrap.mk) to look at
- * every tree the handler frees; the reply setters of http.c record the
- * answer instead of sending it. */
+ * freeing it, a taken name is answered before any hashing, and an address
+ * past its share of the hasher queue gets 429.
+ * cJSON_Delete() is replaced (tests/unit/wrap.mk) to look at every tree
+ * the handler frees; the reply setters of http.c record the answer
+ * instead of sending it; users_taken() and hc_hash() are fakes that keep
+ * what they were asked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,15 +21,27 @@
 #include "config.h"
 #include "api/front.h"
 #include "api/handlers.h"
+#include "hc/hasher_client.h"
 #include "http/http.h"
+#include "store/users.h"
 
 #define PW_MARK	'Q'
 
 static struct {
 	int	 replies;
 	int	 status;
+	char	 body[1024];	/* of the last reply */
 	int	 trees;		/* freed trees that held a "password" */
 	int	 unwiped;	/* ... whose password was still readable */
+	int	 lookups;	/* users_taken() calls */
+	char	 username[64];
+	users_taken_cb *taken_cb;
+	void	*taken_arg;
+	int	 hashes;	/* hc_hash() calls */
+	char	 password[64];
+	bool	 hasher_takes;	/* hc_hash() takes requests (else busy) */
+	hc_hash_cb *hash_cb[8];	/* ... and keeps their callbacks */
+	void	*hash_arg[8];
 } seen;
 
 void	__real_cJSON_Delete(cJSON *);
@@ -36,6 +51,10 @@ void	__wrap_http_reply_raw(struct http_req *, int, const char *,
 int	__wrap_http_set_header(struct http_req *, const char *, const char *);
 void	__wrap_http_no_store(struct http_req *, bool);
 bool	__wrap_http_req_content_type_is(struct http_req *, const char *);
+int	__wrap_users_taken(struct db_pool *, const char *, const char *,
+	    users_taken_cb *, void *);
+struct hc_req *__wrap_hc_hash(struct hc *, const char *, const uint8_t *,
+	    size_t, hc_hash_cb *, void *, enum hc_status *);
 
 void
 __wrap_cJSON_Delete(cJSON *o)
@@ -56,6 +75,8 @@ __wrap_http_reply_raw(struct http_req *r, int status, const char *ctype,
 {
 	seen.replies++;
 	seen.status = status;
+	snprintf(seen.body, sizeof(seen.body), "%.*s", (int)len,
+	    (const char *)data);
 }
 
 int
@@ -74,6 +95,37 @@ bool
 __wrap_http_req_content_type_is(struct http_req *r, const char *type)
 {
 	return strcmp(type, "application/json") == 0;
+}
+
+/* Keeps the look-up for the test to answer. */
+int
+__wrap_users_taken(struct db_pool *pool, const char *username,
+    const char *email, users_taken_cb *cb, void *arg)
+{
+	seen.lookups++;
+	snprintf(seen.username, sizeof(seen.username), "%s", username);
+	seen.taken_cb = cb;
+	seen.taken_arg = arg;
+	return 0;
+}
+
+/* Notes the password, then keeps the request for the test to answer,
+ * or refuses it as a full hasher queue does. */
+struct hc_req *
+__wrap_hc_hash(struct hc *c, const char *user_id, const uint8_t *pw,
+    size_t pwlen, hc_hash_cb *cb, void *arg, enum hc_status *why)
+{
+	snprintf(seen.password, sizeof(seen.password), "%.*s", (int)pwlen,
+	    (const char *)pw);
+	if (!seen.hasher_takes || seen.hashes == 8) {
+		seen.hashes++;
+		*why = HC_BUSY;
+		return NULL;
+	}
+	seen.hash_cb[seen.hashes] = cb;
+	seen.hash_arg[seen.hashes] = arg;
+	seen.hashes++;
+	return (struct hc_req *)&seen;
 }
 
 static struct cfg cfg;
@@ -146,6 +198,125 @@ test_overlong_password_is_wiped(void **state)
 	register_refused(body, 422);
 }
 
+#define GOOD_BODY "{\"username\":\"alice\",\"email\":\"a@example.test\"," \
+	"\"password\":\"QQQQ-long-enough-QQQQ\"}"
+
+/* Runs h_register on a valid body: it asks whether the names are taken,
+ * and has wiped and freed the body by then. */
+static void
+register_looked_up(void)
+{
+	char	*copy = strdup(GOOD_BODY);
+
+	assert_non_null(copy);
+	req.body = copy;
+	req.body_len = strlen(copy);
+	h_register(&req);
+	assert_int_equal(seen.lookups, 1);
+	assert_string_equal(seen.username, "alice");
+	assert_int_equal(seen.replies, 0);
+	assert_int_equal(seen.trees, 1);
+	assert_int_equal(seen.unwiped, 0);
+	free(copy);
+	req.body = NULL;
+}
+
+static void
+test_a_taken_username_is_409_before_any_hashing(void **state)
+{
+	register_looked_up();
+	seen.taken_cb(STORE_CONFLICT, USERS_TAKEN_USERNAME, seen.taken_arg);
+	assert_int_equal(seen.replies, 1);
+	assert_int_equal(seen.status, 409);
+	assert_non_null(strstr(seen.body, "the username is taken"));
+	assert_int_equal(seen.hashes, 0);
+}
+
+static void
+test_a_taken_email_is_409_before_any_hashing(void **state)
+{
+	register_looked_up();
+	seen.taken_cb(STORE_CONFLICT, USERS_TAKEN_EMAIL, seen.taken_arg);
+	assert_int_equal(seen.status, 409);
+	assert_non_null(strstr(seen.body, "e-mail address is already"));
+	assert_int_equal(seen.hashes, 0);
+}
+
+static void
+test_a_lost_database_is_503_before_any_hashing(void **state)
+{
+	register_looked_up();
+	seen.taken_cb(STORE_UNAVAILABLE, USERS_TAKEN_NONE, seen.taken_arg);
+	assert_int_equal(seen.status, 503);
+	assert_int_equal(seen.hashes, 0);
+}
+
+static void
+test_free_names_send_the_password_to_the_hasher(void **state)
+{
+	register_looked_up();
+	seen.taken_cb(STORE_OK, USERS_TAKEN_NONE, seen.taken_arg);
+	assert_int_equal(seen.hashes, 1);
+	assert_string_equal(seen.password, "QQQQ-long-enough-QQQQ");
+	/* The fake hasher is full: 503, once. */
+	assert_int_equal(seen.replies, 1);
+	assert_int_equal(seen.status, 503);
+}
+
+/* Sends a valid registration from addr whose names are free. */
+static void
+register_from(const char *addr)
+{
+	char	*copy = strdup(GOOD_BODY);
+	int	 lookups = seen.lookups;
+
+	assert_non_null(copy);
+	snprintf(req.remote, sizeof(req.remote), "%s", addr);
+	req.body = copy;
+	req.body_len = strlen(copy);
+	h_register(&req);
+	assert_int_equal(seen.lookups, lookups + 1);
+	seen.taken_cb(STORE_OK, USERS_TAKEN_NONE, seen.taken_arg);
+	free(copy);
+	req.body = NULL;
+}
+
+static void
+test_an_address_past_its_share_of_the_hasher_gets_429(void **state)
+{
+	cfg.hasher_queue = 8;		/* a share of 2 */
+	seen.hasher_takes = true;
+	register_from("203.0.113.5");
+	register_from("203.0.113.5");
+	assert_int_equal(seen.hashes, 2);
+	assert_int_equal(seen.replies, 0);
+	register_from("203.0.113.5");
+	assert_int_equal(seen.hashes, 2);
+	assert_int_equal(seen.replies, 1);
+	assert_int_equal(seen.status, 429);
+	assert_non_null(strstr(seen.body, "rate-limited"));
+	assert_int_equal(hshare_held(&front.hasher_share, "203.0.113.5"), 2);
+	/* Another address still gets its share. */
+	register_from("198.51.100.9");
+	assert_int_equal(seen.hashes, 3);
+	assert_int_equal(seen.replies, 1);
+	/* Each answer gives its slot back, whatever it was. */
+	for (int i = 0; i < 3; i++)
+		seen.hash_cb[i](HC_DOWN, NULL, seen.hash_arg[i]);
+	assert_int_equal(seen.replies, 4);
+	assert_int_equal(seen.status, 503);
+	assert_int_equal(front.hasher_share.count, 0);
+}
+
+static void
+test_a_refused_hash_gives_its_slot_back(void **state)
+{
+	register_from("203.0.113.6");
+	assert_int_equal(seen.hashes, 1);
+	assert_int_equal(seen.status, 503);
+	assert_int_equal(front.hasher_share.count, 0);
+}
+
 int
 main(void)
 {
@@ -156,6 +327,23 @@ main(void)
 		    test_unknown_member_wipes_the_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_overlong_password_is_wiped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_taken_username_is_409_before_any_hashing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_taken_email_is_409_before_any_hashing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_lost_database_is_503_before_any_hashing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_free_names_send_the_password_to_the_hasher, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_address_past_its_share_of_the_hasher_gets_429,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_refused_hash_gives_its_slot_back, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,3 +16,7 @@ test_problem_WRAP := http_reply_raw http_set_header http_no_store
 # A refused registration must wipe the password in the tree it frees.
 test_register_WRAP := cJSON_Delete http_reply_raw http_set_header \
 	http_no_store http_req_content_type_is
+
+# A registration asks whether its names are taken before it hashes: the
+# look-up and the hasher are fakes that keep what they were asked.
+test_register_WRAP += users_taken hc_hash

@@ -1,0 +1,121 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "b64url.h"
+#include "config.h"
+#include "front.h"
+#include "http/http.h"
+#include "problem_reply.h"
+#include "ratelimit.h"
+#include "token.h"
+#include "util.h"
+
+static void
+hash_literal(const char *token, size_t len,
+    char hash[TOKEN_REFRESH_HASH_LITERAL])
+{
+	uint8_t	 digest[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(digest, (const unsigned char *)token, len);
+	hash[0] = '\\';
+	hash[1] = 'x';
+	sodium_bin2hex(hash + 2, TOKEN_REFRESH_HASH_LITERAL - 2, digest,
+	    sizeof(digest));
+}
+
+int
+token_refresh_new(char token[TOKEN_REFRESH_LEN + 1],
+    char hash[TOKEN_REFRESH_HASH_LITERAL])
+{
+	uint8_t	 raw[TOKEN_REFRESH_BYTES];
+
+	randombytes_buf(raw, sizeof(raw));
+	if (b64url_encode(token, TOKEN_REFRESH_LEN + 1, raw, sizeof(raw)) !=
+	    TOKEN_REFRESH_LEN) {
+		sodium_memzero(raw, sizeof(raw));
+		return -1;
+	}
+	sodium_memzero(raw, sizeof(raw));
+	hash_literal(token, TOKEN_REFRESH_LEN, hash);
+	return 0;
+}
+
+int
+token_refresh_hash(const char *token, size_t len,
+    char hash[TOKEN_REFRESH_HASH_LITERAL])
+{
+	uint8_t	 raw[TOKEN_REFRESH_BYTES + 2];
+
+	if (len != TOKEN_REFRESH_LEN ||
+	    b64url_decode(raw, sizeof(raw), token, len) != TOKEN_REFRESH_BYTES) {
+		sodium_memzero(raw, sizeof(raw));
+		return -1;
+	}
+	sodium_memzero(raw, sizeof(raw));
+	hash_literal(token, len, hash);
+	return 0;
+}
+
+void
+token_call_free(struct token_call *t)
+{
+	if (t->inflight)
+		rl_forgive(t->f->account_inflight, t->user.id);
+	hshare_give(&t->f->hasher_share, &t->slot);
+	sodium_memzero(t, sizeof(*t));
+	free(t);
+}
+
+void
+token_signer_unavailable(struct http_req *r)
+{
+	problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+	    "the token signer is unavailable");
+}
+
+void
+token_reply(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	int64_t	 expires_in = (int64_t)t->signed_token.exp - (int64_t)time(NULL);
+	cJSON	*o = cJSON_CreateObject();
+
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "access_token", t->signed_token.jwt) == NULL ||
+	    cJSON_AddStringToObject(o, "token_type", "Bearer") == NULL ||
+	    cJSON_AddNumberToObject(o, "expires_in",
+	    (double)(expires_in > 0 ? expires_in : 0)) == NULL ||
+	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL) {
+		cJSON_Delete(o);
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	token_call_free(t);
+	http_no_store(r, true);
+	/* http_reply_json frees the tree; its strings held the tokens. */
+	http_reply_json(r, 200, o);
+}
+
+void
+token_sign(struct token_call *t, hc_sign_cb *next)
+{
+	struct http_req *r = t->r;
+	struct proto_sign_req req;
+	enum hc_status why;
+
+	memset(&req, 0, sizeof(req));
+	str_copy(req.sub, t->user.id, sizeof(req.sub));
+	str_copy(req.username, t->user.username, sizeof(req.username));
+	req.nroles = t->user.nroles;
+	memcpy(req.roles, t->user.roles, sizeof(req.roles));
+	req.ver = t->user.token_version;
+	req.ttl = (uint32_t)t->f->cfg->access_token_ttl;
+	if (hc_sign(t->f->hc, &req, next, t, &why) == NULL) {
+		token_call_free(t);
+		token_signer_unavailable(r);
+	}
+}

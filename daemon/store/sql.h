@@ -1,0 +1,45 @@
+/*
+ * SQL that several statements of the store share, spelled once.  For
+ * daemon/store only: nothing outside the store writes SQL.
+ *
+ * The statements are whole constant strings built from these fragments at
+ * compile time; values always travel as parameters.
+ */
+#ifndef WARDEN_STORE_SQL_H
+#define WARDEN_STORE_SQL_H
+
+/*
+ * The select list of a user row, USER_NCOLUMNS columns, that row_user()
+ * reads, for a query on "users" (unqualified column names).
+ */
+#define USER_COLUMNS							\
+	"id, username, email, full_name, array_to_string(roles, ','), "	\
+	"is_active, token_version, "					\
+	"to_char(created_at AT TIME ZONE 'UTC', "			\
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "				\
+	"to_char(updated_at AT TIME ZONE 'UTC', "			\
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define USER_NCOLUMNS	9
+
+/*
+ * The audit trail: an event is written by the statement that makes the
+ * change it records, as one of its WITH parts, so that the trail and the
+ * data never disagree (no transaction spans two statements in wardend).
+ * AUDIT_INSERT is followed by a SELECT or VALUES of (user_id, event,
+ * remote_addr, detail); the events are those that the constraint
+ * audit_events_event_check allows (migrations/0001_init.sql).
+ */
+#define AUDIT_INSERT							\
+	"INSERT INTO audit_events (user_id, event, remote_addr, detail)"
+
+/*
+ * Revokes the live refresh tokens that match where.  Revocation always
+ * takes whole families (a token's family, or every family of a user):
+ * every check of a token treats a family with any revoked member as
+ * revoked (tokens.c).
+ */
+#define TOKENS_REVOKE(where)						\
+	"UPDATE refresh_tokens SET revoked_at = now()"			\
+	" WHERE " where " AND revoked_at IS NULL"
+
+#endif

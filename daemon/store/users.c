@@ -1,0 +1,492 @@
+/*
+ * The users table's statements.  Each intent is one statement, so that
+ * what it checks, changes and records (its audit event, the refresh
+ * tokens it revokes) commits or fails as one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+#include <sodium.h>
+
+#include "db.h"
+#include "row.h"
+#include "sql.h"
+#include "users.h"
+#include "util.h"
+
+/* Lock-out doubling stops growing here (2^30 s is far past any cap). */
+#define LOCK_EXPONENT_MAX	"30"
+/* A PostgreSQL array literal of roles: each quoted, so that a role named
+ * "null" stays a string. */
+#define ROLES_LITERAL_MAX	(2 + PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 3))
+
+/* A statement on its way: the caller's callback, and what it is for. */
+struct call {
+	union {
+		users_row_cb	 *row;
+		users_created_cb *created;
+		users_taken_cb	 *taken;
+		users_hash_cb	 *hash;
+		users_login_cb	 *login;
+		users_page_cb	 *page;
+	} cb;
+	void		*arg;
+	const char	*what;
+	unsigned int	 limit;		/* users_list: rows wanted */
+};
+
+static struct call *
+call_new(void *arg, const char *what)
+{
+	struct call *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->arg = arg;
+	c->what = what;
+	return c;
+}
+
+/* Sends sql for c, or frees c and returns -1 (db_query copies params). */
+static int
+submit(struct db_pool *pool, const char *sql, int n,
+    const char *const *params, db_result_cb done, struct call *c)
+{
+	if (c == NULL)
+		return -1;
+	if (db_query(pool, sql, n, params, done, c) == NULL) {
+		free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Answers with the result's first row as a user (NOT_FOUND: no row). */
+static void
+one_user(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	enum store_status st;
+	struct user u;
+
+	free(arg);
+	if ((st = row_status(res, c.what)) == STORE_OK) {
+		if (PQntuples(res) == 0)
+			st = STORE_NOT_FOUND;
+		else if (row_user(res, 0, 0, &u, c.what) == -1)
+			st = STORE_ERROR;
+	}
+	c.cb.row(st, st == STORE_OK ? &u : NULL, c.arg);
+}
+
+int
+users_find(struct db_pool *pool, const char *id, users_row_cb *cb,
+    void *arg)
+{
+	struct call *c = call_new(arg, "users_find");
+	const char *params[] = { id };
+
+	if (c != NULL)
+		c->cb.row = cb;
+	return submit(pool, "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
+	    1, params, one_user, c);
+}
+
+/* --- registration --- */
+
+static enum users_taken
+taken_by(const PGresult *res)
+{
+	return strstr(row_constraint(res), "email") != NULL ?
+	    USERS_TAKEN_EMAIL : USERS_TAKEN_USERNAME;
+}
+
+/* Row: username taken, e-mail address taken. */
+static void
+looked(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	enum users_taken taken = USERS_TAKEN_NONE;
+	enum store_status st;
+
+	free(arg);
+	if ((st = row_status(res, c.what)) == STORE_OK) {
+		if (PQntuples(res) != 1)
+			st = STORE_ERROR;
+		else if (row_bool(res, 0, 0))
+			taken = USERS_TAKEN_USERNAME;
+		else if (row_bool(res, 0, 1))
+			taken = USERS_TAKEN_EMAIL;
+		if (taken != USERS_TAKEN_NONE)
+			st = STORE_CONFLICT;
+	}
+	c.cb.taken(st, taken, c.arg);
+}
+
+int
+users_taken(struct db_pool *pool, const char *username, const char *email,
+    users_taken_cb *cb, void *arg)
+{
+	struct call *c = call_new(arg, "users_taken");
+	const char *params[] = { username, email };
+
+	if (c != NULL)
+		c->cb.taken = cb;
+	/* The same expressions as the unique indexes, which they use. */
+	return submit(pool,
+	    "SELECT EXISTS (SELECT 1 FROM users"
+	    " WHERE lower(username) = lower($1)),"
+	    " EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($2))",
+	    2, params, looked, c);
+}
+
+static void
+created(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	enum users_taken taken = USERS_TAKEN_NONE;
+	enum store_status st;
+	struct user u;
+
+	free(arg);
+	st = row_status(res, c.what);
+	if (st == STORE_CONFLICT)
+		taken = taken_by(res);
+	else if (st == STORE_OK && (PQntuples(res) != 1 ||
+	    row_user(res, 0, 0, &u, c.what) == -1))
+		st = STORE_ERROR;
+	c.cb.created(st, st == STORE_OK ? &u : NULL, taken, c.arg);
+}
+
+int
+users_create(struct db_pool *pool, const struct users_new *n,
+    users_created_cb *cb, void *arg)
+{
+	struct call *c = call_new(arg, "users_create");
+	const char *params[] = { n->id, n->username, n->email, n->full_name,
+	    n->stored, n->remote };
+
+	if (c != NULL)
+		c->cb.created = cb;
+	return submit(pool,
+	    "WITH u AS (INSERT INTO users (id, username, email, full_name,"
+	    " password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *),"
+	    " a AS (" AUDIT_INSERT
+	    " SELECT id, 'registered', $6, NULL::jsonb FROM u)"
+	    " SELECT " USER_COLUMNS " FROM u", 6, params, created, c);
+}
+
+/* --- changes --- */
+
+/*
+ * $1 id, $2/$3 email, $4/$5 full_name, $6/$7 roles, $8/$9 is_active (each
+ * "given" flag and value), $10 remote address, $11 actor.
+ */
+static const char patch_sql[] =
+    "WITH old AS (SELECT id, roles, is_active FROM users"
+    "  WHERE id = $1 FOR UPDATE),"
+    " u AS (UPDATE users SET"
+    "  email = CASE WHEN $2::bool THEN $3 ELSE email END,"
+    "  full_name = CASE WHEN $4::bool THEN $5 ELSE full_name END,"
+    "  roles = CASE WHEN $6::bool THEN $7::text[] ELSE users.roles END,"
+    "  is_active = CASE WHEN $8::bool THEN $9::bool ELSE users.is_active END,"
+    "  token_version = token_version + CASE WHEN"
+    "   ($6::bool AND $7::text[] IS DISTINCT FROM users.roles) OR"
+    "   ($8::bool AND NOT $9::bool AND users.is_active) THEN 1 ELSE 0 END,"
+    "  updated_at = now()"
+    "  FROM old WHERE users.id = old.id"
+    "  RETURNING users.*, old.roles AS old_roles,"
+    "  old.is_active AS was_active),"
+    " rv AS (" TOKENS_REVOKE("user_id IN (SELECT id FROM u"
+    " WHERE was_active AND NOT is_active)") "),"
+    " ev AS (SELECT id, 'updated' AS event, NULL::jsonb AS detail FROM u"
+    "   WHERE $2::bool OR $4::bool"
+    "  UNION ALL SELECT id, 'roles_changed', jsonb_build_object("
+    "   'from', old_roles, 'to', roles) FROM u"
+    "   WHERE roles IS DISTINCT FROM old_roles"
+    "  UNION ALL SELECT id, 'disabled', NULL FROM u"
+    "   WHERE was_active AND NOT is_active"
+    "  UNION ALL SELECT id, 'enabled', NULL FROM u"
+    "   WHERE is_active AND NOT was_active),"
+    " a AS (" AUDIT_INSERT
+    "  SELECT id, event, $10, coalesce(detail, '{}'::jsonb) ||"
+    "  jsonb_build_object('by', $11::text) FROM ev)"
+    " SELECT " USER_COLUMNS " FROM u";
+
+/* Writes the array literal of the n roles; -1 when one cannot be a role. */
+static int
+roles_literal(const char *const *roles, size_t n, char *out, size_t outlen)
+{
+	if (n > PROTO_ROLES_MAX)
+		return -1;
+	str_copy(out, "{", outlen);
+	for (size_t i = 0; i < n; i++) {
+		/* Role names hold no quote or backslash (fields.h). */
+		if (!field_is_role(roles[i]))
+			return -1;
+		if (i > 0)
+			strlcat(out, ",", outlen);
+		strlcat(out, "\"", outlen);
+		strlcat(out, roles[i], outlen);
+		strlcat(out, "\"", outlen);
+	}
+	return strlcat(out, "}", outlen) >= outlen ? -1 : 0;
+}
+
+int
+users_patch(struct db_pool *pool, const struct users_patch *p,
+    users_row_cb *cb, void *arg)
+{
+	char	 roles[ROLES_LITERAL_MAX] = "{}";
+	struct call *c;
+
+	if (p->set_roles &&
+	    roles_literal(p->roles, p->nroles, roles, sizeof(roles)) == -1)
+		return -1;
+	const char *params[] = {
+		p->id,
+		p->set_email ? "t" : "f",
+		p->set_email ? p->email : NULL,
+		p->set_full_name ? "t" : "f",
+		p->set_full_name ? p->full_name : NULL,
+		p->set_roles ? "t" : "f",
+		roles,
+		p->set_active ? "t" : "f",
+		p->active ? "t" : "f",
+		p->remote,
+		p->actor,
+	};
+	if ((c = call_new(arg, "users_patch")) != NULL)
+		c->cb.row = cb;
+	return submit(pool, patch_sql, 11, params, one_user, c);
+}
+
+int
+users_set_password(struct db_pool *pool, const char *id, const char *stored,
+    const char *old, const char *remote, store_done_cb *cb, void *arg)
+{
+	const char *params[] = { id, stored, old, remote };
+
+	return row_exec(pool, "users_set_password",
+	    "WITH u AS (UPDATE users SET password_hash = $2,"
+	    " token_version = token_version + 1, failed_logins = 0,"
+	    " locked_until = NULL, updated_at = now()"
+	    " WHERE id = $1 AND password_hash = $3 RETURNING id),"
+	    " rv AS (" TOKENS_REVOKE("user_id IN (SELECT id FROM u)") "),"
+	    " a AS (" AUDIT_INSERT
+	    " SELECT id, 'password_changed', $4, NULL::jsonb FROM u)"
+	    " SELECT id FROM u", 4, params, true, cb, arg);
+}
+
+int
+users_delete(struct db_pool *pool, const char *id, const char *stored,
+    const char *remote, const char *by, store_done_cb *cb, void *arg)
+{
+	const char *params[] = { id, stored, remote, by };
+
+	return row_exec(pool, "users_delete",
+	    "WITH d AS (DELETE FROM users WHERE id = $1"
+	    " AND ($2::text IS NULL OR password_hash = $2) RETURNING id),"
+	    " a AS (" AUDIT_INSERT
+	    " SELECT id, 'deleted', $3, jsonb_build_object('by',"
+	    " $4::text) FROM d)"
+	    " SELECT id FROM d", 4, params, true, cb, arg);
+}
+
+int
+users_end_sessions(struct db_pool *pool, const char *id, const char *remote,
+    store_done_cb *cb, void *arg)
+{
+	const char *params[] = { id, remote };
+
+	return row_exec(pool, "users_end_sessions",
+	    "WITH bump AS (UPDATE users SET token_version = token_version + 1,"
+	    " updated_at = now() WHERE id = $1 RETURNING id),"
+	    " revoked AS (" TOKENS_REVOKE("user_id = $1") " RETURNING id),"
+	    " audit AS (" AUDIT_INSERT
+	    " SELECT id, 'logout', $2, jsonb_build_object('revoked',"
+	    " (SELECT count(*) FROM revoked)) FROM bump)"
+	    " SELECT count(*) FROM bump", 2, params, false, cb, arg);
+}
+
+/* --- passwords and logins --- */
+
+static void
+hash_read(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	char	 stored[PROTO_STORED_MAX + 1];
+	enum store_status st;
+
+	free(arg);
+	if ((st = row_status(res, c.what)) == STORE_OK) {
+		if (PQntuples(res) == 0)
+			st = STORE_NOT_FOUND;
+		else if (row_copy(stored, sizeof(stored), res, 0, 0) == -1)
+			st = STORE_ERROR;
+	}
+	c.cb.hash(st, st == STORE_OK ? stored : NULL, c.arg);
+	sodium_memzero(stored, sizeof(stored));
+}
+
+int
+users_password_hash(struct db_pool *pool, const char *id, users_hash_cb *cb,
+    void *arg)
+{
+	struct call *c = call_new(arg, "users_password_hash");
+	const char *params[] = { id };
+
+	if (c != NULL)
+		c->cb.hash = cb;
+	return submit(pool, "SELECT password_hash FROM users WHERE id = $1",
+	    1, params, hash_read, c);
+}
+
+/* Row: USER_COLUMNS, password_hash, locked, failed_logins. */
+static void
+login_read(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	struct users_login l;
+	enum store_status st;
+	long long failed;
+
+	free(arg);
+	memset(&l, 0, sizeof(l));
+	if ((st = row_status(res, c.what)) == STORE_OK) {
+		if (PQntuples(res) == 0)
+			st = STORE_NOT_FOUND;
+		else if (row_user(res, 0, 0, &l.user, c.what) == -1 ||
+		    row_copy(l.stored, sizeof(l.stored), res, 0,
+		    USER_NCOLUMNS) == -1 ||
+		    row_int(res, 0, USER_NCOLUMNS + 2, 0, UINT32_MAX,
+		    &failed) == -1)
+			st = STORE_ERROR;
+		else {
+			l.locked = row_bool(res, 0, USER_NCOLUMNS + 1);
+			l.failed_logins = (unsigned int)failed;
+		}
+	}
+	c.cb.login(st, st == STORE_OK ? &l : NULL, c.arg);
+	sodium_memzero(&l, sizeof(l));
+}
+
+int
+users_find_login(struct db_pool *pool, const char *login, users_login_cb *cb,
+    void *arg)
+{
+	struct call *c = call_new(arg, "users_find_login");
+	const char *params[] = { login };
+
+	if (c != NULL)
+		c->cb.login = cb;
+	/* A username holds no '@' and an e-mail address always does. */
+	return submit(pool, strchr(login, '@') != NULL ?
+	    "SELECT " USER_COLUMNS ", password_hash,"
+	    " coalesce(locked_until > now(), false), failed_logins FROM users"
+	    " WHERE lower(email) = lower($1)" :
+	    "SELECT " USER_COLUMNS ", password_hash,"
+	    " coalesce(locked_until > now(), false), failed_logins FROM users"
+	    " WHERE lower(username) = lower($1)",
+	    1, params, login_read, c);
+}
+
+int
+users_login_failed(struct db_pool *pool, const struct users_failure *f,
+    store_done_cb *cb, void *arg)
+{
+	char	 max[16], cap[24];
+
+	str_printf(max, sizeof(max), "%u", f->max_failures);
+	str_printf(cap, sizeof(cap), "%lld", (long long)f->lockout_max);
+	const char *params[] = { f->id, f->counts ? "t" : "f", max, cap,
+	    f->remote, f->reason };
+	return row_exec(pool, "users_login_failed",
+	    "WITH u AS (UPDATE users SET failed_logins = failed_logins + 1,"
+	    " locked_until = CASE WHEN failed_logins + 1 >= $3::int"
+	    " THEN now() + least(power(2, least(failed_logins + 1 - $3::int, "
+	    LOCK_EXPONENT_MAX ")), $4::bigint) * interval '1 second'"
+	    " ELSE locked_until END"
+	    " WHERE id = $1::uuid AND $2::bool"
+	    " RETURNING id, failed_logins),"
+	    " a AS (" AUDIT_INSERT " VALUES ($1::uuid, 'login_failed', $5,"
+	    " jsonb_build_object('reason', $6::text))),"
+	    " l AS (" AUDIT_INSERT " SELECT id, 'locked', $5,"
+	    " jsonb_build_object('failures',"
+	    " failed_logins) FROM u WHERE failed_logins >= $3::int)"
+	    " SELECT 1", 6, params, false, cb, arg);
+}
+
+/* --- the admin's list --- */
+
+/* Each row: the user's columns, then created_at in microseconds. */
+static void
+listed(const PGresult *res, void *arg)
+{
+	struct call c = *(struct call *)arg;
+	struct users_page page;
+	struct user *items = NULL;
+	enum store_status st;
+	long long us = 0;
+	size_t	 rows, i;
+
+	free(arg);
+	memset(&page, 0, sizeof(page));
+	if ((st = row_status(res, c.what)) != STORE_OK)
+		goto out;
+	/* One row more than asked tells whether another page follows. */
+	rows = (size_t)PQntuples(res);
+	page.more = rows > c.limit;
+	page.n = page.more ? c.limit : rows;
+	if (page.n > 0 &&
+	    (items = calloc(page.n, sizeof(*items))) == NULL) {
+		st = STORE_ERROR;
+		goto out;
+	}
+	for (i = 0; i < page.n; i++) {
+		if (row_user(res, (int)i, 0, &items[i], c.what) == -1 ||
+		    row_int(res, (int)i, USER_NCOLUMNS, INT64_MIN, INT64_MAX,
+		    &us) == -1) {
+			st = STORE_ERROR;
+			goto out;
+		}
+	}
+	page.items = items;
+	page.last_us = us;
+out:
+	c.cb.page(st, st == STORE_OK ? &page : NULL, c.arg);
+	free(items);
+}
+
+int
+users_list(struct db_pool *pool, const struct users_search *s,
+    users_page_cb *cb, void *arg)
+{
+	char	 us[24], limit1[24];
+	struct call *c;
+
+	if (s->limit < 1 || s->limit > USERS_PAGE_MAX)
+		return -1;
+	str_printf(us, sizeof(us), "%lld", (long long)s->after_us);
+	str_printf(limit1, sizeof(limit1), "%u", s->limit + 1);
+	const char *params[] = {
+		s->after ? "t" : "f", us, s->after ? s->after_id : NULL,
+		s->prefix != NULL ? s->prefix : "", limit1,
+	};
+	if ((c = call_new(arg, "users_list")) != NULL) {
+		c->cb.page = cb;
+		c->limit = s->limit;
+	}
+	/* Keyset pagination on (created_at, id): no OFFSET. */
+	return submit(pool,
+	    "SELECT " USER_COLUMNS ", (extract(epoch FROM created_at)"
+	    " * 1000000)::bigint::text FROM users"
+	    " WHERE (NOT $1::bool OR (created_at, id) >"
+	    " ('epoch'::timestamptz + $2::bigint * interval '1 microsecond',"
+	    " $3::uuid))"
+	    " AND ($4 = '' OR starts_with(lower(username), lower($4))"
+	    " OR starts_with(lower(email), lower($4)))"
+	    " ORDER BY created_at, id LIMIT $5::int",
+	    5, params, listed, c);
+}
