@@ -76,18 +76,35 @@ token_signer_unavailable(struct http_req *r)
 	    "the token signer is unavailable");
 }
 
+/*
+ * The lifetime granted: the hasher set exp from its own clock when it
+ * signed, at or after sign_asked, and may have clamped the lifetime asked
+ * for.  Measured from sign_asked and capped at what was asked, it is the
+ * configured lifetime whenever the hasher granted it, even when a second
+ * ticked over while the token was being signed.
+ */
+static int64_t
+token_lifetime(const struct token_call *t)
+{
+	int64_t	 granted = (int64_t)t->signed_token.exp - t->sign_asked;
+
+	if (granted > t->f->cfg->access_token_ttl)
+		granted = t->f->cfg->access_token_ttl;
+	return granted > 0 ? granted : 0;
+}
+
 void
 token_reply(struct token_call *t)
 {
 	struct http_req *r = t->r;
-	int64_t	 expires_in = (int64_t)t->signed_token.exp - (int64_t)time(NULL);
+	int64_t	 expires_in = token_lifetime(t);
 	cJSON	*o = cJSON_CreateObject();
 
 	if (o == NULL ||
 	    cJSON_AddStringToObject(o, "access_token", t->signed_token.jwt) == NULL ||
 	    cJSON_AddStringToObject(o, "token_type", "Bearer") == NULL ||
 	    cJSON_AddNumberToObject(o, "expires_in",
-	    (double)(expires_in > 0 ? expires_in : 0)) == NULL ||
+	    (double)expires_in) == NULL ||
 	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL) {
 		cJSON_Delete(o);
 		token_call_free(t);
@@ -114,6 +131,7 @@ token_sign(struct token_call *t, hc_sign_cb *next)
 	memcpy(req.roles, t->user.roles, sizeof(req.roles));
 	req.ver = t->user.token_version;
 	req.ttl = (uint32_t)t->f->cfg->access_token_ttl;
+	t->sign_asked = (int64_t)time(NULL);
 	if (hc_sign(t->f->hc, &req, next, t, &why) == NULL) {
 		token_call_free(t);
 		token_signer_unavailable(r);

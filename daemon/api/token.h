@@ -61,6 +61,8 @@ struct token_call {
 	char		 refresh[TOKEN_REFRESH_LEN + 1];	/* secret */
 	char		 refresh_hash[TOKEN_REFRESH_HASH_LITERAL];
 	struct proto_sign_ans signed_token;			/* secret */
+	int64_t		 sign_asked;	/* time(NULL) when the signature was
+					 * asked for */
 };
 
 /*
