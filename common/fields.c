@@ -1,6 +1,7 @@
 /*
- * The field rules of shared/API.md.  Byte-wise ASCII classes on purpose:
- * <ctype.h> follows the locale, and these rules must not.
+ * The field rules of the API (the User schema of daemon/api/openapi.json).
+ * Byte-wise ASCII classes on purpose: <ctype.h> follows the locale, and
+ * these rules must not.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * The hasher's lock-down, in the order STYLE.md gives (OpenSSH
+ * The hasher's lock-down, in the order of docs/architecture.md (OpenSSH's
  * privsep_child_demote):
  *
  *   sandbox_drop():  [root only] getpwnam(user), chroot(chroot_dir) (made

@@ -1,7 +1,7 @@
 /*
  * The hasher's protocol loop: a poll(2) loop on one I/O thread, slow work
  * on the worker pool, answers written whole under a per-connection lock.
- * No event library: the hasher links none (STYLE.md).
+ * No event library: the hasher links none (make check-linkage proves it).
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 /*
- * The OpenAPI 3.1 document of the HTTP API (shared/API.md), served at
+ * The OpenAPI 3.1 document of the HTTP API, the API's contract, served at
  * GET /openapi.json.  The text is daemon/api/openapi.json, compiled into
  * libdaemon by the build ($(BUILD)/gen/openapi.c).
  */

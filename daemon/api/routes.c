@@ -1,5 +1,6 @@
 /*
- * The API of shared/API.md as one table (STYLE.md: one table per dispatch).
+ * The API of daemon/api/openapi.json as one table: one table per dispatch,
+ * so that an unknown method or path is refused in one place (http/route.c).
  */
 #include "handlers.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests of common/fields.c: the API.md field rules at their
+/* Unit tests of common/fields.c: the API's field rules at their
  * boundaries, and strict UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
