@@ -1,9 +1,9 @@
 /*
  * The field rules of the API (the User schema of daemon/api/openapi.json),
- * shared by the front's validation and the hasher's checks of what it signs.  Each
- * takes a NUL-terminated string and answers true when it obeys the rule
- * (NULL answers false).  The classes are ASCII byte ranges, whatever the
- * locale.
+ * shared by the front's validation and the hasher's checks of what it
+ * signs.  Each takes a NUL-terminated string and answers true when it
+ * obeys the rule (NULL answers false).  The classes are ASCII byte
+ * ranges, whatever the locale.
  */
 #ifndef WARDEN_FIELDS_H
 #define WARDEN_FIELDS_H
