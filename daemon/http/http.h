@@ -82,6 +82,7 @@
 #include <cjson/cJSON.h>
 
 #include "route.h"
+#include "trust.h"
 
 struct cfg;
 struct event;
@@ -90,7 +91,6 @@ struct evhttp_request;
 struct http_server;
 
 #define HTTP_REQID_MAX		64	/* bytes of a client's X-Request-Id */
-#define HTTP_ADDR_MAX		46	/* INET6_ADDRSTRLEN */
 #define HTTP_BODY_HARD_SLACK	(1024 * 1024)	/* see "Limits" above */
 #define HTTP_STATUS_GONE	499	/* logged when the client left first */
 
@@ -261,33 +261,5 @@ void	http_req_abandon(struct http_req *r);
 
 /* True when s is a sane client request id: 1..64 of [A-Za-z0-9._-]. */
 bool	http_reqid_valid(const char *s);
-
-/*
- * Trusted proxy set, from cfg.trusted_proxies entries: an address
- * ("10.0.0.1", "::1"), a CIDR ("10.0.0.0/8", "fd00::/8") or "unix" (peers
- * on a unix socket).  IPv4-mapped IPv6 addresses count as IPv4.
- */
-#define HTTP_MAX_PROXIES	32
-struct http_cidr {
-	int		family;		/* AF_INET, AF_INET6, or AF_UNIX */
-	uint8_t		addr[16];
-	unsigned int	prefix;
-};
-struct http_trust {
-	struct http_cidr	v[HTTP_MAX_PROXIES];
-	size_t			n;
-};
-
-/* Parses the n entries into *t; -1 with the bad entry named in err. */
-int	http_trust_parse(struct http_trust *t, char *const *entries,
-	    size_t n, char *err, size_t errlen);
-
-/*
- * Resolves the client address: peer is the socket peer ("unix" for a unix
- * socket), xff the X-Forwarded-For value(s) joined with ',' (or NULL).
- * Writes the address into out (HTTP_ADDR_MAX bytes).
- */
-void	http_client_addr(const struct http_trust *t, const char *peer,
-	    const char *xff, char out[HTTP_ADDR_MAX]);
 
 #endif
