@@ -1,6 +1,8 @@
 /*
  * The HTTP server of wardend on libevent's evhttp: listeners, limits, the
- * request context, the access log, and the replies.
+ * request context, the access log, and the replies.  server.c holds the
+ * server and its general callback, request.c the context and the replies,
+ * listen.c the listeners, trust.c the client address (trust.h).
  *
  * One struct http_server serves one route table (route.h) on any number of
  * listeners ("host:port", "[v6]:port", "unix:/path", or an inherited
@@ -119,7 +121,7 @@ struct http_req {
 	void			*caller;	/* the authenticated caller */
 	void			(*caller_free)(void *);	/* frees it, or NULL */
 
-	/* --- private to http.c --- */
+	/* --- private to the HTTP layer (request.c, server.c) --- */
 	struct evhttp_request	*evreq;		/* NULL once answered or gone */
 	struct event		*deadline;
 	bool			 handler_done;

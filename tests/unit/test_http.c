@@ -1,10 +1,11 @@
-/* Tests of daemon/http/http.c: a real evhttp server on 127.0.0.1 (port 0) and
- * on a unix socket in a temporary directory, with a small route table,
- * driven by raw sockets from a client thread while the test's thread runs
- * the event loop.  Request ids, nosniff, 404/405/Allow, 413, 415, the
- * access log (stderr captured), X-Forwarded-For, keep-alive, clients that
- * leave before an asynchronous handler replies, the handler deadline, and
- * freeing the server with a handler still pending. */
+/* Tests of the server of daemon/http (http.h): a real evhttp server on
+ * 127.0.0.1 (port 0) and on a unix socket in a temporary directory, with a
+ * small route table, driven by raw sockets from a client thread while the
+ * test's thread runs the event loop.  Request ids, nosniff,
+ * 404/405/Allow, 413, 415, the access log (stderr captured),
+ * X-Forwarded-For, keep-alive, clients that leave before an asynchronous
+ * handler replies, the handler deadline, and freeing the server with a
+ * handler still pending. */
 #define _GNU_SOURCE		/* strcasestr */
 #include <sys/socket.h>
 #include <sys/stat.h>

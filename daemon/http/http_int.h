@@ -1,0 +1,88 @@
+/*
+ * The HTTP layer's own parts, shared by its files and by nothing else:
+ * the server object and the calls between server.c (the server and its
+ * general callback), request.c (contexts and replies) and listen.c (the
+ * listening sockets).  daemon/api uses http.h only.
+ */
+#ifndef WARDEN_HTTP_INT_H
+#define WARDEN_HTTP_INT_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/util.h>
+
+#include "http.h"
+#include "problem.h"
+#include "trust.h"
+
+struct evhttp;
+struct evhttp_bound_socket;
+struct evhttp_connection;
+struct evhttp_request;
+struct timeval;
+
+/* Every method libevent parses, so that the route table answers 405
+ * itself instead of libevent's 501. */
+#define HTTP_ALL_METHODS	(EVHTTP_REQ_GET | EVHTTP_REQ_POST |	\
+	EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |		\
+	EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |	\
+	EVHTTP_REQ_PATCH)
+
+struct listener {
+	struct evhttp_bound_socket *bound;
+	int		 fd;
+	char		*unix_path;	/* created by us: removed on close */
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+struct http_server {
+	struct event_base	*base;
+	struct evhttp		*http;
+	const struct route	*routes;
+	size_t			 nroutes;
+	size_t			 max_body;
+	unsigned int		 listen_mode;
+	gid_t			 listen_gid;	/* (gid_t)-1: leave it */
+	const struct timeval	*deadline_tv;	/* a common timeout */
+	struct http_trust	 trust;
+
+	http_dispatch_fn	*dispatch;
+	void			*dispatch_arg;
+	http_observe_fn		*observe;
+	void			*observe_arg;
+
+	struct listener		*ls;
+	size_t			 nls;
+
+	struct http_req		*live;		/* contexts not yet freed */
+	size_t			 nlive;
+};
+
+/* --- request.c --- */
+
+/* Puts r on srv's list of live contexts (http_server_inflight()). */
+void	req_link(struct http_server *srv, struct http_req *r);
+
+/* Takes r off its server's list (when freed, or when the server goes). */
+void	req_unlink(struct http_req *r);
+
+/* evhttp_request_set_on_complete_cb: r's response has been written. */
+void	req_on_complete(struct evhttp_request *evreq, void *r);
+
+/* evhttp_connection_set_closecb: the connection goes down while r, not
+ * yet written, is on it. */
+void	req_on_close(struct evhttp_connection *evcon, void *r);
+
+/* r's handler deadline (srv->deadline_tv) ran out: answers 503. */
+void	req_on_deadline(evutil_socket_t fd, short what, void *r);
+
+/* The server's own errors (404, 405, 413, 500): replies with the
+ * catalogue's body for t; counts as the handler's reply (rule 1). */
+void	req_reply_problem(struct http_req *r, enum problem_type t,
+	    const char *detail);
+
+#endif

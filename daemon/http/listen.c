@@ -1,0 +1,321 @@
+/*
+ * The listening sockets of the server: TCP (every address of a name),
+ * unix sockets born with their mode and group, and sockets inherited from
+ * systemd.  See http.h.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "config.h"
+#include "http.h"
+#include "http_int.h"
+#include "log.h"
+#include "util.h"
+
+#define HTTP_LISTEN_BACKLOG	511
+
+/* Serves on the listening socket fd (owned from now on). */
+static int
+add_listener(struct http_server *srv, int fd, char *unix_path,
+    const char *what, char *err, size_t errlen)
+{
+	struct listener	*ls;
+	struct stat	 st;
+
+	ls = reallocarray(srv->ls, srv->nls + 1, sizeof(*ls));
+	if (ls == NULL) {
+		str_printf(err, errlen, "%s: out of memory", what);
+		goto fail;
+	}
+	srv->ls = ls;
+	ls = &srv->ls[srv->nls];
+	memset(ls, 0, sizeof(*ls));
+	if ((ls->bound = evhttp_accept_socket_with_handle(srv->http,
+	    fd)) == NULL) {
+		str_printf(err, errlen, "%s: cannot serve on it", what);
+		goto fail;
+	}
+	ls->fd = fd;
+	ls->unix_path = unix_path;
+	if (unix_path != NULL && stat(unix_path, &st) == 0) {
+		ls->dev = st.st_dev;
+		ls->ino = st.st_ino;
+	}
+	srv->nls++;
+	return 0;
+fail:
+	close(fd);
+	if (unix_path != NULL) {
+		unlink(unix_path);
+		free(unix_path);
+	}
+	return -1;
+}
+
+static int
+listen_unix(struct http_server *srv, const char *spec, const char *path,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	char			*copy;
+	int			 fd, probe, rc, e;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path[0] != '/' ||
+	    str_copy(sun.sun_path, path, sizeof(sun.sun_path)) == -1) {
+		str_printf(err, errlen, "listen %s: not an absolute path of at "
+		    "most %zu bytes", spec, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			str_printf(err, errlen, "listen %s: exists and is not "
+			    "a socket", spec);
+			return -1;
+		}
+		/* A socket someone still accepts on is not stale. */
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1) {
+			str_printf(err, errlen, "listen %s: %s", spec,
+			    strerror(errno));
+			return -1;
+		}
+		rc = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+		e = errno;
+		close(probe);
+		if (rc == 0 || e != ECONNREFUSED) {
+			str_printf(err, errlen, "listen %s: %s", spec, rc == 0 ?
+			    "a server is listening there" : strerror(e));
+			return -1;
+		}
+		if (unlink(path) == -1 && errno != ENOENT) {
+			str_printf(err, errlen, "listen %s: remove stale "
+			    "socket: %s", spec, strerror(errno));
+			return -1;
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		str_printf(err, errlen, "listen %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	/* Born with the right mode: no window with a wider one. */
+	old = umask(~(mode_t)srv->listen_mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	e = errno;
+	umask(old);
+	if (rc == -1) {
+		str_printf(err, errlen, "listen %s: %s", spec, strerror(e));
+		close(fd);
+		return -1;
+	}
+	/* The proxy's group may connect (listen_group, listen_mode). */
+	if (chmod(path, srv->listen_mode) == -1 ||
+	    (srv->listen_gid != (gid_t)-1 &&
+	    chown(path, (uid_t)-1, srv->listen_gid) == -1) ||
+	    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
+		str_printf(err, errlen, "listen %s: %s", spec, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if ((copy = strdup(path)) == NULL) {
+		str_printf(err, errlen, "listen %s: out of memory", spec);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return add_listener(srv, fd, copy, spec, err, errlen);
+}
+
+static int
+listen_inet(struct http_server *srv, const char *spec, const char *host,
+    const char *port, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	const char	*errstr;
+	long long	 p;
+	size_t		 bound = 0;
+	int		 fd, on = 1, rc, e = 0, skipped = 0;
+
+	if (host[0] == '\0' || num_parse(port, 0, 65535, &p, &errstr) == -1) {
+		str_printf(err, errlen, "listen %s: want host:port, [v6]:port "
+		    "or unix:/path", spec);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		str_printf(err, errlen, "listen %s: %s", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	/* A name may stand for several addresses ("localhost": ::1 and
+	 * 127.0.0.1): bind each, passing over a family this host lacks. */
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 ||
+		    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+		    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+		    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
+			e = errno;
+			if (fd != -1)
+				close(fd);
+			if (e == EAFNOSUPPORT || e == EADDRNOTAVAIL) {
+				skipped = e;
+				continue;
+			}
+			goto fail;
+		}
+		if (add_listener(srv, fd, NULL, spec, err, errlen) == -1) {
+			freeaddrinfo(res);
+			return -1;
+		}
+		bound++;
+	}
+	freeaddrinfo(res);
+	if (bound > 0)
+		return 0;
+	e = skipped != 0 ? skipped : EADDRNOTAVAIL;
+	res = NULL;
+fail:
+	str_printf(err, errlen, "listen %s: %s", spec, strerror(e));
+	if (res != NULL)
+		freeaddrinfo(res);
+	return -1;
+}
+
+int
+http_listen(struct http_server *srv, const char *spec, char *err,
+    size_t errlen)
+{
+	char		 host[256];
+	const char	*port, *rb;
+	size_t		 hl;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		return listen_unix(srv, spec, spec + 5, err, errlen);
+	if (spec[0] == '[') {
+		if ((rb = strchr(spec, ']')) == NULL || rb[1] != ':')
+			goto bad;
+		hl = (size_t)(rb - (spec + 1));
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, spec + 1, hl);
+		host[hl] = '\0';
+		port = rb + 2;
+	} else {
+		if ((port = strrchr(spec, ':')) == NULL)
+			goto bad;
+		hl = (size_t)(port - spec);
+		if (hl >= sizeof(host) || memchr(spec, ':', hl) != NULL)
+			goto bad;
+		memcpy(host, spec, hl);
+		host[hl] = '\0';
+		port++;
+	}
+	return listen_inet(srv, spec, host, port, err, errlen);
+bad:
+	str_printf(err, errlen, "listen %s: want host:port, [v6]:port or "
+	    "unix:/path", spec);
+	return -1;
+}
+
+int
+http_listen_all(struct http_server *srv, const struct cfg *cfg, char *err,
+    size_t errlen)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->listen.n; i++)
+		if (http_listen(srv, cfg->listen.v[i], err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+int
+http_listen_fd(struct http_server *srv, int fd, char *err, size_t errlen)
+{
+	int		 v = 0, flags;
+	socklen_t	 vl = sizeof(v);
+	char		 what[32];
+
+	str_printf(what, sizeof(what), "listen fd %d", fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) == -1 ||
+	    v != 1) {
+		str_printf(err, errlen, "%s: not a listening socket", what);
+		close(fd);
+		return -1;
+	}
+	vl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) == -1 ||
+	    v != SOCK_STREAM) {
+		str_printf(err, errlen, "%s: not a stream socket", what);
+		close(fd);
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		str_printf(err, errlen, "%s: %s", what, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return add_listener(srv, fd, NULL, what, err, errlen);
+}
+
+size_t
+http_listener_count(const struct http_server *srv)
+{
+	return srv->nls;
+}
+
+int
+http_listener_fd(const struct http_server *srv, size_t i)
+{
+	return i < srv->nls ? srv->ls[i].fd : -1;
+}
+
+void
+http_server_stop_listening(struct http_server *srv)
+{
+	struct listener	*ls;
+	struct stat	 st;
+	size_t		 i;
+
+	for (i = 0; i < srv->nls; i++) {
+		ls = &srv->ls[i];
+		evhttp_del_accept_socket(srv->http, ls->bound);	/* closes fd */
+		/* Remove our socket, not one a successor bound since. */
+		if (ls->unix_path != NULL && lstat(ls->unix_path, &st) == 0 &&
+		    st.st_dev == ls->dev && st.st_ino == ls->ino &&
+		    unlink(ls->unix_path) == -1)
+			log_debug("unlink %s: %s", ls->unix_path,
+			    strerror(errno));
+		free(ls->unix_path);
+	}
+	free(srv->ls);
+	srv->ls = NULL;
+	srv->nls = 0;
+}

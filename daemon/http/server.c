@@ -1,0 +1,269 @@
+/*
+ * The evhttp server: its limits and hooks, the general callback that
+ * turns each request into a context and hands it on, and its end.  See
+ * http.h for the rules.
+ */
+#include <sys/types.h>
+
+#include <grp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "config.h"
+#include "http.h"
+#include "http_int.h"
+#include "log.h"
+#include "problem.h"
+#include "route.h"
+#include "util.h"
+
+/* ---- the general callback ---- */
+
+void
+http_req_run(struct http_req *r)
+{
+	r->route->handler(r);
+}
+
+static void
+on_request(struct evhttp_request *evreq, void *arg)
+{
+	struct http_server	*srv = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(evreq);
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(evreq);
+	struct evbuffer		*body = evhttp_request_get_input_buffer(evreq);
+	struct route_match	 m;
+	struct http_req		*r;
+	const char		*id, *query;
+	char			*xff = NULL, allow[80], detail[80];
+	size_t			 len;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_error("out of memory");
+		evhttp_send_error(evreq, 500, NULL);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->evreq = evreq;
+	r->method = evhttp_request_get_command(evreq);
+	req_link(srv, r);
+	evhttp_request_set_on_complete_cb(evreq, req_on_complete, r);
+	if (evcon != NULL)
+		evhttp_connection_set_closecb(evcon, req_on_close, r);
+
+	if ((id = evhttp_find_header(in, "X-Request-Id")) != NULL &&
+	    http_reqid_valid(id))
+		str_copy(r->id, id, sizeof(r->id));
+	else
+		uuid_random(r->id);
+
+	http_peer_addr(evcon != NULL ? evhttp_connection_get_addr(evcon) : NULL,
+	    r->peer);
+	if (http_trust_has(&srv->trust, r->peer))
+		xff = http_xff_join(in);
+	http_client_addr(&srv->trust, r->peer, xff, r->remote);
+	free(xff);
+
+	if (uri != NULL && (query = evhttp_uri_get_query(uri)) != NULL &&
+	    (r->query = strdup(query)) == NULL) {
+		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+
+	if ((r->deadline = evtimer_new(srv->base, req_on_deadline, r)) == NULL ||
+	    evtimer_add(r->deadline, srv->deadline_tv) == -1)
+		log_warn("request %s: no handler deadline", r->id);
+
+	len = evbuffer_get_length(body);
+	if (len > srv->max_body) {
+		str_printf(detail, sizeof(detail),
+		    "the body is larger than %zu bytes", srv->max_body);
+		req_reply_problem(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
+		return;
+	}
+
+	switch (route_match(srv->routes, srv->nroutes, r->method,
+	    uri != NULL ? evhttp_uri_get_path(uri) : NULL, &m)) {
+	case ROUTE_NOT_FOUND:
+		req_reply_problem(r, PROBLEM_NOT_FOUND, "no such resource");
+		return;
+	case ROUTE_METHOD_NOT_ALLOWED:
+		route_allow_header(m.allow, allow, sizeof(allow));
+		http_set_header(r, "Allow", allow);
+		req_reply_problem(r, PROBLEM_METHOD_NOT_ALLOWED,
+		    "the method is not allowed on this resource");
+		return;
+	case ROUTE_FOUND:
+		break;
+	}
+	r->route = m.route;
+	r->params = m.params;
+
+	if (len > 0) {
+		if ((r->body = malloc(len + 1)) == NULL ||
+		    evbuffer_remove(body, r->body, len) != (int)len) {
+			req_reply_problem(r, PROBLEM_INTERNAL, NULL);
+			return;
+		}
+		r->body[len] = '\0';
+		r->body_len = len;
+	}
+
+	if (srv->dispatch != NULL)
+		srv->dispatch(r, srv->dispatch_arg);
+	else
+		http_req_run(r);
+	/* r may be gone now. */
+}
+
+/* ---- the server ---- */
+
+struct http_server *
+http_server_new(struct event_base *base, const struct cfg *cfg,
+    const struct route *routes, size_t n, char *err, size_t errlen)
+{
+	struct http_server	*srv;
+	struct sigaction	 sa;
+	struct timeval		 tv;
+
+	if (route_table_check(routes, n, err, errlen) == -1)
+		return NULL;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+		str_copy(err, "out of memory", errlen);
+		return NULL;
+	}
+	if (http_trust_parse(&srv->trust, cfg->trusted_proxies.v,
+	    cfg->trusted_proxies.n, err, errlen) == -1) {
+		free(srv);
+		return NULL;
+	}
+	/* A client that leaves before its response is written must be a
+	 * write error for libevent, not a SIGPIPE that ends the daemon. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+
+	srv->base = base;
+	srv->routes = routes;
+	srv->nroutes = n;
+	srv->max_body = cfg->max_body_size;
+	srv->listen_mode = cfg->listen_mode & 07777;
+	srv->listen_gid = (gid_t)-1;
+	if (cfg->listen_group != NULL && cfg->listen_group[0] != '\0') {
+		struct group *gr = getgrnam(cfg->listen_group);
+
+		if (gr == NULL) {
+			str_printf(err, errlen, "listen_group: no group \"%s\"",
+			    cfg->listen_group);
+			free(srv);
+			return NULL;
+		}
+		srv->listen_gid = gr->gr_gid;
+	}
+
+	tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
+	tv.tv_usec = 0;
+	if ((srv->http = evhttp_new(base)) == NULL ||
+	    (srv->deadline_tv = event_base_init_common_timeout(base,
+	    &tv)) == NULL) {
+		str_copy(err, "cannot create the HTTP server", errlen);
+		if (srv->http != NULL)
+			evhttp_free(srv->http);
+		free(srv);
+		return NULL;
+	}
+	/* Every method libevent parses, so that the route table answers
+	 * 405 itself instead of libevent's 501. */
+	evhttp_set_allowed_methods(srv->http, HTTP_ALL_METHODS);
+	evhttp_set_max_body_size(srv->http,
+	    (ev_ssize_t)(cfg->max_body_size + HTTP_BODY_HARD_SLACK));
+	evhttp_set_max_headers_size(srv->http,
+	    (ev_ssize_t)cfg->max_header_size);
+	evhttp_set_timeout_tv(srv->http, &tv);
+	evhttp_set_default_content_type(srv->http, NULL);
+	evhttp_set_gencb(srv->http, on_request, srv);
+	return srv;
+}
+
+int
+http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
+    char *err, size_t errlen)
+{
+	struct http_trust	 trust;
+	const struct timeval	*deadline;
+	struct timeval		 tv;
+
+	if (http_trust_parse(&trust, cfg->trusted_proxies.v,
+	    cfg->trusted_proxies.n, err, errlen) == -1)
+		return -1;
+	tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
+	tv.tv_usec = 0;
+	if ((deadline = event_base_init_common_timeout(srv->base,
+	    &tv)) == NULL) {
+		str_copy(err, "cannot set the request timeout", errlen);
+		return -1;
+	}
+	srv->trust = trust;
+	srv->deadline_tv = deadline;
+	srv->max_body = cfg->max_body_size;
+	evhttp_set_max_body_size(srv->http,
+	    (ev_ssize_t)(cfg->max_body_size + HTTP_BODY_HARD_SLACK));
+	evhttp_set_max_headers_size(srv->http,
+	    (ev_ssize_t)cfg->max_header_size);
+	evhttp_set_timeout_tv(srv->http, &tv);
+	return 0;
+}
+
+void
+http_server_set_dispatch(struct http_server *srv, http_dispatch_fn *fn,
+    void *arg)
+{
+	srv->dispatch = fn;
+	srv->dispatch_arg = arg;
+}
+
+void
+http_server_set_observer(struct http_server *srv, http_observe_fn *fn,
+    void *arg)
+{
+	srv->observe = fn;
+	srv->observe_arg = arg;
+}
+
+size_t
+http_server_inflight(const struct http_server *srv)
+{
+	return srv->nlive;
+}
+
+void
+http_server_free(struct http_server *srv)
+{
+	struct http_req	*r;
+
+	if (srv == NULL)
+		return;
+	http_server_stop_listening(srv);
+	/* Closes every connection: req_on_close() marks each context still on
+	 * one as gone, and frees those whose handler has replied. */
+	evhttp_free(srv->http);
+	/* The rest wait for their handlers (http.h, rule 3); cut them loose
+	 * from the server and the event base. */
+	while ((r = srv->live) != NULL) {
+		req_unlink(r);
+		r->srv = NULL;
+		if (r->deadline != NULL) {
+			event_free(r->deadline);
+			r->deadline = NULL;
+		}
+	}
+	free(srv);
+}
