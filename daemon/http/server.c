@@ -33,24 +33,24 @@ http_req_run(struct http_req *r)
 	r->route->handler(r);
 }
 
-static void
-on_request(struct evhttp_request *evreq, void *arg)
+/*
+ * The steps of the general callback, in order.  A step that answers the
+ * request itself (a 4xx or a 500) returns -1: the context is then the
+ * reply's, and the steps after it do not run.
+ */
+
+/* Makes the context of evreq and links it to the server and to libevent's
+ * callbacks.  NULL (a 500 sent) when out of memory. */
+static struct http_req *
+req_make(struct http_server *srv, struct evhttp_request *evreq)
 {
-	struct http_server	*srv = arg;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(evreq);
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(evreq);
-	struct evbuffer		*body = evhttp_request_get_input_buffer(evreq);
-	struct route_match	 m;
 	struct http_req		*r;
-	const char		*id, *query;
-	char			*xff = NULL, allow[80], detail[80];
-	size_t			 len;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		log_error("out of memory");
 		evhttp_send_error(evreq, 500, NULL);
-		return;
+		return NULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->evreq = evreq;
@@ -59,69 +59,139 @@ on_request(struct evhttp_request *evreq, void *arg)
 	evhttp_request_set_on_complete_cb(evreq, req_on_complete, r);
 	if (evcon != NULL)
 		evhttp_connection_set_closecb(evcon, req_on_close, r);
+	return r;
+}
 
-	if ((id = evhttp_find_header(in, "X-Request-Id")) != NULL &&
-	    http_reqid_valid(id))
+/* The request id: the client's X-Request-Id when sane, else a new one. */
+static void
+req_identify(struct http_req *r)
+{
+	const char	*id;
+
+	id = evhttp_find_header(evhttp_request_get_input_headers(r->evreq),
+	    "X-Request-Id");
+	if (id != NULL && http_reqid_valid(id))
 		str_copy(r->id, id, sizeof(r->id));
 	else
 		uuid_random(r->id);
+}
 
+/* r->peer, and r->remote: the peer or, behind a trusted proxy, the
+ * client it names in X-Forwarded-For. */
+static void
+req_resolve_client(const struct http_server *srv, struct http_req *r)
+{
+	struct evhttp_connection *evcon;
+	char			*xff = NULL;
+
+	evcon = evhttp_request_get_connection(r->evreq);
 	http_peer_addr(evcon != NULL ? evhttp_connection_get_addr(evcon) : NULL,
 	    r->peer);
 	if (http_trust_has(&srv->trust, r->peer))
-		xff = http_xff_join(in);
+		xff = http_xff_join(evhttp_request_get_input_headers(r->evreq));
 	http_client_addr(&srv->trust, r->peer, xff, r->remote);
 	free(xff);
+}
 
-	if (uri != NULL && (query = evhttp_uri_get_query(uri)) != NULL &&
-	    (r->query = strdup(query)) == NULL) {
-		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
+/* 413 for a body over max_body_size (libevent has cut off the larger
+ * ones already, HTTP_BODY_HARD_SLACK). */
+static int
+req_check_body_size(const struct http_server *srv, struct http_req *r)
+{
+	struct evbuffer	*body = evhttp_request_get_input_buffer(r->evreq);
+	char		 detail[80];
 
-	if ((r->deadline = evtimer_new(srv->base, req_on_deadline, r)) == NULL ||
-	    evtimer_add(r->deadline, srv->deadline_tv) == -1)
-		log_warn("request %s: no handler deadline", r->id);
+	if (evbuffer_get_length(body) <= srv->max_body)
+		return 0;
+	str_printf(detail, sizeof(detail), "the body is larger than %zu bytes",
+	    srv->max_body);
+	req_reply_problem(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
+	return -1;
+}
 
-	len = evbuffer_get_length(body);
-	if (len > srv->max_body) {
-		str_printf(detail, sizeof(detail),
-		    "the body is larger than %zu bytes", srv->max_body);
-		req_reply_problem(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
-		return;
-	}
+/* Finds the route of the method and path (404, 405 with Allow), and keeps
+ * the raw query string for the handler. */
+static int
+req_route(const struct http_server *srv, struct http_req *r)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(r->evreq);
+	struct route_match	 m;
+	const char		*query;
+	char			 allow[80];
 
 	switch (route_match(srv->routes, srv->nroutes, r->method,
 	    uri != NULL ? evhttp_uri_get_path(uri) : NULL, &m)) {
 	case ROUTE_NOT_FOUND:
 		req_reply_problem(r, PROBLEM_NOT_FOUND, "no such resource");
-		return;
+		return -1;
 	case ROUTE_METHOD_NOT_ALLOWED:
 		route_allow_header(m.allow, allow, sizeof(allow));
 		http_set_header(r, "Allow", allow);
 		req_reply_problem(r, PROBLEM_METHOD_NOT_ALLOWED,
 		    "the method is not allowed on this resource");
-		return;
+		return -1;
 	case ROUTE_FOUND:
 		break;
 	}
 	r->route = m.route;
 	r->params = m.params;
-
-	if (len > 0) {
-		if ((r->body = malloc(len + 1)) == NULL ||
-		    evbuffer_remove(body, r->body, len) != (int)len) {
-			req_reply_problem(r, PROBLEM_INTERNAL, NULL);
-			return;
-		}
-		r->body[len] = '\0';
-		r->body_len = len;
+	if (uri != NULL && (query = evhttp_uri_get_query(uri)) != NULL &&
+	    (r->query = strdup(query)) == NULL) {
+		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
+		return -1;
 	}
+	return 0;
+}
 
+/* Moves the body into r->body (NUL-terminated; NULL when empty). */
+static int
+req_take_body(struct http_req *r)
+{
+	struct evbuffer	*body = evhttp_request_get_input_buffer(r->evreq);
+	size_t		 len = evbuffer_get_length(body);
+
+	if (len == 0)
+		return 0;
+	if ((r->body = malloc(len + 1)) == NULL ||
+	    evbuffer_remove(body, r->body, len) != (int)len) {
+		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
+		return -1;
+	}
+	r->body[len] = '\0';
+	r->body_len = len;
+	return 0;
+}
+
+/* Starts the handler's deadline (request_timeout) and hands r to the
+ * dispatch hook, or to the route's handler when there is none. */
+static void
+req_dispatch(struct http_server *srv, struct http_req *r)
+{
+	if ((r->deadline = evtimer_new(srv->base, req_on_deadline, r)) == NULL ||
+	    evtimer_add(r->deadline, srv->deadline_tv) == -1)
+		log_warn("request %s: no handler deadline", r->id);
 	if (srv->dispatch != NULL)
 		srv->dispatch(r, srv->dispatch_arg);
 	else
 		http_req_run(r);
+}
+
+/* evhttp_set_gencb: a whole request (head and body) has arrived. */
+static void
+on_request(struct evhttp_request *evreq, void *arg)
+{
+	struct http_server	*srv = arg;
+	struct http_req		*r;
+
+	if ((r = req_make(srv, evreq)) == NULL)
+		return;
+	req_identify(r);
+	req_resolve_client(srv, r);
+	if (req_check_body_size(srv, r) == -1 ||
+	    req_route(srv, r) == -1 ||
+	    req_take_body(r) == -1)
+		return;
+	req_dispatch(srv, r);
 	/* r may be gone now. */
 }
 
