@@ -16,6 +16,8 @@
  *     itself, as application/problem+json;
  *   - else copies the body once into the context and hands the context to
  *     the dispatch hook, or straight to the route's handler;
+ *   - wipes the body where libevent buffered it before libevent frees it
+ *     (evwipe.h), whether it was taken or the request was refused;
  *   - adds X-Request-Id and X-Content-Type-Options: nosniff to the reply;
  *   - writes one access log line when the response has been sent (or the
  *     client has gone): request_id, method, route (the pattern, never the

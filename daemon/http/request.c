@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <sodium.h>
 
 #include "http.h"
 #include "http_int.h"
@@ -121,7 +122,7 @@ req_maybe_free(struct http_req *r)
 	if (r->caller != NULL && r->caller_free != NULL)
 		r->caller_free(r->caller);
 	if (r->body != NULL) {
-		explicit_bzero(r->body, r->body_len);
+		sodium_memzero(r->body, r->body_len + 1);
 		free(r->body);
 	}
 	free(r->query);

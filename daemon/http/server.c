@@ -7,6 +7,7 @@
 
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <event2/http.h>
 
 #include "config.h"
+#include "evwipe.h"
 #include "http.h"
 #include "http_int.h"
 #include "log.h"
@@ -38,6 +40,16 @@ http_req_run(struct http_req *r)
  * request itself (a 4xx or a 500) returns -1: the context is then the
  * reply's, and the steps after it do not run.
  */
+
+/* Answers r before its handler saw it.  The body, never taken, may hold
+ * a password: it is wiped where libevent keeps it, not left in the chains
+ * that libevent frees with the request. */
+static void
+req_refuse(struct http_req *r, enum problem_type t, const char *detail)
+{
+	evwipe_drain(evhttp_request_get_input_buffer(r->evreq), SIZE_MAX);
+	req_reply_problem(r, t, detail);
+}
 
 /* Makes the context of evreq and links it to the server and to libevent's
  * callbacks.  NULL (a 500 sent) when out of memory. */
@@ -105,7 +117,7 @@ req_check_body_size(const struct http_server *srv, struct http_req *r)
 		return 0;
 	str_printf(detail, sizeof(detail), "the body is larger than %zu bytes",
 	    srv->max_body);
-	req_reply_problem(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
+	req_refuse(r, PROBLEM_PAYLOAD_TOO_LARGE, detail);
 	return -1;
 }
 
@@ -122,12 +134,12 @@ req_route(const struct http_server *srv, struct http_req *r)
 	switch (route_match(srv->routes, srv->nroutes, r->method,
 	    uri != NULL ? evhttp_uri_get_path(uri) : NULL, &m)) {
 	case ROUTE_NOT_FOUND:
-		req_reply_problem(r, PROBLEM_NOT_FOUND, "no such resource");
+		req_refuse(r, PROBLEM_NOT_FOUND, "no such resource");
 		return -1;
 	case ROUTE_METHOD_NOT_ALLOWED:
 		route_allow_header(m.allow, allow, sizeof(allow));
 		http_set_header(r, "Allow", allow);
-		req_reply_problem(r, PROBLEM_METHOD_NOT_ALLOWED,
+		req_refuse(r, PROBLEM_METHOD_NOT_ALLOWED,
 		    "the method is not allowed on this resource");
 		return -1;
 	case ROUTE_FOUND:
@@ -137,13 +149,15 @@ req_route(const struct http_server *srv, struct http_req *r)
 	r->params = m.params;
 	if (uri != NULL && (query = evhttp_uri_get_query(uri)) != NULL &&
 	    (r->query = strdup(query)) == NULL) {
-		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
+		req_refuse(r, PROBLEM_INTERNAL, NULL);
 		return -1;
 	}
 	return 0;
 }
 
-/* Moves the body into r->body (NUL-terminated; NULL when empty). */
+/* Copies the body into r->body (NUL-terminated; NULL when empty), then
+ * wipes it in libevent's buffer (evwipe.h): one copy, ours, which
+ * request.c wipes when it frees the context. */
 static int
 req_take_body(struct http_req *r)
 {
@@ -153,8 +167,10 @@ req_take_body(struct http_req *r)
 	if (len == 0)
 		return 0;
 	if ((r->body = malloc(len + 1)) == NULL ||
-	    evbuffer_remove(body, r->body, len) != (int)len) {
-		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
+	    evwipe_remove(body, r->body, len) == -1) {
+		free(r->body);
+		r->body = NULL;
+		req_refuse(r, PROBLEM_INTERNAL, NULL);
 		return -1;
 	}
 	r->body[len] = '\0';

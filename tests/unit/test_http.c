@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -33,6 +34,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "api/body.h"
@@ -78,6 +80,35 @@ static char			 observed_route[64];
  * (held_flag tells the client thread that it is here). */
 static struct http_req		*held;
 static atomic_bool		 held_flag;
+
+/* libevent's memory goes through these (event_set_mem_functions(), in
+ * main() before any other libevent call): while secret_len is set, every
+ * block libevent frees is searched for secret, so a copy of a request
+ * body left in a freed buffer chain is seen. */
+static char			 secret[48];
+static size_t			 secret_len;
+static int			 secret_leaks;
+
+static void *
+t_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void *
+t_realloc(void *p, size_t n)
+{
+	return realloc(p, n);
+}
+
+static void
+t_free(void *p)
+{
+	if (p != NULL && secret_len > 0 &&
+	    memmem(p, malloc_usable_size(p), secret, secret_len) != NULL)
+		secret_leaks++;
+	free(p);
+}
 
 /* Milliseconds since *t0 (CLOCK_MONOTONIC). */
 static long long
@@ -1109,6 +1140,60 @@ test_body_limits(void **state)
 	drain();
 }
 
+/* Sends a request with body (which holds the secret) and Connection:
+ * close; returns the status.  When it returns, the server has written the
+ * response and freed the request and its connection. */
+static int
+post_secret(const char *method, const char *path, size_t bodylen)
+{
+	static char	 req[8192];
+	struct job	*j;
+	int		 n, status;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n", method, path, bodylen);
+	assert_true(n > 0 && (size_t)n + bodylen < sizeof(req));
+	memset(req + n, 'b', bodylen);
+	memcpy(req + n + bodylen / 2, secret, secret_len);
+	j = calloc(1, sizeof(*j));
+	j->req = req;
+	j->reqlen = (size_t)n + bodylen;
+	run(j);
+	assert_int_equal(j->err, 0);
+	status = status_of(j->resp);
+	free(j);
+	drain();
+	return status;
+}
+
+/* No copy of a body stays in memory libevent frees: not when a handler
+ * takes it, and not when the server answers 404, 405 or 413 itself. */
+static void
+test_body_leaves_no_copy(void **state)
+{
+	struct evbuffer	*b;
+
+	snprintf(secret, sizeof(secret), "Pw-secret-%08lx-%08lx",
+	    (unsigned long)random(), (unsigned long)random());
+	secret_leaks = 0;
+	secret_len = strlen(secret);
+
+	/* The check sees a copy: a buffer freed with the secret in it. */
+	assert_non_null(b = evbuffer_new());
+	evbuffer_add(b, secret, secret_len);
+	evbuffer_free(b);
+	assert_int_equal(secret_leaks, 1);
+	secret_leaks = 0;
+
+	assert_int_equal(post_secret("POST", "/echo", 200), 200);
+	assert_int_equal(post_secret("POST", "/nope", 200), 404);
+	assert_int_equal(post_secret("DELETE", "/hello", 200), 405);
+	assert_int_equal(post_secret("POST", "/echo", MAXBODY + 100), 413);
+	secret_len = 0;
+	assert_int_equal(secret_leaks, 0);
+}
+
 static void
 test_json_route(void **state)
 {
@@ -1600,6 +1685,7 @@ main(void)
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_body_leaves_no_copy),
 		cmocka_unit_test(test_json_route),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_access_log),
@@ -1615,5 +1701,6 @@ main(void)
 		cmocka_unit_test(test_unix_long_peer),
 	};
 
+	event_set_mem_functions(t_malloc, t_realloc, t_free);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
