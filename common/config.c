@@ -86,6 +86,7 @@ static const struct cfg_key keys[] = {
 	STR(database_url, "postgresql:///warden"),
 	UINT(database_pool, "4", 1, 64),
 	DUR(request_timeout, "30s", 1 * U_SEC, 1 * U_HOUR),
+	DUR(read_timeout, "30s", 1 * U_SEC, 1 * U_HOUR),
 	DUR(shutdown_timeout, "10s", 0, 10 * U_MIN),
 	SIZE(max_body_size, "64K", 1 * U_KIB, 16 * U_MIB),
 	SIZE(max_header_size, "8K", 1 * U_KIB, 64 * U_KIB),

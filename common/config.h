@@ -36,6 +36,7 @@ struct cfg {
 	char		*database_url;
 	unsigned int	database_pool;
 	int64_t		request_timeout;
+	int64_t		read_timeout;		/* for a whole request */
 	int64_t		shutdown_timeout;
 	size_t		max_body_size;
 	size_t		max_header_size;

@@ -2,7 +2,8 @@
  * The HTTP server of wardend on libevent's evhttp: listeners, limits, the
  * request context, the access log, and the replies.  server.c holds the
  * server and its general callback, request.c the context and the replies,
- * listen.c the listeners, trust.c the client address (trust.h).
+ * conn.c the connections, listen.c the listeners, trust.c the client
+ * address (trust.h).
  *
  * One struct http_server serves one route table (route.h) on any number of
  * listeners ("host:port", "[v6]:port", "unix:/path", or an inherited
@@ -34,7 +35,10 @@
  * buffer it).  cfg.request_timeout bounds both a slow client (libevent's
  * read/write timeouts) and a slow handler: a request whose handler has not
  * replied by then is answered 503 (problem "unavailable", Retry-After: 1),
- * and the handler's late reply is dropped.
+ * and the handler's late reply is dropped.  cfg.read_timeout bounds the
+ * wait for a whole request, head and body, from the connection's accept
+ * or its previous response: a connection that has not delivered one by
+ * then is closed, however steadily it trickles (conn.c).
  *
  * LIFETIME OF A REQUEST CONTEXT (struct http_req)
  *
@@ -125,6 +129,7 @@ struct http_req {
 
 	/* --- private to the HTTP layer (request.c, server.c) --- */
 	struct evhttp_request	*evreq;		/* NULL once answered or gone */
+	struct http_conn	*conn;		/* NULL once written or gone */
 	struct event		*deadline;
 	bool			 handler_done;
 	bool			 net_done;
@@ -153,9 +158,9 @@ struct http_server *http_server_new(struct event_base *base,
 
 /*
  * Applies a reloaded cfg's limits (SIGHUP): max_body_size,
- * max_header_size, request_timeout and trusted_proxies, for requests that
- * arrive from now on.  Returns 0, or -1 with a reason in err (a bad
- * trusted proxy) and nothing changed.
+ * max_header_size, request_timeout, read_timeout and trusted_proxies, for
+ * the connections and requests that arrive from now on.  Returns 0, or -1
+ * with a reason in err (a bad trusted proxy) and nothing changed.
  */
 int	http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
 	    char *err, size_t errlen);
@@ -201,6 +206,9 @@ void	http_server_stop_listening(struct http_server *srv);
 /* Requests whose context is still alive (not yet answered, or answered
  * but not yet written, or whose handler has not yet replied). */
 size_t	http_server_inflight(const struct http_server *srv);
+
+/* Client connections open now (accepted, not yet closed). */
+size_t	http_server_connections(const struct http_server *srv);
 
 /* Closes listeners and connections and frees the server; see "Shutdown". */
 void	http_server_free(struct http_server *srv);

@@ -1,8 +1,9 @@
 /*
  * The HTTP layer's own parts, shared by its files and by nothing else:
  * the server object and the calls between server.c (the server and its
- * general callback), request.c (contexts and replies) and listen.c (the
- * listening sockets).  daemon/api uses http.h only.
+ * general callback), request.c (contexts and replies), conn.c (the client
+ * connections) and listen.c (the listening sockets).  daemon/api uses
+ * http.h only.
  */
 #ifndef WARDEN_HTTP_INT_H
 #define WARDEN_HTTP_INT_H
@@ -20,6 +21,7 @@
 
 struct evhttp;
 struct evhttp_bound_socket;
+struct http_conn;
 struct evhttp_connection;
 struct evhttp_request;
 struct timeval;
@@ -60,7 +62,37 @@ struct http_server {
 
 	struct http_req		*live;		/* contexts not yet freed */
 	size_t			 nlive;
+
+	/* conn.c */
+	const struct timeval	*read_tv;	/* read_timeout, a common
+						 * timeout */
+	struct event		*adopt;		/* runs conn_on_adopt() */
+	struct http_conn	*pending;	/* accepted, not yet adopted */
+	struct http_conn	*conns;		/* tracked connections */
+	size_t			 nconns;
+	struct http_conn	**byfd;		/* the same, by fd */
+	size_t			 nbyfd;
 };
+
+/* --- conn.c --- */
+
+/* Tracks srv's connections from their accept (evhttp_set_bevcb).
+ * Returns 0, or -1 with a reason in err. */
+int	conn_server_init(struct http_server *srv, char *err, size_t errlen);
+
+/* After evhttp_free(): lets go of what is left of the tracking. */
+void	conn_server_free(struct http_server *srv);
+
+/* The tracked connection evreq arrived on (tracked now if it was not),
+ * or NULL (no memory, or no connection). */
+struct http_conn *conn_of_request(struct http_server *srv,
+	    struct evhttp_request *evreq);
+
+/* r is c's request until conn_request_ends(); c's read deadline stops. */
+void	conn_request_begins(struct http_conn *c, struct http_req *r);
+
+/* c's request has been written: c waits read_timeout for the next. */
+void	conn_request_ends(struct http_conn *c);
 
 /* --- request.c --- */
 
@@ -73,9 +105,9 @@ void	req_unlink(struct http_req *r);
 /* evhttp_request_set_on_complete_cb: r's response has been written. */
 void	req_on_complete(struct evhttp_request *evreq, void *r);
 
-/* evhttp_connection_set_closecb: the connection goes down while r, not
- * yet written, is on it. */
-void	req_on_close(struct evhttp_connection *evcon, void *r);
+/* r's connection goes down before r was written (the client left, a
+ * write failed, or the server is being freed); from conn.c. */
+void	req_conn_closed(struct http_req *r);
 
 /* r's handler deadline (srv->deadline_tv) ran out: answers 503. */
 void	req_on_deadline(evutil_socket_t fd, short what, void *r);

@@ -175,22 +175,18 @@ req_net_done(struct http_req *r, bool gone)
 void
 req_on_complete(struct evhttp_request *evreq, void *arg)
 {
-	struct http_req		*r = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+	struct http_req	*r = arg;
 
-	if (evcon != NULL)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (r->conn != NULL)
+		conn_request_ends(r->conn);
+	r->conn = NULL;
 	req_net_done(r, false);
 }
 
-/* evhttp_connection_set_closecb: the connection goes down while r is on
- * it (the client left, a write failed, or the server is being freed). */
 void
-req_on_close(struct evhttp_connection *evcon, void *arg)
+req_conn_closed(struct http_req *r)
 {
-	struct http_req	*r = arg;
-
-	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	r->conn = NULL;
 	if (r->evreq != NULL) {
 		/* Not answered yet.  Still queued on the connection, the
 		 * request is freed by libevent right after this callback;

@@ -56,10 +56,11 @@ req_refuse(struct http_req *r, enum problem_type t, const char *detail)
 static struct http_req *
 req_make(struct http_server *srv, struct evhttp_request *evreq)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+	struct http_conn	*c;
 	struct http_req		*r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
+	if ((c = conn_of_request(srv, evreq)) == NULL ||
+	    (r = calloc(1, sizeof(*r))) == NULL) {
 		log_error("out of memory");
 		evhttp_send_error(evreq, 500, NULL);
 		return NULL;
@@ -69,8 +70,8 @@ req_make(struct http_server *srv, struct evhttp_request *evreq)
 	r->method = evhttp_request_get_command(evreq);
 	req_link(srv, r);
 	evhttp_request_set_on_complete_cb(evreq, req_on_complete, r);
-	if (evcon != NULL)
-		evhttp_connection_set_closecb(evcon, req_on_close, r);
+	r->conn = c;
+	conn_request_begins(c, r);
 	return r;
 }
 
@@ -213,23 +214,68 @@ on_request(struct evhttp_request *evreq, void *arg)
 
 /* ---- the server ---- */
 
+/* What cfg asks of the server, checked, before any of it is applied. */
+struct limits {
+	struct http_trust	 trust;
+	struct timeval		 io_tv;		/* libevent's read and write */
+	const struct timeval	*deadline_tv;	/* request_timeout */
+	const struct timeval	*read_tv;	/* read_timeout */
+	size_t			 max_body;
+	size_t			 max_header;
+};
+
+static int
+limits_from_cfg(struct event_base *base, const struct cfg *cfg,
+    struct limits *l, char *err, size_t errlen)
+{
+	struct timeval	 tv;
+
+	if (http_trust_parse(&l->trust, cfg->trusted_proxies.v,
+	    cfg->trusted_proxies.n, err, errlen) == -1)
+		return -1;
+	l->io_tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
+	l->io_tv.tv_usec = 0;
+	tv.tv_sec = cfg->read_timeout > 0 ? cfg->read_timeout : 30;
+	tv.tv_usec = 0;
+	if ((l->deadline_tv = event_base_init_common_timeout(base,
+	    &l->io_tv)) == NULL ||
+	    (l->read_tv = event_base_init_common_timeout(base, &tv)) == NULL) {
+		str_copy(err, "cannot set the request timeouts", errlen);
+		return -1;
+	}
+	l->max_body = cfg->max_body_size;
+	l->max_header = cfg->max_header_size;
+	return 0;
+}
+
+/* For the connections and requests that arrive from now on. */
+static void
+limits_apply(struct http_server *srv, const struct limits *l)
+{
+	srv->trust = l->trust;
+	srv->deadline_tv = l->deadline_tv;
+	srv->read_tv = l->read_tv;
+	srv->max_body = l->max_body;
+	evhttp_set_max_body_size(srv->http,
+	    (ev_ssize_t)(l->max_body + HTTP_BODY_HARD_SLACK));
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)l->max_header);
+	evhttp_set_timeout_tv(srv->http, &l->io_tv);
+}
+
 struct http_server *
 http_server_new(struct event_base *base, const struct cfg *cfg,
     const struct route *routes, size_t n, char *err, size_t errlen)
 {
 	struct http_server	*srv;
+	struct limits		 l;
 	struct sigaction	 sa;
-	struct timeval		 tv;
+	struct group		*gr;
 
-	if (route_table_check(routes, n, err, errlen) == -1)
+	if (route_table_check(routes, n, err, errlen) == -1 ||
+	    limits_from_cfg(base, cfg, &l, err, errlen) == -1)
 		return NULL;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
 		str_copy(err, "out of memory", errlen);
-		return NULL;
-	}
-	if (http_trust_parse(&srv->trust, cfg->trusted_proxies.v,
-	    cfg->trusted_proxies.n, err, errlen) == -1) {
-		free(srv);
 		return NULL;
 	}
 	/* A client that leaves before its response is written must be a
@@ -240,13 +286,10 @@ http_server_new(struct event_base *base, const struct cfg *cfg,
 	srv->base = base;
 	srv->routes = routes;
 	srv->nroutes = n;
-	srv->max_body = cfg->max_body_size;
 	srv->listen_mode = cfg->listen_mode & 07777;
 	srv->listen_gid = (gid_t)-1;
 	if (cfg->listen_group != NULL && cfg->listen_group[0] != '\0') {
-		struct group *gr = getgrnam(cfg->listen_group);
-
-		if (gr == NULL) {
+		if ((gr = getgrnam(cfg->listen_group)) == NULL) {
 			str_printf(err, errlen, "listen_group: no group \"%s\"",
 			    cfg->listen_group);
 			free(srv);
@@ -255,25 +298,20 @@ http_server_new(struct event_base *base, const struct cfg *cfg,
 		srv->listen_gid = gr->gr_gid;
 	}
 
-	tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
-	tv.tv_usec = 0;
-	if ((srv->http = evhttp_new(base)) == NULL ||
-	    (srv->deadline_tv = event_base_init_common_timeout(base,
-	    &tv)) == NULL) {
+	if ((srv->http = evhttp_new(base)) == NULL) {
 		str_copy(err, "cannot create the HTTP server", errlen);
-		if (srv->http != NULL)
-			evhttp_free(srv->http);
 		free(srv);
 		return NULL;
 	}
+	if (conn_server_init(srv, err, errlen) == -1) {
+		evhttp_free(srv->http);
+		free(srv);
+		return NULL;
+	}
+	limits_apply(srv, &l);
 	/* Every method libevent parses, so that the route table answers
 	 * 405 itself instead of libevent's 501. */
 	evhttp_set_allowed_methods(srv->http, HTTP_ALL_METHODS);
-	evhttp_set_max_body_size(srv->http,
-	    (ev_ssize_t)(cfg->max_body_size + HTTP_BODY_HARD_SLACK));
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)cfg->max_header_size);
-	evhttp_set_timeout_tv(srv->http, &tv);
 	evhttp_set_default_content_type(srv->http, NULL);
 	evhttp_set_gencb(srv->http, on_request, srv);
 	return srv;
@@ -283,28 +321,11 @@ int
 http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
     char *err, size_t errlen)
 {
-	struct http_trust	 trust;
-	const struct timeval	*deadline;
-	struct timeval		 tv;
+	struct limits	 l;
 
-	if (http_trust_parse(&trust, cfg->trusted_proxies.v,
-	    cfg->trusted_proxies.n, err, errlen) == -1)
+	if (limits_from_cfg(srv->base, cfg, &l, err, errlen) == -1)
 		return -1;
-	tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
-	tv.tv_usec = 0;
-	if ((deadline = event_base_init_common_timeout(srv->base,
-	    &tv)) == NULL) {
-		str_copy(err, "cannot set the request timeout", errlen);
-		return -1;
-	}
-	srv->trust = trust;
-	srv->deadline_tv = deadline;
-	srv->max_body = cfg->max_body_size;
-	evhttp_set_max_body_size(srv->http,
-	    (ev_ssize_t)(cfg->max_body_size + HTTP_BODY_HARD_SLACK));
-	evhttp_set_max_headers_size(srv->http,
-	    (ev_ssize_t)cfg->max_header_size);
-	evhttp_set_timeout_tv(srv->http, &tv);
+	limits_apply(srv, &l);
 	return 0;
 }
 
@@ -338,9 +359,10 @@ http_server_free(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	http_server_stop_listening(srv);
-	/* Closes every connection: req_on_close() marks each context still on
-	 * one as gone, and frees those whose handler has replied. */
+	/* Closes every connection: conn.c tells each context still on one
+	 * that it is gone, and those whose handler has replied are freed. */
 	evhttp_free(srv->http);
+	conn_server_free(srv);
 	/* The rest wait for their handlers (http.h, rule 3); cut them loose
 	 * from the server and the event base. */
 	while ((r = srv->live) != NULL) {

@@ -1399,6 +1399,94 @@ test_handler_deadline(void **state)
 	cfg_free(&c);
 }
 
+/* Runs the loop until s has n connections open; fails after WAIT_MS. */
+static void
+wait_connections(struct http_server *s, size_t n)
+{
+	struct timespec	 t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (http_server_connections(s) != n && ms_since(&t0) < WAIT_MS)
+		spin(1);
+	assert_int_equal(http_server_connections(s), n);
+}
+
+/* A connection counts from its accept, before it sends anything, until
+ * it is closed. */
+static void
+test_connections_counted(void **state)
+{
+	struct job	 j;
+	int		 fd[3];
+	size_t		 i;
+
+	memset(&j, 0, sizeof(j));
+	wait_connections(srv, 0);
+	for (i = 0; i < 3; i++) {
+		fd[i] = client_socket(&j);
+		assert_true(fd[i] != -1);
+	}
+	wait_connections(srv, 3);
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+	wait_connections(srv, 0);
+}
+
+/* A client gets read_timeout to send a whole request: one that never ends
+ * its head, or sends nothing, or sends nothing more after a response, is
+ * cut off; libevent's own timeouts (request_timeout, 30 s) would wait
+ * longer than the client here waits (WAIT_MS). */
+static void
+test_read_deadline(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	struct job	*j;
+	char		 err[256];
+	int		 keep = port;
+
+	cfg_defaults(&c);
+	c.read_timeout = 1;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+
+	/* half a head: no answer, the connection closed */
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: 1";
+	j->reqlen = strlen(j->req);
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(j->len, 0);
+	free(j);
+
+	/* nothing at all */
+	j = calloc(1, sizeof(*j));
+	j->req = "";
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(j->len, 0);
+	free(j);
+
+	/* a whole request is answered; the idle connection then closed */
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+
+	wait_connections(s, 0);
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
 static void
 test_xff(void **state)
 {
@@ -1693,6 +1781,8 @@ main(void)
 		cmocka_unit_test(test_client_leaves),
 		cmocka_unit_test(test_client_resets),
 		cmocka_unit_test(test_handler_deadline),
+		cmocka_unit_test(test_connections_counted),
+		cmocka_unit_test(test_read_deadline),
 		cmocka_unit_test(test_xff),
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_unix_socket_group),
