@@ -90,6 +90,8 @@ static const struct cfg_key keys[] = {
 	DUR(shutdown_timeout, "10s", 0, 10 * U_MIN),
 	SIZE(max_body_size, "64K", 1 * U_KIB, 16 * U_MIB),
 	SIZE(max_header_size, "8K", 1 * U_KIB, 64 * U_KIB),
+	UINT(max_connections, "0", 0, 1000000),
+	UINT(max_connections_per_address, "0", 0, 1000000),
 	UINT(json_max_depth, "32", 1, 256),
 	LIST(trusted_proxies, ""),
 	ENUM(registration, enum cfg_registration, "open", registration_names),

@@ -40,6 +40,9 @@ struct cfg {
 	int64_t		shutdown_timeout;
 	size_t		max_body_size;
 	size_t		max_header_size;
+	unsigned int	max_connections;	/* 0 = from the open-file
+						 * limit */
+	unsigned int	max_connections_per_address;	/* 0 = derived */
 	unsigned int	json_max_depth;
 	struct cfg_list trusted_proxies;	/* CIDR or address */
 	enum cfg_registration registration;

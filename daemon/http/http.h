@@ -38,7 +38,10 @@
  * and the handler's late reply is dropped.  cfg.read_timeout bounds the
  * wait for a whole request, head and body, from the connection's accept
  * or its previous response: a connection that has not delivered one by
- * then is closed, however steadily it trickles (conn.c).
+ * then is closed, however steadily it trickles (conn.c).  A connection
+ * over cfg.max_connections, or cfg.max_connections_per_address from one
+ * address (not counting trusted proxies and unix peers), is answered 503
+ * and closed at once, before anything of it is read.
  *
  * LIFETIME OF A REQUEST CONTEXT (struct http_req)
  *
@@ -158,8 +161,9 @@ struct http_server *http_server_new(struct event_base *base,
 
 /*
  * Applies a reloaded cfg's limits (SIGHUP): max_body_size,
- * max_header_size, request_timeout, read_timeout and trusted_proxies, for
- * the connections and requests that arrive from now on.  Returns 0, or -1
+ * max_header_size, request_timeout, read_timeout, max_connections,
+ * max_connections_per_address and trusted_proxies, for the connections
+ * and requests that arrive from now on.  Returns 0, or -1
  * with a reason in err (a bad trusted proxy) and nothing changed.
  */
 int	http_server_set_limits(struct http_server *srv, const struct cfg *cfg,

@@ -15,6 +15,7 @@
 
 #include <event2/util.h>
 
+#include "connlimit.h"
 #include "http.h"
 #include "problem.h"
 #include "trust.h"
@@ -68,10 +69,16 @@ struct http_server {
 						 * timeout */
 	struct event		*adopt;		/* runs conn_on_adopt() */
 	struct http_conn	*pending;	/* accepted, not yet adopted */
+	struct http_conn	**pending_tail;	/* where the next one goes */
 	struct http_conn	*conns;		/* tracked connections */
 	size_t			 nconns;
 	struct http_conn	**byfd;		/* the same, by fd */
 	size_t			 nbyfd;
+	struct connlimit	*limit;		/* the caps and counts */
+	struct event		*connlog;	/* the held refusals' line */
+	char			 last_refused[HTTP_ADDR_MAX];
+	char			*busy;		/* the 503 body, over a cap */
+	size_t			 busy_len;
 };
 
 /* --- conn.c --- */
@@ -82,6 +89,15 @@ int	conn_server_init(struct http_server *srv, char *err, size_t errlen);
 
 /* After evhttp_free(): lets go of what is left of the tracking. */
 void	conn_server_free(struct http_server *srv);
+
+/* The caps for the connections accepted from now on. */
+void	conn_set_caps(struct http_server *srv, unsigned int total,
+	    unsigned int per);
+
+/* Counts a refusal or an accept() pause (v) for the throttled log line;
+ * peer, when not NULL, is named in it as the last refused. */
+void	conn_note(struct http_server *srv, enum connlimit_verdict v,
+	    const char *peer);
 
 /* The tracked connection evreq arrived on (tracked now if it was not),
  * or NULL (no memory, or no connection). */

@@ -4,6 +4,7 @@
  * http.h for the rules.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <grp.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <event2/http.h>
 
 #include "config.h"
+#include "connlimit.h"
 #include "evwipe.h"
 #include "http.h"
 #include "http_int.h"
@@ -222,6 +224,9 @@ struct limits {
 	const struct timeval	*read_tv;	/* read_timeout */
 	size_t			 max_body;
 	size_t			 max_header;
+	unsigned long long	 nofile;	/* the open-file limit */
+	unsigned int		 max_conns;	/* max_connections */
+	unsigned int		 max_per;	/* ..._per_address */
 };
 
 static int
@@ -229,6 +234,7 @@ limits_from_cfg(struct event_base *base, const struct cfg *cfg,
     struct limits *l, char *err, size_t errlen)
 {
 	struct timeval	 tv;
+	struct rlimit	 rl;
 
 	if (http_trust_parse(&l->trust, cfg->trusted_proxies.v,
 	    cfg->trusted_proxies.n, err, errlen) == -1)
@@ -245,6 +251,15 @@ limits_from_cfg(struct event_base *base, const struct cfg *cfg,
 	}
 	l->max_body = cfg->max_body_size;
 	l->max_header = cfg->max_header_size;
+	/* 0 in cfg: from the open-file limit (connlimit_derive()). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		l->nofile = CONNLIMIT_MAX;
+	else
+		l->nofile = (unsigned long long)rl.rlim_cur;
+	l->max_conns = cfg->max_connections;
+	l->max_per = cfg->max_connections_per_address;
+	connlimit_derive(l->nofile, cfg->database_pool, &l->max_conns,
+	    &l->max_per);
 	return 0;
 }
 
@@ -260,6 +275,9 @@ limits_apply(struct http_server *srv, const struct limits *l)
 	    (ev_ssize_t)(l->max_body + HTTP_BODY_HARD_SLACK));
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)l->max_header);
 	evhttp_set_timeout_tv(srv->http, &l->io_tv);
+	conn_set_caps(srv, l->max_conns, l->max_per);
+	log_info("http: at most %u connections, %u from one address "
+	    "(open-file limit %llu)", l->max_conns, l->max_per, l->nofile);
 }
 
 struct http_server *

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -302,6 +303,7 @@ struct job {
 	enum { J_READ, J_CLOSE, J_RESET, J_CUT } mode;
 	const char	*unix_path;	/* else 127.0.0.1:port */
 	const char	*bind_path;	/* bind the unix client first */
+	const char	*bind_addr;	/* the TCP client's own address */
 	int		 fd;		/* connected, request sent */
 	/* out */
 	char		 resp[16384];
@@ -336,6 +338,14 @@ client_socket(struct job *j)
 			return -1;
 	} else {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (j->bind_addr != NULL) {
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			if (inet_pton(AF_INET, j->bind_addr,
+			    &sin.sin_addr) != 1 || bind(fd,
+			    (struct sockaddr *)&sin, sizeof(sin)) == -1)
+				return -1;
+		}
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)port);
@@ -1487,6 +1497,196 @@ test_read_deadline(void **state)
 	cfg_free(&c);
 }
 
+/* Runs the loop until fd has something to read (or is closed); fails
+ * after WAIT_MS. */
+static void
+wait_readable(int fd)
+{
+	struct timespec	 t0;
+	struct pollfd	 p = { .fd = fd, .events = POLLIN };
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (poll(&p, 1, 0) == 0 && ms_since(&t0) < WAIT_MS)
+		spin(1);
+	assert_true(p.revents != 0);
+}
+
+/* An idle connection from addr (NULL: 127.0.0.1), counted once s has
+ * it. */
+static int
+idle_from(struct http_server *s, const char *addr)
+{
+	struct job	 j;
+	size_t		 before = http_server_connections(s);
+	int		 fd;
+
+	memset(&j, 0, sizeof(j));
+	j.bind_addr = addr;
+	assert_true((fd = client_socket(&j)) != -1);
+	wait_connections(s, before + 1);
+	return fd;
+}
+
+/* A connection from addr that the server refuses: answered 503 before it
+ * sent anything, then closed. */
+static void
+refused_from(const char *addr)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+	char		 v[64];
+
+	j->req = "";
+	j->bind_addr = addr;
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	check_problem(j->resp, 503, "unavailable");
+	assert_string_equal(header(j->resp, "Retry-After", v, sizeof(v)),
+	    "1");
+	free(j);
+}
+
+/* A request from addr that is served. */
+static void
+served_from(const char *addr)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->bind_addr = addr;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+}
+
+/* How many lines of the captured log hold s. */
+static int
+log_lines_with(const char *s)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = captured(); (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* max_connections_per_address: one address cannot take more, others
+ * are served; max_connections: nobody gets more.  Refusals are logged,
+ * but not one line each. */
+static void
+test_connection_caps(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	char		 err[256];
+	int		 fd[4], keep = port, lines;
+	size_t		 i;
+
+	cfg_defaults(&c);
+	c.max_connections = 4;
+	c.max_connections_per_address = 2;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+	lines = log_lines_with("msg=\"connections refused\"");
+
+	/* two from 127.0.0.1 are in; more from there are refused */
+	fd[0] = idle_from(s, NULL);
+	fd[1] = idle_from(s, NULL);
+	for (i = 0; i < 20; i++)
+		refused_from(NULL);
+	/* ... while another address is served */
+	served_from("127.0.0.2");
+	wait_connections(s, 2);
+	/* one closes: 127.0.0.1 is served again */
+	close(fd[1]);
+	wait_connections(s, 1);
+	served_from(NULL);
+
+	/* connections that arrive together are let in in the order they
+	 * came: of three from one address, the third is refused */
+	close(fd[0]);
+	wait_connections(s, 0);
+	{
+		struct job	 jj;
+		char		 buf[512];
+		ssize_t		 n;
+
+		memset(&jj, 0, sizeof(jj));
+		for (i = 0; i < 3; i++)
+			assert_true((fd[i] = client_socket(&jj)) != -1);
+		wait_connections(s, 2);
+		wait_readable(fd[2]);
+		n = recv(fd[2], buf, sizeof(buf) - 1, 0);
+		assert_true(n > 12);
+		buf[n] = '\0';
+		assert_int_equal(status_of(buf), 503);
+		assert_int_equal(recv(fd[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
+		assert_int_equal(recv(fd[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+		for (i = 0; i < 3; i++)
+			close(fd[i]);
+		wait_connections(s, 0);
+	}
+
+	/* the total: four in all, from anywhere */
+	fd[0] = idle_from(s, NULL);
+	fd[1] = idle_from(s, NULL);
+	fd[2] = idle_from(s, "127.0.0.2");
+	fd[3] = idle_from(s, "127.0.0.3");
+	refused_from("127.0.0.4");
+	assert_int_equal(http_server_connections(s), 4);
+	for (i = 0; i < 4; i++)
+		close(fd[i]);
+	wait_connections(s, 0);
+	served_from("127.0.0.4");
+
+	/* 21 refusals: logged, with their number, in fewer lines */
+	assert_true(log_lines_with("msg=\"connections refused\"") > lines);
+	assert_true(log_lines_with("msg=\"connections refused\"") - lines
+	    < 10);
+	assert_non_null(strstr(captured(), "last_remote="));
+
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
+/* A trusted proxy stands for many clients: only the total caps it. */
+static void
+test_connection_caps_proxy(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	char		 err[256];
+	int		 fd[3], keep = port;
+	size_t		 i;
+
+	cfg_defaults(&c);
+	c.max_connections = 3;
+	c.max_connections_per_address = 1;
+	c.trusted_proxies.v[0] = strdup("127.0.0.1");
+	c.trusted_proxies.n = 1;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+
+	for (i = 0; i < 3; i++)
+		fd[i] = idle_from(s, NULL);
+	refused_from(NULL);
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+	wait_connections(s, 0);
+
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
 static void
 test_xff(void **state)
 {
@@ -1783,6 +1983,8 @@ main(void)
 		cmocka_unit_test(test_handler_deadline),
 		cmocka_unit_test(test_connections_counted),
 		cmocka_unit_test(test_read_deadline),
+		cmocka_unit_test(test_connection_caps),
+		cmocka_unit_test(test_connection_caps_proxy),
 		cmocka_unit_test(test_xff),
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_unix_socket_group),
