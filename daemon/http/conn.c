@@ -233,7 +233,7 @@ mono_now(void)
 }
 
 static void
-conn_log(const struct connlimit_refusals *r, const char *last)
+conn_log(const struct http_server *srv, const struct connlimit_refusals *r)
 {
 	char	 total[24], address[24], paused[24];
 
@@ -243,8 +243,11 @@ conn_log(const struct connlimit_refusals *r, const char *last)
 	log_event(LOG_WARN, "connections refused",
 	    "over_max_connections", total,
 	    "over_max_connections_per_address", address,
+	    "last_remote", srv->last_refused[0] != '\0' ?
+	    srv->last_refused : "-",
 	    "accept_paused", paused,
-	    "last_remote", last[0] != '\0' ? last : "-",
+	    r->paused > 0 ? "accept_error" : NULL,
+	    strerror(srv->accept_errno),
 	    NULL);
 }
 
@@ -256,7 +259,7 @@ conn_on_log(evutil_socket_t unused, short what, void *arg)
 	struct connlimit_refusals	 r;
 
 	if (connlimit_flush(srv->limit, mono_now(), &r))
-		conn_log(&r, srv->last_refused);
+		conn_log(srv, &r);
 }
 
 void
@@ -270,7 +273,7 @@ conn_note(struct http_server *srv, enum connlimit_verdict v,
 	if (peer != NULL)
 		str_copy(srv->last_refused, peer, sizeof(srv->last_refused));
 	if (connlimit_note(srv->limit, v, now, &r)) {
-		conn_log(&r, srv->last_refused);
+		conn_log(srv, &r);
 		return;
 	}
 	if (evtimer_pending(srv->connlog, NULL))
@@ -464,7 +467,7 @@ conn_server_free(struct http_server *srv)
 	/* The last held refusals are not lost with the server. */
 	if (srv->limit != NULL &&
 	    connlimit_flush(srv->limit, connlimit_due(srv->limit), &r))
-		conn_log(&r, srv->last_refused);
+		conn_log(srv, &r);
 
 	/* evhttp_free() has closed every connection: conn_on_close() has
 	 * freed the tracked ones.  Any other is let go here. */

@@ -60,6 +60,9 @@ struct http_server {
 
 	struct listener		*ls;
 	size_t			 nls;
+	struct event		*resume;	/* after an accept() pause */
+	int			 accept_errno;	/* of the last pause */
+	struct http_server	*next_accepting;	/* listen.c's list */
 
 	struct http_req		*live;		/* contexts not yet freed */
 	size_t			 nlive;

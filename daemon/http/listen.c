@@ -2,6 +2,13 @@
  * The listening sockets of the server: TCP (every address of a name),
  * unix sockets born with their mode and group, and sockets inherited from
  * systemd.  See http.h.
+ *
+ * When accept() fails for want of descriptors (EMFILE, ENFILE) or memory,
+ * the socket stays readable and libevent would call accept() again at
+ * once, forever: the server stops accepting for HTTP_ACCEPT_PAUSE_MS
+ * instead, as the hasher does (hasher/server.c), and counts the pause for
+ * the connections' log line (conn.c).  Connections wait in the backlog
+ * meanwhile.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -10,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -18,6 +26,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "config.h"
 #include "http.h"
@@ -26,6 +35,89 @@
 #include "util.h"
 
 #define HTTP_LISTEN_BACKLOG	511
+#define HTTP_ACCEPT_PAUSE_MS	100
+
+/*
+ * The servers with listeners.  libevent hands a listener's error callback
+ * the listener's own argument, which evhttp has made its struct evhttp:
+ * the server is found from that (there are two, the API's and /metrics').
+ */
+static struct http_server *accepting;
+
+static void
+accepting_add(struct http_server *srv)
+{
+	struct http_server *s;
+
+	for (s = accepting; s != NULL; s = s->next_accepting)
+		if (s == srv)
+			return;
+	srv->next_accepting = accepting;
+	accepting = srv;
+}
+
+static void
+accepting_remove(struct http_server *srv)
+{
+	struct http_server **sp;
+
+	for (sp = &accepting; *sp != NULL; sp = &(*sp)->next_accepting)
+		if (*sp == srv) {
+			*sp = srv->next_accepting;
+			break;
+		}
+	srv->next_accepting = NULL;
+}
+
+/* Every listener of srv on (enable) or off. */
+static void
+listeners_enable(struct http_server *srv, bool enable)
+{
+	struct evconnlistener *lev;
+	size_t		 i;
+
+	for (i = 0; i < srv->nls; i++) {
+		lev = evhttp_bound_socket_get_listener(srv->ls[i].bound);
+		if (enable)
+			evconnlistener_enable(lev);
+		else
+			evconnlistener_disable(lev);
+	}
+}
+
+/* The pause is over. */
+static void
+on_resume(evutil_socket_t unused, short what, void *arg)
+{
+	listeners_enable(arg, true);
+}
+
+/* evconnlistener_set_error_cb: accept() failed, and not with an error
+ * that libevent retries by itself (EAGAIN, EINTR, ECONNABORTED). */
+static void
+on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct timeval	 tv = { 0, HTTP_ACCEPT_PAUSE_MS * 1000 };
+	struct http_server *srv;
+	int		 e = errno;
+
+	for (srv = accepting; srv != NULL; srv = srv->next_accepting)
+		if ((void *)srv->http == arg)
+			break;
+	if (srv == NULL)
+		return;
+	/* Whatever the error, calling accept() again at once would fail
+	 * the same way: wait, for descriptors to be closed. */
+	if (srv->resume == NULL &&
+	    (srv->resume = evtimer_new(srv->base, on_resume, srv)) == NULL) {
+		log_error("accept: %s; cannot pause", strerror(e));
+		return;
+	}
+	listeners_enable(srv, false);
+	evtimer_add(srv->resume, &tv);
+	srv->accept_errno = e;
+	conn_note(srv, CONNLIMIT_PAUSED, NULL);
+}
 
 /* Serves on the listening socket fd (owned from now on). */
 static int
@@ -48,6 +140,9 @@ add_listener(struct http_server *srv, int fd, char *unix_path,
 		str_printf(err, errlen, "%s: cannot serve on it", what);
 		goto fail;
 	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(ls->bound),
+	    on_accept_error);
+	accepting_add(srv);
 	ls->fd = fd;
 	ls->unix_path = unix_path;
 	if (unix_path != NULL && stat(unix_path, &st) == 0) {
@@ -318,4 +413,8 @@ http_server_stop_listening(struct http_server *srv)
 	free(srv->ls);
 	srv->ls = NULL;
 	srv->nls = 0;
+	if (srv->resume != NULL)
+		event_free(srv->resume);
+	srv->resume = NULL;
+	accepting_remove(srv);
 }

@@ -7,6 +7,7 @@
  * handler replies, the handler deadline, and freeing the server with a
  * handler still pending. */
 #define _GNU_SOURCE		/* strcasestr */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1687,6 +1688,51 @@ test_connection_caps_proxy(void **state)
 	cfg_free(&c);
 }
 
+/* Out of descriptors, the server stops accepting for a while instead of
+ * calling accept() again at once; the connection waits in the backlog and
+ * is served once descriptors are free again. */
+static void
+test_accept_pause(void **state)
+{
+	struct rlimit	 keep_rl, rl;
+	struct timeval	 tv = { 0, 2000 };
+	struct event	*ev;
+	struct job	*j;
+	pthread_t	 t;
+	int		 fd;
+
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	assert_true((j->fd = client_socket(j)) != -1);
+	assert_int_equal(send_all(j->fd, j->req, j->reqlen), 0);
+
+	/* No descriptor free from here on: every one below the lowest free
+	 * one is taken, and that one is over the limit. */
+	assert_true((fd = dup(0)) != -1);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &keep_rl), 0);
+	rl = keep_rl;
+	rl.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	spin(300);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &keep_rl), 0);
+	assert_non_null(strstr(captured(), "accept_error=\"Too many open "
+	    "files\""));
+
+	atomic_store(&client_done, false);
+	ev = event_new(base, -1, EV_PERSIST, poll_cb, NULL);
+	event_add(ev, &tv);
+	assert_int_equal(pthread_create(&t, NULL, client_main, j), 0);
+	event_base_dispatch(base);
+	pthread_join(t, NULL);
+	event_free(ev);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+	drain();
+}
+
 static void
 test_xff(void **state)
 {
@@ -1985,6 +2031,7 @@ main(void)
 		cmocka_unit_test(test_read_deadline),
 		cmocka_unit_test(test_connection_caps),
 		cmocka_unit_test(test_connection_caps_proxy),
+		cmocka_unit_test(test_accept_pause),
 		cmocka_unit_test(test_xff),
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_unix_socket_group),
