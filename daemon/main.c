@@ -34,6 +34,7 @@
 
 #include "api/auth.h"
 #include "api/blocklist.h"
+#include "clock.h"
 #include "config.h"
 #include "store/db.h"
 #include "api/front.h"
@@ -161,16 +162,6 @@ drop_privileges(const char *user)
 	log_info("running as user %s", user);
 }
 
-static double
-seconds_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void
 drain_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -182,7 +173,7 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	if (seconds_since(&d->drain_start) >= (double)d->drain_limit) {
+	if (clock_ms_since(&d->drain_start) >= (double)d->drain_limit * 1e3) {
 		log_warn("shutdown: %zu requests still in flight after %llds",
 		    left, (long long)d->drain_limit);
 		event_base_loopexit(d->base, NULL);
@@ -206,7 +197,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	if (sdnotify_send(&d->notify, "STOPPING=1\nSTATUS=draining %zu "
 	    "requests", http_server_inflight(d->http)) == -1)
 		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
-	clock_gettime(CLOCK_MONOTONIC, &d->drain_start);
+	clock_now(&d->drain_start);
 	d->drain_timer = evtimer_new(d->base, drain_check, d);
 	if (d->drain_timer == NULL)
 		event_base_loopexit(d->base, NULL);

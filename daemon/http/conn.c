@@ -47,6 +47,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "clock.h"
 #include "connlimit.h"
 #include "http.h"
 #include "http_int.h"
@@ -222,13 +223,13 @@ conn_track(struct http_server *srv, struct http_conn *c,
 	return 0;
 }
 
-/* Seconds on CLOCK_MONOTONIC, the clock of the refusals' log line. */
+/* Seconds on the monotonic clock, the refusals' log line's. */
 static time_t
 mono_now(void)
 {
 	struct timespec	 ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_now(&ts);
 	return ts.tv_sec;
 }
 

@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "http.h"
 #include "http_int.h"
 #include "log.h"
@@ -51,16 +52,6 @@ reason_phrase(int status)
 	case 503: return "Service Unavailable";
 	default: return NULL;	/* libevent's own phrase */
 	}
-}
-
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
 bool
@@ -163,7 +154,7 @@ req_net_done(struct http_req *r, bool gone)
 		if (r->status == 0)
 			r->status = HTTP_STATUS_GONE;
 	}
-	ms = elapsed_ms(&r->start);
+	ms = clock_ms_since(&r->start);
 	access_log(r, r->status, gone, ms);
 	if (r->srv != NULL && r->srv->observe != NULL)
 		r->srv->observe(r, ms, r->srv->observe_arg);

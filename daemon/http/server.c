@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "clock.h"
 #include "config.h"
 #include "connlimit.h"
 #include "evwipe.h"
@@ -67,7 +68,7 @@ req_make(struct http_server *srv, struct evhttp_request *evreq)
 		evhttp_send_error(evreq, 500, NULL);
 		return NULL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	clock_now(&r->start);
 	r->evreq = evreq;
 	r->method = evhttp_request_get_command(evreq);
 	req_link(srv, r);
