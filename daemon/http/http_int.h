@@ -19,6 +19,7 @@
 #include "http.h"
 #include "problem.h"
 #include "trust.h"
+#include "unix_listen.h"
 
 struct evhttp;
 struct evhttp_bound_socket;
@@ -38,8 +39,7 @@ struct listener {
 	struct evhttp_bound_socket *bound;
 	int		 fd;
 	char		*unix_path;	/* created by us: removed on close */
-	dev_t		 dev;
-	ino_t		 ino;
+	struct unix_listen_id unix_id;	/* the file we created there */
 };
 
 struct http_server {

@@ -12,14 +12,12 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +30,7 @@
 #include "http.h"
 #include "http_int.h"
 #include "log.h"
+#include "unix_listen.h"
 #include "util.h"
 
 #define HTTP_LISTEN_BACKLOG	511
@@ -119,13 +118,14 @@ on_accept_error(struct evconnlistener *lev, void *arg)
 	conn_note(srv, CONNLIMIT_PAUSED, NULL);
 }
 
-/* Serves on the listening socket fd (owned from now on). */
+/* Serves on the listening socket fd (owned from now on); unix_path, when
+ * not NULL, is the socket file id that we created there (owned too). */
 static int
 add_listener(struct http_server *srv, int fd, char *unix_path,
-    const char *what, char *err, size_t errlen)
+    const struct unix_listen_id *id, const char *what, char *err,
+    size_t errlen)
 {
 	struct listener	*ls;
-	struct stat	 st;
 
 	ls = reallocarray(srv->ls, srv->nls + 1, sizeof(*ls));
 	if (ls == NULL) {
@@ -145,18 +145,16 @@ add_listener(struct http_server *srv, int fd, char *unix_path,
 	accepting_add(srv);
 	ls->fd = fd;
 	ls->unix_path = unix_path;
-	if (unix_path != NULL && stat(unix_path, &st) == 0) {
-		ls->dev = st.st_dev;
-		ls->ino = st.st_ino;
-	}
+	if (unix_path != NULL)
+		ls->unix_id = *id;
 	srv->nls++;
 	return 0;
 fail:
-	close(fd);
 	if (unix_path != NULL) {
-		unlink(unix_path);
+		unix_listen_remove(unix_path, id);
 		free(unix_path);
 	}
+	close(fd);
 	return -1;
 }
 
@@ -164,79 +162,27 @@ static int
 listen_unix(struct http_server *srv, const char *spec, const char *path,
     char *err, size_t errlen)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	mode_t			 old;
-	char			*copy;
-	int			 fd, probe, rc, e;
+	struct unix_listen_opts	 o;
+	struct unix_listen_id	 id;
+	char			*copy, why[256];
+	int			 fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] != '/' ||
-	    str_copy(sun.sun_path, path, sizeof(sun.sun_path)) == -1) {
-		str_printf(err, errlen, "listen %s: not an absolute path of at "
-		    "most %zu bytes", spec, sizeof(sun.sun_path) - 1);
-		return -1;
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			str_printf(err, errlen, "listen %s: exists and is not "
-			    "a socket", spec);
-			return -1;
-		}
-		/* A socket someone still accepts on is not stale. */
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1) {
-			str_printf(err, errlen, "listen %s: %s", spec,
-			    strerror(errno));
-			return -1;
-		}
-		rc = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
-		e = errno;
-		close(probe);
-		if (rc == 0 || e != ECONNREFUSED) {
-			str_printf(err, errlen, "listen %s: %s", spec, rc == 0 ?
-			    "a server is listening there" : strerror(e));
-			return -1;
-		}
-		if (unlink(path) == -1 && errno != ENOENT) {
-			str_printf(err, errlen, "listen %s: remove stale "
-			    "socket: %s", spec, strerror(errno));
-			return -1;
-		}
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		str_printf(err, errlen, "listen %s: %s", spec, strerror(errno));
-		return -1;
-	}
-	/* Born with the right mode: no window with a wider one. */
-	old = umask(~(mode_t)srv->listen_mode & 0777);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	e = errno;
-	umask(old);
-	if (rc == -1) {
-		str_printf(err, errlen, "listen %s: %s", spec, strerror(e));
-		close(fd);
-		return -1;
-	}
 	/* The proxy's group may connect (listen_group, listen_mode). */
-	if (chmod(path, srv->listen_mode) == -1 ||
-	    (srv->listen_gid != (gid_t)-1 &&
-	    chown(path, (uid_t)-1, srv->listen_gid) == -1) ||
-	    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
-		str_printf(err, errlen, "listen %s: %s", spec, strerror(errno));
-		close(fd);
-		unlink(path);
+	o.mode = (mode_t)srv->listen_mode;
+	o.owner = (uid_t)-1;
+	o.group = srv->listen_gid;
+	o.backlog = HTTP_LISTEN_BACKLOG;
+	if ((fd = unix_listen(path, &o, &id, why, sizeof(why))) == -1) {
+		str_printf(err, errlen, "listen %s: %s", spec, why);
 		return -1;
 	}
 	if ((copy = strdup(path)) == NULL) {
 		str_printf(err, errlen, "listen %s: out of memory", spec);
+		unix_listen_remove(path, &id);
 		close(fd);
-		unlink(path);
 		return -1;
 	}
-	return add_listener(srv, fd, copy, spec, err, errlen);
+	return add_listener(srv, fd, copy, &id, spec, err, errlen);
 }
 
 static int
@@ -283,7 +229,7 @@ listen_inet(struct http_server *srv, const char *spec, const char *host,
 			}
 			goto fail;
 		}
-		if (add_listener(srv, fd, NULL, spec, err, errlen) == -1) {
+		if (add_listener(srv, fd, NULL, NULL, spec, err, errlen) == -1) {
 			freeaddrinfo(res);
 			return -1;
 		}
@@ -377,7 +323,7 @@ http_listen_fd(struct http_server *srv, int fd, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	return add_listener(srv, fd, NULL, what, err, errlen);
+	return add_listener(srv, fd, NULL, NULL, what, err, errlen);
 }
 
 size_t
@@ -396,19 +342,18 @@ void
 http_server_stop_listening(struct http_server *srv)
 {
 	struct listener	*ls;
-	struct stat	 st;
 	size_t		 i;
 
 	for (i = 0; i < srv->nls; i++) {
 		ls = &srv->ls[i];
-		evhttp_del_accept_socket(srv->http, ls->bound);	/* closes fd */
-		/* Remove our socket, not one a successor bound since. */
-		if (ls->unix_path != NULL && lstat(ls->unix_path, &st) == 0 &&
-		    st.st_dev == ls->dev && st.st_ino == ls->ino &&
-		    unlink(ls->unix_path) == -1)
+		/* Our socket, not one a successor bound since: removed while
+		 * its descriptor still holds the inode. */
+		if (ls->unix_path != NULL &&
+		    unix_listen_remove(ls->unix_path, &ls->unix_id) == -1)
 			log_debug("unlink %s: %s", ls->unix_path,
 			    strerror(errno));
 		free(ls->unix_path);
+		evhttp_del_accept_socket(srv->http, ls->bound);	/* closes fd */
 	}
 	free(srv->ls);
 	srv->ls = NULL;
