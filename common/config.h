@@ -36,9 +36,13 @@ struct cfg {
 	char		*database_url;
 	unsigned int	database_pool;
 	int64_t		request_timeout;
+	int64_t		read_timeout;		/* for a whole request */
 	int64_t		shutdown_timeout;
 	size_t		max_body_size;
 	size_t		max_header_size;
+	unsigned int	max_connections;	/* 0 = from the open-file
+						 * limit */
+	unsigned int	max_connections_per_address;	/* 0 = derived */
 	unsigned int	json_max_depth;
 	struct cfg_list trusted_proxies;	/* CIDR or address */
 	enum cfg_registration registration;

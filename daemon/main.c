@@ -34,6 +34,7 @@
 
 #include "api/auth.h"
 #include "api/blocklist.h"
+#include "clock.h"
 #include "config.h"
 #include "store/db.h"
 #include "api/front.h"
@@ -67,8 +68,17 @@ struct daemon {
 						 * into it, so it lives on */
 	struct cfg		*cfg;		/* the current one (front.cfg) */
 	struct sdnotify		 notify;
+	uint64_t		 watchdog_usec;	/* 0: no watchdog */
 	struct event		*watchdog;
 	struct timeval		 watchdog_tv;
+	struct event		*sigterm, *sigint, *sighup;
+};
+
+/* What the command line asks. */
+struct args {
+	const char		*config_path;
+	bool			 explicit;	/* -f given */
+	bool			 test_only;	/* -t */
 };
 
 static void
@@ -152,16 +162,6 @@ drop_privileges(const char *user)
 	log_info("running as user %s", user);
 }
 
-static double
-seconds_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void
 drain_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -173,7 +173,7 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	if (seconds_since(&d->drain_start) >= (double)d->drain_limit) {
+	if (clock_ms_since(&d->drain_start) >= (double)d->drain_limit * 1e3) {
 		log_warn("shutdown: %zu requests still in flight after %llds",
 		    left, (long long)d->drain_limit);
 		event_base_loopexit(d->base, NULL);
@@ -197,7 +197,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	if (sdnotify_send(&d->notify, "STOPPING=1\nSTATUS=draining %zu "
 	    "requests", http_server_inflight(d->http)) == -1)
 		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
-	clock_gettime(CLOCK_MONOTONIC, &d->drain_start);
+	clock_now(&d->drain_start);
 	d->drain_timer = evtimer_new(d->base, drain_check, d);
 	if (d->drain_timer == NULL)
 		event_base_loopexit(d->base, NULL);
@@ -402,30 +402,25 @@ listen_activated(struct daemon *d, const struct listenfds *lf, int *metrics_fd)
 	}
 }
 
-int
-main(int argc, char *argv[])
+/* ---- the steps of main(), in order ---- */
+
+/* wardend [-t] [-f config] */
+static void
+parse_args(int argc, char *argv[], struct args *a)
 {
-	struct daemon d;
-	struct listenfds lf;
-	int	 metrics_fd = -1;
-	struct hc_params hp;
-	struct event *sigterm, *sigint, *sighup;
-	const char *config_path = WARDEN_CONFIG_PATH, *hasher_config;
-	bool	 explicit = false, test_only = false;
-	uint64_t wd_usec;
-	char	 err[512];
 	int	 ch;
 
-	if (stdfds_ensure() == -1)
-		return 1;
+	a->config_path = WARDEN_CONFIG_PATH;
+	a->explicit = false;
+	a->test_only = false;
 	while ((ch = getopt(argc, argv, "f:t")) != -1) {
 		switch (ch) {
 		case 'f':
-			config_path = optarg;
-			explicit = true;
+			a->config_path = optarg;
+			a->explicit = true;
 			break;
 		case 't':
-			test_only = true;
+			a->test_only = true;
 			break;
 		default:
 			usage();
@@ -433,7 +428,202 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+}
 
+/* The file and the environment, the log, and the password blocklist;
+ * any error ends start-up. */
+static void
+load_configuration(struct daemon *d, const struct args *a)
+{
+	char	 err[512];
+
+	d->config_file = config_file(a->config_path, a->explicit);
+	if ((d->cfg0 = load_config(d->config_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "wardend: %s\n", err);
+		exit(1);
+	}
+	d->cfg = d->cfg0;
+	log_init("wardend", d->cfg->log_level,
+	    d->cfg->log_format == CFG_LOG_JSON);
+	d->front.cfg = d->cfg;
+	if ((d->front.blocklist = blocklist_load(d->cfg->password_blocklist,
+	    err, sizeof(err))) == NULL)
+		fatal("password_blocklist: %s", err);
+}
+
+/* -t: the configuration is good; print it and stop. */
+static int
+check_only(struct daemon *d)
+{
+	printf("configuration OK\n");
+	cfg_dump(d->cfg, stdout);
+	blocklist_free(d->front.blocklist);
+	free_config(d->cfg0);
+	return 0;
+}
+
+/* libsodium, SIGPIPE, systemd's notification socket and, as root in
+ * spawn mode, the spawner: forked before anything else is open, so that
+ * the helper keeps only its socket. */
+static void
+prepare_process(struct daemon *d)
+{
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	signal(SIGPIPE, SIG_IGN);
+	setup_notify(d, &d->watchdog_usec);
+	if (geteuid() == 0 && d->cfg->hasher_socket[0] == '\0' &&
+	    (d->spawner = spawner_start(d->cfg->hasher_path,
+	    d->config_file)) == NULL)
+		fatal("cannot start the hasher spawner: %s", strerror(errno));
+}
+
+/* The event loop and the front's own state: metrics, the drain limit,
+ * the per-address login limits and the per-account count. */
+static void
+make_front(struct daemon *d)
+{
+	if ((d->base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	d->front.started = time(NULL);
+	if ((d->front.metrics = metrics_new(&d->front)) == NULL)
+		fatal("out of memory");
+	d->drain_limit = d->cfg->shutdown_timeout;
+	d->front.addr_limit = rl_new(d->cfg->addr_login_limit,
+	    d->cfg->addr_login_window, RL_DEFAULT_ENTRIES);
+	/* Counts, not limits: the window only expires what a bug left. */
+	d->front.account_inflight = rl_new(UINT_MAX, 3600, RL_DEFAULT_ENTRIES);
+	if (d->front.addr_limit == NULL || d->front.account_inflight == NULL)
+		fatal("out of memory");
+}
+
+/* The hasher client, and the hasher: spawned (through the spawner when
+ * root) or, in split mode, connected to. */
+static void
+start_hasher(struct daemon *d)
+{
+	struct hc_params hp;
+	char	 err[512];
+
+	if (hc_params_from_cfg(&hp, d->cfg0, d->config_file, err,
+	    sizeof(err)) == -1)
+		fatal("hasher: %s", err);
+	hp.reap_sigchld = true;
+	if (d->spawner != NULL) {
+		hp.spawn = spawner_spawn;
+		hp.spawn_arg = d->spawner;
+	}
+	if ((d->front.hc = hc_new(d->base, &hp)) == NULL ||
+	    hc_start(d->front.hc) == -1)
+		fatal("cannot start the hasher client");
+}
+
+/* The HTTP server on cfg.listen or on the sockets from systemd, and the
+ * metrics listener. */
+static void
+open_listeners(struct daemon *d, const struct listenfds *lf)
+{
+	int	 metrics_fd = -1;
+	char	 err[512];
+
+	if ((d->http = http_server_new(d->base, d->cfg, handlers_routes,
+	    handlers_nroutes, err, sizeof(err))) == NULL)
+		fatal("http: %s", err);
+	http_server_set_dispatch(d->http, auth_dispatch, &d->front);
+	if (lf->n > 0)
+		listen_activated(d, lf, &metrics_fd);
+	else if (http_listen_all(d->http, d->cfg, err, sizeof(err)) == -1)
+		fatal("listen: %s", err);
+	if (metrics_start(d->front.metrics, d->base, d->cfg, d->http,
+	    metrics_fd, err, sizeof(err)) == -1)
+		fatal("metrics: %s", err);
+}
+
+/* Pending migrations (still with the start-up user's rights), the drop
+ * to cfg.user, then the database pool. */
+static void
+open_pool(struct daemon *d)
+{
+	run_migrations(d->cfg->database_url);
+	drop_privileges(d->cfg->user);
+	if ((d->front.db = db_pool_new(d->base, d->cfg->database_url,
+	    d->cfg->database_pool)) == NULL)
+		fatal("cannot create the database pool");
+}
+
+/* SIGTERM, SIGINT and SIGHUP on the loop, and the watchdog's timer. */
+static void
+watch_signals(struct daemon *d)
+{
+	d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+	d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+	d->sighup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
+	if (d->sigterm == NULL || d->sigint == NULL || d->sighup == NULL ||
+	    evsignal_add(d->sigterm, NULL) == -1 ||
+	    evsignal_add(d->sigint, NULL) == -1 ||
+	    evsignal_add(d->sighup, NULL) == -1)
+		fatal("cannot watch signals");
+	if (d->watchdog_usec == 0)
+		return;
+	/* Half the interval, as sd_watchdog_enabled(3) advises. */
+	d->watchdog_tv.tv_sec = (time_t)(d->watchdog_usec / 2 / 1000000);
+	d->watchdog_tv.tv_usec = (suseconds_t)(d->watchdog_usec / 2 % 1000000);
+	if ((d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog,
+	    d)) == NULL || event_add(d->watchdog, &d->watchdog_tv) == -1)
+		fatal("cannot start the watchdog timer");
+	log_info("watchdog: every %llu ms",
+	    (unsigned long long)(d->watchdog_usec / 2 / 1000));
+}
+
+/* Says READY=1 and runs the loop until a stop signal's drain ends it. */
+static void
+serve(struct daemon *d)
+{
+	log_info("serving");
+	if (sdnotify_send(&d->notify, "READY=1\nSTATUS=serving on %zu "
+	    "listeners", http_listener_count(d->http)) == -1)
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
+	event_base_dispatch(d->base);
+	log_info("stopped");
+}
+
+/* After the drain (on_stop_signal(), drain_check()): closes what is left,
+ * in the order the parts depend on each other. */
+static void
+shut_down(struct daemon *d)
+{
+	http_server_free(d->http);
+	metrics_free(d->front.metrics);	/* after: the observer runs until then */
+	hc_free(d->front.hc);
+	spawner_stop(d->spawner);
+	db_pool_free(d->front.db);
+	if (d->drain_timer != NULL)
+		event_free(d->drain_timer);
+	if (d->watchdog != NULL)
+		event_free(d->watchdog);
+	event_free(d->sigterm);
+	event_free(d->sigint);
+	event_free(d->sighup);
+	event_base_free(d->base);
+	rl_free(d->front.addr_limit);
+	rl_free(d->front.account_inflight);
+	blocklist_free(d->front.blocklist);
+	sdnotify_close(&d->notify);
+	if (d->cfg != d->cfg0)
+		free_config(d->cfg);
+	free_config(d->cfg0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon	 d;
+	struct listenfds lf;
+	struct args	 a;
+
+	if (stdfds_ensure() == -1)
+		return 1;
+	parse_args(argc, argv, &a);
 	/* Before any descriptor is opened or any child forked. */
 	take_listen_fds(&lf);
 	/* Until the loop watches it, a reload request must not kill us. */
@@ -441,124 +631,16 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.notify.fd = -1;
-	d.config_file = config_file(config_path, explicit);
-	if ((d.cfg0 = load_config(d.config_file, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "wardend: %s\n", err);
-		exit(1);
-	}
-	d.cfg = d.cfg0;
-	log_init("wardend", d.cfg->log_level, d.cfg->log_format == CFG_LOG_JSON);
-	d.front.cfg = d.cfg;
-	if ((d.front.blocklist = blocklist_load(d.cfg->password_blocklist, err,
-	    sizeof(err))) == NULL)
-		fatal("password_blocklist: %s", err);
-	if (test_only) {
-		printf("configuration OK\n");
-		cfg_dump(d.cfg, stdout);
-		blocklist_free(d.front.blocklist);
-		free_config(d.cfg0);
-		return 0;
-	}
-	if (sodium_init() < 0)
-		fatal("libsodium failed to initialise");
-	signal(SIGPIPE, SIG_IGN);
-	setup_notify(&d, &wd_usec);
-	hasher_config = d.config_file;
-	/* Before anything else is open: the helper keeps only its socket. */
-	if (geteuid() == 0 && d.cfg->hasher_socket[0] == '\0' &&
-	    (d.spawner = spawner_start(d.cfg->hasher_path,
-	    hasher_config)) == NULL)
-		fatal("cannot start the hasher spawner: %s", strerror(errno));
-
-	if ((d.base = event_base_new()) == NULL)
-		fatal("event_base_new failed");
-	d.front.started = time(NULL);
-	if ((d.front.metrics = metrics_new(&d.front)) == NULL)
-		fatal("out of memory");
-	d.drain_limit = d.cfg->shutdown_timeout;
-	d.front.addr_limit = rl_new(d.cfg->addr_login_limit,
-	    d.cfg->addr_login_window, RL_DEFAULT_ENTRIES);
-	/* Counts, not limits: the window only expires what a bug left. */
-	d.front.account_inflight = rl_new(UINT_MAX, 3600, RL_DEFAULT_ENTRIES);
-	if (d.front.addr_limit == NULL || d.front.account_inflight == NULL)
-		fatal("out of memory");
-
-	if (hc_params_from_cfg(&hp, d.cfg0, hasher_config, err,
-	    sizeof(err)) == -1)
-		fatal("hasher: %s", err);
-	hp.reap_sigchld = true;
-	if (d.spawner != NULL) {
-		hp.spawn = spawner_spawn;
-		hp.spawn_arg = d.spawner;
-	}
-	if ((d.front.hc = hc_new(d.base, &hp)) == NULL ||
-	    hc_start(d.front.hc) == -1)
-		fatal("cannot start the hasher client");
-
-	if ((d.http = http_server_new(d.base, d.cfg, handlers_routes,
-	    handlers_nroutes, err, sizeof(err))) == NULL)
-		fatal("http: %s", err);
-	http_server_set_dispatch(d.http, auth_dispatch, &d.front);
-	if (lf.n > 0)
-		listen_activated(&d, &lf, &metrics_fd);
-	else if (http_listen_all(d.http, d.cfg, err, sizeof(err)) == -1)
-		fatal("listen: %s", err);
-
-	if (metrics_start(d.front.metrics, d.base, d.cfg, d.http, metrics_fd,
-	    err, sizeof(err)) == -1)
-		fatal("metrics: %s", err);
-	run_migrations(d.cfg->database_url);
-	drop_privileges(d.cfg->user);
-	if ((d.front.db = db_pool_new(d.base, d.cfg->database_url,
-	    d.cfg->database_pool)) == NULL)
-		fatal("cannot create the database pool");
-
-	sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
-	sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
-	sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
-	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
-	    evsignal_add(sigterm, NULL) == -1 ||
-	    evsignal_add(sigint, NULL) == -1 ||
-	    evsignal_add(sighup, NULL) == -1)
-		fatal("cannot watch signals");
-	if (wd_usec > 0) {
-		/* Half the interval, as sd_watchdog_enabled(3) advises. */
-		d.watchdog_tv.tv_sec = (time_t)(wd_usec / 2 / 1000000);
-		d.watchdog_tv.tv_usec = (suseconds_t)(wd_usec / 2 % 1000000);
-		if ((d.watchdog = event_new(d.base, -1, EV_PERSIST,
-		    on_watchdog, &d)) == NULL ||
-		    event_add(d.watchdog, &d.watchdog_tv) == -1)
-			fatal("cannot start the watchdog timer");
-		log_info("watchdog: every %llu ms",
-		    (unsigned long long)(wd_usec / 2 / 1000));
-	}
-
-	log_info("serving");
-	if (sdnotify_send(&d.notify, "READY=1\nSTATUS=serving on %zu "
-	    "listeners", http_listener_count(d.http)) == -1)
-		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
-	event_base_dispatch(d.base);
-
-	log_info("stopped");
-	http_server_free(d.http);
-	metrics_free(d.front.metrics);	/* after: the observer runs until then */
-	hc_free(d.front.hc);
-	spawner_stop(d.spawner);
-	db_pool_free(d.front.db);
-	if (d.drain_timer != NULL)
-		event_free(d.drain_timer);
-	if (d.watchdog != NULL)
-		event_free(d.watchdog);
-	event_free(sigterm);
-	event_free(sigint);
-	event_free(sighup);
-	event_base_free(d.base);
-	rl_free(d.front.addr_limit);
-	rl_free(d.front.account_inflight);
-	blocklist_free(d.front.blocklist);
-	sdnotify_close(&d.notify);
-	if (d.cfg != d.cfg0)
-		free_config(d.cfg);
-	free_config(d.cfg0);
+	load_configuration(&d, &a);
+	if (a.test_only)
+		return check_only(&d);
+	prepare_process(&d);
+	make_front(&d);
+	start_hasher(&d);
+	open_listeners(&d, &lf);
+	open_pool(&d);
+	watch_signals(&d);
+	serve(&d);
+	shut_down(&d);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sdnotify.h"
 #include "util.h"
 
@@ -108,17 +109,10 @@ sdnotify_send(struct sdnotify *n, const char *fmt, ...)
 int
 sdnotify_reloading(struct sdnotify *n, const char *status)
 {
-	struct timespec ts;
-	unsigned long long usec;
-
 	if (!sdnotify_enabled(n))
 		return 0;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return -1;
-	usec = (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL;
 	return sdnotify_send(n, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=%s",
-	    usec, status);
+	    (unsigned long long)clock_now_usec(), status);
 }
 
 void

@@ -1,6 +1,9 @@
 /*
  * The HTTP server of wardend on libevent's evhttp: listeners, limits, the
- * request context, the access log, and the replies.
+ * request context, the access log, and the replies.  server.c holds the
+ * server and its general callback, request.c the context and the replies,
+ * conn.c the connections, listen.c the listeners, trust.c the client
+ * address (trust.h).
  *
  * One struct http_server serves one route table (route.h) on any number of
  * listeners ("host:port", "[v6]:port", "unix:/path", or an inherited
@@ -14,6 +17,8 @@
  *     itself, as application/problem+json;
  *   - else copies the body once into the context and hands the context to
  *     the dispatch hook, or straight to the route's handler;
+ *   - wipes the body where libevent buffered it before libevent frees it
+ *     (evwipe.h), whether it was taken or the request was refused;
  *   - adds X-Request-Id and X-Content-Type-Options: nosniff to the reply;
  *   - writes one access log line when the response has been sent (or the
  *     client has gone): request_id, method, route (the pattern, never the
@@ -30,7 +35,13 @@
  * buffer it).  cfg.request_timeout bounds both a slow client (libevent's
  * read/write timeouts) and a slow handler: a request whose handler has not
  * replied by then is answered 503 (problem "unavailable", Retry-After: 1),
- * and the handler's late reply is dropped.
+ * and the handler's late reply is dropped.  cfg.read_timeout bounds the
+ * wait for a whole request, head and body, from the connection's accept
+ * or its previous response: a connection that has not delivered one by
+ * then is closed, however steadily it trickles (conn.c).  A connection
+ * over cfg.max_connections, or cfg.max_connections_per_address from one
+ * address (not counting trusted proxies and unix peers), is answered 503
+ * and closed at once, before anything of it is read.
  *
  * LIFETIME OF A REQUEST CONTEXT (struct http_req)
  *
@@ -82,6 +93,7 @@
 #include <cjson/cJSON.h>
 
 #include "route.h"
+#include "trust.h"
 
 struct cfg;
 struct event;
@@ -90,7 +102,6 @@ struct evhttp_request;
 struct http_server;
 
 #define HTTP_REQID_MAX		64	/* bytes of a client's X-Request-Id */
-#define HTTP_ADDR_MAX		46	/* INET6_ADDRSTRLEN */
 #define HTTP_BODY_HARD_SLACK	(1024 * 1024)	/* see "Limits" above */
 #define HTTP_STATUS_GONE	499	/* logged when the client left first */
 
@@ -119,8 +130,9 @@ struct http_req {
 	void			*caller;	/* the authenticated caller */
 	void			(*caller_free)(void *);	/* frees it, or NULL */
 
-	/* --- private to http.c --- */
+	/* --- private to the HTTP layer (request.c, server.c) --- */
 	struct evhttp_request	*evreq;		/* NULL once answered or gone */
+	struct http_conn	*conn;		/* NULL once written or gone */
 	struct event		*deadline;
 	bool			 handler_done;
 	bool			 net_done;
@@ -149,9 +161,10 @@ struct http_server *http_server_new(struct event_base *base,
 
 /*
  * Applies a reloaded cfg's limits (SIGHUP): max_body_size,
- * max_header_size, request_timeout and trusted_proxies, for requests that
- * arrive from now on.  Returns 0, or -1 with a reason in err (a bad
- * trusted proxy) and nothing changed.
+ * max_header_size, request_timeout, read_timeout, max_connections,
+ * max_connections_per_address and trusted_proxies, for the connections
+ * and requests that arrive from now on.  Returns 0, or -1
+ * with a reason in err (a bad trusted proxy) and nothing changed.
  */
 int	http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
 	    char *err, size_t errlen);
@@ -197,6 +210,9 @@ void	http_server_stop_listening(struct http_server *srv);
 /* Requests whose context is still alive (not yet answered, or answered
  * but not yet written, or whose handler has not yet replied). */
 size_t	http_server_inflight(const struct http_server *srv);
+
+/* Client connections open now (accepted, not yet closed). */
+size_t	http_server_connections(const struct http_server *srv);
 
 /* Closes listeners and connections and frees the server; see "Shutdown". */
 void	http_server_free(struct http_server *srv);
@@ -261,33 +277,5 @@ void	http_req_abandon(struct http_req *r);
 
 /* True when s is a sane client request id: 1..64 of [A-Za-z0-9._-]. */
 bool	http_reqid_valid(const char *s);
-
-/*
- * Trusted proxy set, from cfg.trusted_proxies entries: an address
- * ("10.0.0.1", "::1"), a CIDR ("10.0.0.0/8", "fd00::/8") or "unix" (peers
- * on a unix socket).  IPv4-mapped IPv6 addresses count as IPv4.
- */
-#define HTTP_MAX_PROXIES	32
-struct http_cidr {
-	int		family;		/* AF_INET, AF_INET6, or AF_UNIX */
-	uint8_t		addr[16];
-	unsigned int	prefix;
-};
-struct http_trust {
-	struct http_cidr	v[HTTP_MAX_PROXIES];
-	size_t			n;
-};
-
-/* Parses the n entries into *t; -1 with the bad entry named in err. */
-int	http_trust_parse(struct http_trust *t, char *const *entries,
-	    size_t n, char *err, size_t errlen);
-
-/*
- * Resolves the client address: peer is the socket peer ("unix" for a unix
- * socket), xff the X-Forwarded-For value(s) joined with ',' (or NULL).
- * Writes the address into out (HTTP_ADDR_MAX bytes).
- */
-void	http_client_addr(const struct http_trust *t, const char *peer,
-	    const char *xff, char out[HTTP_ADDR_MAX]);
 
 #endif

@@ -9,9 +9,10 @@
  * no-store and Pragma: no-cache.
  *
  * This is the catalogue and the bodies only: nothing here replies (the
- * handlers' replies are api/problem_reply.h; http.c renders its own 404,
- * 405, 413 and 500 from problem_json()).  Details and messages are the caller's fixed text: never put a password,
- * a token, a stored hash or an internal error string into them, and never
+ * handlers' replies are api/problem_reply.h; the server, request.c,
+ * renders its own 404, 405, 413 and 500 from problem_json()).  Details
+ * and messages are the caller's fixed text: never put a password, a
+ * token, a stored hash or an internal error string into them, and never
  * say whether an account exists.
  */
 #ifndef WARDEN_PROBLEM_H

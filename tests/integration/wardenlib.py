@@ -435,7 +435,9 @@ class Daemon:
                                    % (self.name, self.proc.returncode, log_tail(self.log)))
             try:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
-                conn.request("GET", "/readyz")
+                # Connection: close, so that the probe's connection is
+                # gone when start() returns (a test may count them).
+                conn.request("GET", "/readyz", headers={"Connection": "close"})
                 r = conn.getresponse()
                 r.read()
                 conn.close()

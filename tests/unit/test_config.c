@@ -148,9 +148,12 @@ check_defaults(const struct cfg *c)
 	assert_string_equal(c->database_url, "postgresql:///warden");
 	assert_int_equal(c->database_pool, 4);
 	assert_int_equal(c->request_timeout, 30);
+	assert_int_equal(c->read_timeout, 30);
 	assert_int_equal(c->shutdown_timeout, 10);
 	assert_int_equal(c->max_body_size, 64 * 1024);
 	assert_int_equal(c->max_header_size, 8 * 1024);
+	assert_int_equal(c->max_connections, 0);
+	assert_int_equal(c->max_connections_per_address, 0);
 	assert_int_equal(c->json_max_depth, 32);
 	assert_int_equal(c->trusted_proxies.n, 0);
 	assert_int_equal(c->registration, CFG_REGISTRATION_OPEN);
@@ -478,6 +481,20 @@ test_numbers(void **state)
 	    "99999999999999999999 out of range (1..64)");
 	expect_error("password_min_length 7\n", 1, "out of range (8..1024)");
 	expect_error("hasher_workers 257\n", 1, "out of range (0..256)");
+
+	load_ok(&c, "read_timeout 1s\n");
+	assert_int_equal(c.read_timeout, 1);
+	cfg_free(&c);
+	expect_error("read_timeout 0\n", 1, "out of range (1s..1h)");
+
+	/* 0: derived from the open-file limit by the server. */
+	load_ok(&c, "max_connections 0\nmax_connections_per_address 1000000\n");
+	assert_int_equal(c.max_connections, 0);
+	assert_int_equal(c.max_connections_per_address, 1000000);
+	cfg_free(&c);
+	expect_error("max_connections 1000001\n", 1,
+	    "out of range (0..1000000)");
+	expect_error("max_connections_per_address -1\n", 1, "bad number");
 }
 
 static void
@@ -629,6 +646,9 @@ test_env_overrides(void **state)
 	setenv("WARDEN_TRUSTED_PROXIES", "", 1);
 	setenv("WARDEN_MAX_BODY_SIZE", "1M", 1);
 	setenv("WARDEN_LISTEN_MODE", "0600", 1);
+	setenv("WARDEN_READ_TIMEOUT", "5s", 1);
+	setenv("WARDEN_MAX_CONNECTIONS", "500", 1);
+	setenv("WARDEN_MAX_CONNECTIONS_PER_ADDRESS", "20", 1);
 	load_ok(&c, "database_pool 2\nuser bob\nlisten x:1\n"
 	    "trusted_proxies 10.0.0.0/8\nissuer file\n");
 	assert_int_equal(c.database_pool, 8);
@@ -642,6 +662,9 @@ test_env_overrides(void **state)
 	assert_int_equal(c.trusted_proxies.n, 0);
 	assert_int_equal(c.max_body_size, 1024 * 1024);
 	assert_int_equal(c.listen_mode, 0600);
+	assert_int_equal(c.read_timeout, 5);
+	assert_int_equal(c.max_connections, 500);
+	assert_int_equal(c.max_connections_per_address, 20);
 	assert_string_equal(c.issuer, "file");
 	cfg_free(&c);
 }

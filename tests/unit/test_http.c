@@ -1,11 +1,13 @@
-/* Tests of daemon/http/http.c: a real evhttp server on 127.0.0.1 (port 0) and
- * on a unix socket in a temporary directory, with a small route table,
- * driven by raw sockets from a client thread while the test's thread runs
- * the event loop.  Request ids, nosniff, 404/405/Allow, 413, 415, the
- * access log (stderr captured), X-Forwarded-For, keep-alive, clients that
- * leave before an asynchronous handler replies, the handler deadline, and
- * freeing the server with a handler still pending. */
+/* Tests of the server of daemon/http (http.h): a real evhttp server on
+ * 127.0.0.1 (port 0) and on a unix socket in a temporary directory, with a
+ * small route table, driven by raw sockets from a client thread while the
+ * test's thread runs the event loop.  Request ids, nosniff,
+ * 404/405/Allow, 413, 415, the access log (stderr captured),
+ * X-Forwarded-For, keep-alive, clients that leave before an asynchronous
+ * handler replies, the handler deadline, and freeing the server with a
+ * handler still pending. */
 #define _GNU_SOURCE		/* strcasestr */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,7 +16,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,6 +36,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "api/body.h"
@@ -77,6 +82,35 @@ static char			 observed_route[64];
  * (held_flag tells the client thread that it is here). */
 static struct http_req		*held;
 static atomic_bool		 held_flag;
+
+/* libevent's memory goes through these (event_set_mem_functions(), in
+ * main() before any other libevent call): while secret_len is set, every
+ * block libevent frees is searched for secret, so a copy of a request
+ * body left in a freed buffer chain is seen. */
+static char			 secret[48];
+static size_t			 secret_len;
+static int			 secret_leaks;
+
+static void *
+t_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void *
+t_realloc(void *p, size_t n)
+{
+	return realloc(p, n);
+}
+
+static void
+t_free(void *p)
+{
+	if (p != NULL && secret_len > 0 &&
+	    memmem(p, malloc_usable_size(p), secret, secret_len) != NULL)
+		secret_leaks++;
+	free(p);
+}
 
 /* Milliseconds since *t0 (CLOCK_MONOTONIC). */
 static long long
@@ -270,6 +304,7 @@ struct job {
 	enum { J_READ, J_CLOSE, J_RESET, J_CUT } mode;
 	const char	*unix_path;	/* else 127.0.0.1:port */
 	const char	*bind_path;	/* bind the unix client first */
+	const char	*bind_addr;	/* the TCP client's own address */
 	int		 fd;		/* connected, request sent */
 	/* out */
 	char		 resp[16384];
@@ -304,6 +339,14 @@ client_socket(struct job *j)
 			return -1;
 	} else {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (j->bind_addr != NULL) {
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			if (inet_pton(AF_INET, j->bind_addr,
+			    &sin.sin_addr) != 1 || bind(fd,
+			    (struct sockaddr *)&sin, sizeof(sin)) == -1)
+				return -1;
+		}
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)port);
@@ -1108,6 +1151,60 @@ test_body_limits(void **state)
 	drain();
 }
 
+/* Sends a request with body (which holds the secret) and Connection:
+ * close; returns the status.  When it returns, the server has written the
+ * response and freed the request and its connection. */
+static int
+post_secret(const char *method, const char *path, size_t bodylen)
+{
+	static char	 req[8192];
+	struct job	*j;
+	int		 n, status;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n", method, path, bodylen);
+	assert_true(n > 0 && (size_t)n + bodylen < sizeof(req));
+	memset(req + n, 'b', bodylen);
+	memcpy(req + n + bodylen / 2, secret, secret_len);
+	j = calloc(1, sizeof(*j));
+	j->req = req;
+	j->reqlen = (size_t)n + bodylen;
+	run(j);
+	assert_int_equal(j->err, 0);
+	status = status_of(j->resp);
+	free(j);
+	drain();
+	return status;
+}
+
+/* No copy of a body stays in memory libevent frees: not when a handler
+ * takes it, and not when the server answers 404, 405 or 413 itself. */
+static void
+test_body_leaves_no_copy(void **state)
+{
+	struct evbuffer	*b;
+
+	snprintf(secret, sizeof(secret), "Pw-secret-%08lx-%08lx",
+	    (unsigned long)random(), (unsigned long)random());
+	secret_leaks = 0;
+	secret_len = strlen(secret);
+
+	/* The check sees a copy: a buffer freed with the secret in it. */
+	assert_non_null(b = evbuffer_new());
+	evbuffer_add(b, secret, secret_len);
+	evbuffer_free(b);
+	assert_int_equal(secret_leaks, 1);
+	secret_leaks = 0;
+
+	assert_int_equal(post_secret("POST", "/echo", 200), 200);
+	assert_int_equal(post_secret("POST", "/nope", 200), 404);
+	assert_int_equal(post_secret("DELETE", "/hello", 200), 405);
+	assert_int_equal(post_secret("POST", "/echo", MAXBODY + 100), 413);
+	secret_len = 0;
+	assert_int_equal(secret_leaks, 0);
+}
+
 static void
 test_json_route(void **state)
 {
@@ -1311,6 +1408,329 @@ test_handler_deadline(void **state)
 	port = keep;
 	http_server_free(s);
 	cfg_free(&c);
+}
+
+/* Runs the loop until s has n connections open; fails after WAIT_MS. */
+static void
+wait_connections(struct http_server *s, size_t n)
+{
+	struct timespec	 t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (http_server_connections(s) != n && ms_since(&t0) < WAIT_MS)
+		spin(1);
+	assert_int_equal(http_server_connections(s), n);
+}
+
+/* A connection counts from its accept, before it sends anything, until
+ * it is closed. */
+static void
+test_connections_counted(void **state)
+{
+	struct job	 j;
+	int		 fd[3];
+	size_t		 i;
+
+	memset(&j, 0, sizeof(j));
+	wait_connections(srv, 0);
+	for (i = 0; i < 3; i++) {
+		fd[i] = client_socket(&j);
+		assert_true(fd[i] != -1);
+	}
+	wait_connections(srv, 3);
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+	wait_connections(srv, 0);
+}
+
+/* A client gets read_timeout to send a whole request: one that never ends
+ * its head, or sends nothing, or sends nothing more after a response, is
+ * cut off; libevent's own timeouts (request_timeout, 30 s) would wait
+ * longer than the client here waits (WAIT_MS). */
+static void
+test_read_deadline(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	struct job	*j;
+	char		 err[256];
+	int		 keep = port;
+
+	cfg_defaults(&c);
+	c.read_timeout = 1;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+
+	/* half a head: no answer, the connection closed */
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: 1";
+	j->reqlen = strlen(j->req);
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(j->len, 0);
+	free(j);
+
+	/* nothing at all */
+	j = calloc(1, sizeof(*j));
+	j->req = "";
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(j->len, 0);
+	free(j);
+
+	/* a whole request is answered; the idle connection then closed */
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+
+	wait_connections(s, 0);
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
+/* Runs the loop until fd has something to read (or is closed); fails
+ * after WAIT_MS. */
+static void
+wait_readable(int fd)
+{
+	struct timespec	 t0;
+	struct pollfd	 p = { .fd = fd, .events = POLLIN };
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (poll(&p, 1, 0) == 0 && ms_since(&t0) < WAIT_MS)
+		spin(1);
+	assert_true(p.revents != 0);
+}
+
+/* An idle connection from addr (NULL: 127.0.0.1), counted once s has
+ * it. */
+static int
+idle_from(struct http_server *s, const char *addr)
+{
+	struct job	 j;
+	size_t		 before = http_server_connections(s);
+	int		 fd;
+
+	memset(&j, 0, sizeof(j));
+	j.bind_addr = addr;
+	assert_true((fd = client_socket(&j)) != -1);
+	wait_connections(s, before + 1);
+	return fd;
+}
+
+/* A connection from addr that the server refuses: answered 503 before it
+ * sent anything, then closed. */
+static void
+refused_from(const char *addr)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+	char		 v[64];
+
+	j->req = "";
+	j->bind_addr = addr;
+	j->mode = J_CUT;
+	run(j);
+	assert_int_equal(j->err, 0);
+	check_problem(j->resp, 503, "unavailable");
+	assert_string_equal(header(j->resp, "Retry-After", v, sizeof(v)),
+	    "1");
+	free(j);
+}
+
+/* A request from addr that is served. */
+static void
+served_from(const char *addr)
+{
+	struct job	*j = calloc(1, sizeof(*j));
+
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	j->bind_addr = addr;
+	run(j);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+}
+
+/* How many lines of the captured log hold s. */
+static int
+log_lines_with(const char *s)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = captured(); (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* max_connections_per_address: one address cannot take more, others
+ * are served; max_connections: nobody gets more.  Refusals are logged,
+ * but not one line each. */
+static void
+test_connection_caps(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	char		 err[256];
+	int		 fd[4], keep = port, lines;
+	size_t		 i;
+
+	cfg_defaults(&c);
+	c.max_connections = 4;
+	c.max_connections_per_address = 2;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+	lines = log_lines_with("msg=\"connections refused\"");
+
+	/* two from 127.0.0.1 are in; more from there are refused */
+	fd[0] = idle_from(s, NULL);
+	fd[1] = idle_from(s, NULL);
+	for (i = 0; i < 20; i++)
+		refused_from(NULL);
+	/* ... while another address is served */
+	served_from("127.0.0.2");
+	wait_connections(s, 2);
+	/* one closes: 127.0.0.1 is served again */
+	close(fd[1]);
+	wait_connections(s, 1);
+	served_from(NULL);
+
+	/* connections that arrive together are let in in the order they
+	 * came: of three from one address, the third is refused */
+	close(fd[0]);
+	wait_connections(s, 0);
+	{
+		struct job	 jj;
+		char		 buf[512];
+		ssize_t		 n;
+
+		memset(&jj, 0, sizeof(jj));
+		for (i = 0; i < 3; i++)
+			assert_true((fd[i] = client_socket(&jj)) != -1);
+		wait_connections(s, 2);
+		wait_readable(fd[2]);
+		n = recv(fd[2], buf, sizeof(buf) - 1, 0);
+		assert_true(n > 12);
+		buf[n] = '\0';
+		assert_int_equal(status_of(buf), 503);
+		assert_int_equal(recv(fd[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
+		assert_int_equal(recv(fd[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+		for (i = 0; i < 3; i++)
+			close(fd[i]);
+		wait_connections(s, 0);
+	}
+
+	/* the total: four in all, from anywhere */
+	fd[0] = idle_from(s, NULL);
+	fd[1] = idle_from(s, NULL);
+	fd[2] = idle_from(s, "127.0.0.2");
+	fd[3] = idle_from(s, "127.0.0.3");
+	refused_from("127.0.0.4");
+	assert_int_equal(http_server_connections(s), 4);
+	for (i = 0; i < 4; i++)
+		close(fd[i]);
+	wait_connections(s, 0);
+	served_from("127.0.0.4");
+
+	/* 21 refusals: logged, with their number, in fewer lines */
+	assert_true(log_lines_with("msg=\"connections refused\"") > lines);
+	assert_true(log_lines_with("msg=\"connections refused\"") - lines
+	    < 10);
+	assert_non_null(strstr(captured(), "last_remote="));
+
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
+/* A trusted proxy stands for many clients: only the total caps it. */
+static void
+test_connection_caps_proxy(void **state)
+{
+	struct http_server *s;
+	struct cfg	 c;
+	char		 err[256];
+	int		 fd[3], keep = port;
+	size_t		 i;
+
+	cfg_defaults(&c);
+	c.max_connections = 3;
+	c.max_connections_per_address = 1;
+	c.trusted_proxies.v[0] = strdup("127.0.0.1");
+	c.trusted_proxies.n = 1;
+	s = server(&c);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+
+	for (i = 0; i < 3; i++)
+		fd[i] = idle_from(s, NULL);
+	refused_from(NULL);
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+	wait_connections(s, 0);
+
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
+/* Out of descriptors, the server stops accepting for a while instead of
+ * calling accept() again at once; the connection waits in the backlog and
+ * is served once descriptors are free again. */
+static void
+test_accept_pause(void **state)
+{
+	struct rlimit	 keep_rl, rl;
+	struct timeval	 tv = { 0, 2000 };
+	struct event	*ev;
+	struct job	*j;
+	pthread_t	 t;
+	int		 fd;
+
+	j = calloc(1, sizeof(*j));
+	j->req = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	j->reqlen = strlen(j->req);
+	assert_true((j->fd = client_socket(j)) != -1);
+	assert_int_equal(send_all(j->fd, j->req, j->reqlen), 0);
+
+	/* No descriptor free from here on: every one below the lowest free
+	 * one is taken, and that one is over the limit. */
+	assert_true((fd = dup(0)) != -1);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &keep_rl), 0);
+	rl = keep_rl;
+	rl.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	spin(300);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &keep_rl), 0);
+	assert_non_null(strstr(captured(), "accept_error=\"Too many open "
+	    "files\""));
+
+	atomic_store(&client_done, false);
+	ev = event_new(base, -1, EV_PERSIST, poll_cb, NULL);
+	event_add(ev, &tv);
+	assert_int_equal(pthread_create(&t, NULL, client_main, j), 0);
+	event_base_dispatch(base);
+	pthread_join(t, NULL);
+	event_free(ev);
+	assert_int_equal(j->err, 0);
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+	drain();
 }
 
 static void
@@ -1599,6 +2019,7 @@ main(void)
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_body_leaves_no_copy),
 		cmocka_unit_test(test_json_route),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_access_log),
@@ -1606,6 +2027,11 @@ main(void)
 		cmocka_unit_test(test_client_leaves),
 		cmocka_unit_test(test_client_resets),
 		cmocka_unit_test(test_handler_deadline),
+		cmocka_unit_test(test_connections_counted),
+		cmocka_unit_test(test_read_deadline),
+		cmocka_unit_test(test_connection_caps),
+		cmocka_unit_test(test_connection_caps_proxy),
+		cmocka_unit_test(test_accept_pause),
 		cmocka_unit_test(test_xff),
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_unix_socket_group),
@@ -1614,5 +2040,6 @@ main(void)
 		cmocka_unit_test(test_unix_long_peer),
 	};
 
+	event_set_mem_functions(t_malloc, t_realloc, t_free);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
