@@ -3,8 +3,8 @@
  * handed to the bufferevent by reference, so libevent never copies a
  * password, and wiped when written or dropped.  In: each whole frame is
  * copied into the client's scratch buffer, the chain bytes it came from
- * are zeroed where they lie (wipe_drain(), the one function here that
- * wipes an evbuffer), and the answer is decoded, checked and handed to
+ * are zeroed where they lie (common/evwipe.h, as the HTTP layer does for
+ * request bodies), and the answer is decoded, checked and handed to
  * its request.  See hc_local.h.
  */
 #include <stdbool.h>
@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "evwipe.h"
 #include "fields.h"
 #include "hc_local.h"
 #include "log.h"
@@ -158,30 +159,6 @@ handle_frame(struct hc *c, const struct proto_header *h, const uint8_t *p)
 	return rc;
 }
 
-/* Zeroes the first n bytes of in where they lie, then drains them. */
-static void
-wipe_drain(struct evbuffer *in, size_t n)
-{
-	struct evbuffer_iovec	 v[4];
-	size_t			 done, k;
-	int			 i, nv;
-
-	while (n > 0) {
-		nv = evbuffer_peek(in, (ev_ssize_t)n, NULL, v, 4);
-		if (nv > 4)
-			nv = 4;
-		for (i = 0, done = 0; i < nv && done < n; i++) {
-			k = v[i].iov_len < n - done ? v[i].iov_len : n - done;
-			sodium_memzero(v[i].iov_base, k);
-			done += k;
-		}
-		if (done == 0)
-			break;
-		evbuffer_drain(in, done);
-		n -= done;
-	}
-}
-
 void
 hc_frame_on_read(struct bufferevent *bev, void *arg)
 {
@@ -205,7 +182,7 @@ hc_frame_on_read(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) < flen)
 			return;
 		evbuffer_copyout(in, c->scratch, flen);
-		wipe_drain(in, flen);
+		evwipe_drain(in, flen);
 		rc = handle_frame(c, &h, c->scratch + PROTO_HEADER_SIZE);
 		sodium_memzero(c->scratch, flen);
 		if (rc == -1) {
@@ -233,5 +210,5 @@ hc_frame_wipe_input(struct hc *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
-	wipe_drain(in, evbuffer_get_length(in));
+	evwipe_drain(in, evbuffer_get_length(in));
 }

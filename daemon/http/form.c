@@ -12,18 +12,6 @@
 #include "form.h"
 #include "util.h"
 
-/* A name made only of [A-Za-z0-9._-], safe to quote anywhere. */
-static bool
-plain_name(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		    *s == '-'))
-			return false;
-	return true;
-}
-
 /*
  * Decodes s[0..len) into a new string (*out, *outlen).  Returns 0, -1 with
  * a reason, or -2 when out of memory.
@@ -131,7 +119,7 @@ form_parse(struct form *f, const char *s, size_t len, char *why,
 				continue;
 			/* RFC 6749 5.2 allows only printable ASCII but '"'
 			 * and '\\' in error_description. */
-			if (plain_name(p->name))
+			if (field_is_plain_name(p->name))
 				str_printf(why, whylen, "the parameter %s is "
 				    "given twice", p->name);
 			else

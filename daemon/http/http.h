@@ -92,6 +92,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fields.h"
 #include "route.h"
 #include "trust.h"
 
@@ -101,7 +102,8 @@ struct event_base;
 struct evhttp_request;
 struct http_server;
 
-#define HTTP_REQID_MAX		64	/* bytes of a client's X-Request-Id */
+#define HTTP_REQID_MAX		FIELD_PLAIN_NAME_MAX	/* bytes of a client's
+							 * X-Request-Id */
 #define HTTP_BODY_HARD_SLACK	(1024 * 1024)	/* see "Limits" above */
 #define HTTP_STATUS_GONE	499	/* logged when the client left first */
 

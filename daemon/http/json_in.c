@@ -212,21 +212,6 @@ json_scan(const unsigned char *s, size_t len, unsigned int max_depth,
 	return 0;
 }
 
-/* A short name of [A-Za-z0-9._-] only: safe to quote in a problem
- * detail and in an RFC 6749 error_description alike. */
-static bool
-plain_name(const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i == 64 || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || is_digit((unsigned char)s[i]) ||
-		    s[i] == '_' || s[i] == '.' || s[i] == '-'))
-			return false;
-	return i > 0;
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -316,7 +301,7 @@ json_in_parse(const char *body, size_t len, unsigned int max_depth,
 	}
 	if ((rc = find_duplicate(o, &dup)) != 0) {
 		if (rc == 1) {
-			if (plain_name(dup))
+			if (field_is_plain_name(dup))
 				str_printf(why, whylen, "the member %s is "
 				    "given twice", dup);
 			else

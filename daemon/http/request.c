@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "fields.h"
 #include "http.h"
 #include "http_int.h"
 #include "log.h"
@@ -57,20 +58,7 @@ reason_phrase(int status)
 bool
 http_reqid_valid(const char *s)
 {
-	size_t	 i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == HTTP_REQID_MAX)
-			return false;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return i > 0;
+	return field_is_plain_name(s);
 }
 
 /* ---- the context's lifetime ---- */

@@ -8,6 +8,9 @@
  *
  * For buffers that own their memory (what a socket read fills): never for
  * one holding read-only memory added by reference (evbuffer_add_reference).
+ * Shared by wardend's HTTP layer (request bodies) and its hasher client
+ * (answers); only programs on libevent call it, and the hasher, which
+ * links no libevent, never does (make check-linkage).
  */
 #ifndef WARDEN_EVWIPE_H
 #define WARDEN_EVWIPE_H
