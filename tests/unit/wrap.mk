@@ -10,7 +10,7 @@ test_proto_WRAP := free
 test_hasher_client_WRAP := hasher_spawn
 
 # The problem builders are checked on what they would send: the reply and
-# header setters of http.c are recorded instead.
+# header setters of http/request.c are recorded instead.
 test_problem_WRAP := http_reply_raw http_set_header http_no_store
 
 # A refused registration must wipe the password in the tree it frees.
