@@ -29,12 +29,13 @@
 #define PROTO_VERSION		1
 #define PROTO_HEADER_SIZE	12
 
+#define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
+
 /*
  * The descriptor on which a spawned warden-hasher finds its connected
  * socket (the front's hasher_spawn() puts it there).
  */
 #define WARDEN_HASHER_FD	3
-#define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
 
 /*
  * Bounds of the fields; a decoder refuses anything longer.  A field that
