@@ -110,6 +110,8 @@ static const struct cfg_key keys[] = {
 	DUR(login_lockout_max, "15m", 1 * U_SEC, 24 * U_HOUR),
 	UINT(addr_login_limit, "20", 1, 100000),
 	DUR(addr_login_window, "1m", 1 * U_SEC, 1 * U_DAY),
+	UINT(addr_register_limit, "30", 1, 100000),
+	DUR(addr_register_window, "10m", 1 * U_SEC, 1 * U_DAY),
 
 	/* hasher */
 	STR(hasher_path, WARDEN_HASHER_PATH),

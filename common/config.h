@@ -61,6 +61,9 @@ struct cfg {
 	int64_t		login_lockout_max;
 	unsigned int	addr_login_limit;	/* failures per addr_login_window */
 	int64_t		addr_login_window;
+	unsigned int	addr_register_limit;	/* registrations per
+						 * addr_register_window */
+	int64_t		addr_register_window;
 
 	/* hasher */
 	char		*hasher_path;

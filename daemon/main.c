@@ -307,6 +307,8 @@ reload(struct daemon *d)
 	log_ignored(d->cfg, nc);
 	rl_configure(d->front.addr_limit, nc->addr_login_limit,
 	    nc->addr_login_window);
+	rl_configure(d->front.register_limit, nc->addr_register_limit,
+	    nc->addr_register_window);
 	blocklist_free(d->front.blocklist);
 	d->front.blocklist = bl;
 	old = d->cfg;
@@ -491,9 +493,12 @@ make_front(struct daemon *d)
 	d->drain_limit = d->cfg->shutdown_timeout;
 	d->front.addr_limit = rl_new(d->cfg->addr_login_limit,
 	    d->cfg->addr_login_window, RL_DEFAULT_ENTRIES);
+	d->front.register_limit = rl_new(d->cfg->addr_register_limit,
+	    d->cfg->addr_register_window, RL_DEFAULT_ENTRIES);
 	/* Counts, not limits: the window only expires what a bug left. */
 	d->front.account_inflight = rl_new(UINT_MAX, 3600, RL_DEFAULT_ENTRIES);
-	if (d->front.addr_limit == NULL || d->front.account_inflight == NULL)
+	if (d->front.addr_limit == NULL || d->front.register_limit == NULL ||
+	    d->front.account_inflight == NULL)
 		fatal("out of memory");
 }
 
@@ -606,6 +611,7 @@ shut_down(struct daemon *d)
 	event_free(d->sighup);
 	event_base_free(d->base);
 	rl_free(d->front.addr_limit);
+	rl_free(d->front.register_limit);
 	rl_free(d->front.account_inflight);
 	blocklist_free(d->front.blocklist);
 	sdnotify_close(&d->notify);

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -25,6 +26,7 @@
 #include "http/json_in.h"
 #include "log.h"
 #include "problem_reply.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "store/users.h"
 #include "util.h"
@@ -179,11 +181,23 @@ h_register(struct http_req *r)
 	struct registration *g = NULL;
 	cJSON	*o;
 	char	 msg[VALIDATE_MSG_MAX];
+	int64_t	 retry;
+	time_t	 now;
 
 	if (cfg->registration == CFG_REGISTRATION_CLOSED) {
 		problem_reply(r, PROBLEM_FORBIDDEN, "registration is closed");
 		return;
 	}
+	/* Every attempt counts, taken names and bad bodies too, and one over
+	 * the limit costs neither a parse nor a query. */
+	now = time(NULL);
+	if (rl_blocked(c->front->register_limit, r->remote, now, &retry)) {
+		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
+		    "too many registrations from this address: try again "
+		    "later");
+		return;
+	}
+	rl_fail(c->front->register_limit, r->remote, now);
 	if (body_json(r, cfg->json_max_depth, &o) == -1)
 		return;
 	problem_fields_init(&pf);

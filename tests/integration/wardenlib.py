@@ -375,6 +375,7 @@ class Daemon:
         "login_lockout_max": "%ds" % LOGIN_LOCKOUT_MAX,
         "addr_login_limit": "100000",
         "addr_login_window": "1m",
+        "addr_register_limit": "100000",
         "password_blocklist": BLOCKLIST,
         "log_level": "info",
     }

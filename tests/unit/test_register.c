@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "api/front.h"
+#include "api/ratelimit.h"
 #include "api/handlers.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
@@ -142,6 +143,9 @@ setup(void **state)
 	memset(&front, 0, sizeof(front));
 	cfg_defaults(&cfg);
 	front.cfg = &cfg;
+	front.register_limit = rl_new(cfg.addr_register_limit,
+	    cfg.addr_register_window, 64);
+	assert_non_null(front.register_limit);
 	caller.front = &front;
 	req.caller = &caller;
 	return 0;
@@ -150,6 +154,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	rl_free(front.register_limit);
 	cfg_free(&cfg);
 	return 0;
 }
@@ -183,6 +188,34 @@ test_unknown_member_wipes_the_password(void **state)
 {
 	register_refused("{\"username\":\"alice\",\"email\":\"a@example.test\","
 	    "\"password\":\"QQQQ-long-enough-QQQQ\",\"admin\":true}", 422);
+}
+
+static void
+test_an_address_past_its_registration_limit_gets_429_unread(void **state)
+{
+	static const char body[] = "{\"username\":\"-bad\","
+	    "\"email\":\"a@example.test\",\"password\":\"QQQQ-long-QQQQ\"}";
+	char	*copy;
+
+	rl_configure(front.register_limit, 2, 600);
+	snprintf(req.remote, sizeof(req.remote), "%s", "203.0.113.9");
+	register_refused(body, 422);
+	memset(&seen, 0, sizeof(seen));
+	register_refused(body, 422);
+	memset(&seen, 0, sizeof(seen));
+	/* The third is refused before its body is parsed: no tree. */
+	assert_non_null(copy = strdup(body));
+	req.body = copy;
+	req.body_len = strlen(copy);
+	h_register(&req);
+	assert_int_equal(seen.replies, 1);
+	assert_int_equal(seen.status, 429);
+	assert_int_equal(seen.trees, 0);
+	free(copy);
+	/* Another address is not held back. */
+	memset(&seen, 0, sizeof(seen));
+	snprintf(req.remote, sizeof(req.remote), "%s", "203.0.113.10");
+	register_refused(body, 422);
 }
 
 static void
@@ -327,6 +360,9 @@ main(void)
 		    test_unknown_member_wipes_the_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_overlong_password_is_wiped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_address_past_its_registration_limit_gets_429_unread,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_taken_username_is_409_before_any_hashing, setup,
 		    teardown),
