@@ -19,32 +19,16 @@ TOTAL = 10
 WAIT = 30           # seconds a test waits for what is due at once
 
 
-def _start(workdir, daemon, name, **settings):
-    try:
-        d = W.Daemon(workdir, name, key_dir=daemon.key_dir, **settings)
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
-    return d
-
-
-def _stop(d):
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive and status == 0, "%s wardend: alive=%r exit=%r; log:\n%s" % (
-        d.name, alive, status, W.log_tail(d.log))
-
-
 @pytest.fixture(scope="module")
 def capped(workdir, daemon):
     """A wardend with small connection caps (and a read_timeout that
     leaves the tests' idle connections alone)."""
-    d = _start(workdir, daemon, "capped",
+    d = W.start_own(workdir, daemon, "capped",
                max_connections=str(TOTAL),
                max_connections_per_address=str(PER_ADDRESS),
                read_timeout="5m")
     yield d
-    _stop(d)
+    W.stop_own(d)
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +36,10 @@ def deadline(workdir, daemon):
     """A wardend with a short read_timeout, and libevent's own timeouts
     (request_timeout) far longer, so that only the deadline can cut a
     slow client off."""
-    d = _start(workdir, daemon, "deadline", read_timeout="2s",
+    d = W.start_own(workdir, daemon, "deadline", read_timeout="2s",
                request_timeout="1h")
     yield d
-    _stop(d)
+    W.stop_own(d)
 
 
 def connect(d, source="127.0.0.1"):

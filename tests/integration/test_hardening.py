@@ -16,35 +16,21 @@ def limited(workdir, daemon):
     """A second wardend (same database and keys) with a low per-address
     limit that believes X-Forwarded-For from 127.0.0.1, so the tests can
     play several client addresses without blocking the main daemon."""
-    try:
-        d = W.Daemon(workdir, "limited", key_dir=daemon.key_dir,
-                     addr_login_limit=str(ADDR_LIMIT), addr_login_window="1m",
-                     trusted_proxies="127.0.0.1")
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    d = W.start_own(workdir, daemon, "limited",
+                    addr_login_limit=str(ADDR_LIMIT), addr_login_window="1m",
+                    trusted_proxies="127.0.0.1")
     yield d
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive and status == 0, "limited wardend: alive=%r exit=%r; log:\n%s" % (
-        alive, status, W.log_tail(d.log))
+    W.stop_own(d)
 
 
 @pytest.fixture(scope="module")
 def slow(workdir, daemon):
     """A wardend whose hashes take long enough that a burst of logins is
     really in flight at once (the main one hashes with 1M in a few ms)."""
-    try:
-        d = W.Daemon(workdir, "slow", key_dir=daemon.key_dir,
-                     argon2_memory="64M", argon2_iterations="3",
-                     hasher_workers="1")
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    d = W.start_own(workdir, daemon, "slow", argon2_memory="64M",
+                    argon2_iterations="3", hasher_workers="1")
     yield d
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive and status == 0, "slow wardend: alive=%r exit=%r" % (alive, status)
+    W.stop_own(d)
 
 
 def test_guesses_in_flight_cannot_outrun_the_account_lock(slow):

@@ -18,19 +18,12 @@ def shared(workdir, daemon):
     counts are this module's alone: a small hasher queue, hashes slow
     enough that a flood is really in flight at once, and X-Forwarded-For
     believed from 127.0.0.1 so that the tests can play client addresses."""
-    try:
-        d = W.Daemon(workdir, "shared", key_dir=daemon.key_dir,
-                     hasher_queue=str(HASHER_QUEUE), hasher_workers="1",
-                     argon2_memory="64M", argon2_iterations="3",
-                     trusted_proxies="127.0.0.1")
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    d = W.start_own(workdir, daemon, "shared",
+                    hasher_queue=str(HASHER_QUEUE), hasher_workers="1",
+                    argon2_memory="64M", argon2_iterations="3",
+                    trusted_proxies="127.0.0.1")
     yield d
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive and status == 0, "shared wardend: alive=%r exit=%r; log:\n%s" % (
-        alive, status, W.log_tail(d.log))
+    W.stop_own(d)
 
 
 def _metric(client, name):

@@ -13,19 +13,11 @@ LIMIT = 3
 def limited(workdir, daemon):
     """A wardend of its own with a small registration limit, believing
     X-Forwarded-For from 127.0.0.1 so that the tests can play addresses."""
-    try:
-        d = W.Daemon(workdir, "register-limit", key_dir=daemon.key_dir,
-                     addr_register_limit=str(LIMIT),
-                     addr_register_window="10m",
-                     trusted_proxies="127.0.0.1")
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    d = W.start_own(workdir, daemon, "register-limit",
+                    addr_register_limit=str(LIMIT), addr_register_window="10m",
+                    trusted_proxies="127.0.0.1")
     yield d
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive and status == 0, "register-limit wardend: alive=%r exit=%r; log:\n%s" % (
-        alive, status, W.log_tail(d.log))
+    W.stop_own(d)
 
 
 def _register(c, addr, username=None, body=None):

@@ -484,6 +484,26 @@ class Daemon:
         return out
 
 
+def start_own(workdir, daemon, name, **settings):
+    """A wardend of a module's own, on the session's database and keys,
+    with settings over the defaults; a failed start fails the test."""
+    import pytest
+    try:
+        d = Daemon(workdir, name, key_dir=daemon.key_dir, **settings)
+        d.start(timeout=30)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    return d
+
+
+def stop_own(d):
+    """Stops a start_own() wardend and checks it lived and exited 0."""
+    alive = d.alive()
+    status = d.stop(timeout=10)
+    assert alive and status == 0, "%s wardend: alive=%r exit=%r; log:\n%s" % (
+        d.name, alive, status, log_tail(d.log))
+
+
 def make_keys(key_dir):
     if os.path.exists(os.path.join(key_dir, "current")):
         return key_dir
