@@ -94,11 +94,13 @@ static const struct cfg_key keys[] = {
 	UINT(max_connections_per_address, "0", 0, 1000000),
 	UINT(json_max_depth, "32", 1, 256),
 	LIST(trusted_proxies, ""),
+	LIST(cors_origins, ""),
 	ENUM(registration, enum cfg_registration, "open", registration_names),
 
 	/* tokens */
 	STR(issuer, "warden"),
 	STR(audience, "warden"),
+	STR(client_id, "warden"),
 	DUR(access_token_ttl, "15m", 30 * U_SEC, 24 * U_HOUR),
 	DUR(refresh_token_ttl, "30d", 1 * U_MIN, 365 * U_DAY),
 	DUR(refresh_grace, "10s", 0, 5 * U_MIN),

@@ -45,11 +45,13 @@ struct cfg {
 	unsigned int	max_connections_per_address;	/* 0 = derived */
 	unsigned int	json_max_depth;
 	struct cfg_list trusted_proxies;	/* CIDR or address */
+	struct cfg_list cors_origins;		/* scheme://host[:port] */
 	enum cfg_registration registration;
 
 	/* tokens */
 	char		*issuer;
 	char		*audience;
+	char		*client_id;		/* of the first-party client */
 	int64_t		access_token_ttl;
 	int64_t		refresh_token_ttl;
 	int64_t		refresh_grace;

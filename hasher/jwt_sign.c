@@ -80,6 +80,8 @@ claims_build(const struct jwt_sign_params *p, const struct proto_sign_req *req,
 	    cJSON_AddStringToObject(c, "iss", p->issuer) == NULL ||
 	    cJSON_AddStringToObject(c, "aud", p->audience) == NULL ||
 	    cJSON_AddStringToObject(c, "sub", req->sub) == NULL ||
+	    (p->client_id != NULL && p->client_id[0] != '\0' &&
+	    cJSON_AddStringToObject(c, "client_id", p->client_id) == NULL) ||
 	    cJSON_AddNumberToObject(c, "iat", (double)iat) == NULL ||
 	    cJSON_AddNumberToObject(c, "exp", (double)exp) == NULL ||
 	    cJSON_AddStringToObject(c, "jti", jti) == NULL ||

@@ -16,13 +16,15 @@
 struct jwt_sign_params {
 	const char	*issuer;
 	const char	*audience;
+	const char	*client_id;	/* RFC 9068 2.2; NULL or "" = none */
 	uint32_t	max_ttl;	/* access_token_ttl, seconds */
 };
 
 /*
  * Builds and signs the JWT for req with the current signing key at time
  * now: header exactly {"alg":"EdDSA","typ":"at+jwt","kid":"<kid>"}, claims
- * iss, aud, sub, iat, exp, jti (random UUID), username, roles, ver; exp is
+ * iss, aud, sub, client_id (when set), iat, exp, jti (random UUID),
+ * username, roles, ver; exp is
  * now + ttl, a ttl of 0 or above max_ttl meaning max_ttl.  Fills ans (jwt,
  * jti, exp).  Returns 0, or -1 with the reason in err and ans zeroed when a
  * request field breaks its rule (sub not a UUID, bad username, a bad or

@@ -273,6 +273,7 @@ main(int argc, char **argv)
 	sp.policy.iterations = cfg.argon2_iterations;
 	sp.jwt.issuer = cfg.issuer;
 	sp.jwt.audience = cfg.audience;
+	sp.jwt.client_id = cfg.client_id;
 	sp.jwt.max_ttl = cfg.access_token_ttl > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)cfg.access_token_ttl;
 	sp.workers = cfg.hasher_workers;

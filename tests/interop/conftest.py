@@ -1,0 +1,121 @@
+"""Fixtures of the interop suite: one wardend for the session, configured
+as an application on another origin would meet it (CORS allowed for
+ORIGIN), an admin made with wardenctl, fresh users, and the npm packages'
+folder.  Run through tests/interop/run, which installs the npm packages and
+provides a throwaway PostgreSQL in DATABASE_URL.
+
+The daemon helpers are the integration suite's (tests/integration/
+wardenlib.py): one way to start a wardend, not two."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+import wardenlib as W  # noqa: E402
+
+
+# The browser application's origin that the daemon lets in (cors_origins).
+ORIGIN = "https://app.example.test"
+# The public client that the password and refresh grants serve.
+CLIENT_ID = "warden"
+
+KEPT = []
+
+
+@pytest.fixture(scope="session")
+def workdir(request):
+    d = W.new_workdir()
+    yield d
+    if request.session.testsfailed:
+        KEPT.append(d)
+    else:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    for d in KEPT:
+        terminalreporter.write_line("warden interop: logs and config kept in %s" % d)
+
+
+@pytest.fixture(scope="session")
+def daemon(workdir):
+    try:
+        d = W.Daemon(workdir, "interop", cors_origins=ORIGIN)
+        d.start(timeout=30)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield d
+    alive = d.alive()
+    status = d.stop(timeout=10)
+    assert alive, "wardend died during the session; log:\n" + W.log_tail(d.log)
+    assert status == 0, ("wardend did not exit 0 within 10 s of SIGTERM (%r); log:\n%s"
+                         % (status, W.log_tail(d.log)))
+
+
+@pytest.fixture(scope="session")
+def base_url(daemon):
+    return "http://%s:%d" % (daemon.host, daemon.port)
+
+
+@pytest.fixture(scope="session")
+def client(daemon):
+    return daemon.client
+
+
+@pytest.fixture(scope="session")
+def admin(daemon):
+    """An admin created by `wardenctl create-admin`, logged in."""
+    username = W.uniq("admin")
+    pw = W.strong_password()
+    out = daemon.wardenctl("create-admin", username, "%s@example.test" % username,
+                           stdin="%s\n%s\n" % (pw, pw))
+    if out.returncode != 0:
+        pytest.fail("wardenctl create-admin failed (%d):\n%s%s"
+                    % (out.returncode, out.stdout, out.stderr), pytrace=False)
+    c = daemon.client
+    t = c.login(username, pw)
+    me = c.get("/api/v1/users/me", token=t["access_token"])
+    assert me.status == 200, me
+    u = W.User(c, me.json(), pw)
+    u.access = t["access_token"]
+    u.refresh = t["refresh_token"]
+    return u
+
+
+@pytest.fixture
+def user(client):
+    """A fresh registered user (username, password), not logged in."""
+    return client.new_user(login=False)
+
+
+@pytest.fixture(scope="session")
+def node_modules():
+    """The npm packages that tests/interop/npm-install put in INTEROP_DIR."""
+    d = os.path.abspath(os.path.join(os.environ.get("INTEROP_DIR", "build/interop"),
+                                     "node_modules"))
+    if not os.path.isdir(d):
+        pytest.fail("%s is missing: run tests/interop/npm-install" % d, pytrace=False)
+    return d
+
+
+def run_node(node_modules, script, *args, timeout=60):
+    """Runs tests/interop/js/SCRIPT with node, the packages on its path;
+    returns its stdout parsed as JSON (the scripts print one object)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, NODE_PATH=node_modules)
+    p = subprocess.run(["node", os.path.join(here, "js", script)] + list(args),
+                       capture_output=True, text=True, timeout=timeout, env=env)
+    if p.returncode != 0:
+        pytest.fail("node %s exited %d:\n%s%s" % (script, p.returncode, p.stdout,
+                                                  p.stderr), pytrace=False)
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        pytest.fail("node %s printed no JSON:\n%s%s" % (script, p.stdout, p.stderr),
+                    pytrace=False)
