@@ -29,13 +29,16 @@
 #define SUB	"0b6f9e52-6a3c-4d7e-9a51-2f1c3b4d5e6f"
 #define ISS	"https://auth.example.com"
 #define AUD	"https://api.example.com"
+#define CLIENT_ID	"spa-client"
 #define NOW	((time_t)1795000000)	/* 2026-11 */
 #define MAX_TTL	900U
 #define PYTHON	"/usr/bin/python3"
 
 extern char **environ;
 
-static const struct jwt_sign_params params = { ISS, AUD, MAX_TTL };
+static const struct jwt_sign_params params = {
+	.issuer = ISS, .audience = AUD, .client_id = CLIENT_ID, .max_ttl = MAX_TTL,
+};
 static char		keydir[64];
 static struct keyset	ks;		/* two generations */
 static struct keyset	ks_old;		/* the first alone */
@@ -207,6 +210,8 @@ test_claims(void **state)
 	assert_string_equal(str_claim(c, "iss"), ISS);
 	assert_string_equal(str_claim(c, "aud"), AUD);
 	assert_string_equal(str_claim(c, "sub"), SUB);
+	/* RFC 9068 2.2: the client the token was issued to. */
+	assert_string_equal(str_claim(c, "client_id"), CLIENT_ID);
 	assert_string_equal(str_claim(c, "username"), "alice.l-1_x");
 	assert_string_equal(str_claim(c, "jti"), a.jti);
 	assert_true(field_is_uuid(a.jti));
@@ -222,7 +227,7 @@ test_claims(void **state)
 	    "billing_ro");
 	cJSON_ArrayForEach(item, c)
 		n++;
-	assert_int_equal(n, 9);		/* nothing else */
+	assert_int_equal(n, 10);		/* nothing else */
 	cJSON_Delete(c);
 
 	/* no roles: an empty array; a ver past 2^31 prints exactly */

@@ -712,7 +712,8 @@ static void
 test_jwt_sign_interop(void **state)
 {
 	struct keyset		 ks;
-	struct jwt_sign_params	 sp = { ISS, AUD, 900 };
+	struct jwt_sign_params	 sp = { .issuer = ISS, .audience = AUD,
+	    .max_ttl = 900 };
 	struct proto_sign_req	 req;
 	struct proto_sign_ans	 ans;
 	struct jwt_claims	 out;

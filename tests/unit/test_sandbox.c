@@ -340,8 +340,10 @@ static int
 probe_work(void)
 {
 	static const struct pw_policy pol = { 1024 * 1024, 2 };
-	static const struct jwt_sign_params jp = { "https://issuer.test",
-	    "warden-test", 900 };
+	static const struct jwt_sign_params jp = {
+	    .issuer = "https://issuer.test", .audience = "warden-test",
+	    .max_ttl = 900 };
+
 	char stored[PROTO_STORED_MAX + 1], rehash[PROTO_STORED_MAX + 1];
 	char err[256];
 	struct proto_sign_req req;
