@@ -82,6 +82,7 @@ static const struct cfg_key keys[] = {
 	MODE(listen_mode, "0660"),
 	STR(listen_group, ""),
 	STR(metrics_listen, ""),
+	STR(public_url, ""),
 	STR(user, "warden"),
 	STR(database_url, "postgresql:///warden"),
 	UINT(database_pool, "4", 1, 64),

@@ -32,6 +32,7 @@ struct cfg {
 	unsigned int	listen_mode;		/* octal mode of unix sockets */
 	char		*listen_group;		/* their group; "" = ours */
 	char		*metrics_listen;
+	char		*public_url;		/* "" = from the first listen */
 	char		*user;
 	char		*database_url;
 	unsigned int	database_pool;

@@ -405,6 +405,11 @@ class Daemon:
             settings["hasher_user"] = "nobody"
             settings["user"] = pg_socket_owner(database_url()) or "nobody"
         settings.update({k: v for k, v in overrides.items() if v is not None})
+        # "{base}" in a value stands for this daemon's own URL, known only
+        # now that the port is chosen (issuer, public_url).
+        self.base = "http://%s:%d" % (self.host, self.port)
+        settings = {k: v.replace("{base}", self.base) if isinstance(v, str) else v
+                    for k, v in settings.items()}
         self.settings = settings
         with open(self.conf, "w") as f:
             f.write("# written by tests/integration\n")

@@ -46,7 +46,9 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="session")
 def daemon(workdir):
     try:
-        d = W.Daemon(workdir, "interop", cors_origins=ORIGIN)
+        # The issuer is the daemon's URL, as RFC 8414 3 wants it.
+        d = W.Daemon(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
+                     public_url="{base}")
         d.start(timeout=30)
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
@@ -60,7 +62,7 @@ def daemon(workdir):
 
 @pytest.fixture(scope="session")
 def base_url(daemon):
-    return "http://%s:%d" % (daemon.host, daemon.port)
+    return daemon.base
 
 
 @pytest.fixture(scope="session")
