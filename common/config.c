@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "fields.h"
 #include "log.h"
 #include "util.h"
 
@@ -99,7 +100,7 @@ static const struct cfg_key keys[] = {
 	ENUM(registration, enum cfg_registration, "open", registration_names),
 
 	/* tokens */
-	STR(issuer, "warden"),
+	STR(issuer, ""),
 	STR(audience, "warden"),
 	STR(client_id, "warden"),
 	DUR(access_token_ttl, "15m", 30 * U_SEC, 24 * U_HOUR),
@@ -775,6 +776,80 @@ load_env(struct cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Replaces string field *f with a copy of v. */
+static int
+set_str(char **f, const char *v, char *err, size_t errlen)
+{
+	char	*dup;
+
+	if ((dup = strdup(v)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	str_freezero(*f);
+	*f = dup;
+	return 0;
+}
+
+/* public_url's default: the first TCP listen address, an unspecified one
+ * (0.0.0.0, [::]) named as localhost. */
+static void
+url_of_listen(const struct cfg_list *l, char *buf, size_t len)
+{
+	const char	*e, *port;
+	size_t		 i;
+
+	for (i = 0; i < l->n; i++) {
+		e = l->v[i];
+		if (strncmp(e, "unix:", 5) == 0 ||
+		    (port = strrchr(e, ':')) == NULL)
+			continue;
+		if (strncmp(e, "0.0.0.0:", 8) == 0 || strncmp(e, "[::]:", 5) == 0 ||
+		    e[0] == ':')
+			str_printf(buf, len, "http://localhost%s", port);
+		else
+			str_printf(buf, len, "http://%s", e);
+		return;
+	}
+	str_copy(buf, "http://localhost", len);
+}
+
+/*
+ * The values that default to others: public_url to the first listen
+ * address, issuer to public_url.  A public_url must be an http(s) URL
+ * without query or fragment; a trailing '/' is dropped.
+ */
+static int
+resolve(struct cfg *c, char *err, size_t errlen)
+{
+	char	 url[512];
+	size_t	 len;
+
+	if (c->public_url[0] == '\0') {
+		url_of_listen(&c->listen, url, sizeof(url));
+		if (set_str(&c->public_url, url, err, errlen) == -1)
+			return -1;
+	}
+	if ((strncmp(c->public_url, "https://", 8) != 0 &&
+	    strncmp(c->public_url, "http://", 7) != 0) ||
+	    strpbrk(c->public_url, "?# \t") != NULL) {
+		seterr(err, errlen, "public_url: an http:// or https:// URL "
+		    "without query or fragment is needed");
+		return -1;
+	}
+	while ((len = strlen(c->public_url)) > 8 &&
+	    c->public_url[len - 1] == '/')
+		c->public_url[len - 1] = '\0';
+	if (!field_is_plain_name(c->client_id)) {
+		seterr(err, errlen, "client_id: 1..%d of [A-Za-z0-9._-] are "
+		    "needed", FIELD_PLAIN_NAME_MAX);
+		return -1;
+	}
+	if (c->issuer[0] == '\0')
+		return set_str(&c->issuer, c->public_url, err, errlen);
+	return 0;
+}
+
 int
 cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 {
@@ -786,9 +861,10 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 			seterr(err, errlen, "out of memory");
 			return -1;
 		}
-	if (path != NULL && load_file(c, path, err, errlen) == -1)
+	if ((path != NULL && load_file(c, path, err, errlen) == -1) ||
+	    load_env(c, err, errlen) == -1)
 		return -1;
-	return load_env(c, err, errlen);
+	return resolve(c, err, errlen);
 }
 
 int

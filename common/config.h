@@ -32,7 +32,8 @@ struct cfg {
 	unsigned int	listen_mode;		/* octal mode of unix sockets */
 	char		*listen_group;		/* their group; "" = ours */
 	char		*metrics_listen;
-	char		*public_url;		/* "" = from the first listen */
+	char		*public_url;		/* where clients reach us; from
+						 * the first listen when unset */
 	char		*user;
 	char		*database_url;
 	unsigned int	database_pool;
@@ -93,7 +94,8 @@ void	cfg_defaults(struct cfg *c);
 /*
  * Reads the file at path (NULL: no file, defaults only), then applies the
  * WARDEN_* environment overrides and DATABASE_URL (WARDEN_DATABASE_URL
- * wins).  In the file a list keyword's first line replaces the default
+ * wins), then resolves the defaults that follow other values (public_url
+ * from listen, issuer from public_url).  In the file a list keyword's first line replaces the default
  * and later lines append ("" adds nothing); any other keyword given twice
  * is an error.  Values may be double-quoted ("" is empty; \" and \\
  * escape).  Returns 0, or -1 with "file:line: reason" (or

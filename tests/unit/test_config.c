@@ -158,7 +158,9 @@ check_defaults(const struct cfg *c)
 	assert_int_equal(c->trusted_proxies.n, 0);
 	assert_int_equal(c->registration, CFG_REGISTRATION_OPEN);
 
-	assert_string_equal(c->issuer, "warden");
+	/* Unset, the issuer is public_url once loaded (test_public_url). */
+	assert_true(c->issuer[0] == '\0' ||
+	    strcmp(c->issuer, c->public_url) == 0);
 	assert_string_equal(c->audience, "warden");
 	assert_int_equal(c->access_token_ttl, 15 * 60);
 	assert_int_equal(c->refresh_token_ttl, 30 * 86400);
@@ -801,6 +803,49 @@ test_dump_masks_password(void **state)
 	cfg_free(&c);
 }
 
+/* public_url defaults to the first TCP listen address, and the issuer to
+ * public_url (RFC 8414 2: the issuer is the server's URL). */
+static void
+test_public_url(void **state)
+{
+	static const struct {
+		const char *text, *url, *issuer;
+	} ok[] = {
+		{ "", "http://127.0.0.1:8080", "http://127.0.0.1:8080" },
+		{ "listen unix:/run/w.sock\nlisten [::1]:9\n", "http://[::1]:9",
+		    "http://[::1]:9" },
+		{ "listen 0.0.0.0:80\n", "http://localhost:80",
+		    "http://localhost:80" },
+		{ "listen unix:/run/w.sock\n", "http://localhost",
+		    "http://localhost" },
+		{ "public_url https://id.example.com/\n",
+		    "https://id.example.com", "https://id.example.com" },
+		{ "public_url https://x.test/auth\nissuer urn:x\n",
+		    "https://x.test/auth", "urn:x" },
+	};
+	static const char *const bad[] = {
+		"public_url id.example.com\n",
+		"public_url https://x.test/?a=1\n",
+		"public_url https://x.test/#f\n",
+	};
+	struct cfg	 c;
+	char		 err[ERRLEN];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		load_ok(&c, ok[i].text);
+		assert_string_equal(c.public_url, ok[i].url);
+		assert_string_equal(c.issuer, ok[i].issuer);
+		cfg_free(&c);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load_n(&c, bad[i], strlen(bad[i]), err), -1);
+		assert_non_null(strstr(err, "public_url"));
+		cfg_free(&c);
+	}
+}
+
 static void
 test_dump_round_trip(void **state)
 {
@@ -815,7 +860,7 @@ test_dump_round_trip(void **state)
 	a = dump(&c);
 	assert_non_null(strstr(a, "listen a:1\nlisten b:2\nlisten_mode 0600\n"
 	    "listen_group \"\"\nmetrics_listen 127.0.0.1:9100\n"
-	    "user \"a b \\\"c\\\" \\\\\"\n"));
+	    "public_url http://a:1\nuser \"a b \\\"c\\\" \\\\\"\n"));
 	assert_non_null(strstr(a, "\nrequest_timeout 90s\n"));
 	assert_non_null(strstr(a, "\nshutdown_timeout 10s\n"));
 	assert_non_null(strstr(a, "\nrefresh_token_ttl 2d\n"));
@@ -927,10 +972,15 @@ test_example_config(void **state)
 			    line);
 	}
 	free(def);
+	/* Same values as the defaults (public_url and issuer resolved as in
+	 * any load), hasher_path aside. */
+	cfg_free(&d);
+	cfg_defaults(&d);
+	if (cfg_load(&d, NULL, err, sizeof(err)) != 0)
+		fail_msg("defaults: %s", err);
 	def = dump(&d);
 	free(out);
 	out = dump(&c);
-	/* Same values as the defaults, hasher_path aside. */
 	p = strstr(out, "\nhasher_path ");
 	q = strstr(def, "\nhasher_path ");
 	assert_non_null(p);
@@ -972,6 +1022,7 @@ main(void)
 		T(test_env_errors),
 		T(test_cfg_set),
 		T(test_dump_masks_password),
+		T(test_public_url),
 		T(test_dump_round_trip),
 		T(test_example_config),
 	};
