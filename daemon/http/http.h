@@ -175,6 +175,12 @@ int	http_server_set_limits(struct http_server *srv, const struct cfg *cfg,
 void	http_server_set_dispatch(struct http_server *srv,
 	    http_dispatch_fn *fn, void *arg);
 
+/* The route patterns whose resources answer the origins of cors_origins
+ * (cors.h); patterns (static storage) are the route table's.  OPTIONS is
+ * answered on every resource, with a CORS preflight on these. */
+void	http_server_set_cors_routes(struct http_server *srv,
+	    const char *const *patterns, size_t n);
+
 /* Sets the observer hook (NULL: none). */
 void	http_server_set_observer(struct http_server *srv,
 	    http_observe_fn *fn, void *arg);

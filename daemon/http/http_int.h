@@ -16,6 +16,7 @@
 #include <event2/util.h>
 
 #include "connlimit.h"
+#include "cors.h"
 #include "http.h"
 #include "problem.h"
 #include "trust.h"
@@ -52,6 +53,9 @@ struct http_server {
 	gid_t			 listen_gid;	/* (gid_t)-1: leave it */
 	const struct timeval	*deadline_tv;	/* a common timeout */
 	struct http_trust	 trust;
+	struct http_cors	 cors;		/* cors_origins */
+	const char *const	*cors_routes;	/* patterns that answer them */
+	size_t			 ncors_routes;
 
 	http_dispatch_fn	*dispatch;
 	void			*dispatch_arg;

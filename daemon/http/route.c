@@ -104,14 +104,15 @@ seg_parse(const char *p, size_t len, struct seg *s)
 	return 0;
 }
 
-/* Does path segment v[0..len) fit parameter kind k? */
+/* Does path segment v[0..len) fit parameter kind k?  Loosely, a {x:uuid}
+ * takes what a {x} takes. */
 static bool
-param_fits(enum seg_kind k, const char *v, size_t len)
+param_fits(enum seg_kind k, const char *v, size_t len, bool loose)
 {
 	char	 tmp[37];
 	size_t	 i;
 
-	if (k == SEG_UUID) {
+	if (k == SEG_UUID && !loose) {
 		if (len != 36)
 			return false;
 		memcpy(tmp, v, 36);
@@ -129,10 +130,10 @@ param_fits(enum seg_kind k, const char *v, size_t len)
 /*
  * Matches path against pattern.  On a match fills params (when not NULL)
  * and rank[] (one kind per segment) and returns the number of segments;
- * else returns 0.
+ * else returns 0.  Loosely (param_fits()), a {x:uuid} takes any {x}.
  */
 static size_t
-pattern_match(const char *pattern, const char *path,
+pattern_match(const char *pattern, const char *path, bool loose,
     struct route_params *params, unsigned char rank[ROUTE_MAX_SEGMENTS])
 {
 	struct route_param	*pp;
@@ -154,7 +155,7 @@ pattern_match(const char *pattern, const char *path,
 			if (sl != pl || memcmp(pattern, path, sl) != 0)
 				return 0;
 		} else {
-			if (!param_fits(s.kind, path, sl))
+			if (!param_fits(s.kind, path, sl, loose))
 				return 0;
 			if (params != NULL) {
 				if (params->n == ROUTE_MAX_PARAMS)
@@ -316,6 +317,22 @@ rank_cmp(const unsigned char *a, const unsigned char *b, size_t n)
 	return 0;
 }
 
+/* The strongest auth of the routes whose patterns match path loosely:
+ * what a caller must show before learning that an id is malformed. */
+static enum route_auth
+loose_auth(const struct route *t, size_t n, const char *path)
+{
+	unsigned char	 rank[ROUTE_MAX_SEGMENTS];
+	enum route_auth	 auth = ROUTE_AUTH_NONE;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].auth > auth &&
+		    pattern_match(t[i].pattern, path, true, NULL, rank) > 0)
+			auth = t[i].auth;
+	return auth;
+}
+
 enum route_result
 route_match(const struct route *t, size_t n, enum evhttp_cmd_type method,
     const char *path, struct route_match *m)
@@ -331,7 +348,7 @@ route_match(const struct route *t, size_t n, enum evhttp_cmd_type method,
 	for (i = 0; i < n; i++) {
 		if (best != NULL && strcmp(t[i].pattern, best->pattern) == 0)
 			continue;
-		nseg = pattern_match(t[i].pattern, path, NULL, rank);
+		nseg = pattern_match(t[i].pattern, path, false, NULL, rank);
 		if (nseg == 0)
 			continue;
 		/* Every pattern that matches has as many segments as the
@@ -341,8 +358,11 @@ route_match(const struct route *t, size_t n, enum evhttp_cmd_type method,
 			memcpy(best_rank, rank, nseg);
 		}
 	}
-	if (best == NULL)
+	if (best == NULL) {
+		m->auth = loose_auth(t, n, path);
 		return ROUTE_NOT_FOUND;
+	}
+	m->pattern = best->pattern;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(t[i].pattern, best->pattern) != 0)
@@ -361,7 +381,7 @@ route_match(const struct route *t, size_t n, enum evhttp_cmd_type method,
 		return ROUTE_METHOD_NOT_ALLOWED;
 
 	m->route = found;
-	(void)pattern_match(found->pattern, path, &m->params, rank);
+	(void)pattern_match(found->pattern, path, false, &m->params, rank);
 	return ROUTE_FOUND;
 }
 

@@ -14,6 +14,8 @@
  *
  * Path ids that are not UUIDs answer 404 (API.md) because a {x:uuid}
  * segment does not match them: the handler never sees a malformed id.
+ * The caller must still show what the route asks for first (a 401 before
+ * the 404): route_match() says so in m->auth.
  *
  * When several patterns match one path, the most specific wins, segment
  * by segment from the left: a literal beats {x:uuid}, which beats {x}.
@@ -76,6 +78,12 @@ enum route_result {
 
 struct route_match {
 	const struct route	*route;		/* ROUTE_FOUND: the row */
+	const char		*pattern;	/* FOUND and 405: the pattern of
+						 * the path's resource */
+	enum route_auth		 auth;		/* NOT_FOUND: the strongest auth
+						 * of the routes the path would
+						 * match if its {x:uuid}
+						 * segments were UUIDs */
 	struct route_params	 params;	/* ROUTE_FOUND: its parameters */
 	unsigned int		 allow;		/* FOUND and 405: EVHTTP_REQ_* bits
 						 * of the path's resource */

@@ -4,6 +4,7 @@
  * http.h for the rules.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 
 #include <grp.h>
@@ -13,15 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>	/* major, minor: no getter */
+#include <event2/keyvalq_struct.h>
 
 #include "clock.h"
 #include "config.h"
 #include "connlimit.h"
+#include "cors.h"
 #include "evwipe.h"
 #include "http.h"
 #include "http_int.h"
@@ -125,29 +130,138 @@ req_check_body_size(const struct http_server *srv, struct http_req *r)
 	return -1;
 }
 
-/* Finds the route of the method and path (404, 405 with Allow), and keeps
- * the raw query string for the handler. */
+/* RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host; HTTP/1.0
+ * may have none, but not two. */
+static int
+req_check_host(struct http_req *r)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(r->evreq);
+	struct evkeyval		*kv;
+	unsigned int		 n = 0;
+
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, "Host") == 0)
+			n++;
+	if (n > 1 || (n == 0 && r->evreq->major == 1 &&
+	    r->evreq->minor >= 1)) {
+		req_refuse(r, PROBLEM_MALFORMED, n > 1 ? "more than one Host "
+		    "header" : "an HTTP/1.1 request needs a Host header");
+		return -1;
+	}
+	return 0;
+}
+
+/* Does the resource of pattern answer other origins (CORS)? */
+static bool
+route_has_cors(const struct http_server *srv, const char *pattern)
+{
+	size_t	 i;
+
+	if (pattern == NULL || srv->cors.n == 0)
+		return false;
+	for (i = 0; i < srv->ncors_routes; i++)
+		if (strcmp(srv->cors_routes[i], pattern) == 0)
+			return true;
+	return false;
+}
+
+/* The CORS headers of an answer to an allowed origin; Vary: Origin on
+ * every answer of a CORS resource, for the caches between. */
+static void
+req_cors(const struct http_server *srv, struct http_req *r)
+{
+	const char	*origin = http_req_header(r, "Origin");
+
+	http_set_header(r, "Vary", "Origin");
+	if (!http_cors_allows(&srv->cors, origin))
+		return;
+	http_set_header(r, "Access-Control-Allow-Origin", origin);
+	http_set_header(r, "Access-Control-Expose-Headers",
+	    CORS_EXPOSE_HEADERS);
+}
+
+/* OPTIONS on a resource: its methods (RFC 9110 9.3.7) and, for an allowed
+ * origin on a CORS resource, the answer to a preflight. */
+static void
+req_options(const struct http_server *srv, struct http_req *r,
+    const char *allow, bool cors)
+{
+	const char	*origin = http_req_header(r, "Origin");
+
+	http_set_header(r, "Allow", allow);
+	if (cors) {
+		http_set_header(r, "Vary", "Origin, Access-Control-Request-"
+		    "Method, Access-Control-Request-Headers");
+		if (http_cors_allows(&srv->cors, origin) &&
+		    http_req_header(r, "Access-Control-Request-Method") !=
+		    NULL) {
+			http_set_header(r, "Access-Control-Allow-Origin",
+			    origin);
+			http_set_header(r, "Access-Control-Allow-Methods",
+			    allow);
+			http_set_header(r, "Access-Control-Allow-Headers",
+			    CORS_ALLOW_HEADERS);
+			http_set_header(r, "Access-Control-Max-Age",
+			    CORS_MAX_AGE);
+		}
+	}
+	evwipe_drain(evhttp_request_get_input_buffer(r->evreq), SIZE_MAX);
+	http_reply_empty(r, 204);
+}
+
+/* Stands in for a route whose {x:uuid} did not match: the caller shows
+ * what the route asks for, then learns there is no such resource. */
+static void
+h_no_such_resource(struct http_req *r)
+{
+	/* Logged and counted as the unknown path it is. */
+	r->route = NULL;
+	req_reply_problem(r, PROBLEM_NOT_FOUND, "no such resource");
+}
+
+static const struct route no_such_resource[] = {
+	[ROUTE_AUTH_BEARER] = { EVHTTP_REQ_GET, "/", h_no_such_resource,
+	    ROUTE_AUTH_BEARER },
+	[ROUTE_AUTH_ADMIN] = { EVHTTP_REQ_GET, "/", h_no_such_resource,
+	    ROUTE_AUTH_ADMIN },
+};
+
+/* Finds the route of the method and path (404, 405 with Allow; OPTIONS
+ * answered here), adds the CORS headers, and keeps the raw query string
+ * for the handler. */
 static int
 req_route(const struct http_server *srv, struct http_req *r)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(r->evreq);
 	struct route_match	 m;
+	enum route_result	 res;
 	const char		*query;
 	char			 allow[80];
+	bool			 cors;
 
-	switch (route_match(srv->routes, srv->nroutes, r->method,
-	    uri != NULL ? evhttp_uri_get_path(uri) : NULL, &m)) {
-	case ROUTE_NOT_FOUND:
+	res = route_match(srv->routes, srv->nroutes, r->method,
+	    uri != NULL ? evhttp_uri_get_path(uri) : NULL, &m);
+	if (res == ROUTE_NOT_FOUND && m.auth != ROUTE_AUTH_NONE) {
+		r->route = &no_such_resource[m.auth];
+		return 0;
+	}
+	if (res == ROUTE_NOT_FOUND) {
 		req_refuse(r, PROBLEM_NOT_FOUND, "no such resource");
 		return -1;
-	case ROUTE_METHOD_NOT_ALLOWED:
-		route_allow_header(m.allow, allow, sizeof(allow));
+	}
+	cors = route_has_cors(srv, m.pattern);
+	route_allow_header(m.allow | EVHTTP_REQ_OPTIONS, allow, sizeof(allow));
+	if (r->method == EVHTTP_REQ_OPTIONS && res != ROUTE_FOUND) {
+		req_options(srv, r, allow, cors);
+		return -1;
+	}
+	if (cors)
+		req_cors(srv, r);
+	if (res == ROUTE_METHOD_NOT_ALLOWED) {
 		http_set_header(r, "Allow", allow);
 		req_refuse(r, PROBLEM_METHOD_NOT_ALLOWED,
 		    "the method is not allowed on this resource");
 		return -1;
-	case ROUTE_FOUND:
-		break;
 	}
 	r->route = m.route;
 	r->params = m.params;
@@ -207,7 +321,8 @@ on_request(struct evhttp_request *evreq, void *arg)
 		return;
 	req_identify(r);
 	req_resolve_client(srv, r);
-	if (req_check_body_size(srv, r) == -1 ||
+	if (req_check_host(r) == -1 ||
+	    req_check_body_size(srv, r) == -1 ||
 	    req_route(srv, r) == -1 ||
 	    req_take_body(r) == -1)
 		return;
@@ -220,6 +335,7 @@ on_request(struct evhttp_request *evreq, void *arg)
 /* What cfg asks of the server, checked, before any of it is applied. */
 struct limits {
 	struct http_trust	 trust;
+	struct http_cors	 cors;
 	struct timeval		 io_tv;		/* libevent's read and write */
 	const struct timeval	*deadline_tv;	/* request_timeout */
 	const struct timeval	*read_tv;	/* read_timeout */
@@ -238,7 +354,9 @@ limits_from_cfg(struct event_base *base, const struct cfg *cfg,
 	struct rlimit	 rl;
 
 	if (http_trust_parse(&l->trust, cfg->trusted_proxies.v,
-	    cfg->trusted_proxies.n, err, errlen) == -1)
+	    cfg->trusted_proxies.n, err, errlen) == -1 ||
+	    http_cors_parse(&l->cors, cfg->cors_origins.v,
+	    cfg->cors_origins.n, err, errlen) == -1)
 		return -1;
 	l->io_tv.tv_sec = cfg->request_timeout > 0 ? cfg->request_timeout : 30;
 	l->io_tv.tv_usec = 0;
@@ -269,6 +387,7 @@ static void
 limits_apply(struct http_server *srv, const struct limits *l)
 {
 	srv->trust = l->trust;
+	srv->cors = l->cors;
 	srv->deadline_tv = l->deadline_tv;
 	srv->read_tv = l->read_tv;
 	srv->max_body = l->max_body;
@@ -354,6 +473,14 @@ http_server_set_dispatch(struct http_server *srv, http_dispatch_fn *fn,
 {
 	srv->dispatch = fn;
 	srv->dispatch_arg = arg;
+}
+
+void
+http_server_set_cors_routes(struct http_server *srv,
+    const char *const *patterns, size_t n)
+{
+	srv->cors_routes = patterns;
+	srv->ncors_routes = n;
 }
 
 void

@@ -1035,11 +1035,170 @@ test_not_found(void **state)
 	drain();
 }
 
+/* RFC 9110 9.3.7: OPTIONS on a resource names its methods; without CORS
+ * configured there is no CORS header. */
+static void
+test_options(void **state)
+{
+	struct job	*j;
+	char		 v[64];
+
+	j = get("OPTIONS /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Origin: https://app.test\r\n"
+	    "Access-Control-Request-Method: GET\r\nConnection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 204);
+	assert_string_equal(header(j->resp, "Allow", v, sizeof(v)),
+	    "GET, HEAD, OPTIONS");
+	assert_null(header(j->resp, "Access-Control-Allow-Origin", v,
+	    sizeof(v)));
+	assert_null(header(j->resp, "Vary", v, sizeof(v)));
+	free(j);
+	j = get("OPTIONS /nowhere HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	check_problem(j->resp, 404, "not-found");
+	free(j);
+	drain();
+}
+
+/* RFC 9112 3.2: an HTTP/1.1 request without Host, or any request with
+ * two, is 400; HTTP/1.0 may go without. */
+static void
+test_host_header(void **state)
+{
+	struct job	*j;
+
+	j = get("GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
+	check_problem(j->resp, 400, "malformed-request");
+	assert_non_null(strstr(body_of(j->resp), "Host"));
+	free(j);
+	j = get("GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+	    "Connection: close\r\n\r\n");
+	check_problem(j->resp, 400, "malformed-request");
+	free(j);
+	j = get("GET /hello HTTP/1.0\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	free(j);
+	drain();
+}
+
+/* The Fetch standard's CORS protocol, for the routes that allow it and
+ * the origins of cors_origins only. */
+static void
+test_cors(void **state)
+{
+	static const char *const cors_routes[] = { "/hello" };
+	struct http_server *s;
+	struct job	*j;
+	struct cfg	 c;
+	char		 err[256], v[160];
+	int		 keep = port;
+
+	cfg_defaults(&c);
+	assert_int_equal(cfg_set(&c, "cors_origins",
+	    "https://app.test http://localhost:3000", err, sizeof(err)), 0);
+	s = server(&c);
+	http_server_set_cors_routes(s, cors_routes, 1);
+	assert_int_equal(http_listen(s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = local_port(http_listener_fd(s, 0));
+
+	/* A preflight from a listed origin. */
+	j = get("OPTIONS /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Origin: http://localhost:3000\r\n"
+	    "Access-Control-Request-Method: GET\r\n"
+	    "Access-Control-Request-Headers: authorization\r\n"
+	    "Connection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 204);
+	assert_string_equal(header(j->resp, "Access-Control-Allow-Origin", v,
+	    sizeof(v)), "http://localhost:3000");
+	assert_string_equal(header(j->resp, "Access-Control-Allow-Methods",
+	    v, sizeof(v)), "GET, HEAD, OPTIONS");
+	assert_non_null(strstr(header(j->resp, "Access-Control-Allow-Headers",
+	    v, sizeof(v)), "Authorization"));
+	assert_non_null(header(j->resp, "Access-Control-Max-Age", v,
+	    sizeof(v)));
+	assert_non_null(strstr(header(j->resp, "Vary", v, sizeof(v)),
+	    "Origin"));
+	assert_null(header(j->resp, "Access-Control-Allow-Credentials", v,
+	    sizeof(v)));
+	free(j);
+
+	/* The request itself. */
+	j = get("GET /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Origin: https://app.test\r\nConnection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	assert_string_equal(header(j->resp, "Access-Control-Allow-Origin", v,
+	    sizeof(v)), "https://app.test");
+	assert_string_equal(header(j->resp, "Vary", v, sizeof(v)), "Origin");
+	assert_non_null(strstr(header(j->resp, "Access-Control-Expose-Headers",
+	    v, sizeof(v)), "WWW-Authenticate"));
+	free(j);
+
+	/* An origin not listed: no permission, and still Vary for caches. */
+	j = get("GET /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Origin: https://evil.test\r\nConnection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 200);
+	assert_null(header(j->resp, "Access-Control-Allow-Origin", v,
+	    sizeof(v)));
+	assert_string_equal(header(j->resp, "Vary", v, sizeof(v)), "Origin");
+	free(j);
+	j = get("OPTIONS /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Origin: https://evil.test\r\n"
+	    "Access-Control-Request-Method: GET\r\nConnection: close\r\n\r\n");
+	assert_int_equal(status_of(j->resp), 204);
+	assert_null(header(j->resp, "Access-Control-Allow-Origin", v,
+	    sizeof(v)));
+	free(j);
+
+	/* A route that does not allow CORS answers no origin. */
+	j = get("GET /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Origin: https://app.test\r\nConnection: close\r\n\r\n");
+	assert_null(header(j->resp, "Access-Control-Allow-Origin", v,
+	    sizeof(v)));
+	assert_null(header(j->resp, "Vary", v, sizeof(v)));
+	free(j);
+
+	drain_on(s);
+	port = keep;
+	http_server_free(s);
+	cfg_free(&c);
+}
+
+/* Bad cors_origins entries stop the start with the entry named. */
+static void
+test_cors_origins_checked(void **state)
+{
+	static const char *const bad[] = {
+		"*", "null", "app.test", "https://app.test/", "https://App.test",
+		"https://app.test/path", "https://app.test:0",
+		"https://app.test:70000", "ftp://app.test", "https://[zz]",
+	};
+	struct cfg	 c;
+	char		 err[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg_defaults(&c);
+		assert_int_equal(cfg_set(&c, "cors_origins", bad[i], err,
+		    sizeof(err)), 0);
+		assert_null(http_server_new(base, &c, routes, NROUTES, err,
+		    sizeof(err)));
+		if (strstr(err, "cors_origins") == NULL)
+			fail_msg("%s: %s", bad[i], err);
+		cfg_free(&c);
+	}
+	cfg_defaults(&c);
+	assert_int_equal(cfg_set(&c, "cors_origins",
+	    "https://[::1]:8443 http://127.0.0.1:80 https://a-b.example.com",
+	    err, sizeof(err)), 0);
+	http_server_free(server(&c));
+	cfg_free(&c);
+}
+
 static void
 test_method_not_allowed(void **state)
 {
 	static const char *const methods[] = { "POST", "PUT", "DELETE",
-	    "PATCH", "OPTIONS" };
+	    "PATCH" };
 	char	 req[256], v[64];
 	size_t	 i;
 
@@ -1052,7 +1211,7 @@ test_method_not_allowed(void **state)
 		j = get(req);
 		check_problem(j->resp, 405, "method-not-allowed");
 		assert_string_equal(header(j->resp, "Allow", v, sizeof(v)),
-		    "GET, HEAD");
+		    "GET, HEAD, OPTIONS");
 		free(j);
 	}
 	{
@@ -1061,7 +1220,7 @@ test_method_not_allowed(void **state)
 
 		check_problem(j->resp, 405, "method-not-allowed");
 		assert_string_equal(header(j->resp, "Allow", v, sizeof(v)),
-		    "GET, HEAD, PATCH");
+		    "GET, HEAD, PATCH, OPTIONS");
 		free(j);
 		j = get("PATCH /items/" UUID " HTTP/1.1\r\nHost: x\r\n"
 		    "Connection: close\r\n\r\n");
@@ -2017,6 +2176,10 @@ main(void)
 		cmocka_unit_test(test_request_id_generated),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_host_header),
+		cmocka_unit_test(test_cors),
+		cmocka_unit_test(test_cors_origins_checked),
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_body_limits),
 		cmocka_unit_test(test_body_leaves_no_copy),

@@ -43,6 +43,32 @@ match(enum evhttp_cmd_type m, const char *path, struct route_match *rm)
 	return route_match(api, N(api), m, path, rm);
 }
 
+/* A path that would be an admin route's but for a malformed id is not
+ * found, and says that an admin must ask (a 401 before the 404). */
+static void
+test_not_found_keeps_auth(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(match(EVHTTP_REQ_GET, "/api/v1/users/not-a-uuid", &m),
+	    ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_ADMIN);
+	assert_int_equal(match(EVHTTP_REQ_GET, "/api/v1/users/ME", &m),
+	    ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_ADMIN);
+	assert_int_equal(match(EVHTTP_REQ_GET, "/things/a/parts/b", &m),
+	    ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_NONE);
+	assert_int_equal(match(EVHTTP_REQ_GET, "/nowhere", &m),
+	    ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_NONE);
+	/* A found route names its resource's pattern. */
+	assert_int_equal(match(EVHTTP_REQ_PUT, "/api/v1/users/me", &m),
+	    ROUTE_METHOD_NOT_ALLOWED);
+	assert_string_equal(m.pattern, "/api/v1/users/me");
+}
+
 static void
 test_table_check(void **state)
 {
@@ -400,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_specificity),
 		cmocka_unit_test(test_allow_header),
 		cmocka_unit_test(test_method_names),
+		cmocka_unit_test(test_not_found_keeps_auth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
