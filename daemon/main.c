@@ -535,6 +535,8 @@ open_listeners(struct daemon *d, const struct listenfds *lf)
 	    handlers_nroutes, err, sizeof(err))) == NULL)
 		fatal("http: %s", err);
 	http_server_set_dispatch(d->http, auth_dispatch, &d->front);
+	http_server_set_cors_routes(d->http, handlers_cors_patterns,
+	    handlers_ncors_patterns);
 	if (lf->n > 0)
 		listen_activated(d, lf, &metrics_fd);
 	else if (http_listen_all(d->http, d->cfg, err, sizeof(err)) == -1)

@@ -27,38 +27,59 @@ caller_free(void *p)
 	}
 }
 
-const char *
-auth_bearer_token(const char *header, size_t *len)
+enum auth_presented
+auth_bearer_token(const char *header, const char **token, size_t *len)
 {
 	const char *p;
 
-	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
-		return NULL;
-	for (p = header + 7; *p == ' '; p++)
+	if (header == NULL || strncasecmp(header, "Bearer", 6) != 0 ||
+	    (header[6] != ' ' && header[6] != '\0'))
+		return AUTH_NO_TOKEN;
+	for (p = header + 6; *p == ' '; p++)
 		;
 	*len = strcspn(p, " \t");
 	if (*len == 0 || p[*len] != '\0')
-		return NULL;
-	return p;
+		return AUTH_BAD_HEADER;
+	*token = p;
+	return AUTH_TOKEN;
 }
 
 enum jwt_result
 auth_verify_request(struct front *f, struct http_req *r, time_t now,
-    struct jwt_claims *claims, bool *sent)
+    struct jwt_claims *claims, enum auth_presented *how)
 {
 	struct jwt_verify_params vp = {
 		.issuer = f->cfg->issuer,
 		.audience = f->cfg->audience,
 		.leeway = AUTH_LEEWAY,
 	};
-	const char *token;
-	size_t	 len;
+	const char *token = NULL;
+	size_t	 len = 0;
 
-	*sent = http_req_header(r, "Authorization") != NULL;
-	token = auth_bearer_token(http_req_header(r, "Authorization"), &len);
-	if (token == NULL)
+	*how = auth_bearer_token(http_req_header(r, "Authorization"), &token,
+	    &len);
+	if (*how != AUTH_TOKEN)
 		return JWT_MALFORMED;
 	return jwt_verify(hc_pubkeys(f->hc), &vp, token, len, now, claims);
+}
+
+void
+auth_refuse(struct http_req *r, enum auth_presented how)
+{
+	switch (how) {
+	case AUTH_NO_TOKEN:
+		problem_bearer(r, BEARER_NO_TOKEN,
+		    "an access token is required");
+		break;
+	case AUTH_BAD_HEADER:
+		problem_bearer(r, BEARER_INVALID_REQUEST, "the Authorization "
+		    "header must be \"Bearer\" and one token");
+		break;
+	case AUTH_TOKEN:
+		problem_bearer(r, BEARER_INVALID_TOKEN,
+		    "the access token is invalid or expired");
+		break;
+	}
 }
 
 static void
@@ -68,7 +89,8 @@ user_loaded(enum store_status st, const struct user *u, void *arg)
 	struct caller *c = caller_of(r);
 
 	if (st == STORE_NOT_FOUND) {
-		problem_unauthorized(r, true, "the account no longer exists");
+		problem_bearer(r, BEARER_INVALID_TOKEN,
+		    "the account no longer exists");
 		return;
 	}
 	if (st != STORE_OK) {
@@ -78,12 +100,13 @@ user_loaded(enum store_status st, const struct user *u, void *arg)
 	c->user = *u;
 	if (!c->user.is_active ||
 	    c->user.token_version != c->claims.ver) {
-		problem_unauthorized(r, true, "the token has been revoked");
+		problem_bearer(r, BEARER_INVALID_TOKEN,
+		    "the token has been revoked");
 		return;
 	}
 	if (r->route->auth == ROUTE_AUTH_ADMIN &&
 	    !user_has_role(&c->user, "admin")) {
-		problem_reply(r, PROBLEM_FORBIDDEN,
+		problem_bearer(r, BEARER_INSUFFICIENT_SCOPE,
 		    "this route needs the admin role");
 		return;
 	}
@@ -97,7 +120,7 @@ auth_dispatch(struct http_req *r, void *arg)
 	struct front *f = arg;
 	struct caller *c;
 	enum jwt_result jr;
-	bool	 sent;
+	enum auth_presented how;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -111,13 +134,11 @@ auth_dispatch(struct http_req *r, void *arg)
 		return;
 	}
 
-	jr = auth_verify_request(f, r, time(NULL), &c->claims, &sent);
+	jr = auth_verify_request(f, r, time(NULL), &c->claims, &how);
 	if (jr != JWT_OK) {
 		log_debug("request %s: token refused: %s", r->id,
 		    jwt_result_str(jr));
-		problem_unauthorized(r, sent, sent ?
-		    "the access token is invalid or expired" :
-		    "an access token is required");
+		auth_refuse(r, how);
 		return;
 	}
 	if (users_find(f->db, c->claims.sub, user_loaded, r) == -1)

@@ -22,20 +22,32 @@ struct http_req;
 /* The http_dispatch_fn; arg is the struct front. */
 void	auth_dispatch(struct http_req *r, void *arg);
 
+/* What the Authorization header of a request holds (RFC 6750 2.1). */
+enum auth_presented {
+	AUTH_NO_TOKEN = 0,	/* no header, or another scheme (Basic, ...) */
+	AUTH_BAD_HEADER,	/* "Bearer" without exactly one token */
+	AUTH_TOKEN,		/* "Bearer <token>" */
+};
+
 /*
- * Finds the token of "Authorization: Bearer <token>" (scheme ASCII
- * case-insensitive, one space or more).  Returns the token (pointing into
- * header) and its length in *len, or NULL when header is NULL or not a
- * Bearer credential.
+ * Reads "Authorization: Bearer <token>" (scheme ASCII case-insensitive,
+ * one space or more).  For AUTH_TOKEN sets *token (pointing into header)
+ * and its length in *len.
  */
-const char *auth_bearer_token(const char *header, size_t *len);
+enum auth_presented auth_bearer_token(const char *header, const char **token,
+	    size_t *len);
 
 /*
  * Verifies the bearer token of r with the front's public keys at time now.
- * Returns JWT_OK with *claims filled; JWT_ERR_... otherwise, and *sent says
- * whether a token was present at all (401 Bearer vs invalid_token).
+ * Returns JWT_OK with *claims filled; JWT_ERR_... otherwise, and *how
+ * says what the request held.
  */
 enum jwt_result auth_verify_request(struct front *f, struct http_req *r,
-	    time_t now, struct jwt_claims *claims, bool *sent);
+	    time_t now, struct jwt_claims *claims, enum auth_presented *how);
+
+/* The answer to a request whose token did not verify (RFC 6750 3.1):
+ * 401 without an error code when none was presented, 400 invalid_request
+ * for a malformed header, 401 invalid_token for a bad token. */
+void	auth_refuse(struct http_req *r, enum auth_presented how);
 
 #endif

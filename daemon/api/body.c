@@ -10,7 +10,11 @@
 bool
 body_is_json(struct http_req *r)
 {
-	return http_req_content_type_is(r, "application/json");
+	/* A PATCH body is a JSON merge patch (RFC 7396), under either
+	 * name. */
+	return http_req_content_type_is(r, "application/json") ||
+	    (r->method == EVHTTP_REQ_PATCH &&
+	    http_req_content_type_is(r, "application/merge-patch+json"));
 }
 
 bool
@@ -29,6 +33,8 @@ body_json(struct http_req *r, unsigned int max_depth, cJSON **out)
 	*out = NULL;
 	if (!body_is_json(r)) {
 		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+		    r->method == EVHTTP_REQ_PATCH ? "the body must be "
+		    "application/json or application/merge-patch+json" :
 		    "the body must be application/json");
 		return -1;
 	}

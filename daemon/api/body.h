@@ -11,8 +11,8 @@
 
 struct http_req;
 
-/* True when the Content-Type is application/json, optionally with
- * charset=utf-8. */
+/* True when the Content-Type is application/json (for a PATCH also
+ * application/merge-patch+json), optionally with charset=utf-8. */
 bool	body_is_json(struct http_req *r);
 
 /* True when the Content-Type is application/x-www-form-urlencoded,

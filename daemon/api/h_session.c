@@ -43,7 +43,7 @@ h_verify(struct http_req *r)
 	char	 why[FORM_WHY_MAX];
 	struct form q;
 	const char *v;
-	bool	 sent;
+	enum auth_presented how;
 	int	 rc;
 
 	rc = form_parse(&q, r->query, r->query ? strlen(r->query) : 0, why,
@@ -64,14 +64,13 @@ h_verify(struct http_req *r)
 		return;
 	}
 	if (auth_verify_request(c->front, r, time(NULL), &c->claims,
-	    &sent) != JWT_OK) {
-		problem_unauthorized(r, sent, sent ?
-		    "the access token is invalid or expired" :
-		    "an access token is required");
+	    &how) != JWT_OK) {
+		auth_refuse(r, how);
 		return;
 	}
 	if (role[0] != '\0' && !claims_have_role(&c->claims, role)) {
-		problem_reply(r, PROBLEM_FORBIDDEN, "the token lacks the role");
+		problem_bearer(r, BEARER_INSUFFICIENT_SCOPE,
+		    "the token lacks the role");
 		return;
 	}
 	for (size_t i = 0; i < c->claims.nroles; i++) {

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "body.h"
+#include "client_auth.h"
 #include "config.h"
 #include "fields.h"
 #include "http/form.h"
@@ -100,16 +101,17 @@ token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
 	return -1;
 }
 
-static const char *const token_params[] = {
-	"grant_type", "username", "password", "refresh_token", "scope",
-	"client_id",
-};
-
+/*
+ * RFC 6749 3.2: "The authorization server MUST ignore unrecognized
+ * request parameters" (resource, audience, state, scope, ... pass).
+ * The client's own parameters go to client_auth.h.
+ */
 static int
 parse_form(struct http_req *r, struct token_req *req)
 {
 	char	 why[FORM_WHY_MAX];
-	const char *pw, *unknown;
+	const char *pw;
+	struct client_claim cc;
 	struct form f;
 	int	 rc;
 
@@ -121,10 +123,10 @@ parse_form(struct http_req *r, struct token_req *req)
 			problem_oauth(r, OAUTH_INVALID_REQUEST, why, 0);
 		return -1;
 	}
-	if ((unknown = form_unknown(&f, token_params, 6)) != NULL) {
+	cc.client_id = form_get(&f, "client_id");
+	cc.has_secret = form_get(&f, "client_secret") != NULL;
+	if (client_auth_check(r, caller_of(r)->front->cfg, &cc) == -1) {
 		form_free(&f);
-		problem_oauth(r, OAUTH_INVALID_REQUEST,
-		    "unknown parameter in the request", 0);
 		return -1;
 	}
 	pw = form_get(&f, "password");
@@ -140,15 +142,34 @@ static const struct json_in_member token_members[] = {
 	{ "username", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "password", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "refresh_token", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
-	{ "scope", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "client_id", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "client_secret", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 };
+#define NTOKEN_MEMBERS	(sizeof(token_members) / sizeof(token_members[0]))
+
+/* RFC 6749 3.2 for a JSON body: the members no one here reads go. */
+static void
+drop_unknown_members(cJSON *o)
+{
+	cJSON	*it, *next;
+	size_t	 i;
+
+	for (it = o->child; it != NULL; it = next) {
+		next = it->next;
+		for (i = 0; i < NTOKEN_MEMBERS; i++)
+			if (strcmp(it->string, token_members[i].name) == 0)
+				break;
+		if (i == NTOKEN_MEMBERS)
+			cJSON_Delete(cJSON_DetachItemViaPointer(o, it));
+	}
+}
 
 static int
 parse_json(struct http_req *r, struct token_req *req,
     unsigned int max_depth)
 {
-	struct json_in_value v[6];
+	struct json_in_value v[NTOKEN_MEMBERS];
+	struct client_claim cc;
 	struct problem_fields pf;
 	char	 why[JSON_IN_WHY_MAX];
 	cJSON	*o;
@@ -164,20 +185,29 @@ parse_json(struct http_req *r, struct token_req *req,
 	}
 	memset(v, 0, sizeof(v));
 	problem_fields_init(&pf);
-	if (json_in_extract(o, token_members, 6, v, &pf) > 0) {
+	if (cJSON_IsObject(o))
+		drop_unknown_members(o);
+	if (json_in_extract(o, token_members, NTOKEN_MEMBERS, v, &pf) > 0) {
 		problem_fields_free(&pf);
-		problem_oauth(r, OAUTH_INVALID_REQUEST, "a member is unknown, "
-		    "of the wrong type or too long", 0);
+		problem_oauth(r, OAUTH_INVALID_REQUEST, "a member is of the "
+		    "wrong type or too long", 0);
 		rc = -1;
 	} else {
 		problem_fields_free(&pf);
-		rc = token_req_fill(r, req, v[0].str, v[1].str, v[2].str,
-		    v[2].len, v[3].str);
+		cc.client_id = v[4].str;
+		cc.has_secret = v[5].present;
+		rc = client_auth_check(r, caller_of(r)->front->cfg, &cc);
+		if (rc == 0)
+			rc = token_req_fill(r, req, v[0].str, v[1].str,
+			    v[2].str, v[2].len, v[3].str);
 	}
+	/* The password, the refresh token and the client secret. */
 	if (v[2].str != NULL)
 		sodium_memzero((void *)v[2].str, v[2].len);
 	if (v[3].str != NULL)
 		sodium_memzero((void *)v[3].str, v[3].len);
+	if (v[5].str != NULL)
+		sodium_memzero((void *)v[5].str, v[5].len);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -408,8 +438,8 @@ h_token(struct http_req *r)
 	else if (body_is_json(r))
 		rc = parse_json(r, &t->req, f->cfg->json_max_depth);
 	else {
-		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "the body must "
-		    "be application/x-www-form-urlencoded or application/json");
+		problem_oauth_media_type(r, "the body must be "
+		    "application/x-www-form-urlencoded or application/json");
 		rc = -1;
 	}
 	if (rc == -1) {
@@ -424,6 +454,15 @@ h_token(struct http_req *r)
 
 /* ---- RFC 7009 revocation ---- */
 
+/* 200 (RFC 7009 2.2), with an empty JSON object rather than no body: some
+ * clients parse every answer of the endpoint as JSON. */
+static void
+revoke_answer(struct http_req *r)
+{
+	http_no_store(r, true);
+	http_reply_raw(r, 200, "application/json", "{}", 2);
+}
+
 static void
 revoked(enum store_status st, void *arg)
 {
@@ -433,30 +472,31 @@ revoked(enum store_status st, void *arg)
 		reply_db_failed(r, st, "revoke");
 		return;
 	}
-	http_no_store(r, true);
-	http_reply_empty(r, 200);
+	revoke_answer(r);
 }
 
+/*
+ * POST /api/v1/auth/revoke (RFC 7009): form-encoded only (2.1).  Unknown
+ * parameters are ignored (RFC 6749 3.2), the client's go to
+ * client_auth.h, and a token that is unknown, malformed or an access
+ * token answers 200 like a revoked one (2.2).
+ */
 void
 h_revoke(struct http_req *r)
 {
-	static const char *const allowed[] = { "token", "token_type_hint" };
 	struct front *f = caller_of(r)->front;
 	char	 why[FORM_WHY_MAX], hash[TOKEN_REFRESH_HASH_LITERAL];
-	const char *token;
+	const char *token = NULL;
+	struct client_claim cc;
 	struct form fm;
 	int	 rc;
 
 	if (!body_is_form(r)) {
-		problem_reply(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, "the body must "
-		    "be application/x-www-form-urlencoded");
+		problem_oauth_media_type(r, "the body must be "
+		    "application/x-www-form-urlencoded");
 		return;
 	}
 	rc = form_parse(&fm, r->body, r->body_len, why, sizeof(why));
-	if (rc == 0 && form_unknown(&fm, allowed, 2) != NULL) {
-		str_copy(why, "unknown parameter in the request", sizeof(why));
-		rc = -1;
-	}
 	if (rc == 0 && (token = form_get(&fm, "token")) == NULL) {
 		str_copy(why, "token is required", sizeof(why));
 		rc = -1;
@@ -469,11 +509,15 @@ h_revoke(struct http_req *r)
 			problem_oauth(r, OAUTH_INVALID_REQUEST, why, 0);
 		return;
 	}
-	/* RFC 7009 2.2: an unknown or malformed token is not an error. */
+	cc.client_id = form_get(&fm, "client_id");
+	cc.has_secret = form_get(&fm, "client_secret") != NULL;
+	if (client_auth_check(r, f->cfg, &cc) == -1) {
+		form_free(&fm);
+		return;
+	}
 	if (token_refresh_hash(token, strlen(token), hash) == -1) {
 		form_free(&fm);
-		http_no_store(r, true);
-		http_reply_empty(r, 200);
+		revoke_answer(r);
 		return;
 	}
 	form_free(&fm);

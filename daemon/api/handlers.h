@@ -13,10 +13,14 @@
 #include "http/route.h"
 
 extern const struct route	handlers_routes[];
+/* The patterns of handlers_routes whose resources answer other origins
+ * (CORS, http/cors.h): what a browser application calls. */
+extern const char *const	handlers_cors_patterns[];
+extern const size_t		handlers_ncors_patterns;
 extern const size_t		handlers_nroutes;
 
 /* h_meta.c */
-route_handler_fn	h_healthz, h_readyz, h_jwks, h_openapi;
+route_handler_fn	h_healthz, h_readyz, h_jwks, h_openapi, h_as_metadata;
 /* h_register.c */
 route_handler_fn	h_register;
 /* h_token.c */

@@ -38,11 +38,23 @@ problem_reply(struct http_req *r, enum problem_type t, const char *detail)
 }
 
 void
-problem_unauthorized(struct http_req *r, bool token_sent, const char *detail)
+problem_bearer(struct http_req *r, enum bearer_error e, const char *detail)
 {
-	http_set_header(r, "WWW-Authenticate",
-	    token_sent ? "Bearer error=\"invalid_token\"" : "Bearer");
-	problem_reply(r, PROBLEM_UNAUTHORIZED, detail);
+	static const struct {
+		const char		*challenge;
+		enum problem_type	 type;
+	} as[] = {
+		[BEARER_NO_TOKEN] = { "Bearer", PROBLEM_UNAUTHORIZED },
+		[BEARER_INVALID_REQUEST] = { "Bearer error=\"invalid_request\"",
+		    PROBLEM_MALFORMED },
+		[BEARER_INVALID_TOKEN] = { "Bearer error=\"invalid_token\"",
+		    PROBLEM_UNAUTHORIZED },
+		[BEARER_INSUFFICIENT_SCOPE] = {
+		    "Bearer error=\"insufficient_scope\"", PROBLEM_FORBIDDEN },
+	};
+
+	http_set_header(r, "WWW-Authenticate", as[e].challenge);
+	problem_reply(r, as[e].type, detail);
 }
 
 void
@@ -80,8 +92,9 @@ problem_reply_validation(struct http_req *r, struct problem_fields *pf)
 	send_problem(r, PROBLEM_VALIDATION, problem_validation_json(pf));
 }
 
-void
-problem_oauth(struct http_req *r, enum oauth_error e,
+/* The OAuth error body of e with status. */
+static void
+send_oauth(struct http_req *r, enum oauth_error e, int status,
     const char *description, unsigned int retry_after)
 {
 	cJSON	*o;
@@ -100,7 +113,19 @@ problem_oauth(struct http_req *r, enum oauth_error e,
 		    strlen(problem_oom_body));
 		return;
 	}
-	http_reply_raw(r, oauth_error_status(e), "application/json", s,
-	    strlen(s));
+	http_reply_raw(r, status, "application/json", s, strlen(s));
 	cJSON_free(s);
+}
+
+void
+problem_oauth(struct http_req *r, enum oauth_error e,
+    const char *description, unsigned int retry_after)
+{
+	send_oauth(r, e, oauth_error_status(e), description, retry_after);
+}
+
+void
+problem_oauth_media_type(struct http_req *r, const char *description)
+{
+	send_oauth(r, OAUTH_INVALID_REQUEST, 415, description, 0);
 }

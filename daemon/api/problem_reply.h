@@ -16,15 +16,24 @@ struct http_req;
 
 /*
  * Replies the problem of type t with detail.  Use the functions below for
- * 401, 405, 422, 429 and 503 so their headers and members are right; this
+ * bearer routes' 401 and 403, 405, 422, 429 and 503 so their headers and members are right; this
  * one adds none.
  */
 void	problem_reply(struct http_req *r, enum problem_type t,
 	    const char *detail);
 
-/* 401 with WWW-Authenticate: Bearer error="invalid_token" when a token was
- * sent and rejected, plain Bearer when none was sent. */
-void	problem_unauthorized(struct http_req *r, bool token_sent,
+/* What a bearer route says of the credential (RFC 6750 3.1), in its
+ * WWW-Authenticate: Bearer header and status. */
+enum bearer_error {
+	BEARER_NO_TOKEN = 0,		/* 401, no error code (RFC 6750 3:
+					 * none presented, or another scheme) */
+	BEARER_INVALID_REQUEST,		/* 400 error="invalid_request" */
+	BEARER_INVALID_TOKEN,		/* 401 error="invalid_token" */
+	BEARER_INSUFFICIENT_SCOPE,	/* 403 error="insufficient_scope" */
+};
+
+/* The problem for e (401, 400 or 403) with its WWW-Authenticate. */
+void	problem_bearer(struct http_req *r, enum bearer_error e,
 	    const char *detail);
 
 /* 405 with Allow: allow (a route_allow_header() string). */
@@ -47,5 +56,9 @@ void	problem_reply_validation(struct http_req *r,
  */
 void	problem_oauth(struct http_req *r, enum oauth_error e,
 	    const char *description, unsigned int retry_after);
+
+/* 415 at an OAuth endpoint: invalid_request's body and headers, with
+ * the status that says what is wrong (RFC 9110 15.5.16). */
+void	problem_oauth_media_type(struct http_req *r, const char *description);
 
 #endif

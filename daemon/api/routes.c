@@ -28,6 +28,8 @@ const struct route handlers_routes[] = {
 	{ PATCH,  "/api/v1/users/{id:uuid}",	h_admin_patch,	ADMIN },
 	{ DELETE, "/api/v1/users/{id:uuid}",	h_admin_delete,	ADMIN },
 	{ GET,    "/.well-known/jwks.json",	h_jwks,		NONE },
+	{ GET,    "/.well-known/oauth-authorization-server",
+						h_as_metadata,	NONE },
 	{ GET,    "/openapi.json",		h_openapi,	NONE },
 	{ GET,    "/healthz",			h_healthz,	NONE },
 	{ GET,    "/readyz",			h_readyz,	NONE },
@@ -36,3 +38,19 @@ const struct route handlers_routes[] = {
 
 const size_t handlers_nroutes = sizeof(handlers_routes) /
     sizeof(handlers_routes[0]);
+
+const char *const handlers_cors_patterns[] = {
+	"/api/v1/users",
+	"/api/v1/auth/token",
+	"/api/v1/auth/revoke",
+	"/api/v1/auth/logout",
+	"/api/v1/users/me",
+	"/api/v1/users/me/password",
+	"/api/v1/users/{id:uuid}",
+	"/.well-known/jwks.json",
+	"/.well-known/oauth-authorization-server",
+	"/openapi.json",
+};
+
+const size_t handlers_ncors_patterns = sizeof(handlers_cors_patterns) /
+    sizeof(handlers_cors_patterns[0]);

@@ -39,11 +39,21 @@ def test_bad_token_is_401_with_invalid_token_challenge(client, user):
     _assert_401_invalid_token(client.get("/api/v1/users/me", token=user.refresh))
 
 
-def test_non_bearer_authorization_is_401(client, user):
+def test_non_bearer_authorization_is_401_without_error_code(client, user):
+    """RFC 6750 3: a request "attempted using an unsupported authentication
+    method" gets the challenge without an error code."""
     r = client.get("/api/v1/users/me", headers={"Authorization": "Basic " + W.b64url(b"a:b")})
     assert r.status == 401, r
-    r = client.get("/api/v1/users/me", headers={"Authorization": "Bearer"})
-    assert r.status == 401, r
+    assert r.headers.get("WWW-Authenticate") == "Bearer", r
+
+
+def test_malformed_bearer_header_is_400_invalid_request(client, user):
+    """RFC 6750 3.1: a request that is "missing a required parameter ... or
+    is otherwise malformed" is 400 with error="invalid_request"."""
+    for value in ("Bearer", "Bearer ", "Bearer a b"):
+        r = client.get("/api/v1/users/me", headers={"Authorization": value})
+        assert r.status == 400, (value, r)
+        assert r.headers.get("WWW-Authenticate") == 'Bearer error="invalid_request"', r
 
 
 def test_bearer_scheme_is_case_insensitive(client, user):

@@ -161,19 +161,30 @@ test_no_detail_and_escaping(void **state)
 	assert_string_equal(problem_name((enum problem_type)-1), "internal");
 }
 
+/* RFC 6750 3 and 3.1: the challenge and status of each bearer error. */
 static void
-test_unauthorized(void **state)
+test_bearer_errors(void **state)
 {
-	problem_unauthorized(&req, false, "an access token is required");
+	problem_bearer(&req, BEARER_NO_TOKEN, "an access token is required");
 	expect_sent(401, PJ, "{\"type\":\"urn:warden:problem:unauthorized\","
 	    "\"title\":\"Authentication required\",\"status\":401,"
 	    "\"detail\":\"an access token is required\"}",
 	    "WWW-Authenticate: Bearer\n");
 	reset(NULL);
-	problem_unauthorized(&req, true, "x");
+	problem_bearer(&req, BEARER_INVALID_TOKEN, "x");
 	assert_int_equal(sent.status, 401);
 	assert_string_equal(sent.headers,
 	    "WWW-Authenticate: Bearer error=\"invalid_token\"\n");
+	reset(NULL);
+	problem_bearer(&req, BEARER_INVALID_REQUEST, "x");
+	assert_int_equal(sent.status, 400);
+	assert_string_equal(sent.headers,
+	    "WWW-Authenticate: Bearer error=\"invalid_request\"\n");
+	reset(NULL);
+	problem_bearer(&req, BEARER_INSUFFICIENT_SCOPE, "x");
+	assert_int_equal(sent.status, 403);
+	assert_string_equal(sent.headers,
+	    "WWW-Authenticate: Bearer error=\"insufficient_scope\"\n");
 }
 
 static void
@@ -331,7 +342,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_every_type, reset),
 		cmocka_unit_test_setup(test_no_detail_and_escaping, reset),
-		cmocka_unit_test_setup(test_unauthorized, reset),
+		cmocka_unit_test_setup(test_bearer_errors, reset),
 		cmocka_unit_test_setup(test_method_not_allowed, reset),
 		cmocka_unit_test_setup(test_retry, reset),
 		cmocka_unit_test_setup(test_validation, reset),
