@@ -23,6 +23,10 @@
 #define LIST_MAX	USERS_PAGE_MAX
 /* A cursor is base64url of "<created_at in microseconds>:<uuid>". */
 #define CURSOR_RAW_MAX	(20 + 1 + PROTO_UUID_LEN)
+/* The last microsecond of 9999 (9999-12-31T23:59:59.999999Z): no row is
+ * created later, and PostgreSQL converts anything up to it.  Past it a
+ * cursor is not one of ours (a 400, never the database's 500). */
+#define CURSOR_US_MAX	253402300799999999LL
 #define CURSOR_MAX	B64URL_ENCODED_LEN(CURSOR_RAW_MAX)
 
 struct cursor {
@@ -54,7 +58,7 @@ cursor_decode(const char *s, struct cursor *cur)
 	    (colon = strchr(raw, ':')) == NULL)
 		return -1;
 	*colon = '\0';
-	if (num_parse(raw, 0, INT64_MAX, &cur->us, &errstr) == -1 ||
+	if (num_parse(raw, 0, CURSOR_US_MAX, &cur->us, &errstr) == -1 ||
 	    !field_is_uuid(colon + 1))
 		return -1;
 	return str_copy(cur->id, colon + 1, sizeof(cur->id));
@@ -259,6 +263,12 @@ h_admin_delete(struct http_req *r)
 {
 	struct caller *c = caller_of(r);
 
+	/* Deleting oneself asks for one's password: DELETE /users/me. */
+	if (strcmp(http_req_param(r, "id"), c->user.id) == 0) {
+		problem_reply(r, PROBLEM_CONFLICT, "an admin cannot delete "
+		    "itself here; DELETE /api/v1/users/me can");
+		return;
+	}
 	if (users_delete(c->front->db, http_req_param(r, "id"), NULL,
 	    r->remote, c->user.id, deleted, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);

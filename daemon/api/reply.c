@@ -12,6 +12,10 @@ reply_db_failed(struct http_req *r, enum store_status st, const char *what)
 		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
 		    "the database is unavailable");
 		return;
+	case STORE_REFUSED:
+		problem_reply(r, PROBLEM_CONFLICT, "the last active admin "
+		    "cannot be disabled, demoted or deleted");
+		return;
 	case STORE_ERROR:
 		break;
 	default:

@@ -11,8 +11,8 @@ struct http_req;
 
 /*
  * Answers a store status that the route gives no meaning of its own:
- * UNAVAILABLE is 503 with Retry-After (logged under what), anything else
- * 500 (the store has logged a failed statement; a NOT_FOUND or CONFLICT
+ * UNAVAILABLE is 503 with Retry-After (logged under what), REFUSED (the
+ * last active admin) 409, anything else 500 (the store has logged a failed statement; a NOT_FOUND or CONFLICT
  * that reaches here is logged as unexpected).  The single mapping of
  * database failures to HTTP.
  */

@@ -72,6 +72,15 @@ roles_collect(struct problem_fields *pf, const cJSON *array,
 	return true;
 }
 
+static bool
+roles_have(const char *const *roles, size_t n, const char *role)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(roles[i], role) == 0)
+			return true;
+	return false;
+}
+
 void
 user_patch_handle(struct http_req *r, const char *target_id,
     const char *actor, bool admin)
@@ -107,6 +116,14 @@ user_patch_handle(struct http_req *r, const char *target_id,
 		return;
 	}
 	problem_fields_free(&pf);
+	if (admin && strcmp(target_id, actor) == 0 &&
+	    ((v[M_IS_ACTIVE].present && !v[M_IS_ACTIVE].b) ||
+	    (v[M_ROLES].present && !roles_have(roles, nroles, "admin")))) {
+		cJSON_Delete(o);
+		problem_reply(r, PROBLEM_CONFLICT, "an admin cannot disable or "
+		    "demote itself; another admin can");
+		return;
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.id = target_id;

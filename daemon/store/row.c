@@ -10,6 +10,7 @@
 #include "util.h"
 
 #define SQLSTATE_UNIQUE_VIOLATION	"23505"
+#define SQLSTATE_LAST_ADMIN		"WA001"	/* migration 0004 */
 
 enum store_status
 row_status(const PGresult *res, const char *what)
@@ -30,6 +31,10 @@ row_status(const PGresult *res, const char *what)
 		log_debug("%s: unique violation on %s", what,
 		    row_constraint(res));
 		return STORE_CONFLICT;
+	}
+	if (state != NULL && strcmp(state, SQLSTATE_LAST_ADMIN) == 0) {
+		log_info("%s: refused: it would leave no active admin", what);
+		return STORE_REFUSED;
 	}
 	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	log_error("%s: query failed: sqlstate=%s %s", what,

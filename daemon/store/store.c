@@ -10,6 +10,8 @@ store_status_str(enum store_status st)
 		return "not found";
 	case STORE_CONFLICT:
 		return "conflict";
+	case STORE_REFUSED:
+		return "refused";
 	case STORE_UNAVAILABLE:
 		return "unavailable";
 	case STORE_ERROR:

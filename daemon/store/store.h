@@ -19,6 +19,8 @@ enum store_status {
 	STORE_OK = 0,
 	STORE_NOT_FOUND,	/* no row matched: absent, or changed meanwhile */
 	STORE_CONFLICT,		/* a unique constraint refused the write */
+	STORE_REFUSED,		/* a rule of the schema refused the change:
+				 * the last active admin (migration 0004) */
 	STORE_UNAVAILABLE,	/* no answer: connection lost, pool down or
 				 * full; the statement may or may not have run */
 	STORE_ERROR,		/* the statement failed (logged, SQLSTATE and
@@ -29,7 +31,7 @@ enum store_status {
 /* The callback of an intent that returns nothing but its status. */
 typedef void	store_done_cb(enum store_status st, void *arg);
 
-/* "ok", "not found", "conflict", "unavailable", "error". */
+/* "ok", "not found", "conflict", "refused", "unavailable", "error". */
 const char	*store_status_str(enum store_status st);
 
 #endif

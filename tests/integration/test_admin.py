@@ -86,6 +86,19 @@ def test_list_malformed_limit_or_cursor_is_400(client, admin):
         W.assert_problem(r, 400, "malformed-request")
 
 
+def test_cursor_out_of_range_is_400_not_500(client, admin):
+    """A cursor whose time no row can have (past year 9999, up to
+    INT64_MAX microseconds) is not one of ours: 400, never the database's
+    out-of-range error as a 500."""
+    for us in (2**63 - 1, 253402300800000000, 10**19):
+        cur = W.b64url(("%d:%s" % (us, uuid.uuid4())).encode())
+        r = client.get(USERS + "?after=" + cur, token=admin.access)
+        W.assert_problem(r, 400, "malformed-request")
+    cur = W.b64url(("%d:%s" % (253402300799999999, uuid.uuid4())).encode())
+    r = client.get(USERS + "?after=" + cur, token=admin.access)
+    assert r.status == 200 and r.json()["items"] == [], r
+
+
 def test_get_user_by_id(client, admin, user):
     r = client.get(USERS + "/" + user.id, token=admin.access)
     assert r.status == 200, r
@@ -158,3 +171,33 @@ def test_delete_user_then_404(client, admin, user):
     W.assert_problem(client.delete(USERS + "/" + user.id, token=admin.access), 404, "not-found")
     assert user.me().status == 401
     W.assert_oauth_error(client.login_raw(user.username, user.password), "invalid_grant")
+
+
+def test_admin_cannot_disable_demote_or_delete_itself(client, admin):
+    """Recovery must never need the shell: an admin's own account is
+    changed by another admin (409 here), and stays as it was."""
+    me = USERS + "/" + admin.id
+    r = client.patch(me, json_body={"is_active": False}, token=admin.access)
+    W.assert_problem(r, 409, "conflict")
+    r = client.patch(me, json_body={"roles": []}, token=admin.access)
+    W.assert_problem(r, 409, "conflict")
+    r = client.delete(me, token=admin.access)
+    W.assert_problem(r, 409, "conflict")
+    r = client.get(me, token=admin.access)
+    assert r.status == 200 and r.json()["is_active"] and "admin" in r.json()["roles"], r
+    # Other changes to itself are fine (a roles change would end its
+    # tokens, which the session's other tests still use).
+    r = client.patch(me, json_body={"full_name": "The Admin"}, token=admin.access)
+    assert r.status == 200, r
+
+
+def test_the_last_active_admin_stays_whoever_writes(client, admin):
+    """The schema refuses a change that leaves no active admin, even one
+    statement demoting them all (what a script or psql might do)."""
+    try:
+        W.psql("UPDATE users SET roles = '{}' WHERE 'admin' = ANY (roles)")
+        raise AssertionError("every admin was demoted")
+    except RuntimeError as e:
+        assert "last active admin" in str(e), e
+    r = client.get(USERS + "/" + admin.id, token=admin.access)
+    assert r.status == 200 and "admin" in r.json()["roles"], r

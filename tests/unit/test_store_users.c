@@ -387,6 +387,86 @@ test_patch_changes_what_it_sets_and_records_updated(void **state)
 	assert_int_equal(events(u.id, "updated"), 1);
 }
 
+/* Sets u's roles ("admin" or none) and is_active; the store's status. */
+static enum store_status
+set_admin(const struct user *u, bool admin, bool active)
+{
+	const char *roles[] = { "admin" };
+	struct users_patch p = { .id = u->id, .set_roles = true,
+	    .roles = roles, .nroles = admin ? 1 : 0, .set_active = true,
+	    .active = active, .remote = REMOTE, .actor = "admin-id" };
+
+	reset();
+	return answer(users_patch(s.pool, &p, row_cb, NULL));
+}
+
+static void
+test_the_last_active_admin_stays(void **state)
+{
+	struct user a, b;
+
+	make_user("alice", &a);
+	make_user("bob", &b);
+	assert_int_equal(set_admin(&a, true, true), STORE_OK);
+	/* Demoted, disabled or deleted, alice would leave no admin. */
+	assert_int_equal(set_admin(&a, false, true), STORE_REFUSED);
+	assert_int_equal(set_admin(&a, true, false), STORE_REFUSED);
+	reset();
+	assert_int_equal(answer(users_delete(s.pool, a.id, NULL, REMOTE,
+	    "admin-id", done_cb, NULL)), STORE_REFUSED);
+	/* Nothing of it happened. */
+	reset();
+	assert_int_equal(answer(users_find(s.pool, a.id, row_cb, NULL)),
+	    STORE_OK);
+	assert_true(got.u.is_active);
+	assert_int_equal(got.u.nroles, 1);
+	/* With bob an admin too, alice may go; then bob is the last. */
+	assert_int_equal(set_admin(&b, true, true), STORE_OK);
+	assert_int_equal(set_admin(&a, false, true), STORE_OK);
+	assert_int_equal(set_admin(&b, true, false), STORE_REFUSED);
+	/* A disabled admin is no admin: re-enabling needs no check. */
+	assert_int_equal(set_admin(&a, true, false), STORE_OK);
+	assert_int_equal(set_admin(&a, true, true), STORE_OK);
+}
+
+static enum store_status race_st[2];
+static int race_calls;
+
+static void
+race_cb(enum store_status st, const struct user *u, void *arg)
+{
+	race_st[(intptr_t)arg] = st;
+	race_calls++;
+}
+
+/* Two admins demoting each other at once, on two connections: one
+ * wins, the other is refused, and one admin is left. */
+static void
+test_two_admins_demoting_each_other_leave_one(void **state)
+{
+	const char *none[] = { NULL };
+	struct user a, b;
+	struct users_patch pa = { .set_roles = true, .roles = none,
+	    .nroles = 0, .remote = REMOTE, .actor = "x" }, pb = pa;
+	char	 n[16];
+
+	make_user("alice", &a);
+	make_user("bob", &b);
+	assert_int_equal(set_admin(&a, true, true), STORE_OK);
+	assert_int_equal(set_admin(&b, true, true), STORE_OK);
+	pa.id = a.id;
+	pb.id = b.id;
+	race_calls = 0;
+	assert_int_equal(users_patch(s.pool, &pa, race_cb, (void *)0), 0);
+	assert_int_equal(users_patch(s.pool, &pb, race_cb, (void *)1), 0);
+	assert_true(dbt_wait(&s, &race_calls, 2, WAIT_MS));
+	assert_true((race_st[0] == STORE_OK && race_st[1] == STORE_REFUSED) ||
+	    (race_st[0] == STORE_REFUSED && race_st[1] == STORE_OK));
+	assert_true(dbt_value(s.ctl, "SELECT count(*) FROM users WHERE "
+	    "is_active AND 'admin' = ANY (roles)", 0, NULL, n, sizeof(n)));
+	assert_string_equal(n, "1");
+}
+
 static void
 test_changing_roles_bumps_the_token_version(void **state)
 {
@@ -721,6 +801,8 @@ main(void)
 		T(test_patch_to_a_taken_email_is_a_conflict),
 		T(test_patch_changes_what_it_sets_and_records_updated),
 		T(test_changing_roles_bumps_the_token_version),
+		T(test_the_last_active_admin_stays),
+		T(test_two_admins_demoting_each_other_leave_one),
 		T(test_a_role_that_is_not_one_is_refused_before_the_database),
 		T(test_disabling_revokes_the_refresh_tokens_and_bumps_the_version),
 		T(test_set_password_ends_every_session),
