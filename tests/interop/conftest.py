@@ -48,7 +48,7 @@ def daemon(workdir):
     try:
         # The issuer is the daemon's URL, as RFC 8414 3 wants it.
         d = W.Daemon(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
-                     public_url="{base}")
+                     public_url="{base}", client_id=CLIENT_ID)
         d.start(timeout=30)
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
@@ -68,6 +68,24 @@ def base_url(daemon):
 @pytest.fixture(scope="session")
 def client(daemon):
     return daemon.client
+
+
+@pytest.fixture(scope="session")
+def issuer(daemon):
+    """The iss of the daemon's tokens (its base URL here)."""
+    return daemon.settings["issuer"]
+
+
+@pytest.fixture(scope="session")
+def audience(daemon):
+    """The aud of the daemon's access tokens (wardenlib's AUDIENCE)."""
+    return daemon.settings["audience"]
+
+
+@pytest.fixture
+def tokens(client, user):
+    """The token response of a fresh user's password grant."""
+    return client.login(user.username, user.password)
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +122,19 @@ def node_modules():
     if not os.path.isdir(d):
         pytest.fail("%s is missing: run tests/interop/npm-install" % d, pytrace=False)
     return d
+
+
+def js(node_modules, script, step, **params):
+    """Runs STEP of tests/interop/js/SCRIPT with PARAMS (as JSON); returns
+    the object it printed.  The scripts print {"ok": false, "thrown": ...}
+    when the library threw: assert_ok() fails with it."""
+    return run_node(node_modules, script, step, json.dumps(params))
+
+
+def assert_ok(out):
+    assert out.get("ok") is True, "the client library threw: %s" % json.dumps(
+        out.get("thrown"), indent=1) + "\n" + out.get("stack", "")
+    return out
 
 
 def run_node(node_modules, script, *args, timeout=60):
