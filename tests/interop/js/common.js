@@ -48,13 +48,14 @@ async function esm(name) {
 function describe(e) {
 	if (e === null || typeof e !== 'object') return { value: String(e) };
 	const d = { name: e.name || e.constructor?.name, message: e.message };
-	for (const k of ['code', 'error', 'error_description', 'claim', 'reason']) {
+	for (const k of ['stage', 'code', 'error', 'error_description', 'claim', 'reason']) {
 		if (e[k] !== undefined) d[k] = e[k];
 	}
 	if (e.response) {
 		d.status = e.response.statusCode ?? e.response.status;
-		if (e.response.body !== undefined && typeof e.response.body !== 'function') {
-			d.body = String(e.response.body);
+		const b = e.response.body;
+		if (b !== undefined && typeof b !== 'function') {
+			d.body = Buffer.isBuffer(b) || typeof b !== 'object' ? String(b) : b;
 		}
 	}
 	if (e.isBoom) {
@@ -64,6 +65,19 @@ function describe(e) {
 		d.headers = e.data?.res?.headers;
 	}
 	return d;
+}
+
+// Runs the async f(stage) and marks what it throws with the name of the
+// last stage it entered (stage('refresh')), so that a failure says which
+// call of a flow failed.
+async function staged(f) {
+	let at = 'start';
+	try {
+		return await f((name) => { at = name; });
+	} catch (e) {
+		if (e && typeof e === 'object') e.stage = at;
+		throw e;
+	}
 }
 
 // A JWT's parts, undecoded signature aside, for the tests to look at.
@@ -96,4 +110,4 @@ function main(steps) {
 		});
 }
 
-module.exports = { main, esm, describe, jwtParts };
+module.exports = { main, esm, describe, jwtParts, staged };
