@@ -19,6 +19,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 import wardenlib as W  # noqa: E402
 
+# The daemon listens on plain HTTP on the loopback: the Python OAuth
+# clients refuse http:// URLs unless told (RFC 6749 3.1 wants TLS in
+# production; these variables are the libraries' own switches).
+os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
 
 # The browser application's origin that the daemon lets in (cors_origins).
 ORIGIN = "https://app.example.test"
