@@ -58,9 +58,12 @@ def test_oauth4webapi_flow(node_modules, base_url, issuer, audience, user):
 def test_oauth4webapi_reads_errors(node_modules, base_url, issuer, user, tokens):
     """RFC 6749 5.2: a wrong password is invalid_grant.  RFC 6750 3 and
     3.1: a bearer route answers a bad token 401 with a Bearer challenge,
-    error="invalid_token"; a request in another scheme (Basic) 401 with
-    error="invalid_request"; a token without the role 403 with
-    error="insufficient_scope"."""
+    error="invalid_token"; a request in another scheme (Basic) 401 with a
+    Bearer challenge and no error code (3.1: "If the request lacks any
+    authentication information (e.g., ... attempted using an unsupported
+    authentication method), the resource server SHOULD NOT include an error
+    code"); a malformed Bearer header (two tokens) 400 invalid_request; a
+    token without the role 403 with error="insufficient_scope"."""
     out = assert_ok(js(node_modules, SCRIPT, "errors", base=base_url, issuer=issuer,
                        username=user.username, password=user.password,
                        access_token=tokens["access_token"]))
@@ -74,5 +77,6 @@ def test_oauth4webapi_reads_errors(node_modules, base_url, issuer, user, tokens)
         assert bearer[0]["parameters"].get("error") == error, (case, c)
 
     bearer_error("bad_token", 401, "invalid_token")
-    bearer_error("basic", 401, "invalid_request")
+    bearer_error("basic", 401, None)
+    bearer_error("malformed", 400, "invalid_request")
     bearer_error("not_admin", 403, "insufficient_scope")

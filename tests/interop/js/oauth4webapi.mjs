@@ -104,12 +104,14 @@ main({
 		const basic = await fetch(me, {
 			headers: { authorization: `Basic ${Buffer.from('warden:x').toString('base64')}` },
 		});
+		const malformed = await fetch(me, { headers: { authorization: 'Bearer a b' } });
 		const admin = await oauth.protectedResourceRequest(p.access_token, 'GET',
 			new URL('/api/v1/users', p.base));
 		return {
 			wrong_password: wrong.oauth_error ?? { unexpected: wrong },
 			bad_token: { status: bad.status, challenges: challenges(bad) },
 			basic: { status: basic.status, challenges: challenges(basic) },
+			malformed: { status: malformed.status, challenges: challenges(malformed) },
 			not_admin: { status: admin.status, challenges: challenges(admin) },
 		};
 	},
