@@ -7,6 +7,7 @@ provides a throwaway PostgreSQL in DATABASE_URL.
 The daemon helpers are the integration suite's (tests/integration/
 wardenlib.py): one way to start a wardend, not two."""
 
+import importlib.util
 import json
 import os
 import shutil
@@ -32,6 +33,25 @@ ORIGIN = "https://app.example.test"
 CLIENT_ID = "warden"
 
 KEPT = []
+
+# The Python modules of the suite and the Debian packages that install
+# them (scripts/deps check installs them all).
+MODULES = {
+    "jwt": "python3-jwt", "cryptography": "python3-cryptography",
+    "jwcrypto": "python3-jwcrypto", "authlib": "python3-authlib",
+    "requests_oauthlib": "python3-requests-oauthlib", "requests": "python3-requests",
+    "hypothesis": "python3-hypothesis", "jsonschema": "python3-jsonschema",
+}
+
+
+def pytest_sessionstart(session):
+    missing = sorted({deb for mod, deb in MODULES.items()
+                      if importlib.util.find_spec(mod) is None})
+    if missing:
+        pytest.exit("warden interop: missing Debian packages: %s\n"
+                    "install them as root with (or run 'scripts/deps check'):\n"
+                    "  apt-get update && apt-get install -y --no-install-recommends %s"
+                    % (" ".join(missing), " ".join(missing)), returncode=1)
 
 
 @pytest.fixture(scope="session")
