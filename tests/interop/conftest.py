@@ -7,6 +7,7 @@ provides a throwaway PostgreSQL in DATABASE_URL.
 The daemon helpers are the integration suite's (tests/integration/
 wardenlib.py): one way to start a wardend, not two."""
 
+import importlib.util
 import json
 import os
 import shutil
@@ -19,6 +20,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 import wardenlib as W  # noqa: E402
 
+# The daemon listens on plain HTTP on the loopback: the Python OAuth
+# clients refuse http:// URLs unless told (RFC 6749 3.1 wants TLS in
+# production; these variables are the libraries' own switches).
+os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
 
 # The browser application's origin that the daemon lets in (cors_origins).
 ORIGIN = "https://app.example.test"
@@ -26,6 +33,25 @@ ORIGIN = "https://app.example.test"
 CLIENT_ID = "warden"
 
 KEPT = []
+
+# The Python modules of the suite and the Debian packages that install
+# them (scripts/deps check installs them all).
+MODULES = {
+    "jwt": "python3-jwt", "cryptography": "python3-cryptography",
+    "jwcrypto": "python3-jwcrypto", "authlib": "python3-authlib",
+    "requests_oauthlib": "python3-requests-oauthlib", "requests": "python3-requests",
+    "hypothesis": "python3-hypothesis", "jsonschema": "python3-jsonschema",
+}
+
+
+def pytest_sessionstart(session):
+    missing = sorted({deb for mod, deb in MODULES.items()
+                      if importlib.util.find_spec(mod) is None})
+    if missing:
+        pytest.exit("warden interop: missing Debian packages: %s\n"
+                    "install them as root with (or run 'scripts/deps check'):\n"
+                    "  apt-get update && apt-get install -y --no-install-recommends %s"
+                    % (" ".join(missing), " ".join(missing)), returncode=1)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +74,7 @@ def daemon(workdir):
     try:
         # The issuer is the daemon's URL, as RFC 8414 3 wants it.
         d = W.Daemon(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
-                     public_url="{base}")
+                     public_url="{base}", client_id=CLIENT_ID)
         d.start(timeout=30)
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
@@ -68,6 +94,24 @@ def base_url(daemon):
 @pytest.fixture(scope="session")
 def client(daemon):
     return daemon.client
+
+
+@pytest.fixture(scope="session")
+def issuer(daemon):
+    """The iss of the daemon's tokens (its base URL here)."""
+    return daemon.settings["issuer"]
+
+
+@pytest.fixture(scope="session")
+def audience(daemon):
+    """The aud of the daemon's access tokens (wardenlib's AUDIENCE)."""
+    return daemon.settings["audience"]
+
+
+@pytest.fixture
+def tokens(client, user):
+    """The token response of a fresh user's password grant."""
+    return client.login(user.username, user.password)
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +148,19 @@ def node_modules():
     if not os.path.isdir(d):
         pytest.fail("%s is missing: run tests/interop/npm-install" % d, pytrace=False)
     return d
+
+
+def js(node_modules, script, step, **params):
+    """Runs STEP of tests/interop/js/SCRIPT with PARAMS (as JSON); returns
+    the object it printed.  The scripts print {"ok": false, "thrown": ...}
+    when the library threw: assert_ok() fails with it."""
+    return run_node(node_modules, script, step, json.dumps(params))
+
+
+def assert_ok(out):
+    assert out.get("ok") is True, "the client library threw: %s" % json.dumps(
+        out.get("thrown"), indent=1) + "\n" + out.get("stack", "")
+    return out
 
 
 def run_node(node_modules, script, *args, timeout=60):
