@@ -117,7 +117,39 @@ void	conn_request_begins(struct http_conn *c, struct http_req *r);
 /* c's request has been written: c waits read_timeout for the next. */
 void	conn_request_ends(struct http_conn *c);
 
+/* --- cors.c --- */
+
+/* Does the resource of pattern answer other origins (cors_origins)? */
+bool	cors_route_has(const struct http_server *srv, const char *pattern);
+
+/* The CORS headers of an answer on such a resource: Vary: Origin always,
+ * and for an allowed origin Access-Control-Allow-Origin and -Expose-
+ * Headers. */
+void	cors_decorate(const struct http_server *srv, struct http_req *r);
+
+/* Answers OPTIONS on a resource: Allow: allow (RFC 9110 9.3.7) and, when
+ * cors and the origin is allowed, the answer to a preflight. */
+void	cors_options(const struct http_server *srv, struct http_req *r,
+	    const char *allow, bool cors);
+
+/* --- head.c --- */
+
+/*
+ * The checks of a request's head before it is routed: one Host for
+ * HTTP/1.1 (RFC 9112 3.2), and framing that no proxy can read another
+ * way (RFC 9112 6.3): a single Content-Length of digits only, not with
+ * Transfer-Encoding.  Returns 0, or -1 after refusing r (400, with
+ * Connection: close after a framing error: what follows on the
+ * connection cannot be trusted to be a request).
+ */
+int	head_check(struct http_req *r);
+
 /* --- request.c --- */
+
+/* Answers r before its handler saw it (a 4xx or a 500), wiping the body
+ * that was not taken. */
+void	req_refuse(struct http_req *r, enum problem_type t,
+	    const char *detail);
 
 /* Puts r on srv's list of live contexts (http_server_inflight()). */
 void	req_link(struct http_server *srv, struct http_req *r);

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "fields.h"
 #include "http.h"
+#include "evwipe.h"
 #include "http_int.h"
 #include "log.h"
 #include "problem.h"
@@ -271,6 +272,16 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
  * The server's own errors (404, 405, 413, 500): the catalogue's body for
  * t.  The handlers' replies are api/problem_reply.c's.
  */
+/* Answers r before its handler saw it.  The body, never taken, may hold
+ * a password: it is wiped where libevent keeps it, not left in the chains
+ * that libevent frees with the request. */
+void
+req_refuse(struct http_req *r, enum problem_type t, const char *detail)
+{
+	evwipe_drain(evhttp_request_get_input_buffer(r->evreq), SIZE_MAX);
+	req_reply_problem(r, t, detail);
+}
+
 void
 req_reply_problem(struct http_req *r, enum problem_type t, const char *detail)
 {

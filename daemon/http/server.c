@@ -4,7 +4,6 @@
  * http.h for the rules.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/resource.h>
 
 #include <grp.h>
@@ -14,14 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/http_struct.h>	/* major, minor: no getter */
-#include <event2/keyvalq_struct.h>
 
 #include "clock.h"
 #include "config.h"
@@ -48,16 +44,6 @@ http_req_run(struct http_req *r)
  * request itself (a 4xx or a 500) returns -1: the context is then the
  * reply's, and the steps after it do not run.
  */
-
-/* Answers r before its handler saw it.  The body, never taken, may hold
- * a password: it is wiped where libevent keeps it, not left in the chains
- * that libevent frees with the request. */
-static void
-req_refuse(struct http_req *r, enum problem_type t, const char *detail)
-{
-	evwipe_drain(evhttp_request_get_input_buffer(r->evreq), SIZE_MAX);
-	req_reply_problem(r, t, detail);
-}
 
 /* Makes the context of evreq and links it to the server and to libevent's
  * callbacks.  NULL (a 500 sent) when out of memory. */
@@ -130,85 +116,6 @@ req_check_body_size(const struct http_server *srv, struct http_req *r)
 	return -1;
 }
 
-/* RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host; HTTP/1.0
- * may have none, but not two. */
-static int
-req_check_host(struct http_req *r)
-{
-	struct evkeyvalq	*h = evhttp_request_get_input_headers(r->evreq);
-	struct evkeyval		*kv;
-	unsigned int		 n = 0;
-
-	TAILQ_FOREACH(kv, h, next)
-		if (strcasecmp(kv->key, "Host") == 0)
-			n++;
-	if (n > 1 || (n == 0 && r->evreq->major == 1 &&
-	    r->evreq->minor >= 1)) {
-		req_refuse(r, PROBLEM_MALFORMED, n > 1 ? "more than one Host "
-		    "header" : "an HTTP/1.1 request needs a Host header");
-		return -1;
-	}
-	return 0;
-}
-
-/* Does the resource of pattern answer other origins (CORS)? */
-static bool
-route_has_cors(const struct http_server *srv, const char *pattern)
-{
-	size_t	 i;
-
-	if (pattern == NULL || srv->cors.n == 0)
-		return false;
-	for (i = 0; i < srv->ncors_routes; i++)
-		if (strcmp(srv->cors_routes[i], pattern) == 0)
-			return true;
-	return false;
-}
-
-/* The CORS headers of an answer to an allowed origin; Vary: Origin on
- * every answer of a CORS resource, for the caches between. */
-static void
-req_cors(const struct http_server *srv, struct http_req *r)
-{
-	const char	*origin = http_req_header(r, "Origin");
-
-	http_set_header(r, "Vary", "Origin");
-	if (!http_cors_allows(&srv->cors, origin))
-		return;
-	http_set_header(r, "Access-Control-Allow-Origin", origin);
-	http_set_header(r, "Access-Control-Expose-Headers",
-	    CORS_EXPOSE_HEADERS);
-}
-
-/* OPTIONS on a resource: its methods (RFC 9110 9.3.7) and, for an allowed
- * origin on a CORS resource, the answer to a preflight. */
-static void
-req_options(const struct http_server *srv, struct http_req *r,
-    const char *allow, bool cors)
-{
-	const char	*origin = http_req_header(r, "Origin");
-
-	http_set_header(r, "Allow", allow);
-	if (cors) {
-		http_set_header(r, "Vary", "Origin, Access-Control-Request-"
-		    "Method, Access-Control-Request-Headers");
-		if (http_cors_allows(&srv->cors, origin) &&
-		    http_req_header(r, "Access-Control-Request-Method") !=
-		    NULL) {
-			http_set_header(r, "Access-Control-Allow-Origin",
-			    origin);
-			http_set_header(r, "Access-Control-Allow-Methods",
-			    allow);
-			http_set_header(r, "Access-Control-Allow-Headers",
-			    CORS_ALLOW_HEADERS);
-			http_set_header(r, "Access-Control-Max-Age",
-			    CORS_MAX_AGE);
-		}
-	}
-	evwipe_drain(evhttp_request_get_input_buffer(r->evreq), SIZE_MAX);
-	http_reply_empty(r, 204);
-}
-
 /* Stands in for a route whose {x:uuid} did not match: the caller shows
  * what the route asks for, then learns there is no such resource. */
 static void
@@ -249,14 +156,14 @@ req_route(const struct http_server *srv, struct http_req *r)
 		req_refuse(r, PROBLEM_NOT_FOUND, "no such resource");
 		return -1;
 	}
-	cors = route_has_cors(srv, m.pattern);
+	cors = cors_route_has(srv, m.pattern);
 	route_allow_header(m.allow | EVHTTP_REQ_OPTIONS, allow, sizeof(allow));
 	if (r->method == EVHTTP_REQ_OPTIONS && res != ROUTE_FOUND) {
-		req_options(srv, r, allow, cors);
+		cors_options(srv, r, allow, cors);
 		return -1;
 	}
 	if (cors)
-		req_cors(srv, r);
+		cors_decorate(srv, r);
 	if (res == ROUTE_METHOD_NOT_ALLOWED) {
 		http_set_header(r, "Allow", allow);
 		req_refuse(r, PROBLEM_METHOD_NOT_ALLOWED,
@@ -321,7 +228,7 @@ on_request(struct evhttp_request *evreq, void *arg)
 		return;
 	req_identify(r);
 	req_resolve_client(srv, r);
-	if (req_check_host(r) == -1 ||
+	if (head_check(r) == -1 ||
 	    req_check_body_size(srv, r) == -1 ||
 	    req_route(srv, r) == -1 ||
 	    req_take_body(r) == -1)

@@ -206,3 +206,37 @@ def test_pipelined_requests_are_answered_in_order(daemon):
         s.close()
     assert data.count(b"HTTP/1.1 200") == 2, data
     assert data.lower().index(b"x-request-id: one") < data.lower().index(b"x-request-id: two")
+
+
+@pytest.mark.parametrize("framing", [
+    b"Content-Length: 5\r\nContent-Length: 200\r\n",
+    b"Content-Length: +5\r\n",
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+])
+def test_ambiguous_length_cannot_smuggle_a_request(daemon, client, framing):
+    """RFC 9112 6.3: a Content-Length said twice, not as digits, or beside
+    Transfer-Encoding is a framing error: one 400, the connection closed,
+    and the request hidden behind it never runs."""
+    smuggled = W.uniq("smuggled")
+    hidden = ('{"username":"%s","email":"%s@example.test","password":"%s"}'
+              % (smuggled, smuggled, W.strong_password())).encode()
+    data = (b"POST /api/v1/auth/revoke HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n" + framing +
+            b"\r\ntoken" +
+            b"POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(hidden) + hidden)
+    with socket.create_connection((daemon.host, daemon.port), timeout=10) as s:
+        s.sendall(data)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 400 "), got
+    assert got.count(b"HTTP/1.1 ") == 1, got
+    assert b"Connection: close" in got, got
+    r = client.post("/api/v1/users", json_body={"username": smuggled,
+                                                "email": smuggled + "@example.test",
+                                                "password": W.strong_password()})
+    assert r.status == 201, "the smuggled registration ran: %r" % r

@@ -1081,6 +1081,40 @@ test_host_header(void **state)
 	drain();
 }
 
+/* RFC 9112 6.3: a length said twice, or not as plain digits, or beside
+ * Transfer-Encoding is a framing error: 400, and the connection closes,
+ * so what was smuggled behind it is never read as a request. */
+static void
+test_framing_errors_close(void **state)
+{
+	static const char *const heads[] = {
+		"Content-Length: 5\r\nContent-Length: 42\r\n",
+		"Content-Length: 5\r\nContent-Length: 5\r\n",
+		"Content-Length: +5\r\n",
+		"Content-Length: 0x5\r\n",
+		"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+	};
+	char	 req[512], v[32];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		struct job *j;
+
+		snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\n"
+		    "%s\r\nhello"
+		    "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", heads[i]);
+		j = get(req);
+		if (status_of(j->resp) != 400)
+			fail_msg("%s: %s", heads[i], j->resp);
+		assert_string_equal(header(j->resp, "Connection", v,
+		    sizeof(v)), "close");
+		/* One answer: the smuggled GET was never served. */
+		assert_null(strstr(j->resp + 1, "HTTP/1.1 "));
+		free(j);
+	}
+	drain();
+}
+
 /* The Fetch standard's CORS protocol, for the routes that allow it and
  * the origins of cors_origins only. */
 static void
@@ -2178,6 +2212,7 @@ main(void)
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_host_header),
+		cmocka_unit_test(test_framing_errors_close),
 		cmocka_unit_test(test_cors),
 		cmocka_unit_test(test_cors_origins_checked),
 		cmocka_unit_test(test_head),
