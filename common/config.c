@@ -116,6 +116,8 @@ static const struct cfg_key keys[] = {
 	DUR(addr_login_window, "1m", 1 * U_SEC, 1 * U_DAY),
 	UINT(addr_register_limit, "30", 1, 100000),
 	DUR(addr_register_window, "10m", 1 * U_SEC, 1 * U_DAY),
+	UINT(email_change_limit, "10", 1, 100000),
+	DUR(email_change_window, "1h", 1 * U_SEC, 1 * U_DAY),
 
 	/* hasher */
 	STR(hasher_path, WARDEN_HASHER_PATH),

@@ -68,6 +68,10 @@ struct cfg {
 	unsigned int	addr_register_limit;	/* registrations per
 						 * addr_register_window */
 	int64_t		addr_register_window;
+	unsigned int	email_change_limit;	/* PATCH /users/me e-mail
+						 * changes per user and per
+						 * address, per ..._window */
+	int64_t		email_change_window;
 
 	/* hasher */
 	char		*hasher_path;

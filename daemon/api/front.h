@@ -29,6 +29,8 @@ struct front {
 	struct blocklist	*blocklist;
 	struct ratelimit	*addr_limit;	/* failed logins per address */
 	struct ratelimit	*register_limit; /* registrations per address */
+	struct ratelimit	*email_limit;	/* e-mail changes per user and
+						 * per address */
 	struct ratelimit	*account_inflight; /* logins running, per user */
 	struct hshare		 hasher_share;	/* hasher slots held, per
 						 * address (zeroed: none) */

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "body.h"
 #include "config.h"
@@ -9,6 +10,7 @@
 #include "http/json_in.h"
 #include "log.h"
 #include "problem_reply.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "store/users.h"
 #include "user_patch.h"
@@ -72,6 +74,32 @@ roles_collect(struct problem_fields *pf, const cJSON *array,
 	return true;
 }
 
+/*
+ * A user's change of e-mail address tells whether the new one is taken
+ * (409 or 200): each attempt counts against the user and the client
+ * address (email_change_limit per email_change_window), so that no one
+ * probes the registered addresses at speed.  True after replying 429.
+ */
+static bool
+email_change_blocked(struct http_req *r, const char *user_id)
+{
+	struct ratelimit *rl = caller_of(r)->front->email_limit;
+	time_t	 now = time(NULL);
+	int64_t	 retry = 0, retry2 = 0;
+	bool	 by_user = rl_blocked(rl, user_id, now, &retry),
+		 by_addr = rl_blocked(rl, r->remote, now, &retry2);
+
+	if (by_user || by_addr) {
+		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)(retry >
+		    retry2 ? retry : retry2), "too many e-mail address changes: "
+		    "try again later");
+		return true;
+	}
+	rl_fail(rl, user_id, now);
+	rl_fail(rl, r->remote, now);
+	return false;
+}
+
 static bool
 roles_have(const char *const *roles, size_t n, const char *role)
 {
@@ -116,6 +144,10 @@ user_patch_handle(struct http_req *r, const char *target_id,
 		return;
 	}
 	problem_fields_free(&pf);
+	if (!admin && v[M_EMAIL].present && email_change_blocked(r, actor)) {
+		cJSON_Delete(o);
+		return;
+	}
 	if (admin && strcmp(target_id, actor) == 0 &&
 	    ((v[M_IS_ACTIVE].present && !v[M_IS_ACTIVE].b) ||
 	    (v[M_ROLES].present && !roles_have(roles, nroles, "admin")))) {

@@ -376,6 +376,7 @@ class Daemon:
         "addr_login_limit": "100000",
         "addr_login_window": "1m",
         "addr_register_limit": "100000",
+        "email_change_limit": "100000",
         "password_blocklist": BLOCKLIST,
         "log_level": "info",
     }
