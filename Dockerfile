@@ -10,8 +10,13 @@
 #
 # Configured by the environment: every warden.conf keyword as WARDEN_<KEYWORD>
 # (WARDEN_ISSUER, WARDEN_TRUSTED_PROXIES, ...) and DATABASE_URL; or mount a
-# file at /etc/warden/warden.conf.  The keys live in the volume at
-# /etc/warden/keys, never in the image.
+# file at /etc/warden/warden.conf.  wardend reads that file again as the
+# user warden on every reload (SIGHUP), so it must be readable by the
+# image's warden group (`docker run --rm warden id warden`) and, since it
+# holds the database URL, by nobody else: mode 0640, owned by root and that
+# gid.  A root-only file lets wardend start but makes every reload keep the
+# old configuration.  The keys live in the volume at /etc/warden/keys,
+# never in the image.
 #
 # Privileges: the container starts as root, as wardend does on a host, and
 # no process serves as root.  Before serving, wardend starts warden-hasher,

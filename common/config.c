@@ -23,6 +23,9 @@
 #ifndef WARDEN_HASHER_PATH
 #define WARDEN_HASHER_PATH	"/usr/local/libexec/warden-hasher"
 #endif
+#ifndef WARDEN_KEY_DIR
+#define WARDEN_KEY_DIR		"/etc/warden/keys"
+#endif
 
 /* argon2_memory's bounds are crypto_pwhash's (capped at 4096M, far above
  * anything sensible and within 32-bit size arithmetic). */
@@ -127,7 +130,7 @@ static const struct cfg_key keys[] = {
 	UINT(hasher_workers, "0", 0, 256),
 	UINT(hasher_queue, "256", 1, 100000),
 	DUR(hasher_timeout, "10s", 1 * U_SEC, 5 * U_MIN),
-	STR(key_dir, "/etc/warden/keys"),
+	STR(key_dir, WARDEN_KEY_DIR),
 	SIZE(argon2_memory, "19M", crypto_pwhash_MEMLIMIT_MIN, 4096 * U_MIB),
 	UINT(argon2_iterations, "2", 1, 64),
 

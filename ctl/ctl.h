@@ -49,6 +49,16 @@ int	ctl_db_migrate(PGconn *conn, bool verbose);
 int	ctl_read_password(struct secret *pw, struct secret *again);
 
 /*
+ * hasher.c: checks that cfg's hasher_path can be run.  Left at its
+ * compiled-in default (the installed libexecdir), it is the warden-hasher
+ * beside this wardenctl when there is one (a build tree: both of one
+ * build), else the default; a hasher_path set in the configuration or
+ * WARDEN_HASHER_PATH is taken as it is.  0, or -1 after saying where it
+ * looked.
+ */
+int	ctl_find_hasher(struct cfg *cfg);
+
+/*
  * hasher.c: spawns a hasher with config_path, gets the sealed hash of pw
  * for user_id into *ans (a secret: the caller wipes it), closes the socket
  * and reaps the hasher.  0, or -1 with *ans wiped.

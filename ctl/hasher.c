@@ -1,12 +1,15 @@
 /*
- * create-admin's hasher: a warden-hasher of its own, spawned as wardend
- * spawns it, asked for one sealed hash over proto_io's blocking round
- * trips, then closed and reaped.
+ * The hasher wardenctl runs: where it is (ctl_find_hasher), and
+ * create-admin's, a warden-hasher of its own, spawned as wardend spawns
+ * it, asked for one sealed hash over proto_io's blocking round trips, then
+ * closed and reaped.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,54 @@
 #include "util.h"
 
 #include "hc/hasher_spawn.h"
+
+int
+ctl_find_hasher(struct cfg *cfg)
+{
+	char	 self[PATH_MAX], beside[PATH_MAX + 32], *copy;
+	ssize_t	 n;
+	bool	 is_default;
+
+	if (cfg->hasher_path[0] == '\0') {
+		fprintf(stderr, PROG ": hasher_path is not set\n");
+		return -1;
+	}
+	is_default = strcmp(cfg->hasher_path, WARDEN_HASHER_PATH) == 0 &&
+	    getenv("WARDEN_HASHER_PATH") == NULL;
+	if (!is_default) {
+		if (access(cfg->hasher_path, X_OK) == 0)
+			return 0;
+		fprintf(stderr, PROG ": hasher_path %s: %s\n",
+		    cfg->hasher_path, strerror(errno));
+		return -1;
+	}
+
+	/* The compiled-in default: the warden-hasher beside us first. */
+	beside[0] = '\0';
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if (snprintf(beside, sizeof(beside), "%s/warden-hasher",
+		    dirname(self)) >= (int)sizeof(beside))
+			beside[0] = '\0';
+	}
+	if (beside[0] != '\0' && access(beside, X_OK) == 0) {
+		if ((copy = strdup(beside)) == NULL) {
+			fprintf(stderr, PROG ": out of memory\n");
+			return -1;
+		}
+		str_freezero(cfg->hasher_path);
+		cfg->hasher_path = copy;
+		return 0;
+	}
+	if (access(cfg->hasher_path, X_OK) == 0)
+		return 0;
+	fprintf(stderr, PROG ": warden-hasher is neither at %s (the default "
+	    "hasher_path: %s) nor beside wardenctl%s%s; install it (make "
+	    "install), or set hasher_path in the configuration (-f) or "
+	    "WARDEN_HASHER_PATH\n", cfg->hasher_path, strerror(errno),
+	    beside[0] != '\0' ? " at " : "", beside);
+	return -1;
+}
 
 /* How long a hasher answer may take (key loading, sandbox, Argon2id):
  * a hung hasher must not hang us for ever. */
@@ -115,10 +166,6 @@ ctl_hash_password(const struct cfg *cfg, const char *config_path,
 	pid_t		 pid;
 	int		 fd, rc, status;
 
-	if (cfg->hasher_path[0] == '\0') {
-		fprintf(stderr, PROG ": hasher_path is not set\n");
-		return -1;
-	}
 	fflush(NULL);
 	if ((fd = hasher_spawn(cfg->hasher_path, config_path, &pid)) == -1) {
 		fprintf(stderr, PROG ": starting %s: %s\n", cfg->hasher_path,

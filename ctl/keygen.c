@@ -1,6 +1,7 @@
 /*
  * wardenctl keygen: runs `<hasher_path> --keygen DIR`, so that the key code
- * stays in the hasher and wardenctl links none of it.
+ * stays in the hasher and wardenctl links none of it (main.c has found the
+ * hasher with ctl_find_hasher).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -25,10 +26,6 @@ cmd_keygen(const struct cfg *cfg, const char *dir)
 	if (*dir == '\0') {
 		fprintf(stderr, PROG ": keygen: no directory given and "
 		    "key_dir is not set\n");
-		return 1;
-	}
-	if (cfg->hasher_path[0] == '\0') {
-		fprintf(stderr, PROG ": keygen: hasher_path is not set\n");
 		return 1;
 	}
 	argv[0] = cfg->hasher_path;

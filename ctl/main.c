@@ -108,7 +108,10 @@ main(int argc, char *argv[])
 	/* A hasher that dies makes write() fail with EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (strcmp(cmd, "migrate") == 0)
+	/* keygen and create-admin run the hasher: find it before any work. */
+	if (strcmp(cmd, "migrate") != 0 && ctl_find_hasher(&cfg) == -1)
+		rc = 1;
+	else if (strcmp(cmd, "migrate") == 0)
 		rc = cmd_migrate(&cfg);
 	else if (strcmp(cmd, "keygen") == 0)
 		rc = cmd_keygen(&cfg, argc == 2 ? argv[1] : NULL);

@@ -185,7 +185,11 @@ check_defaults(const struct cfg *c)
 	assert_int_equal(c->hasher_workers, 0);
 	assert_int_equal(c->hasher_queue, 256);
 	assert_int_equal(c->hasher_timeout, 10);
+#ifdef WARDEN_KEY_DIR
+	assert_string_equal(c->key_dir, WARDEN_KEY_DIR);
+#else
 	assert_string_equal(c->key_dir, "/etc/warden/keys");
+#endif
 	assert_int_equal(c->argon2_memory, 19 * 1024 * 1024);
 	assert_int_equal(c->argon2_iterations, 2);
 
@@ -963,8 +967,10 @@ test_example_config(void **state)
 		snprintf(want, sizeof(want), "\n%.*s ", (int)kw, line);
 		if (strstr(out, want) == NULL)
 			fail_msg("etc/warden.conf lacks %.*s", (int)kw, line);
-		/* hasher_path follows the build's libexecdir. */
-		if (strncmp(line, "hasher_path ", 12) == 0)
+		/* hasher_path and key_dir follow the build's libexecdir and
+		 * sysconfdir. */
+		if (strncmp(line, "hasher_path ", 12) == 0 ||
+		    strncmp(line, "key_dir ", 8) == 0)
 			continue;
 		snprintf(want, sizeof(want), "\n%s\n", line);
 		if (strstr(out, want) == NULL)
