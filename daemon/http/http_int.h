@@ -117,7 +117,7 @@ void	conn_request_begins(struct http_conn *c, struct http_req *r);
 /* c's request has been written: c waits read_timeout for the next. */
 void	conn_request_ends(struct http_conn *c);
 
-/* --- cors.c --- */
+/* --- cors_reply.c --- */
 
 /* Does the resource of pattern answer other origins (cors_origins)? */
 bool	cors_route_has(const struct http_server *srv, const char *pattern);
