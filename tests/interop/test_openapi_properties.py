@@ -628,12 +628,14 @@ def test_valid_inputs(doc, ctx, client, op_id):
     and are not refused for what the schema allows."""
     op = op_of(doc, op_id)
     found = Collector()
+    statuses = {}
 
     @SETTINGS
     @given(data=st.data())
     def prop(data):
         method, path, headers, body, note, value = data.draw(valid_request(doc, op, ctx))
         sent, r = send(client, method, path, headers, body, note)
+        statuses[r.status] = statuses.get(r.status, 0) + 1
         found.add(check_response(doc, op, sent, r))
         why = rejected_valid(op, r, value, path)
         if why:
@@ -642,6 +644,9 @@ def test_valid_inputs(doc, ctx, client, op_id):
 
     prop()
     found.assert_empty("%r, valid inputs" % op)
+    # The happy path was walked too, not only refusals.
+    assert any(200 <= k < 300 for k in statuses), (
+        "%r: no valid example succeeded; answers by status: %r" % (op, statuses))
 
 
 # ---------------------------------------------------------------------------
@@ -962,6 +967,91 @@ def test_user_id_not_a_uuid(doc, client, admin):
     found.assert_empty("/api/v1/users/{id} with a bad id")
 
 
+def test_oauth_endpoints_fixed_cases(doc, client, ctx):
+    """What the document says of the OAuth endpoints, case by case, so that
+    no draw of the generator can miss it: unknown parameters ignored,
+    client_id and client_secret, Basic client authentication, 415 as an
+    OAuth error, revocation's empty JSON object."""
+    found = Collector()
+    tok, rev = op_of(doc, "token"), op_of(doc, "revoke")
+    u = ctx.login_user()
+    basic = lambda cid, sec: "Basic " + base64.b64encode(("%s:%s" % (cid, sec)).encode()).decode()
+    pw = {"grant_type": "password", "username": u.username, "password": u.password}
+    F, J = "application/x-www-form-urlencoded", "application/json"
+
+    def form(d):
+        return urllib.parse.urlencode(d).encode()
+
+    def js(d):
+        return json.dumps(d).encode()
+
+    def fresh_refresh():
+        return ctx.c.new_user("oar").refresh
+
+    cases = [
+        ("token", "form, unknown parameter", {"Content-Type": F}, form(dict(pw, foo="bar")), 200, None),
+        ("token", "JSON, unknown members", {"Content-Type": J}, js(dict(pw, foo=1, bar={"a": []})), 200, None),
+        ("token", "form, client_id and client_secret", {"Content-Type": F},
+         form(dict(pw, client_id=CLIENT_ID, client_secret="s3cr3t")), 200, None),
+        ("token", "JSON, client_id and client_secret", {"Content-Type": J},
+         js(dict(pw, client_id=CLIENT_ID, client_secret="s3cr3t")), 200, None),
+        ("token", "Basic, the client, a secret", {"Content-Type": F,
+         "Authorization": basic(CLIENT_ID, "whatever")}, form(pw), 200, None),
+        ("token", "Basic, the client, no secret", {"Content-Type": F,
+         "Authorization": basic(CLIENT_ID, "")}, form(pw), 200, None),
+        ("token", "another client_id", {"Content-Type": F}, form(dict(pw, client_id="other")),
+         401, "invalid_client"),
+        ("token", "Basic, another client", {"Content-Type": F,
+         "Authorization": basic("other", "x")}, form(pw), 401, "invalid_client"),
+        ("token", "refresh grant, unknown parameter", {"Content-Type": F},
+         form({"grant_type": "refresh_token", "refresh_token": fresh_refresh(), "x": "y"}), 200, None),
+        ("token", "text/plain body", {"Content-Type": "text/plain"}, form(pw), 415, "invalid_request"),
+        ("token", "no content type", {}, form(pw), 415, "invalid_request"),
+        ("token", "duplicate parameter", {"Content-Type": F},
+         form(pw) + b"&grant_type=password", 400, "invalid_request"),
+        ("revoke", "a refresh token", {"Content-Type": F}, form({"token": fresh_refresh()}), 200, None),
+        ("revoke", "unknown parameters", {"Content-Type": F},
+         form({"token": "nope", "token_type_hint": "refresh_token", "foo": "bar"}), 200, None),
+        ("revoke", "client_id", {"Content-Type": F},
+         form({"token": "nope", "client_id": CLIENT_ID}), 200, None),
+        ("revoke", "JSON body", {"Content-Type": J}, js({"token": "nope"}), 415, "invalid_request"),
+        ("revoke", "no token", {"Content-Type": F}, form({"foo": "bar"}), 400, "invalid_request"),
+    ]
+    for which, what, headers, body, want, error in cases:
+        op = tok if which == "token" else rev
+        sent, r = send(client, "POST", op.path, headers, body, what)
+        found.add(check_response(doc, op, sent, r))
+        got_error = None
+        try:
+            got_error = r.json().get("error") if r.body else None
+        except (ValueError, AttributeError):
+            pass
+        if r.status != want or (error and got_error != error):
+            found.add([((which, what), "%s: want %d %s\n    request: %r\n    answer:  %s"
+                        % (what, want, error or "", sent, short(r)))])
+        elif which == "revoke" and want == 200 and r.body.strip() != b"{}":
+            found.add([((which, what, "body"), "%s: want the body {}\n    answer: %s"
+                        % (what, short(r)))])
+    found.assert_empty("the OAuth endpoints")
+
+
+def test_authorization_server_metadata(doc, client, base_url):
+    """RFC 8414 3: the metadata names this server's own endpoints, and its
+    issuer is the issuer of the tokens (the test daemon's issuer is its URL)."""
+    op = op_of(doc, "authorizationServerMetadata")
+    sent, r = send(client, "GET", op.path)
+    found = Collector()
+    found.add(check_response(doc, op, sent, r))
+    found.assert_empty("the metadata")
+    assert r.status == 200, short(r)
+    m = r.json()
+    assert m["issuer"] == base_url, m
+    for k, path in (("token_endpoint", "/api/v1/auth/token"),
+                    ("revocation_endpoint", "/api/v1/auth/revoke"),
+                    ("jwks_uri", "/.well-known/jwks.json")):
+        assert m[k] == base_url + path, (k, m)
+
+
 def test_empty_merge_patch_changes_nothing(doc, client, ctx):
     """The document says an empty merge patch changes nothing (RFC 7396):
     the user object comes back as it was, updated_at included."""
@@ -1032,9 +1122,11 @@ def test_host_required(daemon):
         "GET /healthz HTTP/1.1 without Host answered %r" % data[:300]
 
 
-def test_cors_preflight(doc, client):
-    """The routes the document says browsers may call from another origin
-    answer a CORS preflight with 204 (see info.description)."""
+def test_cors(doc, client):
+    """The paths the document marks x-cors answer a CORS preflight from the
+    allowed origin with 204 and what the browser needs, and an actual
+    request from it carries Access-Control-Allow-Origin and Vary: Origin;
+    another origin gets no Access-Control-Allow-Origin (info.description)."""
     from conftest import ORIGIN
     found = Collector()
     cors = [p for p, item in doc.spec["paths"].items() if item.get("x-cors") is True]
@@ -1047,8 +1139,23 @@ def test_cors_preflight(doc, client):
                 "Origin": ORIGIN, "Access-Control-Request-Method": m,
                 "Access-Control-Request-Headers": "authorization, content-type"}, None, "preflight")
             allow_origin = r.header("Access-Control-Allow-Origin")
-            allow_methods = (r.header("Access-Control-Allow-Methods") or "").upper()
-            if r.status not in (200, 204) or allow_origin not in (ORIGIN, "*") \
-                    or m not in allow_methods:
-                found.add([((path, m), "preflight of %s %s: %s" % (m, path, short(r)))])
-    found.assert_empty("CORS preflight")
+            allow_methods = {x.strip().upper() for x in
+                             (r.header("Access-Control-Allow-Methods") or "").split(",")}
+            allow_headers = {x.strip().lower() for x in
+                             (r.header("Access-Control-Allow-Headers") or "").split(",")}
+            if r.status != 204 or allow_origin != ORIGIN or m not in allow_methods \
+                    or not {"authorization", "content-type"} <= allow_headers:
+                found.add([((path, m, "preflight"), "preflight of %s %s: %s"
+                            % (m, path, short(r)))])
+    for path in ("/.well-known/jwks.json", "/healthz"):
+        for origin, allowed in ((ORIGIN, path in cors), ("https://evil.example.test", False)):
+            sent, r = send(client, "GET", path, {"Origin": origin}, None, "actual")
+            acao = r.header("Access-Control-Allow-Origin")
+            vary = {v.strip().lower() for v in (r.header("Vary") or "").split(",")}
+            if allowed and (acao != origin or "origin" not in vary):
+                found.add([((path, origin), "GET %s from %s: want Access-Control-Allow-Origin "
+                            "and Vary: Origin; got %r, %r" % (path, origin, acao, r.header("Vary")))])
+            if not allowed and acao is not None:
+                found.add([((path, origin), "GET %s from %s: want no Access-Control-Allow-Origin,"
+                            " got %r" % (path, origin, acao))])
+    found.assert_empty("CORS")
