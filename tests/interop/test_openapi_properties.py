@@ -891,7 +891,7 @@ def needs_admin(op):
 @pytest.mark.parametrize("op_id", OP_IDS)
 def test_credentials(doc, ctx, client, op_id):
     """Each secured operation refuses a missing, malformed, foreign or
-    unprivileged credential with a documented 401 or 403 and the
+    unprivileged credential with a documented 400, 401 or 403 and the
     WWW-Authenticate challenge RFC 6750 3.1 asks for."""
     op = op_of(doc, op_id)
     if not secured(op):
@@ -908,13 +908,17 @@ def test_credentials(doc, ctx, client, op_id):
         body = b"{}"
     expired = W.forge({"alg": "EdDSA", "typ": "at+jwt", "kid": "nope"},
                       {"sub": str(uuid.uuid4()), "exp": 1})
+    # RFC 6750 3.1: no credentials, or another scheme's, get the bare
+    # challenge; a malformed Bearer header is 400 invalid_request.
+    plain = r'^Bearer(\s+realm="[^"]*")?$'
     cases = [
-        ("no credentials", None, 401, r'^Bearer(\s+realm="[^"]*")?$'),
+        ("no credentials", None, 401, plain),
+        ("basic credentials", "Basic " + base64.b64encode(b"a:b").decode(), 401, plain),
         ("garbage bearer", "Bearer not-a-jwt", 401, r'^Bearer\b.*error="invalid_token"'),
         ("forged bearer", "Bearer " + expired, 401, r'^Bearer\b.*error="invalid_token"'),
-        ("basic credentials", "Basic " + base64.b64encode(b"a:b").decode(), 401,
-         r'^Bearer\b.*error="invalid_request"'),
-        ("empty bearer", "Bearer ", 401, r'^Bearer\b.*error="invalid_request"'),
+        ("Bearer without a token", "Bearer", 400, r'^Bearer\b.*error="invalid_request"'),
+        ("empty bearer", "Bearer ", 400, r'^Bearer\b.*error="invalid_request"'),
+        ("two tokens", "Bearer a b", 400, r'^Bearer\b.*error="invalid_request"'),
     ]
     if needs_admin(op):
         cases.append(("a user without the admin role", "Bearer " + ctx.shared().access, 403,
