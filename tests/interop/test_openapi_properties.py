@@ -21,6 +21,7 @@ them, never the admin itself."""
 import base64
 import copy
 import json
+import os
 import re
 import socket
 import urllib.parse
@@ -30,11 +31,17 @@ import pytest
 
 # Imported, never importorskip'ed: a missing package fails the module.
 import hypothesis  # noqa: E402
+import hypothesis.configuration  # noqa: E402
 import jsonschema  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import wardenlib as W  # noqa: E402  (conftest.py puts it on the path)
+
+# Hypothesis keeps a cache (its Unicode tables) in a .hypothesis folder of
+# the working directory, the work tree: build/ is where such things go.
+hypothesis.configuration.set_hypothesis_home_dir(
+    os.path.join(W.repo_top(), "build", "hypothesis"))
 
 from conftest import CLIENT_ID  # noqa: E402
 
@@ -451,7 +458,6 @@ def ctx(client, admin):
 def test_served_document_is_the_trees(doc):
     """/openapi.json is daemon/api/openapi.json as built: a stale wardend
     would make every other test here judge the wrong document."""
-    import os
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "..", "..", "daemon", "api", "openapi.json")) as f:
         tree = json.load(f)
