@@ -104,15 +104,19 @@ seg_parse(const char *p, size_t len, struct seg *s)
 	return 0;
 }
 
-/* Does path segment v[0..len) fit parameter kind k?  Loosely, a {x:uuid}
- * takes what a {x} takes. */
+/* Does path segment v[0..len) fit parameter kind k?  Loosely, any
+ * parameter takes any segment. */
 static bool
 param_fits(enum seg_kind k, const char *v, size_t len, bool loose)
 {
 	char	 tmp[37];
 	size_t	 i;
 
-	if (k == SEG_UUID && !loose) {
+	/* Loosely, any segment would do: a caller learns nothing of a
+	 * path before showing what its route asks for. */
+	if (loose)
+		return len > 0;
+	if (k == SEG_UUID) {
 		if (len != 36)
 			return false;
 		memcpy(tmp, v, 36);
@@ -130,7 +134,8 @@ param_fits(enum seg_kind k, const char *v, size_t len, bool loose)
 /*
  * Matches path against pattern.  On a match fills params (when not NULL)
  * and rank[] (one kind per segment) and returns the number of segments;
- * else returns 0.  Loosely (param_fits()), a {x:uuid} takes any {x}.
+ * else returns 0.  Loosely (param_fits()), a parameter takes any
+ * segment.
  */
 static size_t
 pattern_match(const char *pattern, const char *path, bool loose,

@@ -82,8 +82,8 @@ struct route_match {
 						 * the path's resource */
 	enum route_auth		 auth;		/* NOT_FOUND: the strongest auth
 						 * of the routes the path would
-						 * match if its {x:uuid}
-						 * segments were UUIDs */
+						 * match if its parameters took
+						 * any segment */
 	struct route_params	 params;	/* ROUTE_FOUND: its parameters */
 	unsigned int		 allow;		/* FOUND and 405: EVHTTP_REQ_* bits
 						 * of the path's resource */

@@ -194,7 +194,15 @@ static const char patch_sql[] =
     "  token_version = token_version + CASE WHEN"
     "   ($6::bool AND $7::text[] IS DISTINCT FROM users.roles) OR"
     "   ($8::bool AND NOT $9::bool AND users.is_active) THEN 1 ELSE 0 END,"
-    "  updated_at = now()"
+    /* A patch that changes nothing (RFC 7396: {}) leaves the row as it
+     * was, updated_at too. */
+    "  updated_at = CASE WHEN ROW("
+    "   CASE WHEN $2::bool THEN $3 ELSE email END,"
+    "   CASE WHEN $4::bool THEN $5 ELSE full_name END,"
+    "   CASE WHEN $6::bool THEN $7::text[] ELSE users.roles END,"
+    "   CASE WHEN $8::bool THEN $9::bool ELSE users.is_active END)"
+    "   IS DISTINCT FROM ROW(email, full_name, users.roles, users.is_active)"
+    "   THEN now() ELSE updated_at END"
     "  FROM old WHERE users.id = old.id"
     "  RETURNING users.*, old.roles AS old_roles,"
     "  old.is_active AS was_active),"

@@ -57,6 +57,14 @@ test_not_found_keeps_auth(void **state)
 	assert_int_equal(match(EVHTTP_REQ_GET, "/api/v1/users/ME", &m),
 	    ROUTE_NOT_FOUND);
 	assert_int_equal(m.auth, ROUTE_AUTH_ADMIN);
+	/* Not even a {x}: escapes, '+', a long segment. */
+	assert_int_equal(match(EVHTTP_REQ_GET, "/api/v1/users/a%20b", &m),
+	    ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_ADMIN);
+	assert_int_equal(match(EVHTTP_REQ_GET, "/api/v1/users/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &m), ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_ADMIN);
 	assert_int_equal(match(EVHTTP_REQ_GET, "/things/a/parts/b", &m),
 	    ROUTE_NOT_FOUND);
 	assert_int_equal(m.auth, ROUTE_AUTH_NONE);
