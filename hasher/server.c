@@ -675,6 +675,16 @@ server_new(const struct server_params *p)
 	}
 	if (s->nworkers > WORKERS_MAX)
 		s->nworkers = WORKERS_MAX;
+	/*
+	 * h_sign's "signed" line is the record of every token a front had
+	 * signed, and it is an info line: a log_level of warn or error must
+	 * not silence it, so the hasher logs at info all the same.
+	 */
+	if (log_get_level() < LOG_INFO) {
+		log_set_level(LOG_INFO);
+		log_warn("log_level is stricter than info: the hasher logs at "
+		    "info all the same, so that every signature is recorded");
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	proto_buf_init(&s->iobuf);
 
