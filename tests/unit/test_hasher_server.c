@@ -415,7 +415,8 @@ test_sign_pubkeys(void **state)
 }
 
 /* log_level warn quiets the hasher, not its record of what it signed:
- * each signature still has its log line with sub and jti. */
+ * each signature still has its log line with sub, jti, username and
+ * roles. */
 static void
 test_sign_logged_at_warn(void **state)
 {
@@ -442,7 +443,9 @@ test_sign_logged_at_warn(void **state)
 	while (fgets(line, sizeof(line), fp) != NULL)
 		if (strstr(line, "msg=signed") != NULL &&
 		    strstr(line, "sub=" UID_A) != NULL &&
-		    strstr(line, want) != NULL)
+		    strstr(line, want) != NULL &&
+		    strstr(line, " username=alice") != NULL &&
+		    strstr(line, " roles=admin,user") != NULL)
 			logged = true;
 	fclose(fp);
 	unlink(path);
