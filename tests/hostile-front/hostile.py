@@ -23,7 +23,8 @@ What holds for every hasher a test starts, checked when it ends
     PUBKEYS (itself checked against the key files), with the header and
     claims the hasher owns: iss, aud, client_id as configured, whatever
     was asked; exp - iat <= access_token_ttl; jti fresh and echoed;
-  - every R_SIGN answer has a log line "signed" with its sub and jti;
+  - every R_SIGN answer has a log line "signed" with its sub, jti,
+    username and roles;
   - every log line parses (JSON or logfmt): nothing we sent split or
     forged one.
 
@@ -272,7 +273,7 @@ class Hasher:
                 f.write('%s "%s"\n' % (k, v))
         self.transcript = bytearray()	# everything it sent us
         self.lock = threading.Lock()
-        self.signed = []		# (sub, jti) of every R_SIGN
+        self.signed = []		# (sub, jti, username, roles) signed
         self.jtis = set()
         self.jwts = []			# every token it signed
         self.sent_secrets = []		# passwords we sent
@@ -409,13 +410,13 @@ class Hasher:
         logged = {}
         for d in self.log_records():
             if d.get("msg") == "signed":
-                logged[d.get("jti")] = d.get("sub")
-        missing = [(sub, jti) for sub, jti in self.signed
-                   if logged.get(jti) != sub]
+                logged[d.get("jti")] = (d.get("sub"), d.get("jti"),
+                                        d.get("username"), d.get("roles"))
+        missing = [t for t in self.signed if logged.get(t[1]) != t]
         check(not missing, "%d of %d signatures have no log line with their "
-              "sub and jti (first: sub=%s jti=%s)"
-              % (len(missing), len(self.signed), missing[0][0],
-                 missing[0][1]) if missing else "")
+              "sub, jti, username and roles (first: %r, logged %r)"
+              % (len(missing), len(self.signed), missing[0],
+                 logged.get(missing[0][1])) if missing else "")
 
     # -- every R_SIGN, wherever it arrives --
 
@@ -430,7 +431,8 @@ class Hasher:
                 self.violations.append(str(e))
             return None, None
         with self.lock:
-            self.signed.append((c["sub"], ans["jti"]))
+            self.signed.append((c["sub"], ans["jti"], c["username"],
+                                ",".join(c["roles"])))
             self.jwts.append(ans["jwt"])
             if ans["jti"] in self.jtis:
                 self.violations.append("jti %s signed twice" % ans["jti"])
