@@ -321,6 +321,25 @@ h_verify(struct server *s, struct conn *c)
 	return queue_job(s, c, j);
 }
 
+/* The roles of a request as one "a,b,c" for the log (jwt_sign() checked
+ * them: no comma, quote or blank in a role). */
+static void
+roles_joined(const struct proto_sign_req *req,
+    char out[PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1) + 1])
+{
+	size_t i, n = 0, len;
+
+	out[0] = '\0';
+	for (i = 0; i < req->nroles && i < PROTO_ROLES_MAX; i++) {
+		len = strnlen(req->roles[i], PROTO_ROLE_MAX);
+		if (i > 0)
+			out[n++] = ',';
+		memcpy(out + n, req->roles[i], len);
+		n += len;
+		out[n] = '\0';
+	}
+}
+
 static int
 h_sign(struct server *s, struct conn *c)
 {
@@ -328,6 +347,7 @@ h_sign(struct server *s, struct conn *c)
 	struct proto_sign_ans ans;
 	const struct sign_key *k;
 	char err[PROTO_ERRMSG_MAX + 1];
+	char roles[PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1) + 1];
 
 	if (proto_decode_sign_req(c->payload, c->h.len, &req) == -1)
 		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
@@ -341,8 +361,12 @@ h_sign(struct server *s, struct conn *c)
 		    err[0] != '\0' ? err : "invalid request");
 	}
 	k = keys_sign_current(s->p.ks);
+	/* What was signed, so that an admin token a front had minted stands
+	 * out in the log (docs/security.md). */
+	roles_joined(&req, roles);
 	log_event(LOG_INFO, "signed", "sub", req.sub, "jti", ans.jti,
-	    "kid", k != NULL ? k->kid : "", NULL);
+	    "kid", k != NULL ? k->kid : "", "username", req.username,
+	    "roles", roles, NULL);
 	if (proto_encode_sign_ans(&s->iobuf, c->h.id, &ans) == -1) {
 		proto_wipe(&ans, sizeof(ans));
 		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INTERNAL,
@@ -675,6 +699,16 @@ server_new(const struct server_params *p)
 	}
 	if (s->nworkers > WORKERS_MAX)
 		s->nworkers = WORKERS_MAX;
+	/*
+	 * h_sign's "signed" line is the record of every token a front had
+	 * signed, and it is an info line: a log_level of warn or error must
+	 * not silence it, so the hasher logs at info all the same.
+	 */
+	if (log_get_level() < LOG_INFO) {
+		log_set_level(LOG_INFO);
+		log_warn("log_level is stricter than info: the hasher logs at "
+		    "info all the same, so that every signature is recorded");
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	proto_buf_init(&s->iobuf);
 

@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "keys.h"
+#include "log.h"
 #include "server.h"
 #include "fields.h"
 #include "hasher_wire.h"
@@ -186,6 +187,14 @@ static int
 setup_stall(void **state)
 {
 	return setup_full(state, 1, 64, 8 * 1024, 1, 200);
+}
+
+/* As setup, under log_level warn. */
+static int
+setup_warn(void **state)
+{
+	log_set_level(LOG_WARN);
+	return setup(state);
 }
 
 static int
@@ -403,6 +412,46 @@ test_sign_pubkeys(void **state)
 	assert_string_equal(k.keys[0].kid, x->ks.sign[0].kid);
 	assert_memory_equal(k.keys[0].pk, x->ks.sign[0].pk, PROTO_PUBKEY_LEN);
 	assert_int_equal(finish(x), 0);
+}
+
+/* log_level warn quiets the hasher, not its record of what it signed:
+ * each signature still has its log line with sub, jti, username and
+ * roles. */
+static void
+test_sign_logged_at_warn(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_ans s;
+	char path[] = "/tmp/warden-srv-log-XXXXXX", want[64], line[1024];
+	bool logged = false;
+	int fd, saved;
+	FILE *fp;
+
+	hello(x);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	req_sign(x, 12, UID_A, 60);
+	send_b(x);
+	read_answer(x, 12, PROTO_R_SIGN);	/* logged before it is sent */
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(fd);
+	assert_int_equal(proto_decode_sign_ans(x->f.p, x->f.h.len, &s), 0);
+	snprintf(want, sizeof(want), "jti=%s", s.jti);
+	assert_non_null(fp = fopen(path, "r"));
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, "msg=signed") != NULL &&
+		    strstr(line, "sub=" UID_A) != NULL &&
+		    strstr(line, want) != NULL &&
+		    strstr(line, " username=alice") != NULL &&
+		    strstr(line, " roles=admin,user") != NULL)
+			logged = true;
+	fclose(fp);
+	unlink(path);
+	assert_true(logged);
+	assert_int_equal(finish(x), 0);
+	log_set_level(LOG_INFO);
 }
 
 /* Many requests in one write; every answer comes back with its id, and
@@ -1014,6 +1063,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sign_pubkeys, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sign_logged_at_warn,
+		    setup_warn, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup,

@@ -1,0 +1,167 @@
+"""The hasher protocol of common/proto.h, spoken from Python, as freely as
+a compromised wardend would: every encoder takes raw values and lets the
+caller break any rule (lengths, counts, reserved bits, types).
+
+A frame is a 12-byte header (u32 payload length, u32 request id, u16 type,
+u16 reserved zero; network order) and a payload of u8 / u32 / u32-length-
+prefixed fields."""
+
+import struct
+
+# Bounds, as common/proto.h and common/fields.h spell them.
+HEADER = 12
+MAX_PAYLOAD = 64 * 1024 - HEADER
+UUID_LEN = 36
+PASSWORD_MAX = 1024
+STORED_MAX = 512
+USERNAME_MAX = 32
+ROLE_MAX = 32
+ROLES_MAX = 32
+JWT_MAX = 4096
+KID_MAX = 64
+KEYS_MAX = 16
+ERRMSG_MAX = 128
+VERSION = 1
+
+
+def field_max(n):
+    return 4 + n
+
+
+HELLO_LEN = 4
+HASH_MIN = 8
+HASH_MAX = field_max(UUID_LEN) + field_max(PASSWORD_MAX)
+VERIFY_MIN = 12
+VERIFY_MAX = HASH_MAX + field_max(STORED_MAX)
+SIGN_MIN = 20
+SIGN_MAX = (field_max(UUID_LEN) + field_max(USERNAME_MAX) + 4 +
+            ROLES_MAX * field_max(ROLE_MAX) + 4 + 4)
+
+T = dict(HELLO=0x0001, HASH=0x0002, VERIFY=0x0003, SIGN=0x0004,
+         PUBKEYS=0x0005, R_HELLO=0x8001, R_HASH=0x8002, R_VERIFY=0x8003,
+         R_SIGN=0x8004, R_PUBKEYS=0x8005, R_ERROR=0x80ff)
+NAME = {v: k for k, v in T.items()}
+
+ERR_INVALID, ERR_INTERNAL, ERR_BUSY = 1, 2, 3
+
+
+def u32(v):
+    return struct.pack(">I", v & 0xffffffff)
+
+
+def s(b):
+    """A string or bytes field: u32 length, then the bytes."""
+    if isinstance(b, str):
+        b = b.encode()
+    return u32(len(b)) + b
+
+
+def header(type_, length, id_=1, reserved=0):
+    t = T[type_] if isinstance(type_, str) else type_
+    return struct.pack(">IIHH", length & 0xffffffff, id_ & 0xffffffff,
+                       t & 0xffff, reserved & 0xffff)
+
+
+def frame(type_, payload, id_=1, length=None, reserved=0):
+    n = len(payload) if length is None else length
+    return header(type_, n, id_, reserved) + payload
+
+
+# ---- requests (well formed unless the caller makes them otherwise) ----
+
+def hello(version=VERSION, id_=0):
+    return frame("HELLO", u32(version), id_)
+
+
+def hash_req(user_id, password, id_=1):
+    return frame("HASH", s(user_id) + s(password), id_)
+
+
+def verify_req(user_id, password, stored, id_=1):
+    return frame("VERIFY", s(user_id) + s(password) + s(stored), id_)
+
+
+def sign_payload(sub, username, roles, ver, ttl, nroles=None):
+    n = len(roles) if nroles is None else nroles
+    return (s(sub) + s(username) + u32(n) + b"".join(s(r) for r in roles) +
+            u32(ver) + u32(ttl))
+
+
+def sign_req(sub, username, roles, ver, ttl, id_=1):
+    return frame("SIGN", sign_payload(sub, username, roles, ver, ttl), id_)
+
+
+def pubkeys_req(id_=1):
+    return frame("PUBKEYS", b"", id_)
+
+
+# ---- answers ----
+
+class Reader:
+    def __init__(self, p):
+        self.p, self.off = p, 0
+
+    def u8(self):
+        v = self.p[self.off]
+        self.off += 1
+        return v
+
+    def u32(self):
+        (v,) = struct.unpack_from(">I", self.p, self.off)
+        self.off += 4
+        return v
+
+    def bytes(self, bound):
+        n = self.u32()
+        if n > bound or self.off + n > len(self.p):
+            raise ValueError("field of %d bytes past its bound %d" % (n, bound))
+        v = self.p[self.off:self.off + n]
+        self.off += n
+        return v
+
+    def str(self, bound):
+        b = self.bytes(bound)
+        if b"\0" in b:
+            raise ValueError("NUL in a string")
+        return b.decode("ascii")
+
+    def end(self):
+        if self.off != len(self.p):
+            raise ValueError("%d bytes left over" % (len(self.p) - self.off))
+
+
+def decode(type_, p):
+    """Decodes an answer payload strictly, as the front's decoder would."""
+    r = Reader(p)
+    if type_ == T["R_HELLO"]:
+        out = dict(version=r.u32())
+    elif type_ == T["R_HASH"]:
+        out = dict(stored=r.str(STORED_MAX))
+    elif type_ == T["R_VERIFY"]:
+        m = r.u8()
+        if m not in (0, 1):
+            raise ValueError("boolean %d" % m)
+        out = dict(match=bool(m), rehash=r.str(STORED_MAX))
+    elif type_ == T["R_SIGN"]:
+        out = dict(jwt=r.str(JWT_MAX), jti=r.str(UUID_LEN), exp=r.u32())
+    elif type_ == T["R_PUBKEYS"]:
+        n = r.u32()
+        if n > KEYS_MAX:
+            raise ValueError("%d keys" % n)
+        keys = []
+        for _ in range(n):
+            kid = r.str(KID_MAX)
+            pk = r.bytes(32)
+            if len(pk) != 32:
+                raise ValueError("public key of %d bytes" % len(pk))
+            cur = r.u8()
+            if cur not in (0, 1):
+                raise ValueError("boolean %d" % cur)
+            keys.append(dict(kid=kid, pk=pk, current=bool(cur)))
+        out = dict(keys=keys)
+    elif type_ == T["R_ERROR"]:
+        out = dict(code=r.u32(), message=r.str(ERRMSG_MAX))
+    else:
+        raise ValueError("not an answer type: 0x%04x" % type_)
+    r.end()
+    return out
