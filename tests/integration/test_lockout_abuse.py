@@ -117,7 +117,7 @@ def test_guesses_during_the_lock_neither_count_nor_prolong_it(own):
     # The attacker keeps guessing until just before the lock (2^0 = 1 s)
     # would end; none of it counts.
     guesses = 0
-    while time.time() < until - 0.15:
+    while time.time() < until - 0.4:    # room for a slow answer
         W.assert_oauth_error(c.login_raw(u.username, "Wrong-" + u.password,
                                          headers=ATTACKER), "invalid_grant")
         guesses += 1
@@ -238,12 +238,13 @@ def test_an_attack_on_an_account_never_locks_out_its_trusted_devices(own):
     assert until is not None and until <= last + LOCKOUT_MAX + 0.01, (last, until)
     assert last <= attack_end
     while True:
+        sent = time.time()
         r = c.login_raw(victim.username, victim.password, headers=_from(STRANGER))
         if r.status == 200:
             break
-        assert time.time() < last + LOCKOUT_MAX + 0.5, \
-            "still locked %.1f s after the last counted failure" % (time.time() - last)
-        time.sleep(0.1)
+        assert sent < last + LOCKOUT_MAX + 0.05, \
+            "still locked %.2f s after the last counted failure" % (sent - last)
+        time.sleep(0.05)
     counted = int(W.psql("select count(*) from audit_events where user_id = '%s' "
                          "and event = 'locked'" % victim.id)[0])
 
@@ -257,7 +258,7 @@ def test_an_attack_on_an_account_never_locks_out_its_trusted_devices(own):
           "%s; stranger (no token) %s; unlocked %.2f s after the last counted "
           "failure" % (ATTACK, LOCKOUT_MAX, len(guesses), counted, failed,
                        share("laptop"), share("app"), share("stranger"),
-                       time.time() - last))
+                       sent - last))
     assert all(s == 200 for s, _ in seen["laptop"] + seen["app"])
     # Most guesses met the lock and were not counted.
     assert counted < len(guesses) / 4, (counted, len(guesses))
