@@ -115,6 +115,7 @@ static const struct cfg_key keys[] = {
 	STR(password_blocklist, "/usr/share/john/password.lst"),
 	UINT(login_max_failures, "5", 1, 1000),
 	DUR(login_lockout_max, "15m", 1 * U_SEC, 24 * U_HOUR),
+	DUR(login_device_ttl, "365d", 1 * U_MIN, 3650 * U_DAY),
 	UINT(addr_login_limit, "20", 1, 100000),
 	DUR(addr_login_window, "1m", 1 * U_SEC, 1 * U_DAY),
 	UINT(addr_register_limit, "30", 1, 100000),

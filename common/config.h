@@ -63,6 +63,8 @@ struct cfg {
 	char		*password_blocklist;
 	unsigned int	login_max_failures;
 	int64_t		login_lockout_max;
+	int64_t		login_device_ttl;	/* a trusted device unused
+						 * this long is forgotten */
 	unsigned int	addr_login_limit;	/* failures per addr_login_window */
 	int64_t		addr_login_window;
 	unsigned int	addr_register_limit;	/* registrations per

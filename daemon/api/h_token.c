@@ -7,9 +7,18 @@
  * the failure (per-account back-off, per-address limit, audit) or sign an
  * access token, start a refresh-token family and answer.  A wrong
  * password, an unknown user, a disabled user and a locked account all get
- * the same answer after the same work.  The verification takes one of
- * the client address's slots of the hasher queue (hasher_share.h): past
- * its share a client gets too_many_requests.
+ * the same answer after the same work.
+ *
+ * The back-off is OWASP's device cookies (device.h, store/devices.h): a
+ * client presenting a device token with which it logged the user in
+ * before is judged by that device's failures and lock; every other client
+ * by the account's, which only they build.  So guesses from elsewhere
+ * never lock the user out of a device of theirs.  A failure while the
+ * client's lock is on is not counted (the lock cannot be prolonged), and
+ * failures are forgotten after a quiet login_lockout_max.
+ *
+ * The verification takes one of the client address's slots of the hasher
+ * queue (hasher_share.h): past its share a client gets too_many_requests.
  *
  * Refresh grant: refresh.c rotates the token.  What both grants share
  * (the call, signing, the answer) is token.c.
@@ -23,6 +32,7 @@
 #include "body.h"
 #include "client_auth.h"
 #include "config.h"
+#include "device.h"
 #include "fields.h"
 #include "http/form.h"
 #include "front.h"
@@ -37,6 +47,7 @@
 #include "ratelimit.h"
 #include "refresh.h"
 #include "reply.h"
+#include "store/devices.h"
 #include "store/tokens.h"
 #include "store/users.h"
 #include "token.h"
@@ -59,12 +70,33 @@ copy_value(char *dst, size_t dstlen, const char *v, size_t len)
 }
 
 /*
+ * Keeps the device token presented (device.h) when it is of the right
+ * shape; any other is as good as none (a stale or foreign cookie must not
+ * stop a login).
+ */
+static void
+device_keep(struct token_req *req, const char *device)
+{
+	size_t	 len;
+
+	if (device == NULL || req->device[0] != '\0')
+		return;
+	len = strlen(device);
+	if (token_refresh_hash(device, len, req->device_hash) == -1) {
+		req->device_hash[0] = '\0';
+		return;
+	}
+	memcpy(req->device, device, len + 1);
+}
+
+/*
  * Fills *req from the named values; replies and returns -1 on a missing
  * or unsupported parameter.
  */
 static int
 token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
-    const char *user, const char *pw, size_t pwlen, const char *refresh)
+    const char *user, const char *pw, size_t pwlen, const char *refresh,
+    const char *device)
 {
 	if (grant == NULL) {
 		problem_oauth(r, OAUTH_INVALID_REQUEST,
@@ -84,6 +116,7 @@ token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
 			req->username[0] = '\0';
 		req->pwlen = pwlen <= sizeof(req->password) ? pwlen : 0;
 		memcpy(req->password, pw, req->pwlen);
+		device_keep(req, device);
 		return 0;
 	}
 	if (strcmp(grant, "refresh_token") == 0) {
@@ -132,7 +165,7 @@ parse_form(struct http_req *r, struct token_req *req)
 	pw = form_get(&f, "password");
 	rc = token_req_fill(r, req, form_get(&f, "grant_type"),
 	    form_get(&f, "username"), pw, pw != NULL ? strlen(pw) : 0,
-	    form_get(&f, "refresh_token"));
+	    form_get(&f, "refresh_token"), form_get(&f, "device_token"));
 	form_free(&f);
 	return rc;
 }
@@ -144,6 +177,7 @@ static const struct json_in_member token_members[] = {
 	{ "refresh_token", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "client_id", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "client_secret", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "device_token", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 };
 #define NTOKEN_MEMBERS	(sizeof(token_members) / sizeof(token_members[0]))
 
@@ -199,20 +233,37 @@ parse_json(struct http_req *r, struct token_req *req,
 		rc = client_auth_check(r, caller_of(r)->front->cfg, &cc);
 		if (rc == 0)
 			rc = token_req_fill(r, req, v[0].str, v[1].str,
-			    v[2].str, v[2].len, v[3].str);
+			    v[2].str, v[2].len, v[3].str, v[6].str);
 	}
-	/* The password, the refresh token and the client secret. */
+	/* The password, the refresh token, the client secret and the
+	 * device token. */
 	if (v[2].str != NULL)
 		sodium_memzero((void *)v[2].str, v[2].len);
 	if (v[3].str != NULL)
 		sodium_memzero((void *)v[3].str, v[3].len);
 	if (v[5].str != NULL)
 		sodium_memzero((void *)v[5].str, v[5].len);
+	if (v[6].str != NULL)
+		sodium_memzero((void *)v[6].str, v[6].len);
 	cJSON_Delete(o);
 	return rc;
 }
 
 /* ---- password grant ---- */
+
+/* The cookie that hands t's device token to a browser (device.h); one
+ * that cannot be set leaves the token in the answer's body. */
+static void
+set_device_cookie(struct token_call *t)
+{
+	const struct cfg *cfg = t->f->cfg;
+	char	 v[DEVICE_SET_COOKIE_MAX];
+
+	if (device_set_cookie(v, sizeof(v), t->device_out,
+	    cfg->login_device_ttl, device_cookie_secure(cfg->public_url)) == 0)
+		(void)http_set_header(t->r, "Set-Cookie", v);
+	sodium_memzero(v, sizeof(v));
+}
 
 static void
 login_written(enum store_status st, void *arg)
@@ -232,6 +283,7 @@ login_written(enum store_status st, void *arg)
 	}
 	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
 	rl_forgive(t->f->addr_limit, r->remote);
+	set_device_cookie(t);
 	token_reply(t);
 }
 
@@ -240,7 +292,8 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
-	struct tokens_login l;
+	struct devices_login d;
+	struct tokens_login *l = &d.login;
 
 	if (st != HC_OK) {
 		token_call_free(t);
@@ -255,15 +308,31 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	l.user_id = t->user.id;
-	l.stored = t->stored;
-	l.rehash = t->rehash[0] != '\0' ? t->rehash : NULL;
-	l.token_id = t->new_id;
-	l.family = t->family;
-	l.hash = t->refresh_hash;
-	l.ttl = t->f->cfg->refresh_token_ttl;
-	l.remote = r->remote;
-	if (tokens_issue(t->f->db, &l, login_written, t) == -1) {
+	/* A trusted device keeps its token; any other client gets a new
+	 * one (never the one it presented: a token planted in a browser
+	 * must not become trusted for the user who then logs in there). */
+	if (t->trusted) {
+		str_copy(t->device_out, t->req.device, sizeof(t->device_out));
+		str_copy(t->device_out_hash, t->req.device_hash,
+		    sizeof(t->device_out_hash));
+	} else if (token_refresh_new(t->device_out, t->device_out_hash) ==
+	    -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	l->user_id = t->user.id;
+	l->stored = t->stored;
+	l->rehash = t->rehash[0] != '\0' ? t->rehash : NULL;
+	l->token_id = t->new_id;
+	l->family = t->family;
+	l->hash = t->refresh_hash;
+	l->ttl = t->f->cfg->refresh_token_ttl;
+	l->remote = r->remote;
+	d.device = t->device_out_hash;
+	d.trusted = t->trusted;
+	d.device_ttl = t->f->cfg->login_device_ttl;
+	if (devices_login(t->f->db, &d, login_written, t) == -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
@@ -284,8 +353,9 @@ failure_written(enum store_status st, void *arg)
 	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
 }
 
-/* Records a failed login (users_login_failed(): the account's count and
- * lock when the password was wrong, the audit always). */
+/* Records a failed login (users_login_failed(): the count and lock of
+ * the client's record, its trusted device's or else the account's, when
+ * the password was wrong; the audit always). */
 static void
 record_failure(struct token_call *t, bool wrong_password, const char *reason)
 {
@@ -300,6 +370,7 @@ record_failure(struct token_call *t, bool wrong_password, const char *reason)
 	uf.lockout_max = cfg->login_lockout_max;
 	uf.remote = r->remote;
 	uf.reason = reason;
+	uf.device = t->trusted ? t->req.device_hash : NULL;
 	if (users_login_failed(t->f->db, &uf, failure_written, t) == -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -319,17 +390,19 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		return;
 	}
 	/* A locked account counts as failed whatever the password: a public
-	 * counter must not tell a right guess, nor the lock itself. */
+	 * counter must not tell a right guess, nor the lock itself.  Nor
+	 * does a guess against a lock count toward it: the lock ends
+	 * login_lockout_max after the last failure it counted at most. */
 	if (!t->found || !match || !t->user.is_active || t->locked)
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
 	if (!t->found)
 		record_failure(t, false, "unknown_user");
+	else if (t->locked)
+		record_failure(t, false, "locked");
 	else if (!match)
 		record_failure(t, true, "wrong_password");
 	else if (!t->user.is_active)
 		record_failure(t, false, "disabled");
-	else if (t->locked)
-		record_failure(t, false, "locked");
 	else {
 		str_copy(t->rehash, rehash, sizeof(t->rehash));
 		token_sign(t, login_signed);
@@ -348,7 +421,8 @@ account_allowance_spent(struct token_call *t, unsigned int failed)
 {
 	unsigned int running;
 
-	running = rl_failures(t->f->account_inflight, t->user.id, time(NULL));
+	running = rl_failures(t->f->account_inflight, t->inflight_key,
+	    time(NULL));
 	if (running == 0)
 		return false;
 	return (unsigned long long)failed + running >=
@@ -372,9 +446,18 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 		t->user = l->user;
 		str_copy(t->stored, l->stored, sizeof(t->stored));
 		t->found = true;
+		t->trusted = l->trusted;
+		/* A trusted device's logins run on an allowance of their own,
+		 * as its failures count on a record of their own. */
+		if (t->trusted)
+			str_printf(t->inflight_key, sizeof(t->inflight_key),
+			    "%s.%.16s", t->user.id, t->req.device_hash + 2);
+		else
+			str_copy(t->inflight_key, t->user.id,
+			    sizeof(t->inflight_key));
 		t->locked = l->locked ||
 		    account_allowance_spent(t, l->failed_logins);
-		rl_fail(t->f->account_inflight, t->user.id, time(NULL));
+		rl_fail(t->f->account_inflight, t->inflight_key, time(NULL));
 		t->inflight = true;
 	}
 	if (!hshare_take(&t->f->hasher_share, &t->slot, r->remote,
@@ -400,6 +483,9 @@ static void
 password_grant(struct token_call *t)
 {
 	struct http_req *r = t->r;
+	const struct cfg *cfg = t->f->cfg;
+	struct users_login_query q;
+	char	 cookie[TOKEN_REFRESH_LEN + 1];
 	int64_t	 retry;
 
 	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
@@ -413,8 +499,16 @@ password_grant(struct token_call *t)
 	/* Charged now, forgiven on success: logins sent in parallel cannot
 	 * all pass the check above before any of them has failed. */
 	rl_fail(t->f->addr_limit, r->remote, time(NULL));
-	if (users_find_login(t->f->db, t->req.username, login_user_loaded,
-	    t) == -1) {
+	/* The parameter first, else the browser's cookie. */
+	if (device_cookie_get(http_req_header(r, "Cookie"), DEVICE_COOKIE,
+	    cookie, sizeof(cookie)) == 0)
+		device_keep(&t->req, cookie);
+	sodium_memzero(cookie, sizeof(cookie));
+	q.login = t->req.username;
+	q.device = t->req.device_hash[0] != '\0' ? t->req.device_hash : NULL;
+	q.device_ttl = cfg->login_device_ttl;
+	q.lockout_max = cfg->login_lockout_max;
+	if (users_find_login(t->f->db, &q, login_user_loaded, t) == -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}

@@ -63,7 +63,7 @@ void
 token_call_free(struct token_call *t)
 {
 	if (t->inflight)
-		rl_forgive(t->f->account_inflight, t->user.id);
+		rl_forgive(t->f->account_inflight, t->inflight_key);
 	hshare_give(&t->f->hasher_share, &t->slot);
 	sodium_memzero(t, sizeof(*t));
 	free(t);
@@ -105,7 +105,9 @@ token_reply(struct token_call *t)
 	    cJSON_AddStringToObject(o, "token_type", "Bearer") == NULL ||
 	    cJSON_AddNumberToObject(o, "expires_in",
 	    (double)expires_in) == NULL ||
-	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL) {
+	    cJSON_AddStringToObject(o, "refresh_token", t->refresh) == NULL ||
+	    (t->device_out[0] != '\0' && cJSON_AddStringToObject(o,
+	    "device_token", t->device_out) == NULL)) {
 		cJSON_Delete(o);
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);

@@ -19,6 +19,7 @@
 #include "hc/hasher_client.h"
 #include "http/form.h"
 #include "proto.h"
+#include "ratelimit.h"
 #include "store/users.h"
 
 struct front;
@@ -40,6 +41,10 @@ struct token_req {
 	size_t		 pwlen;
 	uint8_t		 password[FIELD_PASSWORD_MAX];		/* secret */
 	char		 refresh[FORM_VALUE_MAX + 1];		/* secret */
+	/* the password grant's device token (device.h), when one of the
+	 * right shape was presented: else both "" */
+	char		 device[TOKEN_REFRESH_LEN + 1];		/* secret */
+	char		 device_hash[TOKEN_REFRESH_HASH_LITERAL];
 };
 
 struct token_call {
@@ -48,8 +53,12 @@ struct token_call {
 	struct token_req req;
 	/* the user, once looked up */
 	bool		 found;
-	bool		 locked;
+	bool		 locked;	/* the lock that applies to this client */
+	bool		 trusted;	/* req.device is a trusted device of the
+					 * user (store/devices.h) */
 	bool		 inflight;	/* counted in account_inflight */
+	char		 inflight_key[RL_ADDR_MAX + 1];	/* ... under this key:
+					 * the user, or the user's device */
 	struct hshare_slot slot;	/* while at the hasher */
 	struct user	 user;
 	char		 stored[PROTO_STORED_MAX + 1];		/* secret */
@@ -60,6 +69,9 @@ struct token_call {
 	char		 new_id[PROTO_UUID_LEN + 1];
 	char		 refresh[TOKEN_REFRESH_LEN + 1];	/* secret */
 	char		 refresh_hash[TOKEN_REFRESH_HASH_LITERAL];
+	/* the device token to hand out with the answer, or "" */
+	char		 device_out[TOKEN_REFRESH_LEN + 1];	/* secret */
+	char		 device_out_hash[TOKEN_REFRESH_HASH_LITERAL];
 	struct proto_sign_ans signed_token;			/* secret */
 	int64_t		 sign_asked;	/* time(NULL) when the signature was
 					 * asked for */
@@ -84,8 +96,8 @@ int	token_refresh_hash(const char *token, size_t len,
  * giving back its hasher slot, if held). */
 void	token_call_free(struct token_call *t);
 
-/* Answers 200 with t's signed access token and refresh token, and frees
- * t. */
+/* Answers 200 with t's signed access token and refresh token (and its
+ * device token, t->device_out, when there is one), and frees t. */
 void	token_reply(struct token_call *t);
 
 /* Asks the hasher to sign an access token for t->user, then calls next;

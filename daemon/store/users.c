@@ -351,7 +351,41 @@ users_password_hash(struct db_pool *pool, const char *id, users_hash_cb *cb,
 	    1, params, hash_read, c);
 }
 
-/* Row: USER_COLUMNS, password_hash, locked, failed_logins. */
+/*
+ * The login records: the account's (users: the clients that present no
+ * trusted device) and each trusted device's (login_devices), both with
+ * the columns failed_logins, last_failed_at and locked_until.
+ */
+
+/* The failures of a record that still count, cap being the parameter of
+ * login_lockout_max: none once cap seconds have passed since the last
+ * counted failure and the end of its lock. */
+#define LIVE_FAILURES(failed, last, locked, cap)			\
+	"(CASE WHEN greatest(" last ", " locked ") > now() - " cap	\
+	"::bigint * interval '1 second' THEN " failed " ELSE 0 END)"
+#define IS_LOCKED(locked)	"coalesce(" locked " > now(), false)"
+
+/* The login statement: the user by username ($1), the device of hash $2
+ * when it is the user's and was used within $3 seconds, and the count
+ * and lock of the one of the two records that applies; $4 is
+ * login_lockout_max. */
+#define FIND_LOGIN(where)						\
+	"SELECT " USER_COLUMNS ", password_hash,"			\
+	" d.d_failed IS NOT NULL,"					\
+	" CASE WHEN d.d_failed IS NULL THEN " IS_LOCKED("locked_until")	\
+	" ELSE " IS_LOCKED("d.d_locked") " END,"			\
+	" CASE WHEN d.d_failed IS NULL THEN " LIVE_FAILURES(		\
+	"failed_logins", "last_failed_at", "locked_until", "$4")	\
+	" ELSE " LIVE_FAILURES("d.d_failed", "d.d_last", "d.d_locked",	\
+	"$4") " END"							\
+	" FROM users LEFT JOIN LATERAL (SELECT failed_logins AS d_failed,"\
+	" last_failed_at AS d_last, locked_until AS d_locked"		\
+	" FROM login_devices WHERE token_hash = $2::bytea"		\
+	" AND user_id = users.id"					\
+	" AND last_used_at > now() - $3::bigint * interval '1 second')"	\
+	" d ON true WHERE " where
+
+/* Row: USER_COLUMNS, password_hash, trusted, locked, failed_logins. */
 static void
 login_read(const PGresult *res, void *arg)
 {
@@ -368,11 +402,12 @@ login_read(const PGresult *res, void *arg)
 		else if (row_user(res, 0, 0, &l.user, c.what) == -1 ||
 		    row_copy(l.stored, sizeof(l.stored), res, 0,
 		    USER_NCOLUMNS) == -1 ||
-		    row_int(res, 0, USER_NCOLUMNS + 2, 0, UINT32_MAX,
+		    row_int(res, 0, USER_NCOLUMNS + 3, 0, UINT32_MAX,
 		    &failed) == -1)
 			st = STORE_ERROR;
 		else {
-			l.locked = row_bool(res, 0, USER_NCOLUMNS + 1);
+			l.trusted = row_bool(res, 0, USER_NCOLUMNS + 1);
+			l.locked = row_bool(res, 0, USER_NCOLUMNS + 2);
 			l.failed_logins = (unsigned int)failed;
 		}
 	}
@@ -381,24 +416,38 @@ login_read(const PGresult *res, void *arg)
 }
 
 int
-users_find_login(struct db_pool *pool, const char *login, users_login_cb *cb,
-    void *arg)
+users_find_login(struct db_pool *pool, const struct users_login_query *q,
+    users_login_cb *cb, void *arg)
 {
 	struct call *c = call_new(arg, "users_find_login");
-	const char *params[] = { login };
+	char	 ttl[24], cap[24];
 
+	str_printf(ttl, sizeof(ttl), "%lld", (long long)q->device_ttl);
+	str_printf(cap, sizeof(cap), "%lld", (long long)q->lockout_max);
+	const char *params[] = { q->login, q->device, ttl, cap };
 	if (c != NULL)
 		c->cb.login = cb;
 	/* A username holds no '@' and an e-mail address always does. */
-	return submit(pool, strchr(login, '@') != NULL ?
-	    "SELECT " USER_COLUMNS ", password_hash,"
-	    " coalesce(locked_until > now(), false), failed_logins FROM users"
-	    " WHERE lower(email) = lower($1)" :
-	    "SELECT " USER_COLUMNS ", password_hash,"
-	    " coalesce(locked_until > now(), false), failed_logins FROM users"
-	    " WHERE lower(username) = lower($1)",
-	    1, params, login_read, c);
+	return submit(pool, strchr(q->login, '@') != NULL ?
+	    FIND_LOGIN("lower(email) = lower($1)") :
+	    FIND_LOGIN("lower(username) = lower($1)"),
+	    4, params, login_read, c);
 }
+
+/*
+ * Counts one failure on a record (the SET list of an UPDATE of users or
+ * login_devices): $3 login_max_failures, $4 login_lockout_max.
+ */
+#define COUNT_FAILURE							\
+	" failed_logins = " LIVE_FAILURES("failed_logins",		\
+	"last_failed_at", "locked_until", "$4") " + 1,"			\
+	" last_failed_at = now(),"					\
+	" locked_until = CASE WHEN " LIVE_FAILURES("failed_logins",	\
+	"last_failed_at", "locked_until", "$4") " + 1 >= $3::int"	\
+	" THEN now() + least(power(2, least(" LIVE_FAILURES(		\
+	"failed_logins", "last_failed_at", "locked_until", "$4")	\
+	" + 1 - $3::int, " LOCK_EXPONENT_MAX ")), $4::bigint)"		\
+	" * interval '1 second' ELSE locked_until END"
 
 int
 users_login_failed(struct db_pool *pool, const struct users_failure *f,
@@ -409,21 +458,26 @@ users_login_failed(struct db_pool *pool, const struct users_failure *f,
 	str_printf(max, sizeof(max), "%u", f->max_failures);
 	str_printf(cap, sizeof(cap), "%lld", (long long)f->lockout_max);
 	const char *params[] = { f->id, f->counts ? "t" : "f", max, cap,
-	    f->remote, f->reason };
+	    f->remote, f->reason, f->device };
+	/* The lock is checked in the UPDATE itself, so that an attempt that
+	 * began before the lock and ends during it does not extend it. */
 	return row_exec(pool, "users_login_failed",
-	    "WITH u AS (UPDATE users SET failed_logins = failed_logins + 1,"
-	    " locked_until = CASE WHEN failed_logins + 1 >= $3::int"
-	    " THEN now() + least(power(2, least(failed_logins + 1 - $3::int, "
-	    LOCK_EXPONENT_MAX ")), $4::bigint) * interval '1 second'"
-	    " ELSE locked_until END"
-	    " WHERE id = $1::uuid AND $2::bool"
-	    " RETURNING id, failed_logins),"
+	    "WITH u AS (UPDATE users SET" COUNT_FAILURE
+	    " WHERE id = $1::uuid AND $2::bool AND $7::bytea IS NULL"
+	    " AND NOT " IS_LOCKED("locked_until")
+	    " RETURNING id, failed_logins, false AS device),"
+	    " d AS (UPDATE login_devices SET" COUNT_FAILURE
+	    " WHERE token_hash = $7::bytea AND user_id = $1::uuid AND $2::bool"
+	    " AND NOT " IS_LOCKED("locked_until")
+	    " RETURNING user_id AS id, failed_logins, true AS device),"
 	    " a AS (" AUDIT_INSERT " VALUES ($1::uuid, 'login_failed', $5,"
-	    " jsonb_build_object('reason', $6::text))),"
+	    " jsonb_build_object('reason', $6::text,"
+	    " 'device', $7::bytea IS NOT NULL))),"
 	    " l AS (" AUDIT_INSERT " SELECT id, 'locked', $5,"
-	    " jsonb_build_object('failures',"
-	    " failed_logins) FROM u WHERE failed_logins >= $3::int)"
-	    " SELECT 1", 6, params, false, cb, arg);
+	    " jsonb_build_object('failures', failed_logins, 'device', device)"
+	    " FROM (SELECT * FROM u UNION ALL SELECT * FROM d) r"
+	    " WHERE failed_logins >= $3::int)"
+	    " SELECT 1", 7, params, false, cb, arg);
 }
 
 /* --- the admin's list --- */

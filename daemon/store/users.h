@@ -140,24 +140,45 @@ typedef void	users_hash_cb(enum store_status st, const char *stored,
 int	users_password_hash(struct db_pool *pool, const char *id,
 	    users_hash_cb *cb, void *arg);
 
-/* The row a password login decides on. */
+/*
+ * The row a password login decides on, for the client that asks.  A
+ * client that presents a trusted device of the user (a device token it
+ * was given when it logged this user in, still live: devices.h) is judged
+ * by that device's own failures and lock; any other client by the
+ * account's, which only such clients build.  So a stranger's guesses lock
+ * out strangers, never the user's own devices (OWASP's device cookies).
+ */
 struct users_login {
 	struct user	 user;
 	char		 stored[PROTO_STORED_MAX + 1];	/* secret */
-	bool		 locked;		/* locked_until is ahead */
-	unsigned int	 failed_logins;
+	bool		 trusted;	/* the device presented is the user's */
+	bool		 locked;	/* this client's lock is on */
+	unsigned int	 failed_logins;	/* this client's failures that still
+					 * count (see users_login_failed) */
 };
 
 /* l: when st is STORE_OK, wiped right after the call. */
 typedef void	users_login_cb(enum store_status st,
 		    const struct users_login *l, void *arg);
 
+struct users_login_query {
+	const char	*login;		/* username, or e-mail address */
+	const char	*device;	/* the bytea literal of the SHA-256 of
+					 * the device token presented, or
+					 * NULL */
+	int64_t		 device_ttl;	/* login_device_ttl, seconds: a device
+					 * unused this long is not trusted */
+	int64_t		 lockout_max;	/* login_lockout_max, seconds */
+};
+
 /*
- * Finds the user whose username, or e-mail address when login holds an
- * '@', is login, case-insensitively.  NOT_FOUND when there is none.
+ * Finds the user whose username, or e-mail address when q->login holds an
+ * '@', is q->login, case-insensitively, with the count and lock that apply
+ * to the client (trusted when q->device is one of the user's live
+ * devices).  NOT_FOUND when there is none.
  */
-int	users_find_login(struct db_pool *pool, const char *login,
-	    users_login_cb *cb, void *arg);
+int	users_find_login(struct db_pool *pool,
+	    const struct users_login_query *q, users_login_cb *cb, void *arg);
 
 struct users_failure {
 	const char	*id;		/* the user; NULL for an unknown one */
@@ -166,13 +187,20 @@ struct users_failure {
 	int64_t		 lockout_max;	/* login_lockout_max, seconds */
 	const char	*remote;
 	const char	*reason;	/* the audit's reason */
+	const char	*device;	/* the trusted device the attempt came
+					 * from (hash literal), or NULL */
 };
 
 /*
  * Records a failed login: 'login_failed' with its reason, and when it
- * counts, one more failure on the user; from max_failures on the account
- * locks for 2^(failures - max) seconds, at most lockout_max, and 'locked'
- * is recorded.
+ * counts, one more failure on the client's record: the device's when
+ * f->device is given, else the account's (that of every untrusted
+ * client).  From max_failures on the record locks for 2^(failures - max)
+ * seconds, at most lockout_max, and 'locked' is recorded (with "device":
+ * true for a device's lock).  A failure made while the record is locked
+ * is not counted (the lock is never extended by guesses against it), and
+ * failures are forgotten once lockout_max has passed since the last
+ * counted one and the end of its lock.
  */
 int	users_login_failed(struct db_pool *pool, const struct users_failure *f,
 	    store_done_cb *cb, void *arg);

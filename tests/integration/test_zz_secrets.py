@@ -1,7 +1,8 @@
 """Runs last (module order is alphabetical): nothing the session captured,
 no response body or header, no line of the daemons' logs, no output of
 wardenctl, holds a password used, a refresh token issued (outside the one
-response that issued it) or a stored password hash."""
+response that issued it) or a stored password hash; no log line holds a
+device token."""
 
 import re
 
@@ -71,6 +72,7 @@ def test_stored_hashes_are_sealed_argon2id(stored_hashes):
 def test_logs_hold_no_secret(daemon, stored_hashes):
     pws = sorted(W.SECRETS.passwords)
     toks = list(W.SECRETS.refresh_tokens)
+    devs = list(W.SECRETS.device_tokens)
     checked = 0
     for path, text in _log_texts(daemon):
         checked += 1
@@ -79,6 +81,8 @@ def test_logs_hold_no_secret(daemon, stored_hashes):
                 assert pw not in line, "%s:%d holds a password" % (path, lineno)
             for tok in toks:
                 assert tok not in line, "%s:%d holds a refresh token" % (path, lineno)
+            for dev in devs:
+                assert dev not in line, "%s:%d holds a device token" % (path, lineno)
             for h in stored_hashes:
                 assert h not in line, "%s:%d holds a stored hash" % (path, lineno)
     assert checked >= 1

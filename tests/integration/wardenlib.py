@@ -88,6 +88,7 @@ class Registry:
         self.lock = threading.Lock()
         self.passwords = set()
         self.refresh_tokens = {}   # token -> index of the response that issued it
+        self.device_tokens = set()  # handed out with logins (and back)
         self.responses = []        # Resp objects, in order
         self.logs = []             # paths of daemon logs
         self.tool_outputs = []     # text printed by wardenctl / hasher --keygen
@@ -105,6 +106,10 @@ class Registry:
     def add_refresh(self, token, index):
         with self.lock:
             self.refresh_tokens.setdefault(token, index)
+
+    def add_device(self, token):
+        with self.lock:
+            self.device_tokens.add(token)
 
 
 SECRETS = Registry()
@@ -183,11 +188,15 @@ class Client:
         if (path.split("?")[0] == "/api/v1/auth/token" and resp.status == 200
                 and resp.content_type == JSON):
             try:
-                rt = resp.json().get("refresh_token")
+                b = resp.json()
             except ValueError:
-                rt = None
+                b = {}
+            rt = b.get("refresh_token")
             if isinstance(rt, str) and rt:
                 SECRETS.add_refresh(rt, idx)
+            dt = b.get("device_token")
+            if isinstance(dt, str) and dt:
+                SECRETS.add_device(dt)
         return resp
 
     def get(self, path, **kw):

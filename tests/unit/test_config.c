@@ -171,6 +171,7 @@ check_defaults(const struct cfg *c)
 	    "/usr/share/john/password.lst");
 	assert_int_equal(c->login_max_failures, 5);
 	assert_int_equal(c->login_lockout_max, 15 * 60);
+	assert_int_equal(c->login_device_ttl, 365LL * 24 * 3600);
 	assert_int_equal(c->addr_login_limit, 20);
 	assert_int_equal(c->addr_login_window, 60);
 

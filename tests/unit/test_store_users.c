@@ -17,6 +17,7 @@
 
 #include "dbtest.h"
 #include "log.h"
+#include "store/devices.h"
 #include "store/users.h"
 #include "util.h"
 
@@ -33,6 +34,7 @@ static struct got {
 	struct user	 u;
 	enum users_taken taken;
 	char		 stored[PROTO_STORED_MAX + 1];
+	bool		 trusted;
 	bool		 locked;
 	unsigned int	 failed_logins;
 	size_t		 n;
@@ -89,9 +91,32 @@ login_cb(enum store_status st, const struct users_login *l, void *arg)
 	if ((got.have_user = l != NULL)) {
 		got.u = l->user;
 		str_copy(got.stored, l->stored, sizeof(got.stored));
+		got.trusted = l->trusted;
 		got.locked = l->locked;
 		got.failed_logins = l->failed_logins;
 	}
+}
+
+/* Device tokens' hashes (bytea literals) for the tests. */
+#define DEV_A	"\\x" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DEV_B	"\\x" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define DEVICE_TTL	3600
+#define LOCKOUT_MAX	60
+
+/* Starts users_find_login for login from device (a hash, or NULL). */
+static int
+find_login_from(const char *login, const char *device)
+{
+	struct users_login_query q = { login, device, DEVICE_TTL,
+	    LOCKOUT_MAX };
+
+	return users_find_login(s.pool, &q, login_cb, NULL);
+}
+
+static int
+find_login(const char *login)
+{
+	return find_login_from(login, NULL);
 }
 
 static void
@@ -301,23 +326,19 @@ test_find_login_matches_username_or_email_in_any_case(void **state)
 	struct user u;
 
 	make_user("erin", &u);
-	assert_int_equal(answer(users_find_login(s.pool, "ERIN", login_cb,
-	    NULL)), STORE_OK);
+	assert_int_equal(answer(find_login("ERIN")), STORE_OK);
 	assert_string_equal(got.u.id, u.id);
 	assert_string_equal(got.stored, "hash-erin");
 	assert_false(got.locked);
 	assert_int_equal(got.failed_logins, 0);
 	reset();
-	assert_int_equal(answer(users_find_login(s.pool, "Erin@EXAMPLE.test",
-	    login_cb, NULL)), STORE_OK);
+	assert_int_equal(answer(find_login("Erin@EXAMPLE.test")), STORE_OK);
 	assert_string_equal(got.u.id, u.id);
 	reset();
 	/* An '@' means an e-mail address: a username never matches it. */
-	assert_int_equal(answer(users_find_login(s.pool, "erin@", login_cb,
-	    NULL)), STORE_NOT_FOUND);
+	assert_int_equal(answer(find_login("erin@")), STORE_NOT_FOUND);
 	reset();
-	assert_int_equal(answer(users_find_login(s.pool, "nobody", login_cb,
-	    NULL)), STORE_NOT_FOUND);
+	assert_int_equal(answer(find_login("nobody")), STORE_NOT_FOUND);
 	assert_false(got.have_user);
 }
 
@@ -631,14 +652,59 @@ test_end_sessions_revokes_every_family_and_bumps_the_version(void **state)
 /* --- the login bookkeeping ------------------------------------------- */
 
 static void
-fail_login(const struct user *u, bool counts, const char *reason)
+fail_login_from(const struct user *u, bool counts, const char *reason,
+    const char *device)
 {
-	struct users_failure f = { u != NULL ? u->id : NULL, counts, 3, 60,
-	    REMOTE, reason };
+	struct users_failure f = { u != NULL ? u->id : NULL, counts, 3,
+	    LOCKOUT_MAX, REMOTE, reason, device };
 
 	reset();
 	assert_int_equal(answer(users_login_failed(s.pool, &f, done_cb, NULL)),
 	    STORE_OK);
+}
+
+static void
+fail_login(const struct user *u, bool counts, const char *reason)
+{
+	fail_login_from(u, counts, reason, NULL);
+}
+
+/* Looks login up (from device) and checks what applies to the client. */
+static void
+expect_login(const char *login, const char *device, bool trusted,
+    bool locked, unsigned int failed)
+{
+	reset();
+	assert_int_equal(answer(find_login_from(login, device)), STORE_OK);
+	assert_int_equal(got.trusted, trusted);
+	assert_int_equal(got.locked, locked);
+	assert_int_equal(got.failed_logins, failed);
+}
+
+/* Makes dev a trusted device of user id, last used ago seconds ago. */
+static void
+give_device(const char *id, const char *dev, int ago)
+{
+	char	 q[512];
+	const char *p[] = { id };
+
+	snprintf(q, sizeof(q), "WITH d AS (INSERT INTO login_devices "
+	    "(token_hash, user_id, last_used_at) VALUES ('%s'::bytea, $1, "
+	    "now() - interval '%d seconds') RETURNING 1) SELECT count(*) "
+	    "FROM d", dev, ago);
+	assert_int_equal(dbt_count(s.ctl, q, 1, p), 1);
+}
+
+/* Seconds until the lock of the row (FROM what, $1 id) ends; -1: none. */
+static long
+locked_for(const char *what, const char *id)
+{
+	char	 q[256];
+	const char *p[] = { id };
+
+	snprintf(q, sizeof(q), "SELECT coalesce(round(extract(epoch FROM "
+	    "locked_until - now()))::bigint, -1) FROM %s", what);
+	return dbt_count(s.ctl, q, 1, p);
 }
 
 static void
@@ -650,14 +716,12 @@ test_wrong_passwords_lock_the_account_at_the_maximum(void **state)
 	fail_login(&u, true, "wrong_password");
 	fail_login(&u, true, "wrong_password");
 	reset();
-	assert_int_equal(answer(users_find_login(s.pool, "tara", login_cb,
-	    NULL)), STORE_OK);
+	assert_int_equal(answer(find_login("tara")), STORE_OK);
 	assert_int_equal(got.failed_logins, 2);
 	assert_false(got.locked);
 	fail_login(&u, true, "wrong_password");
 	reset();
-	assert_int_equal(answer(users_find_login(s.pool, "tara", login_cb,
-	    NULL)), STORE_OK);
+	assert_int_equal(answer(find_login("tara")), STORE_OK);
 	assert_int_equal(got.failed_logins, 3);
 	assert_true(got.locked);
 	assert_int_equal(events(u.id, "login_failed"), 3);
@@ -673,13 +737,260 @@ test_failures_that_do_not_count_are_only_audited(void **state)
 	fail_login(&u, false, "disabled");
 	fail_login(NULL, false, "unknown_user");
 	reset();
-	assert_int_equal(answer(users_find_login(s.pool, "uma", login_cb,
-	    NULL)), STORE_OK);
+	assert_int_equal(answer(find_login("uma")), STORE_OK);
 	assert_int_equal(got.failed_logins, 0);
 	assert_int_equal(events(u.id, "login_failed"), 1);
 	assert_int_equal(dbt_count(s.ctl, "SELECT count(*) FROM audit_events "
 	    "WHERE user_id IS NULL AND detail->>'reason' = 'unknown_user'",
 	    0, NULL), 1);
+}
+
+static void
+test_failures_during_a_lock_neither_count_nor_extend_it(void **state)
+{
+	struct user u;
+	const char *p[] = { NULL };
+	char	 before[64], after[64];
+
+	make_user("vera", &u);
+	p[0] = u.id;
+	for (int i = 0; i < 3; i++)
+		fail_login(&u, true, "wrong_password");
+	expect_login("vera", NULL, false, true, 3);
+	assert_true(dbt_value(s.ctl, "SELECT locked_until::text FROM users "
+	    "WHERE id = $1", 1, p, before, sizeof(before)));
+	/* Guesses against the lock, even ones that began before it. */
+	for (int i = 0; i < 5; i++)
+		fail_login(&u, true, "wrong_password");
+	assert_true(dbt_value(s.ctl, "SELECT locked_until::text FROM users "
+	    "WHERE id = $1", 1, p, after, sizeof(after)));
+	assert_string_equal(before, after);
+	expect_login("vera", NULL, false, true, 3);
+	assert_int_equal(events(u.id, "login_failed"), 8);
+	assert_int_equal(events(u.id, "locked"), 1);
+	/* Once it ends, the next failure locks again, twice as long. */
+	(void)dbt_count(s.ctl, "WITH x AS (UPDATE users SET locked_until = "
+	    "now() - interval '1 second' WHERE id = $1 RETURNING 1) "
+	    "SELECT count(*) FROM x", 1, p);
+	expect_login("vera", NULL, false, false, 3);
+	fail_login(&u, true, "wrong_password");
+	expect_login("vera", NULL, false, true, 4);
+	assert_in_range(locked_for("users WHERE id = $1", u.id), 1, 2);
+}
+
+static void
+test_the_lock_never_outgrows_the_maximum(void **state)
+{
+	struct user u;
+	const char *p[] = { NULL };
+
+	make_user("wanda", &u);
+	p[0] = u.id;
+	/* Forty locks in a row, each waited out. */
+	for (int i = 0; i < 40; i++) {
+		fail_login(&u, true, "wrong_password");
+		(void)dbt_count(s.ctl, "WITH x AS (UPDATE users SET "
+		    "locked_until = now() WHERE id = $1 AND locked_until > "
+		    "now() RETURNING 1) SELECT count(*) FROM x", 1, p);
+	}
+	fail_login(&u, true, "wrong_password");
+	assert_in_range(locked_for("users WHERE id = $1", u.id),
+	    LOCKOUT_MAX - 2, LOCKOUT_MAX);
+}
+
+static void
+test_failures_are_forgotten_after_a_quiet_lockout_max(void **state)
+{
+	struct user u;
+	const char *p[] = { NULL };
+
+	make_user("xena", &u);
+	p[0] = u.id;
+	fail_login(&u, true, "wrong_password");
+	fail_login(&u, true, "wrong_password");
+	expect_login("xena", NULL, false, false, 2);
+	/* A quiet lockout_max later they no longer count... */
+	(void)dbt_count(s.ctl, "WITH x AS (UPDATE users SET last_failed_at = "
+	    "now() - interval '61 seconds' WHERE id = $1 RETURNING 1) "
+	    "SELECT count(*) FROM x", 1, p);
+	expect_login("xena", NULL, false, false, 0);
+	/* ... and the count starts again from one. */
+	fail_login(&u, true, "wrong_password");
+	fail_login(&u, true, "wrong_password");
+	expect_login("xena", NULL, false, false, 2);
+	/* Nor do those of a lock that ended a quiet lockout_max ago. */
+	fail_login(&u, true, "wrong_password");
+	expect_login("xena", NULL, false, true, 3);
+	(void)dbt_count(s.ctl, "WITH x AS (UPDATE users SET last_failed_at = "
+	    "now() - interval '200 seconds', locked_until = now() - "
+	    "interval '61 seconds' WHERE id = $1 RETURNING 1) "
+	    "SELECT count(*) FROM x", 1, p);
+	expect_login("xena", NULL, false, false, 0);
+}
+
+static void
+test_a_trusted_device_has_a_count_and_lock_of_its_own(void **state)
+{
+	struct user u, other;
+	const char *p[] = { NULL };
+
+	make_user("yara", &u);
+	make_user("yuri", &other);
+	p[0] = u.id;
+	give_device(u.id, DEV_A, 10);
+	give_device(other.id, DEV_B, 10);
+	/* Strangers lock the account... */
+	for (int i = 0; i < 3; i++)
+		fail_login(&u, true, "wrong_password");
+	expect_login("yara", NULL, false, true, 3);
+	/* ... not the user's device. */
+	expect_login("yara", DEV_A, true, false, 0);
+	expect_login("YARA@example.test", DEV_A, true, false, 0);
+	/* Another user's device is a stranger here. */
+	expect_login("yara", DEV_B, false, true, 3);
+	/* The device's failures count on the device alone. */
+	fail_login_from(&u, true, "wrong_password", DEV_A);
+	fail_login_from(&u, true, "wrong_password", DEV_A);
+	expect_login("yara", DEV_A, true, false, 2);
+	fail_login_from(&u, true, "wrong_password", DEV_A);
+	expect_login("yara", DEV_A, true, true, 3);
+	expect_login("yara", NULL, false, true, 3);
+	expect_login("yuri", DEV_B, true, false, 0);
+	expect_login("yuri", NULL, false, false, 0);
+	assert_int_equal(dbt_count(s.ctl, "SELECT count(*) FROM audit_events "
+	    "WHERE user_id = $1 AND event = 'locked' AND "
+	    "(detail->>'device')::bool", 1, p), 1);
+	/* Guesses against the device's lock do not count either. */
+	fail_login_from(&u, true, "wrong_password", DEV_A);
+	expect_login("yara", DEV_A, true, true, 3);
+}
+
+static void
+test_a_device_unused_for_its_ttl_is_not_trusted(void **state)
+{
+	struct user u;
+
+	make_user("zack", &u);
+	give_device(u.id, DEV_A, DEVICE_TTL + 10);
+	expect_login("zack", DEV_A, false, false, 0);
+	/* Its failures, then, are the account's. */
+	fail_login(&u, true, "wrong_password");
+	expect_login("zack", DEV_A, false, false, 1);
+}
+
+/* --- devices_login ---------------------------------------------------- */
+
+/* A successful login of u from device dev; a refresh token of its own. */
+static enum store_status
+device_login(const struct user *u, const char *dev, bool trusted)
+{
+	char	 tid[PROTO_UUID_LEN + 1], fam[PROTO_UUID_LEN + 1];
+	char	 stored[64], hash[80];
+	struct devices_login d;
+	static unsigned int n;
+
+	uuid_random(tid);
+	uuid_random(fam);
+	snprintf(stored, sizeof(stored), "hash-%s", u->username);
+	snprintf(hash, sizeof(hash), "\\x%064x", ++n);
+	memset(&d, 0, sizeof(d));
+	d.login.user_id = u->id;
+	d.login.stored = stored;
+	d.login.token_id = tid;
+	d.login.family = fam;
+	d.login.hash = hash;
+	d.login.ttl = 3600;
+	d.login.remote = REMOTE;
+	d.device = dev;
+	d.trusted = trusted;
+	d.device_ttl = DEVICE_TTL;
+	reset();
+	return answer(devices_login(s.pool, &d, done_cb, NULL));
+}
+
+static long
+devices_of(const char *id)
+{
+	const char *p[] = { id };
+
+	return dbt_count(s.ctl, "SELECT count(*) FROM login_devices "
+	    "WHERE user_id = $1", 1, p);
+}
+
+static void
+test_a_login_from_a_new_device_trusts_it_and_clears_the_account(void **state)
+{
+	struct user u;
+	const char *p[] = { NULL };
+
+	make_user("adam", &u);
+	p[0] = u.id;
+	fail_login(&u, true, "wrong_password");
+	fail_login(&u, true, "wrong_password");
+	assert_int_equal(device_login(&u, DEV_A, false), STORE_OK);
+	expect_login("adam", NULL, false, false, 0);
+	expect_login("adam", DEV_A, true, false, 0);
+	assert_int_equal(live_tokens(u.id), 1);
+	assert_int_equal(dbt_count(s.ctl, "SELECT count(*) FROM audit_events "
+	    "WHERE user_id = $1 AND event = 'login_ok' AND "
+	    "detail->>'device' = 'new'", 1, p), 1);
+}
+
+static void
+test_a_login_from_a_trusted_device_leaves_the_account_lock(void **state)
+{
+	struct user u;
+	const char *p[] = { NULL };
+
+	make_user("beth", &u);
+	p[0] = u.id;
+	give_device(u.id, DEV_A, 100);
+	for (int i = 0; i < 3; i++)
+		fail_login(&u, true, "wrong_password");
+	fail_login_from(&u, true, "wrong_password", DEV_A);
+	assert_int_equal(device_login(&u, DEV_A, true), STORE_OK);
+	/* The device's own failures are cleared, the strangers' lock
+	 * stays: the owner's logins give guessers no new tries. */
+	expect_login("beth", DEV_A, true, false, 0);
+	expect_login("beth", NULL, false, true, 3);
+	assert_int_equal(devices_of(u.id), 1);
+	assert_int_equal(dbt_count(s.ctl, "SELECT count(*) FROM login_devices "
+	    "WHERE user_id = $1 AND last_used_at > now() - interval '5 s'",
+	    1, p), 1);
+}
+
+static void
+test_another_users_device_is_never_taken_over(void **state)
+{
+	struct user u, other;
+
+	make_user("cleo", &u);
+	make_user("cyd", &other);
+	give_device(other.id, DEV_B, 10);
+	/* Were the caller to pass it, the device stays the other's. */
+	(void)device_login(&u, DEV_B, true);
+	expect_login("cyd", DEV_B, true, false, 0);
+	expect_login("cleo", DEV_B, false, false, 0);
+}
+
+static void
+test_a_user_keeps_a_bounded_number_of_live_devices(void **state)
+{
+	struct user u;
+	char	 dev[80];
+
+	make_user("dora", &u);
+	give_device(u.id, DEV_B, DEVICE_TTL + 5);	/* expired */
+	for (int i = 0; i < DEVICES_PER_USER + 3; i++) {
+		snprintf(dev, sizeof(dev), "\\x%064x", 0x100000 + i);
+		assert_int_equal(device_login(&u, dev, false), STORE_OK);
+	}
+	assert_int_equal(devices_of(u.id), DEVICES_PER_USER);
+	/* The last used stay, the oldest and the expired went. */
+	expect_login("dora", dev, true, false, 0);
+	expect_login("dora", DEV_B, false, false, 0);
+	snprintf(dev, sizeof(dev), "\\x%064x", 0x100000);
+	expect_login("dora", dev, false, false, 0);
 }
 
 /* --- the admin's list ------------------------------------------------ */
@@ -812,6 +1123,15 @@ main(void)
 		T(test_end_sessions_revokes_every_family_and_bumps_the_version),
 		T(test_wrong_passwords_lock_the_account_at_the_maximum),
 		T(test_failures_that_do_not_count_are_only_audited),
+		T(test_failures_during_a_lock_neither_count_nor_extend_it),
+		T(test_the_lock_never_outgrows_the_maximum),
+		T(test_failures_are_forgotten_after_a_quiet_lockout_max),
+		T(test_a_trusted_device_has_a_count_and_lock_of_its_own),
+		T(test_a_device_unused_for_its_ttl_is_not_trusted),
+		T(test_a_login_from_a_new_device_trusts_it_and_clears_the_account),
+		T(test_a_login_from_a_trusted_device_leaves_the_account_lock),
+		T(test_another_users_device_is_never_taken_over),
+		T(test_a_user_keeps_a_bounded_number_of_live_devices),
 		T(test_list_pages_by_creation_and_resumes_after_the_last),
 		T(test_list_prefix_matches_username_or_email),
 		T(test_list_refuses_a_limit_out_of_range),
