@@ -129,6 +129,9 @@ def test_change_while_the_listener_is_down_is_caught_up(client, host_b):
     while "listener re-established" not in W.log_tail(host_b.log, 400):
         assert time.monotonic() < deadline, W.log_tail(host_b.log)
         time.sleep(0.1)
+    r = host_b.client.get("/metrics")
+    assert r.status == 200, r
+    assert b"\nwarden_revocation_listening 1\n" in r.body, r.body
     # And listening again: the next change is told as before.
     other = client.new_user("revdrop")
     assert _passes(host_b.client, other.access)
