@@ -318,21 +318,81 @@ refresh(struct rev_entry *e, void *arg)
 	e->inflight = true;
 }
 
+int
+revocations_parse(const char *payload, struct user_state *out)
+{
+	const char *p = payload, *roles;
+	char	 role[PROTO_ROLE_MAX + 1];
+	unsigned long long v = 0;
+	size_t	 len;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(p) < PROTO_UUID_LEN ||
+	    (p[PROTO_UUID_LEN] != ' ' && p[PROTO_UUID_LEN] != '\0'))
+		return -1;
+	memcpy(out->id, p, PROTO_UUID_LEN);
+	out->id[PROTO_UUID_LEN] = '\0';
+	if (!field_is_uuid(out->id)) {
+		out->id[0] = '\0';
+		return -1;
+	}
+	p += PROTO_UUID_LEN;
+	if (strcmp(p, " deleted") == 0)
+		return 0;
+	if (*p++ != ' ' || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > UINT32_MAX)
+			return -1;
+	}
+	if (p[0] != ' ' || (p[1] != 't' && p[1] != 'f') || p[2] != ' ')
+		return -1;
+	out->token_version = (uint32_t)v;
+	out->is_active = p[1] == 't';
+	roles = p + 3;
+	if (str_copy(out->roles, roles, sizeof(out->roles)) == -1)
+		return -1;
+	/* Each role a role name (fields.h), none empty. */
+	for (p = roles; *p != '\0'; p += len + (p[len] == ',')) {
+		len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(role) ||
+		    (p[len] == ',' && p[len + 1] == '\0'))
+			return -1;
+		memcpy(role, p, len);
+		role[len] = '\0';
+		if (!field_is_role(role))
+			return -1;
+	}
+	out->exists = true;
+	return 0;
+}
+
 static void
 on_event(const char *payload, void *arg)
 {
 	struct revocations *rv = arg;
 	struct rev_entry *e;
+	struct user_state s;
 	time_t now = time(NULL);
+	int	 rc;
 
 	rv->notifications++;
-	if (!field_is_uuid(payload) || payload[PROTO_UUID_LEN] != '\0') {
-		log_warn("revocations: a notification that is not a user id");
+	if ((rc = revocations_parse(payload, &s)) == -1 && s.id[0] == '\0') {
+		log_warn("revocations: a notification that names no user");
 		return;
 	}
-	if ((e = revtab_touch(rv->tab, payload, now,
-	    now + window(rv))) != NULL)
-		refresh(e, rv);
+	if ((e = revtab_touch(rv->tab, s.id, now, now + window(rv))) == NULL)
+		return;
+	/* The state travels with the notification; a payload of another
+	 * form is read from the database instead (refusing meanwhile). */
+	if (rc == 0 && revtab_set(e, &s) == 0) {
+		/* A look-up running may have read the state before. */
+		if (e->inflight)
+			e->again = true;
+		return;
+	}
+	refresh(e, rv);
 }
 
 static void	start_catch_up(struct revocations *);
@@ -366,9 +426,7 @@ caught_up(enum store_status st, const struct user_state *rows, size_t n,
 		else
 			(void)revtab_set(e, &rows[i]);
 	}
-	if (!rv->synced)
-		log_info("revocations: caught up (%zu users changed lately)",
-		    n);
+	log_info("revocations: caught up (%zu users changed lately)", n);
 	rv->synced = true;
 	/* LISTEN came back once more while this one ran. */
 	if (rv->catch_up_due)

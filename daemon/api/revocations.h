@@ -7,14 +7,14 @@
  * roles; a deletion) is told to every wardend by PostgreSQL: the trigger of
  * store/migrations/0002_user_changes.sql sends NOTIFY warden_user_changed
  * with the user id at commit, and records the change in user_changes.
- * Each wardend LISTENs on a connection of its own (store/notify.h); on a
- * notification it reads the user's current state through the pool and
- * keeps it in a bounded table, user id -> { token_version, is_active,
- * roles, or deleted }.  Verify then refuses a token of a user in the table
+ * Each wardend LISTENs on a connection of its own (store/notify.h); a
+ * notification carries the user's new state, which goes into a bounded
+ * table, user id -> { token_version, is_active, roles, or deleted } (a
+ * payload of another form makes it read the state through the pool).  Verify then refuses a token of a user in the table
  * whose ver differs, who is disabled or deleted, and ?role=X when the
  * current roles lack X.  While a user's state is being read, that user's
- * tokens are refused (fail closed): a change reaches every host within one
- * round trip to the database.
+ * tokens are refused (fail closed).  A change reaches every host as soon as
+ * PostgreSQL delivers its notification.
  *
  * An entry lives until every token issued before its change has expired:
  * access_token_ttl (the longest seen since start) plus REV_SLACK for the
@@ -111,6 +111,14 @@ enum rev_verdict revtab_check(struct revtab *t, const struct jwt_claims *c,
 
 size_t		 revtab_count(const struct revtab *t);
 uint64_t	 revtab_overflows(const struct revtab *t);
+
+/*
+ * Reads a notification's payload (migrations/0002_user_changes.sql):
+ * "<id> <token_version> <t|f> <roles>" or "<id> deleted".  0 with *out
+ * filled; -1 when it is not one, with out->id set ("" otherwise) when it
+ * starts with a user id.
+ */
+int		 revocations_parse(const char *payload, struct user_state *out);
 
 /* --- on the loop --- */
 

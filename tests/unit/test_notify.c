@@ -25,7 +25,7 @@
 static struct dbt_store s;
 
 static int	 nup, ndown, nevents;
-static char	 last[64];
+static char	 last[2048];
 
 static void
 on_event(const char *payload, void *arg)
@@ -47,6 +47,16 @@ on_down(void *arg)
 }
 
 static const struct notify_cbs cbs = { on_event, on_up, on_down };
+
+/* The last payload was id then rest. */
+static void
+expect_payload(const char *id, const char *rest)
+{
+	char	 want[2048];
+
+	snprintf(want, sizeof(want), "%s%s", id, rest);
+	assert_string_equal(last, want);
+}
 
 /* A new user; its id in id. */
 static void
@@ -111,16 +121,19 @@ token_changes_notify_and_others_do_not(void **st)
 	exec_on("UPDATE users SET token_version = token_version + 1 "
 	    "WHERE id = $1", id);
 	wait_for(&nevents, 1);
-	assert_string_equal(last, id);
+	/* The new state travels with it. */
+	expect_payload(id, " 1 t ");
 	/* Disable, roles. */
 	exec_on("UPDATE users SET is_active = false WHERE id = $1", id);
 	wait_for(&nevents, 2);
-	exec_on("UPDATE users SET roles = '{editor}' WHERE id = $1", id);
+	expect_payload(id, " 1 f ");
+	exec_on("UPDATE users SET roles = '{editor,admin}' WHERE id = $1", id);
 	wait_for(&nevents, 3);
+	expect_payload(id, " 1 f editor,admin");
 	/* What no token carries: nothing. */
 	before = nevents;
 	exec_on("UPDATE users SET full_name = 'F', failed_logins = 3, "
-	    "roles = '{editor}', updated_at = now() WHERE id = $1", id);
+	    "roles = '{editor,admin}', updated_at = now() WHERE id = $1", id);
 	linger();
 	assert_int_equal(nevents, before);
 	/* A rolled back change tells nobody. */
@@ -132,7 +145,7 @@ token_changes_notify_and_others_do_not(void **st)
 	/* Deletion. */
 	exec_on("DELETE FROM users WHERE id = $1", id);
 	wait_for(&nevents, before + 1);
-	assert_string_equal(last, id);
+	expect_payload(id, " deleted");
 	assert_int_equal(dbt_count(s.ctl, "SELECT count(*) FROM user_changes "
 	    "WHERE user_id = $1 AND changed_at > now() - interval '1 minute'",
 	    1, (const char *const []){ id }), 1);
@@ -163,7 +176,7 @@ listener_comes_back_after_its_connection_is_terminated(void **st)
 	new_user(id);
 	exec_on("UPDATE users SET token_version = 7 WHERE id = $1", id);
 	wait_for(&nevents, 1);
-	assert_string_equal(last, id);
+	expect_payload(id, " 7 t ");
 	notify_free(n);
 }
 

@@ -241,6 +241,47 @@ many_users_share_buckets(void **st)
 	revtab_free(t);
 }
 
+static void
+payloads_are_read_strictly(void **st)
+{
+	struct user_state s;
+	char	 buf[256];
+
+	snprintf(buf, sizeof(buf), "%s 12 t admin,editor", A);
+	assert_int_equal(revocations_parse(buf, &s), 0);
+	assert_string_equal(s.id, A);
+	assert_true(s.exists && s.is_active);
+	assert_int_equal(s.token_version, 12);
+	assert_string_equal(s.roles, "admin,editor");
+	snprintf(buf, sizeof(buf), "%s 4294967295 f ", A);
+	assert_int_equal(revocations_parse(buf, &s), 0);
+	assert_true(s.exists && !s.is_active);
+	assert_int_equal(s.token_version, UINT32_MAX);
+	assert_string_equal(s.roles, "");
+	snprintf(buf, sizeof(buf), "%s deleted", B);
+	assert_int_equal(revocations_parse(buf, &s), 0);
+	assert_string_equal(s.id, B);
+	assert_false(s.exists);
+
+	/* Not the form: refused, but the id is kept for a look-up. */
+	static const char *const bad[] = {
+		"", " 1 t  ", " 4294967296 t ", " -1 t ", " 1 x ", " 1 t",
+		" 1 t a,", " 1 t ,a", " 1 t a,,b", " 1 t Admin", " 1  t ",
+		" deleted ", " 1 t a b", "x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", A, bad[i]);
+		assert_int_equal(revocations_parse(buf, &s), -1);
+		assert_string_equal(s.id, bad[i][0] == 'x' ? "" : A);
+	}
+	/* An id is the whole first word, lower-case. */
+	assert_int_equal(revocations_parse("0B6F3C1E-0000-4000-8000-"
+	    "00000000000A 1 t ", &s), -1);
+	assert_string_equal(s.id, "");
+	assert_int_equal(revocations_parse("0b6f", &s), -1);
+	assert_string_equal(s.id, "");
+}
+
 int
 main(void)
 {
@@ -253,6 +294,7 @@ main(void)
 		cmocka_unit_test(sweep_keeps_lookups_and_offers_unknown_entries),
 		cmocka_unit_test(full_table_refuses_tokens_issued_before_the_overflow),
 		cmocka_unit_test(many_users_share_buckets),
+		cmocka_unit_test(payloads_are_read_strictly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,14 @@
 -- daemon/api/revocations.h): every change to a user that can invalidate
 -- access tokens already issued (the token version, is_active, the roles) and
 -- every deletion is told to every wardend on the channel
--- warden_user_changed, the user id as payload, when it commits; and the
--- user id and time are kept in user_changes, so that a wardend whose
--- listening connection was down catches up on what it missed.
+-- warden_user_changed when it commits, and the user id and time are kept in
+-- user_changes, so that a wardend whose listening connection was down
+-- catches up on what it missed.  The payload is the user's new state, so
+-- that no wardend has to read it:
+--   "<id> <token_version> <t|f: is_active> <roles, comma-separated>"
+--   "<id> deleted"
+-- (PostgreSQL delivers the notifications of a channel in commit order, and
+-- the row lock orders the changes of one user, so the last one wins.)
 --
 -- It is a trigger, not the store's statements, so that no writer (the
 -- API, wardenctl, an operator's SQL) can change a user without telling.
@@ -36,7 +41,14 @@ BEGIN
     INSERT INTO user_changes (user_id, changed_at) VALUES (uid, now())
         ON CONFLICT (user_id) DO UPDATE SET changed_at = excluded.changed_at;
     -- Delivered at commit, and not at all on a rollback.
-    PERFORM pg_notify('warden_user_changed', uid::text);
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('warden_user_changed', uid::text || ' deleted');
+    ELSE
+        PERFORM pg_notify('warden_user_changed', uid::text || ' ' ||
+            NEW.token_version || ' ' ||
+            CASE WHEN NEW.is_active THEN 't' ELSE 'f' END || ' ' ||
+            array_to_string(NEW.roles, ','));
+    END IF;
     RETURN NULL;
 END
 $$;
