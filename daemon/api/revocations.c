@@ -244,6 +244,8 @@ struct revocations {
 	bool		 catching_up;	/* its query is running */
 	bool		 catch_up_due;	/* one is due (again) */
 	uint64_t	 notifications;
+	uint64_t	 stamp;		/* states set from notifications */
+	uint64_t	 catch_up_stamp; /* stamp when the catch-up was sent */
 	bool		 warned;	/* a failed look-up was logged */
 };
 
@@ -387,6 +389,7 @@ on_event(const char *payload, void *arg)
 	/* The state travels with the notification; a payload of another
 	 * form is read from the database instead (refusing meanwhile). */
 	if (rc == 0 && revtab_set(e, &s) == 0) {
+		e->stamp = ++rv->stamp;
 		/* A look-up running may have read the state before. */
 		if (e->inflight)
 			e->again = true;
@@ -418,6 +421,11 @@ caught_up(enum store_status st, const struct user_state *rows, size_t n,
 		/* Our clock may be ahead of the database's. */
 		if (expires <= now)
 			continue;
+		/* A notification that came after the catch-up was sent
+		 * told a state at least as new as its row. */
+		if ((e = revtab_find(rv->tab, rows[i].id, now)) != NULL &&
+		    e->known && e->stamp > rv->catch_up_stamp)
+			continue;
 		if ((e = revtab_touch(rv->tab, rows[i].id, now,
 		    expires)) == NULL)
 			continue;
@@ -441,6 +449,7 @@ start_catch_up(struct revocations *rv)
 		return;
 	}
 	rv->catch_up_due = false;
+	rv->catch_up_stamp = rv->stamp;
 	if (user_changes_since(rv->front->db, window(rv), caught_up,
 	    rv) == 0)
 		rv->catching_up = true;

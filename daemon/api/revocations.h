@@ -76,6 +76,8 @@ struct rev_entry {
 	bool		 is_active;
 	uint32_t	 token_version;
 	char		*roles;		/* "a,b": the current roles */
+	uint64_t	 stamp;		/* when a notification set it, in
+					 * the order of revocations.c */
 };
 
 /* A table of at most max (>= 1) users; NULL when memory runs out. */
