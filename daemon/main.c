@@ -46,6 +46,7 @@
 #include "api/metrics.h"
 #include "store/migrate.h"
 #include "api/ratelimit.h"
+#include "api/revocations.h"
 #include "sdnotify.h"
 #include "hc/spawner.h"
 #include "stdfds.h"
@@ -562,6 +563,16 @@ open_pool(struct daemon *d)
 		fatal("cannot create the database pool");
 }
 
+/* Forward-auth's revocations: a LISTEN connection of their own, look-ups
+ * through the pool (api/revocations.h). */
+static void
+listen_revocations(struct daemon *d)
+{
+	if ((d->front.revocations = revocations_new(d->base, &d->front,
+	    d->cfg->database_url, REV_DEFAULT_MAX)) == NULL)
+		fatal("cannot start listening for revocations");
+}
+
 /* SIGTERM, SIGINT and SIGHUP on the loop, and the watchdog's timer. */
 static void
 watch_signals(struct daemon *d)
@@ -608,6 +619,7 @@ shut_down(struct daemon *d)
 	hc_free(d->front.hc);
 	spawner_stop(d->spawner);
 	db_pool_free(d->front.db);
+	revocations_free(d->front.revocations);	/* after: see its header */
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
 	if (d->watchdog != NULL)
@@ -652,6 +664,7 @@ main(int argc, char *argv[])
 	start_hasher(&d);
 	open_listeners(&d, &lf);
 	open_pool(&d);
+	listen_revocations(&d);
 	watch_signals(&d);
 	serve(&d);
 	shut_down(&d);

@@ -21,6 +21,7 @@ struct db_pool;
 struct hc;
 struct metrics;
 struct ratelimit;
+struct revocations;
 
 struct front {
 	const struct cfg	*cfg;
@@ -36,6 +37,8 @@ struct front {
 						 * address (zeroed: none) */
 	time_t			 started;	/* wall clock, for /metrics */
 	struct metrics		*metrics;	/* counters of /metrics */
+	struct revocations	*revocations;	/* for forward-auth (NULL:
+						 * the token alone decides) */
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "jwks.h"
 #include "openapi.h"
 #include "problem_reply.h"
+#include "revocations.h"
 #include "util.h"
 
 void
@@ -26,7 +27,10 @@ void
 h_readyz(struct http_req *r)
 {
 	struct front *f = caller_of(r)->front;
-	bool	 db = db_pool_ready(f->db), hasher = hc_ready(f->hc);
+	/* The database is of use once forward-auth knows the revocations
+	 * (revocations.h). */
+	bool	 db = db_pool_ready(f->db) &&
+	    revocations_ready(f->revocations), hasher = hc_ready(f->hc);
 	cJSON	*o = cJSON_CreateObject();
 
 	if (o == NULL) {

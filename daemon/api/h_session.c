@@ -15,6 +15,7 @@
 #include "log.h"
 #include "problem_reply.h"
 #include "reply.h"
+#include "revocations.h"
 #include "store/users.h"
 #include "util.h"
 
@@ -31,8 +32,9 @@ claims_have_role(const struct jwt_claims *c, const char *role)
 }
 
 /*
- * GET /api/v1/auth/verify[?role=NAME]: answers from the token alone, so a
- * proxy may call it on every request without touching the database.
+ * GET /api/v1/auth/verify[?role=NAME]: answers from the token and the
+ * revocations this host has been told of (revocations.h), so a proxy may
+ * call it on every request without touching the database.
  */
 void
 h_verify(struct http_req *r)
@@ -44,6 +46,7 @@ h_verify(struct http_req *r)
 	struct form q;
 	const char *v;
 	enum auth_presented how;
+	time_t	 now = time(NULL);
 	int	 rc;
 
 	rc = form_parse(&q, r->query, r->query ? strlen(r->query) : 0, why,
@@ -63,7 +66,7 @@ h_verify(struct http_req *r)
 		    PROBLEM_MALFORMED, why);
 		return;
 	}
-	if (auth_verify_request(c->front, r, time(NULL), &c->claims,
+	if (auth_verify_request(c->front, r, now, &c->claims,
 	    &how) != JWT_OK) {
 		auth_refuse(r, how);
 		return;
@@ -71,6 +74,23 @@ h_verify(struct http_req *r)
 	if (role[0] != '\0' && !claims_have_role(&c->claims, role)) {
 		problem_bearer(r, BEARER_INSUFFICIENT_SCOPE,
 		    "the token lacks the role");
+		return;
+	}
+	switch (revocations_check(c->front->revocations, &c->claims, role,
+	    now)) {
+	case REV_PASS:
+		break;
+	case REV_REVOKED:
+		problem_bearer(r, BEARER_INVALID_TOKEN,
+		    "the token has been revoked");
+		return;
+	case REV_NO_ROLE:
+		problem_bearer(r, BEARER_INSUFFICIENT_SCOPE,
+		    "the user no longer has the role");
+		return;
+	case REV_UNSYNCED:
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "revocations are not known yet: try again");
 		return;
 	}
 	for (size_t i = 0; i < c->claims.nroles; i++) {

@@ -276,6 +276,8 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 		db_pool_stats(f->db, &s->db);
 		s->have_db = true;
 	}
+	if (f != NULL)
+		revocations_stats(f->revocations, &s->rev);
 	s->started = f != NULL && f->started != 0 ? f->started : m->created;
 }
 
@@ -459,6 +461,23 @@ render_db(struct out *o, const struct metrics_snapshot *s)
 	    d->failed, d->connect_failures);
 }
 
+static void
+render_revocations(struct out *o, const struct metrics_snapshot *s)
+{
+	family(o, "warden_revocation_listening", "gauge",
+	    "1 while the connection that hears of changed users listens.");
+	out_printf(o, "warden_revocation_listening %d\n",
+	    s->rev.listening ? 1 : 0);
+	family(o, "warden_revocation_users", "gauge",
+	    "Changed users that forward-auth checks tokens against.");
+	out_printf(o, "warden_revocation_users %zu\n", s->rev.entries);
+	family(o, "warden_revocation_overflows_total", "counter",
+	    "Changed users the full table could not hold (older tokens were "
+	    "refused instead).");
+	out_printf(o, "warden_revocation_overflows_total %" PRIu64 "\n",
+	    s->rev.overflows);
+}
+
 int
 metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
     struct evbuffer *buf)
@@ -469,6 +488,7 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 	render_requests(&o, m);
 	render_hasher(&o, s);
 	render_db(&o, s);
+	render_revocations(&o, s);
 	family(&o, "warden_logins_total", "counter",
 	    "Password logins by outcome.");
 	for (i = 0; i < METRICS_LOGIN_NOUTCOMES; i++)

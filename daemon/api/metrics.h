@@ -31,6 +31,7 @@
 #include "store/db.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
+#include "revocations.h"
 
 struct cfg;
 struct event_base;
@@ -61,6 +62,7 @@ struct metrics_snapshot {
 	struct hc_stats	 hasher;
 	bool		 have_db;	/* false: no database pool yet */
 	struct db_stats	 db;
+	struct rev_stats rev;		/* zeroed: no revocations */
 	time_t		 started;	/* wall clock, seconds */
 };
 

@@ -280,6 +280,9 @@ test_empty(void **state)
 		"warden_db_pool_waiting gauge",
 		"warden_db_queries_total counter",
 		"warden_db_failures_total counter",
+		"warden_revocation_listening gauge",
+		"warden_revocation_users gauge",
+		"warden_revocation_overflows_total counter",
 		"warden_logins_total counter",
 		"process_start_time_seconds gauge",
 	};
@@ -706,7 +709,7 @@ test_serve_fd(void **state)
 		fail_msg("no Content-Type " METRICS_CONTENT_TYPE ":\n%s", resp);
 	body = strstr(resp, "\r\n\r\n");
 	assert_non_null(body);
-	assert_int_equal(check_format(body + 4), 14);
+	assert_int_equal(check_format(body + 4), 17);
 	expect_line(body + 4, "process_start_time_seconds 1700000000");
 	free(resp);
 
