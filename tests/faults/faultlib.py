@@ -307,6 +307,8 @@ class Load:
             r = c.request(method, path, timeout=HTTP_TIMEOUT, **kw)
             e["status"] = r.status
             e["retry_after"] = r.header("Retry-After")
+            if not 200 <= r.status < 300:
+                e["body"] = r.body[:300].decode("utf-8", "replace")
         except Exception as ex:         # no answer: reset, refused, hang
             e["status"] = 0
             e["error"] = "%s: %s" % (type(ex).__name__, ex)
@@ -472,7 +474,7 @@ class Sampler:
 
     def latencies(self, t0, t1=None):
         return [b - a for a, b, st in self.samples
-                if a >= t0 and (t1 is None or a < t1) and st == 200]
+                if a >= t0 and (t1 is None or a < t1) and 200 <= st < 300]
 
     def statuses(self, t0, t1=None):
         return [st for a, b, st in self.samples if a >= t0 and (t1 is None or a < t1)]
@@ -596,15 +598,31 @@ def check_db(log):
 
 
 def ghosts(log):
-    """Writes answered 5xx or not at all whose effect is in the database
-    anyway (registrations), as a count: the client was told to retry."""
-    names = [e["user"] for e in log.entries
+    """Writes done although their request was answered 5xx or not at all:
+    (registrations, logins).  The client was told to try again; the
+    registration is there (a retry meets 409), the login issued a refresh
+    token and recorded login_ok."""
+    es = list(log.entries)
+    names = [e["user"] for e in es
              if e["kind"] == "register" and (e["status"] == 0 or e["status"] >= 500)]
-    if not names:
-        return 0
-    rows = W.psql("SELECT count(*) FROM users WHERE username IN (%s)"
-                  % ",".join("'%s'" % n for n in names))
-    return int(rows[0])
+    regs = 0
+    if names:
+        regs = int(W.psql("SELECT count(*) FROM users WHERE username IN (%s)"
+                          % ",".join("'%s'" % n for n in names))[0])
+    ok = {}
+    for e in es:
+        if e["kind"] in ("login", "probe") and e["user"]:
+            ok.setdefault(e["user"], 0)
+            if e["status"] == 200:
+                ok[e["user"]] += 1
+    logins = 0
+    if ok:
+        for name, n in q("SELECT u.username, count(a.id) FROM users u JOIN audit_events a"
+                         " ON a.user_id = u.id AND a.event = 'login_ok'"
+                         " WHERE u.username IN (%s) GROUP BY 1"
+                         % ",".join("'%s'" % n for n in ok)):
+            logins += max(0, int(n) - ok[name])
+    return regs, logins
 
 
 def summary(entries):
@@ -634,5 +652,8 @@ def summary(entries):
 
 
 def describe(e):
-    return "%s %s -> %s in %.2f s%s" % (e["method"], e["path"], e["status"], e["dt"],
-                                        " (%s)" % e["error"] if e.get("error") else "")
+    return "%s %s %s at %s -> %s in %.2f s%s" % (
+        e["kind"], e["method"], e["path"],
+        time.strftime("%H:%M:%S", time.gmtime(e["wall0"])) + ".%03d" % (e["wall0"] % 1 * 1000),
+        e["status"], e["dt"], " (%s)" % (e.get("error") or e.get("body"))
+        if e.get("error") or e.get("body") else "")
