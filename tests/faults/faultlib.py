@@ -12,8 +12,6 @@ import json
 import os
 import pwd
 import random
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile

@@ -17,11 +17,14 @@ with `N passed, N failed`.
   pg-restart-immediate                 reconnects, nothing acknowledged lost
   disk-full        the cluster's file system full: writes 503, reads go on,
                    writes come back when the space does
+  disk-full-crash  the same across a checkpoint: PostgreSQL PANICs and stays
+                   down until the space is back and it is started again
   db-slow          users locked (ACCESS EXCLUSIVE) for 30 s: request_timeout
                    holds, the pool does not leak, routes without the table
                    keep their latency
   wardend-kill     wardend SIGKILLed mid-load and started again
   clock-step       wardend's clock (libfaketime) +1 h, back, -1 h, back
+  clock-step-all   the same seen by wardend and its hasher both
 
 Arguments name the cases to run (default: all); FAULTS_KEEP=1 keeps the
 work directory (logs, the client's log) after a passing run too.
@@ -218,7 +221,7 @@ def pg_restart(mode):
         c.figures = ("pg_ctl restart %.2f s, /readyz 503 for %.2f s, first login %s s "
                      "after PostgreSQL was up, 503s %d (max %.2f s), 500s %d, 2xx %d, "
                      "lost %d, ghosts %s" % (
-                         t_up - t_r, (max(down) - min(down)) if down else 0.0,
+                         t_up - t_r, (t_back - min(down)) if down and t_back else 0.0,
                          "%.2f" % rec if rec is not None else "never",
                          s["503"], s["max503"], s["500"], s["2xx"], lost, ghost))
         if not back:
@@ -229,7 +232,6 @@ def pg_restart(mode):
 def disk_full(c):
     cl = c.suite.cluster
     d = c.daemon()
-    acct = F.Load(d, c.log, workers=0, probe=False)
     reader = W.Client(d.host, d.port)
     load = c.load(d)
     time.sleep(3)
@@ -265,7 +267,6 @@ def disk_full(c):
                                if e["status"] == 201], 20)
     time.sleep(2)
     c.check(load.stop(), "the load did not stop")
-    del acct
     s = c.basic(c.log.entries, REQUEST_TIMEOUT + MARGIN)
     fs = F.summary([e for e in full_entries if e["t0"] < t_free and e["kind"] != "read"])
     bad_reads = [r for r in reads if not (isinstance(r[1], int) and 200 <= r[1] < 300)]
@@ -288,6 +289,72 @@ def disk_full(c):
                      max(r[2] for r in reads) if reads else 0,
                      "%.2f" % (min(e["t1"] for e in back) - t_free) if back else "never",
                      s["2xx"], lost, ghost))
+
+
+def disk_full_crash(c):
+    """The data directory full at a checkpoint: PostgreSQL PANICs (the
+    checkpointer cannot write pg_logical/replorigin_checkpoint.tmp), its
+    crash recovery cannot checkpoint either and the postmaster exits.
+    wardend must answer 503 meanwhile; once the space is back and the
+    server started, nothing acknowledged may be missing."""
+    cl = c.suite.cluster
+    d = c.daemon()
+    ready = F.Sampler(d, "/readyz").start()
+    jwks = F.Sampler(d, "/.well-known/jwks.json", period=0.1).start()
+    load = c.load(d)
+    time.sleep(3)
+    ckpt = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"
+    before = W.psql(ckpt)
+    t_full = mono()
+    free = cl.fill()
+    try:
+        W.psql("CHECKPOINT")
+        checkpointed = True
+    except RuntimeError:
+        checkpointed = False
+    # The postmaster either restarts its children (and recovers, if its
+    # end-of-recovery checkpoint finds room) or exits.
+    time.sleep(5)
+
+    def checkpointer():
+        try:
+            return W.psql(ckpt)
+        except RuntimeError:
+            return None
+    died = not cl.running()
+    now = None if died else checkpointer()
+    fate = ("exited" if died else "up, refusing connections" if now is None
+            else "PANICked and restarted its processes" if now != before else "stayed up")
+    cl.unfill()
+    t_start = mono()
+    if not cl.running():
+        out = cl.pg_ctl("-w", "-t", "60", "-l", os.path.join(cl.dir, "server.log"), "start")
+        c.check(out.returncode == 0, "PostgreSQL did not start again: %s%s\n%s"
+                % (out.stdout, out.stderr, cl.log_tail()))
+        fate += ", started again"
+    t_up = mono()
+    back = F.wait_for(lambda: [1 for a, b, st in ready.samples if a > t_up and st == 200], 30)
+    F.wait_for(lambda: load.recovery(t_up) is not None, 15)
+    time.sleep(2)
+    c.check(load.stop(), "the load did not stop")
+    ready.stop()
+    jwks.stop()
+    c.check(back, "/readyz never came back to 200")
+    down = [a for a, b, st in ready.samples if a >= t_full and st == 503]
+    c.check(not died or down, "/readyz never said 503 while PostgreSQL was down")
+    bad_jwks = [st for st in jwks.statuses(t_full, t_up) if st != 200]
+    c.check(not bad_jwks, "jwks failed while PostgreSQL was down: %r" % bad_jwks[:5])
+    s = c.basic(c.log.entries, REQUEST_TIMEOUT + MARGIN)
+    rec = load.recovery(t_up)
+    lost, ghost = c.db_check()
+    c.check(lost == 0, "%d acknowledged writes lost" % lost)
+    c.figures = ("filled %.1f MB, CHECKPOINT %s, PostgreSQL %s, /readyz 503 for %.2f s, "
+                 "up %.2f s after the space came back, first login %s s after, 503s %d "
+                 "(max %.2f s), 500s %d, 2xx %d, lost %d, ghosts %s" % (
+                     free / 1e6, "succeeded" if checkpointed else "failed", fate,
+                     (max(down) - min(down)) if down else 0.0,
+                     t_up - t_start, "%.2f" % rec if rec is not None else "never",
+                     s["503"], s["max503"], s["500"], s["2xx"], lost, ghost))
 
 
 def db_slow(c):
@@ -323,7 +390,6 @@ def db_slow(c):
     c.check(load.stop(), "the load did not stop")
     for s_ in samplers.values():
         s_.stop()
-    t_after = mono()
     m = F.metrics(d)
     pool = {k.split("{")[-1].rstrip("}") if "{" in k else k: v
             for k, v in m.items() if k.startswith("warden_db_pool")}
@@ -332,9 +398,8 @@ def db_slow(c):
     after = W.Client(d.host, d.port).new_user("after")
     c.check(after.access and after.me().status == 200, "no service after the lock")
     entries = c.log.entries
-    s = c.basic(entries, REQUEST_TIMEOUT + MARGIN)
+    c.basic(entries, REQUEST_TIMEOUT + MARGIN)
     locked = F.summary([e for e in entries if t_lock <= e["t0"] < t_free - REQUEST_TIMEOUT])
-    c.check(locked["2xx"] == 0 or True, "")
     figs = []
     for n, p, t in paths:
         bef = samplers[n].latencies(t_before, t_lock)
@@ -355,7 +420,6 @@ def db_slow(c):
                      t_free - t_lock, locked["503"], locked["max503"], locked["2xx"],
                      "; ".join(figs),
                      " ".join("%s=%g" % kv for kv in sorted(pool.items())), lost, ghost))
-    del t_after
 
 
 def wardend_kill(c):
@@ -387,46 +451,9 @@ def wardend_kill(c):
                     s["none"], s["503"], s["2xx"], hasher, bool(orphans), lost, ghost))
 
 
-def clock_step(c):
-    if not os.path.exists(FAKETIME_LIB):
-        raise Failed("%s is missing: apt-get install -y faketime" % FAKETIME_LIB)
-    stamp = os.path.join(c.suite.cluster.work, "faketime")
-
-    offsets = {"+0": 0, "+1h": 3600, "-1h": -3600}
-
-    def front_offset(d):
-        """wardend's clock minus ours, by its Date header (1 s resolution)."""
-        r = d.client.get("/healthz", timeout=5)
-        return email.utils.parsedate_to_datetime(r.header("Date")).timestamp() - time.time()
-
-    def step(offset, d=None):
-        with open(stamp + ".tmp", "w") as f:
-            f.write(offset + "\n")
-        os.rename(stamp + ".tmp", stamp)
-        if d is None:
-            return
-        # libfaketime reads the file again within FAKETIME_CACHE_DURATION.
-        if not F.wait_for(lambda: abs(front_offset(d) - offsets[offset]) < 3, 10, 0.05):
-            raise Failed("wardend's clock did not step to %s (Date says %+.0f s)"
-                         % (offset, front_offset(d)))
-
-    step("+0")
-    env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": stamp,
-           "FAKETIME_CACHE_DURATION": "1", "FAKETIME_ONLY_CMDS": "wardend",
-           "FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"}
-    d = c.daemon(env=env)
-    ttl = 900
-    load = c.load(d)
-    time.sleep(3)
-    phases = []
-    for offset in ("+1h", "+0", "-1h", "+0"):
-        step(offset, d)
-        t0 = mono()
-        time.sleep(4)
-        phases.append((offset, t0, mono()))
-    time.sleep(1)
-    c.check(load.stop(), "the load did not stop")
-    s = c.basic(c.log.entries, REQUEST_TIMEOUT + MARGIN, allow_4xx=True)
+def phase_figures(c, phases, ttl):
+    """Checks the tokens minted and the logins of each (offset, t0, t1)
+    phase; returns a figure per phase."""
     figs = []
     for offset, t0, t1 in phases:
         es = c.log.between(t0, t1)
@@ -456,6 +483,53 @@ def clock_step(c):
                        len([e for e in refr if e["status"] == 200]), len(refr),
                        len([e for e in reads if e["status"] == 200]), len(reads),
                        sum(skew) / len(skew) if skew else 0))
+    return figs
+
+
+def clock_step(c):
+    if not os.path.exists(FAKETIME_LIB):
+        raise Failed("%s is missing: apt-get install -y faketime" % FAKETIME_LIB)
+    stamp = os.path.join(c.suite.cluster.work, "faketime")
+
+    offsets = {"+0": 0, "+1h": 3600, "-1h": -3600}
+
+    def front_offset(d):
+        """wardend's clock minus ours, by its Date header (1 s resolution)."""
+        r = d.client.get("/healthz", timeout=5)
+        return email.utils.parsedate_to_datetime(r.header("Date")).timestamp() - time.time()
+
+    def step(offset, d=None):
+        with open(stamp + ".tmp", "w") as f:
+            f.write(offset + "\n")
+        os.rename(stamp + ".tmp", stamp)
+        if d is None:
+            return
+        # libfaketime reads the file again within FAKETIME_CACHE_DURATION.
+        if not F.wait_for(lambda: abs(front_offset(d) - offsets[offset]) < 3, 10, 0.05):
+            raise Failed("wardend's clock did not step to %s (Date says %+.0f s)"
+                         % (offset, front_offset(d)))
+
+    step("+0")
+    env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": stamp,
+           "FAKETIME_CACHE_DURATION": "1",
+           "FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"}
+    # wardend alone: its hasher (which stamps iat and exp) keeps the real
+    # clock, and could not read the file from its sandbox anyway.
+    env["FAKETIME_ONLY_CMDS"] = "wardend"
+    d = c.daemon(env=env)
+    ttl = 900
+    load = c.load(d)
+    time.sleep(3)
+    phases = []
+    for offset in ("+1h", "+0", "-1h", "+0"):
+        step(offset, d)
+        t0 = mono()
+        time.sleep(4)
+        phases.append((offset, t0, mono()))
+    time.sleep(1)
+    c.check(load.stop(), "the load did not stop")
+    s = c.basic(c.log.entries, REQUEST_TIMEOUT + MARGIN, allow_4xx=True)
+    figs = phase_figures(c, phases, ttl)
     # Refresh works after the step back, with tokens from during the step.
     last = phases[-1]
     refr_back = [e for e in c.log.between(last[1], last[2]) if e["kind"] == "refresh"]
@@ -469,6 +543,49 @@ def clock_step(c):
     c.figures = "%s; 2xx %d, 4xx %d, lost %d" % ("; ".join(figs), s["2xx"], s["4xx"], lost)
 
 
+def clock_step_all(c):
+    """wardend and its hasher both stepped, as by a step of the system
+    clock (PostgreSQL is not): a daemon per offset, whose processes see
+    the offset from STEP_AT to STEP_END seconds after they started
+    (libfaketime's FAKETIME_START/STOP_AFTER_SECONDS: the sandboxed
+    hasher cannot read a file that changes)."""
+    if not os.path.exists(FAKETIME_LIB):
+        raise Failed("%s is missing: apt-get install -y faketime" % FAKETIME_LIB)
+    ttl = 900
+    figs = []
+    for offset, secs in (("+1h", 3600), ("-1h", -3600)):
+        env = {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": offset,
+               "FAKETIME_START_AFTER_SECONDS": "8", "FAKETIME_STOP_AFTER_SECONDS": "16",
+               "FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"}
+        d = c.daemon(env=env)
+        load = c.load(d)
+
+        def front():
+            r = d.client.get("/healthz", timeout=5)
+            return email.utils.parsedate_to_datetime(r.header("Date")).timestamp() - time.time()
+        if not F.wait_for(lambda: abs(front() - secs) < 3, 20, 0.05):
+            raise Failed("wardend's clock never stepped to %s" % offset)
+        t0 = mono()
+        if not F.wait_for(lambda: abs(front()) < 3, 20, 0.05):
+            raise Failed("wardend's clock never stepped back from %s" % offset)
+        t1 = mono()
+        time.sleep(5)
+        t2 = mono()
+        c.check(load.stop(), "the load did not stop")
+        d.stop()
+        phases = [(offset, t0 + 1, t1 - 1), ("+0", t1 + 1, t2)]
+        figs += phase_figures(c, phases, ttl)
+        back = c.log.between(t1 + 1, t2)
+        refr = [e for e in back if e["kind"] == "refresh"]
+        c.check(refr and all(e["status"] == 200 for e in refr),
+                "refreshes after the step back from %s: %s"
+                % (offset, sorted(e["status"] for e in refr)))
+    s_ = c.basic(c.log.entries, REQUEST_TIMEOUT + MARGIN, allow_4xx=True)
+    lost, ghost = c.db_check()
+    c.check(lost == 0, "%d acknowledged writes lost" % lost)
+    c.figures = "%s; 2xx %d, 4xx %d, lost %d" % ("; ".join(figs), s_["2xx"], s_["4xx"], lost)
+
+
 CASES = [
     ("hasher-kill", hasher_kill),
     ("hasher-stop", hasher_stop),
@@ -477,7 +594,9 @@ CASES = [
     ("db-slow", db_slow),
     ("wardend-kill", wardend_kill),
     ("clock-step", clock_step),
+    ("clock-step-all", clock_step_all),
     ("disk-full", disk_full),
+    ("disk-full-crash", disk_full_crash),
 ]
 
 
