@@ -415,11 +415,17 @@ def db_slow(c):
                 % (n, F.pct(dur, 99)))
     lost, ghost = c.db_check()
     c.check(lost == 0, "%d acknowledged writes lost" % lost)
+    # Correct passwords refused as if the account were locked: attempts
+    # answered 503 still running beside the new one (h_token.c,
+    # account_allowance_spent).
+    held_back = W.psql("SELECT count(*) FROM audit_events WHERE event = 'login_failed'"
+                       " AND detail->>'reason' = 'locked'")[0]
     c.figures = ("lock %.1f s; during: 503s %d (max %.2f s), 2xx %d; %s; pool after: "
-                 "%s; lost %d, ghosts %s" % (
+                 "%s; lost %d, ghosts %s, logins refused as locked %s" % (
                      t_free - t_lock, locked["503"], locked["max503"], locked["2xx"],
                      "; ".join(figs),
-                     " ".join("%s=%g" % kv for kv in sorted(pool.items())), lost, ghost))
+                     " ".join("%s=%g" % kv for kv in sorted(pool.items())), lost, ghost,
+                     held_back))
 
 
 def wardend_kill(c):
