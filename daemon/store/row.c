@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,24 @@
 
 #define SQLSTATE_UNIQUE_VIOLATION	"23505"
 #define SQLSTATE_LAST_ADMIN		"WA001"	/* migration 0004 */
+
+/*
+ * True when state says the server could not do the work now rather than
+ * that the statement is wrong: connection exceptions (class 08),
+ * insufficient resources (class 53: disk full, out of memory, too many
+ * connections), a server shutting down or starting (57P01 to 57P03), a
+ * statement cancelled (57014: statement_timeout) and a lock not
+ * available (55P03: lock_timeout).  Such a failure is STORE_UNAVAILABLE,
+ * which the API answers 503 with Retry-After (api/reply.c), not 500.
+ */
+static bool
+sqlstate_unavailable(const char *state)
+{
+	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0 || strcmp(state, "57014") == 0 ||
+	    strcmp(state, "55P03") == 0;
+}
 
 enum store_status
 row_status(const PGresult *res, const char *what)
@@ -37,6 +56,11 @@ row_status(const PGresult *res, const char *what)
 		return STORE_REFUSED;
 	}
 	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (state != NULL && sqlstate_unavailable(state)) {
+		log_warn("%s: the database cannot do it now: sqlstate=%s %s",
+		    what, state, msg != NULL ? msg : "");
+		return STORE_UNAVAILABLE;
+	}
 	log_error("%s: query failed: sqlstate=%s %s", what,
 	    state != NULL ? state : "none", msg != NULL ? msg :
 	    PQresStatus(PQresultStatus(res)));

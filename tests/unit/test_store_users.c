@@ -18,6 +18,7 @@
 #include "dbtest.h"
 #include "log.h"
 #include "store/devices.h"
+#include "store/row.h"
 #include "store/users.h"
 #include "util.h"
 
@@ -1096,6 +1097,29 @@ test_a_failed_statement_is_an_error(void **state)
 	assert_false(got.have_user);
 }
 
+static void
+test_a_server_that_cannot_do_it_now_is_unavailable(void **state)
+{
+	static const char *const states[] = { "disk_full", "out_of_memory",
+	    "too_many_connections", "admin_shutdown", "query_canceled",
+	    "lock_not_available", "connection_failure" };
+	char	 sql[256];
+
+	/* What a full disk, a shutdown or a timeout answers: 503 material. */
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		str_printf(sql, sizeof(sql), "DO $$ BEGIN RAISE EXCEPTION "
+		    "'test' USING ERRCODE = '%s'; END $$", states[i]);
+		reset();
+		assert_int_equal(answer(row_exec(s.pool, "test", sql, 0, NULL,
+		    false, done_cb, NULL)), STORE_UNAVAILABLE);
+	}
+	/* A statement that is wrong stays an error. */
+	reset();
+	assert_int_equal(answer(row_exec(s.pool, "test", "DO $$ BEGIN RAISE "
+	    "EXCEPTION 'test' USING ERRCODE = 'check_violation'; END $$", 0,
+	    NULL, false, done_cb, NULL)), STORE_ERROR);
+}
+
 int
 main(void)
 {
@@ -1137,6 +1161,7 @@ main(void)
 		T(test_list_refuses_a_limit_out_of_range),
 		T(test_a_database_that_cannot_be_reached_is_unavailable),
 		T(test_a_failed_statement_is_an_error),
+		T(test_a_server_that_cannot_do_it_now_is_unavailable),
 	};
 #undef T
 
