@@ -559,7 +559,7 @@ open_pool(struct daemon *d)
 	run_migrations(d->cfg->database_url);
 	drop_privileges(d->cfg->user);
 	if ((d->front.db = db_pool_new(d->base, d->cfg->database_url,
-	    d->cfg->database_pool)) == NULL)
+	    d->cfg->database_pool, d->cfg->request_timeout)) == NULL)
 		fatal("cannot create the database pool");
 }
 

@@ -197,6 +197,11 @@ new_password_hashed(enum hc_status st, const char *stored, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
+	if (reply_too_late(r, "the password's write")) {
+		proof_free(p);
+		http_req_abandon(r);
+		return;
+	}
 	/* Only over the hash just verified: a concurrent change wins. */
 	rc = users_set_password(c->front->db, c->user.id, stored, p->stored,
 	    r->remote, password_written, r);
@@ -299,6 +304,11 @@ delete_account(struct proof *p)
 	struct caller *c = caller_of(r);
 	int	 rc;
 
+	if (reply_too_late(r, "the deletion")) {
+		proof_free(p);
+		http_req_abandon(r);
+		return;
+	}
 	/* Only while the row holds the hash just verified. */
 	rc = users_delete(c->front->db, c->user.id, p->stored, r->remote,
 	    "self", account_deleted, r);

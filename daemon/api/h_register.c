@@ -124,6 +124,11 @@ hashed(enum hc_status st, const char *stored, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
+	if (reply_too_late(r, "the insert")) {
+		registration_free(g);
+		http_req_abandon(r);
+		return;
+	}
 	n.id = g->id;
 	n.username = g->username;
 	n.email = g->email;

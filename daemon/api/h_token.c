@@ -300,6 +300,11 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 		token_signer_unavailable(r);
 		return;
 	}
+	if (reply_too_late(r, "the login's write")) {
+		token_call_free(t);
+		http_req_abandon(r);
+		return;
+	}
 	t->signed_token = *ans;
 	uuid_random(t->family);
 	uuid_random(t->new_id);
@@ -440,6 +445,12 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 	if (st != STORE_OK && st != STORE_NOT_FOUND) {
 		token_call_free(t);
 		reply_db_failed(r, st, "login lookup");
+		return;
+	}
+	/* Answered 503 while the lookup waited: no hash, no count. */
+	if (reply_too_late(r, "verifying")) {
+		token_call_free(t);
+		http_req_abandon(r);
 		return;
 	}
 	if (st == STORE_OK) {

@@ -54,6 +54,12 @@ refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 		token_signer_unavailable(r);
 		return;
 	}
+	/* The old token stays valid: the client may retry with it. */
+	if (reply_too_late(r, "the rotation")) {
+		token_call_free(t);
+		http_req_abandon(r);
+		return;
+	}
 	t->signed_token = *ans;
 	uuid_random(t->new_id);
 	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {

@@ -26,6 +26,15 @@ reply_db_failed(struct http_req *r, enum store_status st, const char *what)
 	problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
+bool
+reply_too_late(struct http_req *r, const char *step)
+{
+	if (!http_req_answered(r))
+		return false;
+	log_info("request %s: answered before %s: stopped", r->id, step);
+	return true;
+}
+
 void
 reply_hasher_failed(struct http_req *r, enum hc_status st)
 {

@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
+#include "reply.h"
 #include "token.h"
 #include "util.h"
 
@@ -126,6 +127,11 @@ token_sign(struct token_call *t, hc_sign_cb *next)
 	struct proto_sign_req req;
 	enum hc_status why;
 
+	if (reply_too_late(r, "signing")) {
+		token_call_free(t);
+		http_req_abandon(r);
+		return;
+	}
 	memset(&req, 0, sizeof(req));
 	str_copy(req.sub, t->user.id, sizeof(req.sub));
 	str_copy(req.username, t->user.username, sizeof(req.username));

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "clock.h"
 #include "db_impl.h"
 #include "log.h"
 
@@ -198,16 +199,49 @@ db_pump(struct db_pool *pool)
 	    (c = pool_idle_conn(pool)) != NULL) {
 		TAILQ_REMOVE(&pool->queue, r, entry);
 		pool->nqueue--;
+		/* Its request has been answered by now: sent late, it
+		 * would change what the client was told did not happen. */
+		if (pool->timeout > 0 &&
+		    clock_ms_since(&r->queued) >= 1000.0 * pool->timeout) {
+			log_debug("database: a query waited %lld s in the "
+			    "queue: dropped", (long long)pool->timeout);
+			db_req_fail_later(r, NULL);
+			continue;
+		}
 		db_conn_send(c, r);
 	}
 }
 
+/* The connection options: the url's own (opts), then the server-side
+ * bound of a statement.  NULL without a timeout; -1 when out of memory. */
+static int
+options_with_timeout(const PQconninfoOption *opts, int64_t timeout,
+    char **out)
+{
+	const char *own = "";
+	size_t	 len;
+
+	*out = NULL;
+	if (timeout <= 0)
+		return 0;
+	for (; opts->keyword != NULL; opts++)
+		if (strcmp(opts->keyword, "options") == 0 && opts->val != NULL)
+			own = opts->val;
+	len = strlen(own) + 64;
+	if ((*out = malloc(len)) == NULL)
+		return -1;
+	snprintf(*out, len, "%s%s-c statement_timeout=%lld", own,
+	    own[0] != '\0' ? " " : "", (long long)timeout * 1000);
+	return 0;
+}
+
 struct db_pool *
-db_pool_new(struct event_base *base, const char *url, unsigned int size)
+db_pool_new(struct event_base *base, const char *url, unsigned int size,
+    int64_t timeout)
 {
 	struct db_pool *pool;
 	PQconninfoOption *opts;
-	char *errmsg = NULL;
+	char *errmsg = NULL, *options;
 	unsigned int i;
 
 	if (base == NULL || url == NULL || size == 0 || size > DB_MAX_SIZE) {
@@ -228,10 +262,19 @@ db_pool_new(struct event_base *base, const char *url, unsigned int size)
 		PQfreemem(errmsg);
 		return NULL;
 	}
+	if (options_with_timeout(opts, timeout, &options) == -1) {
+		PQconninfoFree(opts);
+		log_error("database pool: out of memory");
+		return NULL;
+	}
 	PQconninfoFree(opts);
 
-	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+	if ((pool = calloc(1, sizeof(*pool))) == NULL) {
+		free(options);
 		return NULL;
+	}
+	pool->options = options;
+	pool->timeout = timeout > 0 ? timeout : 0;
 	pool->base = base;
 	pool->size = size;
 	pool->max_queue = DB_DEFAULT_MAX_QUEUE;
@@ -295,6 +338,7 @@ db_pool_free(struct db_pool *pool)
 		event_free(pool->done_ev);
 	free(pool->conns);
 	free(pool->url);
+	free(pool->options);
 	free(pool);
 }
 
@@ -350,6 +394,7 @@ pool_submit(struct db_pool *pool, struct db_req *r)
 		return;
 	}
 	r->where = IN_POOL_QUEUE;
+	clock_now(&r->queued);
 	TAILQ_INSERT_TAIL(&pool->queue, r, entry);
 	pool->nqueue++;
 	db_pump(pool);

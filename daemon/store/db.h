@@ -58,9 +58,16 @@ typedef void (*db_result_cb)(const PGresult *res, void *arg);
  * key=value conninfo string; application_name defaults to "wardend") and
  * starts connecting them on base.  Returns NULL, with the reason logged,
  * on a malformed url, a bad size or no memory.  Nothing blocks.
+ *
+ * timeout (seconds; 0 for none) is how long a query may take, all told:
+ * one that waited that long in the queue fails (NULL) instead of being
+ * sent, and the server cancels one that runs longer (statement_timeout,
+ * set as a connection option beside the url's own).  Give it the
+ * requests' deadline (request_timeout): a query whose request was already
+ * answered 503 never changes anything afterwards.
  */
 struct db_pool	*db_pool_new(struct event_base *base, const char *url,
-		    unsigned int size);
+		    unsigned int size, int64_t timeout);
 
 /*
  * Closes every connection and frees the pool.  Each pending request's

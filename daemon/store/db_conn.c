@@ -157,10 +157,16 @@ conn_lost(struct db_conn *c, const char *why)
 void
 db_conn_start(struct db_conn *c)
 {
+	/* Expanded from dbname (the url), then overridden: the options
+	 * hold the url's own as well (db_pool_new()). */
 	static const char *const keys[] = {
-		"dbname", "fallback_application_name", NULL
+		"dbname", "fallback_application_name", "options", NULL
 	};
-	const char *values[] = { c->pool->url, DB_APP_NAME, NULL };
+	const char *values[] = { c->pool->url, DB_APP_NAME, c->pool->options,
+	    NULL };
+
+	if (c->pool->options == NULL)
+		values[2] = NULL;	/* libpq ignores a NULL value */
 
 	c->pg = PQconnectStartParams(keys, values, 1);
 	if (c->pg == NULL) {

@@ -36,6 +36,7 @@ struct db_req {
 	void		*arg;
 	bool		 detached;	/* no callback: cancelled or internal */
 	PGresult	*res;		/* what IN_DONE delivers */
+	struct timespec	 queued;	/* when it joined the wait queue */
 	size_t		 size;		/* bytes of the whole block */
 
 	const char	*sql;
@@ -72,6 +73,9 @@ struct db_conn {
 struct db_pool {
 	struct event_base *base;
 	char		*url;
+	char		*options;	/* the url's options and the
+					 * statement_timeout; NULL: none */
+	int64_t		 timeout;	/* seconds; 0: none */
 	unsigned int	 size;
 	struct db_conn	*conns;
 	unsigned int	 nup;

@@ -237,7 +237,7 @@ dbt_store_open(struct dbt_store *s, const char *prefix, unsigned int size)
 	if ((s->base = event_base_new()) == NULL ||
 	    (s->tick = event_new(s->base, -1, EV_PERSIST, dbt_tick,
 	    NULL)) == NULL || event_add(s->tick, &tv) == -1 ||
-	    (s->pool = db_pool_new(s->base, s->conninfo, size)) == NULL)
+	    (s->pool = db_pool_new(s->base, s->conninfo, size, 0)) == NULL)
 		return false;
 	gettimeofday(&t0, NULL);
 	do {

@@ -132,7 +132,7 @@ spin(long ms)
 static struct db_pool *
 pool_up(unsigned int size)
 {
-	struct db_pool *pool = db_pool_new(base, conninfo, size);
+	struct db_pool *pool = db_pool_new(base, conninfo, size, 0);
 	struct db_stats st;
 	struct timeval t0;
 
@@ -379,6 +379,71 @@ test_open_transaction_is_rolled_back(void **state)
 	db_pool_free(pool);
 }
 
+/*
+ * The pool's timeout: a statement stuck behind a lock is cancelled by the
+ * server (57014) once it has run that long, and the query queued behind
+ * it, which has waited as long by then, fails without ever being sent:
+ * its write never happens.
+ */
+static void
+test_timeout_bounds_running_and_waiting_queries(void **state)
+{
+	struct db_pool *pool = db_pool_new(base, conninfo, 1, 1);
+	struct answer stuck = { 0 }, queued = { 0 };
+	const char *p[1] = { "after-timeout" };
+	struct db_stats st;
+	struct timeval t0;
+
+	assert_non_null(pool);
+	gettimeofday(&t0, NULL);
+	do {
+		assert_true(ms_since(&t0) < 10000);
+		event_base_loop(base, EVLOOP_ONCE);
+		db_pool_stats(pool, &st);
+	} while (st.up < 1);
+	assert_int_equal(dbt_exec(ctl, "BEGIN"), PGRES_COMMAND_OK);
+	assert_int_equal(dbt_exec(ctl, "LOCK TABLE t IN ACCESS EXCLUSIVE MODE"),
+	    PGRES_COMMAND_OK);
+	assert_non_null(db_query(pool, "SELECT count(*) FROM t", 0, NULL,
+	    answer_cb, &stuck));
+	assert_non_null(db_query(pool, "INSERT INTO t VALUES ($1)", 1, p,
+	    answer_cb, &queued));
+	assert_true(wait_count(&ndone, 2, 10000));
+	assert_int_equal(dbt_exec(ctl, "COMMIT"), PGRES_COMMAND_OK);
+	assert_string_equal(stuck.sqlstate, "57014");
+	assert_true(queued.null);
+	spin(200);
+	assert_int_equal(ctl_count("SELECT count(*) FROM t WHERE k = "
+	    "'after-timeout'"), 0);
+	/* The connection serves again. */
+	assert_non_null(db_query(pool, "SELECT 1", 0, NULL, answer_cb,
+	    &stuck));
+	assert_true(wait_count(&ndone, 3, 5000));
+	assert_string_equal(stuck.value, "1");
+	db_pool_free(pool);
+}
+
+/* The url's own options stay beside the statement timeout. */
+static void
+test_timeout_keeps_the_url_options(void **state)
+{
+	char	 url[2200];
+	struct db_pool *pool;
+	struct answer a = { 0 }, b = { 0 };
+
+	snprintf(url, sizeof(url), "%s options='-c work_mem=1234kB'", conninfo);
+	assert_non_null(pool = db_pool_new(base, url, 1, 7));
+	assert_non_null(db_query(pool, "SELECT current_setting('work_mem')", 0,
+	    NULL, answer_cb, &a));
+	assert_non_null(db_query(pool,
+	    "SELECT current_setting('statement_timeout')", 0, NULL, answer_cb,
+	    &b));
+	assert_true(wait_count(&ndone, 2, 10000));
+	assert_string_equal(a.value, "1234kB");
+	assert_string_equal(b.value, "7s");
+	db_pool_free(pool);
+}
+
 /* A chain: each answer submits the next query from its callback. */
 struct chain {
 	struct db_pool	*pool;
@@ -585,10 +650,10 @@ test_bad_arguments(void **state)
 	const char *p[1] = { "x" };
 	int len[1] = { -1 }, fmt[1] = { 1 }, badfmt[1] = { 7 };
 
-	assert_null(db_pool_new(base, "postgresql://[::1", 1));
-	assert_null(db_pool_new(base, "nosuchoption=1", 1));
-	assert_null(db_pool_new(base, conninfo, 0));
-	assert_null(db_pool_new(NULL, conninfo, 1));
+	assert_null(db_pool_new(base, "postgresql://[::1", 1, 0));
+	assert_null(db_pool_new(base, "nosuchoption=1", 1, 0));
+	assert_null(db_pool_new(base, conninfo, 0, 0));
+	assert_null(db_pool_new(NULL, conninfo, 1, 0));
 
 	pool = pool_up(1);
 	assert_null(db_query(pool, NULL, 0, NULL, answer_cb, &a));
@@ -626,6 +691,10 @@ main(void)
 		cmocka_unit_test_setup(test_server_down, reset),
 		cmocka_unit_test_setup(test_free_with_pending, reset),
 		cmocka_unit_test_setup(test_bad_arguments, reset),
+		cmocka_unit_test_setup(
+		    test_timeout_bounds_running_and_waiting_queries, reset),
+		cmocka_unit_test_setup(test_timeout_keeps_the_url_options,
+		    reset),
 	};
 
 	dbt_require_url("test_db");

@@ -1080,7 +1080,7 @@ test_a_database_that_cannot_be_reached_is_unavailable(void **state)
 	str_copy(conninfo, s.conninfo, sizeof(conninfo));
 	dbt_conninfo_add(conninfo, sizeof(conninfo), "dbname",
 	    "warden_no_such_database");
-	assert_non_null(down = db_pool_new(s.base, conninfo, 1));
+	assert_non_null(down = db_pool_new(s.base, conninfo, 1, 0));
 	assert_int_equal(answer(users_find(down,
 	    "00000000-0000-4000-8000-000000000000", row_cb, NULL)),
 	    STORE_UNAVAILABLE);
