@@ -238,6 +238,20 @@ def start_pinned(d):
             os.sched_setaffinity(0, ALL_CORES)
 
 
+def new_user(d, prefix):
+    """Registers and logs in a user of d: ({username, password}, token)."""
+    pw = W.strong_password()
+    user = {"username": W.uniq(prefix), "password": pw}
+    st, body = request(d, "POST", "/api/v1/users", json.dumps({
+        "username": user["username"],
+        "email": user["username"] + "@example.test",
+        "password": pw}), {"Content-Type": "application/json"})
+    assert st == 201, (st, body)
+    st, body = login(d, user["username"], pw)
+    assert st == 200, (st, body)
+    return user, json.loads(body)["access_token"]
+
+
 def rss_mib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -298,15 +312,7 @@ def idle_connections():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     met = missed = 0
     try:
-        pw = W.strong_password()
-        user = {"username": W.uniq("idle"), "password": pw}
-        st, body = request(d, "POST", "/api/v1/users", json.dumps({
-            "username": user["username"],
-            "email": user["username"] + "@example.test",
-            "password": pw}), {"Content-Type": "application/json"})
-        assert st == 201, (st, body)
-        st, body = login(d, user["username"], pw)
-        token = json.loads(body)["access_token"]
+        user, token = new_user(d, "idle")
         quiet, _ = sample(d, user, token)
         before = rss_mib(d.proc.pid)
         a = KeepAlive(d, KEEPALIVE)
@@ -360,16 +366,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     missed = met = 0
     try:
-        pw = W.strong_password()
-        user = {"username": W.uniq("bench"), "password": pw}
-        st, body = request(d, "POST", "/api/v1/users", json.dumps({
-            "username": user["username"],
-            "email": user["username"] + "@example.test",
-            "password": pw}), {"Content-Type": "application/json"})
-        assert st == 201, (st, body)
-        st, body = login(d, user["username"], pw)
-        assert st == 200, (st, body)
-        token = json.loads(body)["access_token"]
+        user, token = new_user(d, "bench")
 
         quiet, _ = sample(d, user, token)
         print("attack: quiet       login p50 %6.1f ms p95 %6.1f ms | "

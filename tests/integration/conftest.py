@@ -31,17 +31,9 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def daemon(workdir):
-    try:
-        d = W.Daemon(workdir, "main")
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    d = W.start_session(workdir, "main")
     yield d
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive, "wardend died during the session; log:\n" + W.log_tail(d.log)
-    assert status == 0, ("wardend did not exit 0 within 10 s of SIGTERM (%r); log:\n%s"
-                         % (status, W.log_tail(d.log)))
+    W.stop_own(d)
 
 
 @pytest.fixture(scope="session")
@@ -52,22 +44,7 @@ def client(daemon):
 @pytest.fixture(scope="session")
 def admin(daemon):
     """An admin created by `wardenctl create-admin`, logged in."""
-    username = W.uniq("admin")
-    email = "%s@example.test" % username
-    pw = W.strong_password()
-    out = daemon.wardenctl("create-admin", username, email, stdin="%s\n%s\n" % (pw, pw))
-    if out.returncode != 0:
-        pytest.fail("wardenctl create-admin failed (%d):\n%s%s"
-                    % (out.returncode, out.stdout, out.stderr), pytrace=False)
-    c = daemon.client
-    t = c.login(username, pw)
-    me = c.get("/api/v1/users/me", token=t["access_token"])
-    assert me.status == 200, me
-    u = W.User(c, me.json(), pw)
-    u.access = t["access_token"]
-    u.refresh = t["refresh_token"]
-    assert "admin" in u.obj["roles"], u.obj
-    return u
+    return W.create_admin(daemon)
 
 
 @pytest.fixture

@@ -499,6 +499,40 @@ class Daemon:
         return out
 
 
+def start_session(workdir, name, **settings):
+    """A suite's own wardend, with keys of its own; a failed start fails
+    the test with the log.  Stop it with stop_own()."""
+    import pytest
+    try:
+        d = Daemon(workdir, name, **settings)
+        d.start(timeout=30)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    return d
+
+
+def create_admin(daemon):
+    """An admin created by `wardenctl create-admin`, logged in: a User
+    with .access and .refresh."""
+    import pytest
+    username = uniq("admin")
+    pw = strong_password()
+    out = daemon.wardenctl("create-admin", username, "%s@example.test" % username,
+                           stdin="%s\n%s\n" % (pw, pw))
+    if out.returncode != 0:
+        pytest.fail("wardenctl create-admin failed (%d):\n%s%s"
+                    % (out.returncode, out.stdout, out.stderr), pytrace=False)
+    c = daemon.client
+    t = c.login(username, pw)
+    me = c.get("/api/v1/users/me", token=t["access_token"])
+    assert me.status == 200, me
+    u = User(c, me.json(), pw)
+    u.access = t["access_token"]
+    u.refresh = t["refresh_token"]
+    assert "admin" in u.obj["roles"], u.obj
+    return u
+
+
 def start_own(workdir, daemon, name, **settings):
     """A wardend of a module's own, on the session's database and keys,
     with settings over the defaults; a failed start fails the test."""

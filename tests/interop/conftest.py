@@ -71,19 +71,11 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def daemon(workdir):
-    try:
-        # The issuer is the daemon's URL, as RFC 8414 3 wants it.
-        d = W.Daemon(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
-                     public_url="{base}", client_id=CLIENT_ID)
-        d.start(timeout=30)
-    except RuntimeError as e:
-        pytest.fail(str(e), pytrace=False)
+    # The issuer is the daemon's URL, as RFC 8414 3 wants it.
+    d = W.start_session(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
+                        public_url="{base}", client_id=CLIENT_ID)
     yield d
-    alive = d.alive()
-    status = d.stop(timeout=10)
-    assert alive, "wardend died during the session; log:\n" + W.log_tail(d.log)
-    assert status == 0, ("wardend did not exit 0 within 10 s of SIGTERM (%r); log:\n%s"
-                         % (status, W.log_tail(d.log)))
+    W.stop_own(d)
 
 
 @pytest.fixture(scope="session")
@@ -117,21 +109,7 @@ def tokens(client, user):
 @pytest.fixture(scope="session")
 def admin(daemon):
     """An admin created by `wardenctl create-admin`, logged in."""
-    username = W.uniq("admin")
-    pw = W.strong_password()
-    out = daemon.wardenctl("create-admin", username, "%s@example.test" % username,
-                           stdin="%s\n%s\n" % (pw, pw))
-    if out.returncode != 0:
-        pytest.fail("wardenctl create-admin failed (%d):\n%s%s"
-                    % (out.returncode, out.stdout, out.stderr), pytrace=False)
-    c = daemon.client
-    t = c.login(username, pw)
-    me = c.get("/api/v1/users/me", token=t["access_token"])
-    assert me.status == 200, me
-    u = W.User(c, me.json(), pw)
-    u.access = t["access_token"]
-    u.refresh = t["refresh_token"]
-    return u
+    return W.create_admin(daemon)
 
 
 @pytest.fixture
