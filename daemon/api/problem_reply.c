@@ -13,28 +13,11 @@
 #include "problem_reply.h"
 #include "util.h"
 
-/* Serialises and sends o (consumed) as the problem of type t. */
-static void
-send_problem(struct http_req *r, enum problem_type t, cJSON *o)
-{
-	char	*s = NULL;
-
-	if (o != NULL)
-		s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (s == NULL) {
-		http_reply_raw(r, 500, PROBLEM_CTYPE, problem_oom_body,
-		    strlen(problem_oom_body));
-		return;
-	}
-	http_reply_raw(r, problem_status(t), PROBLEM_CTYPE, s, strlen(s));
-	cJSON_free(s);
-}
-
 void
 problem_reply(struct http_req *r, enum problem_type t, const char *detail)
 {
-	send_problem(r, t, problem_json(t, detail));
+	http_reply_doc(r, problem_status(t), PROBLEM_CTYPE,
+	    problem_json(t, detail));
 }
 
 void
@@ -89,7 +72,8 @@ problem_retry(struct http_req *r, enum problem_type t,
 void
 problem_reply_validation(struct http_req *r, struct problem_fields *pf)
 {
-	send_problem(r, PROBLEM_VALIDATION, problem_validation_json(pf));
+	http_reply_doc(r, problem_status(PROBLEM_VALIDATION), PROBLEM_CTYPE,
+	    problem_validation_json(pf));
 }
 
 /* The OAuth error body of e with status. */
@@ -97,24 +81,12 @@ static void
 send_oauth(struct http_req *r, enum oauth_error e, int status,
     const char *description, unsigned int retry_after)
 {
-	cJSON	*o;
-	char	*s = NULL;
-
 	http_no_store(r, true);
 	if (e == OAUTH_INVALID_CLIENT)
 		http_set_header(r, "WWW-Authenticate", "Basic realm=\"warden\"");
 	if (e == OAUTH_TOO_MANY_REQUESTS)
 		set_retry_after(r, retry_after);
-	if ((o = oauth_error_json(e, description)) != NULL)
-		s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (s == NULL) {
-		http_reply_raw(r, 500, PROBLEM_CTYPE, problem_oom_body,
-		    strlen(problem_oom_body));
-		return;
-	}
-	http_reply_raw(r, status, "application/json", s, strlen(s));
-	cJSON_free(s);
+	http_reply_json(r, status, oauth_error_json(e, description));
 }
 
 void

@@ -274,6 +274,11 @@ void	http_reply_raw(struct http_req *r, int status, const char *ctype,
  * takes ownership of body and frees it.  NULL body: 500 problem. */
 void	http_reply_json(struct http_req *r, int status, cJSON *body);
 
+/* http_reply_json() with Content-Type ctype (application/problem+json);
+ * NULL body, or no memory to serialise it: the 500 problem. */
+void	http_reply_doc(struct http_req *r, int status, const char *ctype,
+	    cJSON *body);
+
 /* Replies status with no body (204, 201 without one, ...). */
 void	http_reply_empty(struct http_req *r, int status);
 

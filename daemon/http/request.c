@@ -285,35 +285,8 @@ req_refuse(struct http_req *r, enum problem_type t, const char *detail)
 void
 req_reply_problem(struct http_req *r, enum problem_type t, const char *detail)
 {
-	cJSON	*o;
-	char	*s = NULL;
-
-	if ((o = problem_json(t, detail)) != NULL)
-		s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (s == NULL) {
-		http_reply_raw(r, 500, PROBLEM_CTYPE, problem_oom_body,
-		    strlen(problem_oom_body));
-		return;
-	}
-	http_reply_raw(r, problem_status(t), PROBLEM_CTYPE, s, strlen(s));
-	cJSON_free(s);
-}
-
-void
-http_reply_json(struct http_req *r, int status, cJSON *body)
-{
-	char	*s = NULL;
-
-	if (body != NULL)
-		s = cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	if (s == NULL) {
-		req_reply_problem(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	http_reply_raw(r, status, "application/json", s, strlen(s));
-	cJSON_free(s);
+	http_reply_doc(r, problem_status(t), PROBLEM_CTYPE,
+	    problem_json(t, detail));
 }
 
 void
