@@ -79,6 +79,10 @@ struct cfg_key {
 
 static const char *const registration_names[] = { "open", "closed", NULL };
 static const char *const log_format_names[] = { "logfmt", "json", NULL };
+static const char *const email_verification_names[] = {
+	"off", "optional", "required", NULL
+};
+static const char *const starttls_names[] = { "required", "optional", NULL };
 
 static const struct cfg_key keys[] = {
 	/* front */
@@ -122,6 +126,22 @@ static const struct cfg_key keys[] = {
 	DUR(addr_register_window, "10m", 1 * U_SEC, 1 * U_DAY),
 	UINT(email_change_limit, "10", 1, 100000),
 	DUR(email_change_window, "1h", 1 * U_SEC, 1 * U_DAY),
+
+	/* accounts by e-mail */
+	ENUM(email_verification, enum cfg_email_verification, "optional",
+	    email_verification_names),
+	DUR(email_verification_ttl, "1d", 5 * U_MIN, 30 * U_DAY),
+	DUR(password_reset_ttl, "30m", 1 * U_MIN, 24 * U_HOUR),
+	UINT(mail_rate, "3", 1, 1000),
+
+	/* outgoing mail */
+	STR(mail_transport, "off"),
+	ENUM(smtp_starttls, enum cfg_starttls, "required", starttls_names),
+	STR(smtp_user, ""),
+	STR(smtp_password_file, ""),
+	STR(mail_from, ""),
+	STR(mail_template_dir, WARDEN_MAIL_DIR),
+	DUR(mail_max_age, "1d", 1 * U_MIN, 30 * U_DAY),
 
 	/* hasher */
 	STR(hasher_path, WARDEN_HASHER_PATH),

@@ -18,6 +18,12 @@
 
 enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
 enum cfg_registration { CFG_REGISTRATION_OPEN, CFG_REGISTRATION_CLOSED };
+enum cfg_email_verification {
+	CFG_EMAIL_VERIFICATION_OFF,
+	CFG_EMAIL_VERIFICATION_OPTIONAL,
+	CFG_EMAIL_VERIFICATION_REQUIRED,
+};
+enum cfg_starttls { CFG_STARTTLS_REQUIRED, CFG_STARTTLS_OPTIONAL };
 
 /* Durations are whole seconds, sizes bytes.  Strings are never NULL once
  * loaded ("" when unset); lists hold n entries. */
@@ -74,6 +80,23 @@ struct cfg {
 						 * changes per user and per
 						 * address, per ..._window */
 	int64_t		email_change_window;
+
+	/* accounts by e-mail: verification, reset */
+	enum cfg_email_verification email_verification;
+	int64_t		email_verification_ttl;	/* a verification link */
+	int64_t		password_reset_ttl;	/* a reset link */
+	unsigned int	mail_rate;		/* mails per account (and per
+						 * client address) per hour */
+
+	/* outgoing mail */
+	char		*mail_transport;	/* smtp://, smtps://, dir:/path
+						 * or "off" */
+	enum cfg_starttls smtp_starttls;
+	char		*smtp_user;
+	char		*smtp_password_file;	/* read at start-up */
+	char		*mail_from;		/* "" = warden@ public_url's host */
+	char		*mail_template_dir;
+	int64_t		mail_max_age;		/* then given up, audited */
 
 	/* hasher */
 	char		*hasher_path;
