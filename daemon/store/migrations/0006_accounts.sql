@@ -82,3 +82,15 @@ CREATE TABLE mfa_tokens (
 
 CREATE INDEX mfa_tokens_user_id_idx ON mfa_tokens (user_id);
 CREATE INDEX mfa_tokens_expires_at_idx ON mfa_tokens (expires_at);
+
+-- The events of these flows (ACCOUNTS.md), and mail_failed of the outbox.
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_check
+    CHECK (event IN ('login_ok', 'login_failed', 'locked', 'registered',
+                     'password_changed', 'roles_changed', 'disabled',
+                     'enabled', 'updated', 'deleted', 'refresh_reuse',
+                     'logout', 'revoked',
+                     'email_verified', 'verification_sent',
+                     'password_reset_requested', 'password_reset',
+                     'mfa_enrolled', 'mfa_removed', 'mfa_failed',
+                     'recovery_code_used', 'mail_failed'));
