@@ -312,6 +312,7 @@ reload(struct daemon *d)
 	    nc->addr_register_window);
 	rl_configure(d->front.email_limit, nc->email_change_limit,
 	    nc->email_change_window);
+	rl_configure(d->front.forgot_limit, nc->mail_rate, 3600);
 	blocklist_free(d->front.blocklist);
 	d->front.blocklist = bl;
 	old = d->cfg;
@@ -500,10 +501,13 @@ make_front(struct daemon *d)
 	    d->cfg->addr_register_window, RL_DEFAULT_ENTRIES);
 	d->front.email_limit = rl_new(d->cfg->email_change_limit,
 	    d->cfg->email_change_window, RL_DEFAULT_ENTRIES);
+	d->front.forgot_limit = rl_new(d->cfg->mail_rate, 3600,
+	    RL_DEFAULT_ENTRIES);
 	/* Counts, not limits: the window only expires what a bug left. */
 	d->front.account_inflight = rl_new(UINT_MAX, 3600, RL_DEFAULT_ENTRIES);
 	if (d->front.addr_limit == NULL || d->front.register_limit == NULL ||
-	    d->front.email_limit == NULL || d->front.account_inflight == NULL)
+	    d->front.email_limit == NULL || d->front.forgot_limit == NULL ||
+	    d->front.account_inflight == NULL)
 		fatal("out of memory");
 }
 
@@ -630,6 +634,7 @@ shut_down(struct daemon *d)
 	event_base_free(d->base);
 	rl_free(d->front.addr_limit);
 	rl_free(d->front.register_limit);
+	rl_free(d->front.forgot_limit);
 	rl_free(d->front.email_limit);
 	rl_free(d->front.account_inflight);
 	blocklist_free(d->front.blocklist);

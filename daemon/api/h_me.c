@@ -1,8 +1,6 @@
 /*
  * The caller's own account: read, update, change the password, delete.
- * The last two prove the current password first, through the hasher;
- * each hasher request takes one of the client address's slots of the
- * hasher queue (hasher_share.h): past its share a client gets 429.
+ * The last two prove the current password first (proof.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include "http/http.h"
 #include "http/json_in.h"
 #include "log.h"
+#include "proof.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "reply.h"
@@ -27,140 +26,6 @@
 #include "user_patch.h"
 #include "util.h"
 #include "validate.h"
-
-/* A request that proves the caller's password, then does its work. */
-struct proof {
-	struct http_req	*r;
-	char		 stored[PROTO_STORED_MAX + 1];	/* secret */
-	size_t		 pwlen;
-	uint8_t		 pw[FIELD_PASSWORD_MAX];	/* secret */
-	size_t		 newlen;
-	uint8_t		 newpw[FIELD_PASSWORD_MAX];	/* secret */
-	void		(*proven)(struct proof *);
-	bool		 charged;	/* counted against the address */
-	struct hshare_slot slot;			/* while at the hasher */
-};
-
-static void
-proof_free(struct proof *p)
-{
-	hshare_give(&caller_of(p->r)->front->hasher_share, &p->slot);
-	sodium_memzero(p, sizeof(*p));
-	free(p);
-}
-
-/*
- * Takes a slot of the hasher queue for p's client; when its share is
- * used up, frees p and answers 429 (the password was not tried: the
- * address is not charged for it) and returns false.
- */
-static bool
-proof_take_slot(struct proof *p)
-{
-	struct http_req *r = p->r;
-	struct front *f = caller_of(r)->front;
-
-	if (hshare_take(&f->hasher_share, &p->slot, r->remote,
-	    hshare_limit(f->cfg->hasher_queue)))
-		return true;
-	if (p->charged)
-		rl_forgive(f->addr_limit, r->remote);
-	proof_free(p);
-	problem_retry(r, PROBLEM_RATE_LIMITED, 1, "too many password "
-	    "operations from this address at once: try again");
-	return false;
-}
-
-static void
-reply_done(struct http_req *r, enum store_status st, const char *what)
-{
-	if (st == STORE_NOT_FOUND) {
-		/* Deleted meanwhile, or its password changed meanwhile. */
-		problem_reply(r, PROBLEM_CONFLICT,
-		    "the account changed meanwhile: try again");
-	} else if (st != STORE_OK)
-		reply_db_failed(r, st, what);
-	else
-		http_reply_empty(r, 204);
-}
-
-static void
-verified(enum hc_status st, bool match, const char *rehash, void *arg)
-{
-	struct proof *p = arg;
-	struct http_req *r = p->r;
-
-	hshare_give(&caller_of(r)->front->hasher_share, &p->slot);
-	if (st != HC_OK) {
-		proof_free(p);
-		reply_hasher_failed(r, st);
-		return;
-	}
-	if (!match) {
-		proof_free(p);	/* the address stays charged (prove()) */
-		problem_reply(r, PROBLEM_FORBIDDEN, "the password is wrong");
-		return;
-	}
-	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
-	p->charged = false;
-	p->proven(p);
-}
-
-static void
-stored_loaded(enum store_status st, const char *stored, void *arg)
-{
-	struct proof *p = arg;
-	struct http_req *r = p->r;
-	struct caller *c = caller_of(r);
-	enum hc_status why;
-
-	if (st == STORE_OK &&
-	    str_copy(p->stored, stored, sizeof(p->stored)) == -1)
-		st = STORE_ERROR;
-	if (st != STORE_OK) {
-		proof_free(p);
-		reply_done(r, st, "loading the password hash");
-		return;
-	}
-	if (!proof_take_slot(p))
-		return;
-	if (hc_verify(c->front->hc, c->user.id, p->pw, p->pwlen, p->stored,
-	    verified, p, &why) == NULL) {
-		proof_free(p);
-		reply_hasher_failed(r, why);
-	}
-}
-
-static void
-prove(struct proof *p)
-{
-	struct caller *c = caller_of(p->r);
-	int64_t	 retry;
-
-	if (rl_blocked(c->front->addr_limit, p->r->remote, time(NULL),
-	    &retry)) {
-		struct http_req *r = p->r;
-
-		proof_free(p);
-		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
-		    "too many wrong passwords from this address: try again "
-		    "later");
-		return;
-	}
-	/* Charged like a failed login and forgiven on a match, so that a
-	 * stolen access token cannot guess the password at hashing speed,
-	 * in parallel or not. */
-	rl_fail(c->front->addr_limit, p->r->remote, time(NULL));
-	p->charged = true;
-
-	if (users_password_hash(c->front->db, c->user.id, stored_loaded,
-	    p) == -1) {
-		struct http_req *r = p->r;
-
-		proof_free(p);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
 
 void
 h_me_get(struct http_req *r)
@@ -180,7 +45,7 @@ h_me_patch(struct http_req *r)
 static void
 password_written(enum store_status st, void *arg)
 {
-	reply_done(arg, st, "password change");
+	proof_reply_done(arg, st, "password change");
 }
 
 static void
@@ -264,8 +129,7 @@ proof_new(struct http_req *r, const struct json_in_member *members,
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		goto out;
 	}
-	p->r = r;
-	p->proven = proven;
+	proof_init(p, r, proven);
 	/* Bounded by the member specs: at most FIELD_PASSWORD_MAX bytes. */
 	p->pwlen = v[0].len;
 	memcpy(p->pw, v[0].str, v[0].len);
@@ -288,13 +152,13 @@ h_me_password(struct http_req *r)
 	struct proof *p;
 
 	if ((p = proof_new(r, password_members, 2, change_password)) != NULL)
-		prove(p);
+		proof_start(p);
 }
 
 static void
 account_deleted(enum store_status st, void *arg)
 {
-	reply_done(arg, st, "account deletion");
+	proof_reply_done(arg, st, "account deletion");
 }
 
 static void
@@ -328,5 +192,5 @@ h_me_delete(struct http_req *r)
 	struct proof *p;
 
 	if ((p = proof_new(r, delete_members, 1, delete_account)) != NULL)
-		prove(p);
+		proof_start(p);
 }

@@ -7,7 +7,8 @@
  * mistyped names costs the hasher nothing; the insertion still answers
  * the same 409 when a concurrent registration took the name meanwhile.
  * The hash takes one of the client address's slots of the hasher queue
- * (hasher_share.h): past its share a client gets 429.
+ * (hasher_share.h): past its share a client gets 429.  With e-mail
+ * verification on, the row comes with its verification mail.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "http/http.h"
 #include "http/json_in.h"
 #include "log.h"
+#include "mail_link.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "reply.h"
@@ -117,7 +119,10 @@ hashed(enum hc_status st, const char *stored, void *arg)
 	struct http_req *r = g->r;
 	struct caller *c = caller_of(r);
 	struct users_new n;
+	struct mail_link link;
+	int	 rc;
 
+	memset(&link, 0, sizeof(link));
 	hshare_give(&c->front->hasher_share, &g->slot);
 	if (st != HC_OK) {
 		registration_free(g);
@@ -135,7 +140,20 @@ hashed(enum hc_status st, const char *stored, void *arg)
 	n.full_name = g->full_name;
 	n.stored = stored;
 	n.remote = r->remote;
-	if (users_create(c->front->db, &n, inserted, g) == -1) {
+	n.verify = NULL;
+	/* The verification mail is queued with the row (store/links.h). */
+	if (mail_link_verifies(c->front->cfg)) {
+		if (mail_link_make(&link, c->front->cfg, LINKS_VERIFY_EMAIL,
+		    c->front->cfg->email_verification_ttl) == -1) {
+			registration_free(g);
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+			return;
+		}
+		n.verify = &link.mail;
+	}
+	rc = users_create(c->front->db, &n, inserted, g);
+	mail_link_wipe(&link);
+	if (rc == -1) {
 		registration_free(g);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}

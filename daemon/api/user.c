@@ -5,7 +5,7 @@
 cJSON *
 user_to_json(const struct user *u)
 {
-	cJSON	*o, *roles;
+	cJSON	*o, *roles, *mfa;
 
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
@@ -22,11 +22,15 @@ user_to_json(const struct user *u)
 			    cJSON_CreateString(u->roles[i]));
 	}
 	cJSON_AddBoolToObject(o, "is_active", u->is_active);
+	cJSON_AddBoolToObject(o, "email_verified", u->email_verified);
+	if ((mfa = cJSON_AddArrayToObject(o, "mfa")) != NULL && u->totp)
+		cJSON_AddItemToArray(mfa, cJSON_CreateString("totp"));
 	cJSON_AddStringToObject(o, "created_at", u->created_at);
 	cJSON_AddStringToObject(o, "updated_at", u->updated_at);
 	/* One check for every allocation above: cJSON leaves out what failed. */
-	if (cJSON_GetArraySize(o) != 8 || roles == NULL ||
-	    (size_t)cJSON_GetArraySize(roles) != u->nroles) {
+	if (cJSON_GetArraySize(o) != 10 || roles == NULL ||
+	    (size_t)cJSON_GetArraySize(roles) != u->nroles ||
+	    mfa == NULL || cJSON_GetArraySize(mfa) != (u->totp ? 1 : 0)) {
 		cJSON_Delete(o);
 		return NULL;
 	}

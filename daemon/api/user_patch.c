@@ -9,6 +9,7 @@
 #include "http/http.h"
 #include "http/json_in.h"
 #include "log.h"
+#include "mail_link.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "reply.h"
@@ -114,6 +115,8 @@ user_patch_handle(struct http_req *r, const char *target_id,
     const char *actor, bool admin)
 {
 	struct caller *c = caller_of(r);
+	const struct cfg *cfg = c->front->cfg;
+	struct mail_link link;
 	struct json_in_value v[M_COUNT];
 	struct problem_fields pf;
 	struct users_patch p;
@@ -170,8 +173,23 @@ user_patch_handle(struct http_req *r, const char *target_id,
 	p.active = v[M_IS_ACTIVE].b;
 	p.remote = r->remote;
 	p.actor = actor;
+	/* A new address is unverified: it gets a link, the old one a
+	 * notice (the store decides whether the address changed). */
+	memset(&link, 0, sizeof(link));
+	if (p.set_email && mail_link_verifies(cfg)) {
+		if (mail_link_make(&link, cfg, LINKS_VERIFY_EMAIL,
+		    cfg->email_verification_ttl) == -1) {
+			cJSON_Delete(o);
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+			return;
+		}
+		p.verify = &link.mail;
+	}
+	p.notify_old = p.set_email && mail_link_mail_on(cfg);
+	p.account_url = cfg->public_url;
 	/* The store copies the parameters: the tree may go now. */
 	if (users_patch(c->front->db, &p, patched, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	mail_link_wipe(&link);
 	cJSON_Delete(o);
 }

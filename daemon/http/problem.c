@@ -20,6 +20,8 @@ static const struct {
 	const char	*title;
 } problems[PROBLEM_NTYPES] = {
 	[PROBLEM_MALFORMED] = { 400, "malformed-request", "Malformed request" },
+	[PROBLEM_INVALID_TOKEN] = { 400, "invalid-token",
+	    "Invalid or expired token" },
 	[PROBLEM_UNAUTHORIZED] = { 401, "unauthorized",
 	    "Authentication required" },
 	[PROBLEM_FORBIDDEN] = { 403, "forbidden", "Forbidden" },

@@ -30,6 +30,8 @@ extern const char problem_oom_body[];
 
 enum problem_type {
 	PROBLEM_MALFORMED = 0,		/* 400 malformed-request */
+	PROBLEM_INVALID_TOKEN,		/* 400 invalid-token: a one-time
+					 * link's token */
 	PROBLEM_UNAUTHORIZED,		/* 401 unauthorized */
 	PROBLEM_FORBIDDEN,		/* 403 forbidden */
 	PROBLEM_NOT_FOUND,		/* 404 not-found */

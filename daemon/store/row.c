@@ -184,6 +184,8 @@ user_fields(const PGresult *res, int row, int col, struct user *u)
 	if (row_int(res, row, col + 6, 0, UINT32_MAX, &ver) == -1)
 		return -1;
 	u->token_version = (uint32_t)ver;
+	u->email_verified = row_bool(res, row, col + 9);
+	u->totp = row_bool(res, row, col + 10);
 	return 0;
 }
 

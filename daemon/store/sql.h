@@ -18,8 +18,9 @@
 	"to_char(created_at AT TIME ZONE 'UTC', "			\
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "				\
 	"to_char(updated_at AT TIME ZONE 'UTC', "			\
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define USER_NCOLUMNS	9
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "				\
+	"email_verified, totp_confirmed_at IS NOT NULL"
+#define USER_NCOLUMNS	11
 
 /*
  * The audit trail: an event is written by the statement that makes the
@@ -41,5 +42,24 @@
 #define TOKENS_REVOKE(where)						\
 	"UPDATE refresh_tokens SET revoked_at = now()"			\
 	" WHERE " where " AND revoked_at IS NULL"
+
+/* Queues a mail (0005_mail_outbox.sql); followed by a SELECT of
+ * (template, recipient, user_id, params). */
+#define MAIL_QUEUE							\
+	"INSERT INTO mail_outbox (template, recipient, user_id, params)"
+
+/*
+ * Makes one-time tokens (links.h) from select, a SELECT of (user_id,
+ * purpose, token_hash, token_version, email, expires_at): a user's live
+ * token of the same purpose is replaced.
+ */
+#define LINKS_TOKEN_UPSERT(select)					\
+	"INSERT INTO one_time_tokens (user_id, purpose, token_hash,"	\
+	" token_version, email, expires_at) " select			\
+	" ON CONFLICT (user_id, purpose) DO UPDATE SET"			\
+	" token_hash = excluded.token_hash,"				\
+	" token_version = excluded.token_version,"			\
+	" email = excluded.email, created_at = now(),"			\
+	" expires_at = excluded.expires_at"
 
 #endif

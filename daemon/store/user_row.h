@@ -25,6 +25,8 @@ struct user {
 	char		roles[PROTO_ROLES_MAX][PROTO_ROLE_MAX + 1];
 	bool		is_active;
 	uint32_t	token_version;
+	bool		email_verified;
+	bool		totp;		/* an active (confirmed) TOTP factor */
 	char		created_at[USER_TIME_MAX];
 	char		updated_at[USER_TIME_MAX];
 };

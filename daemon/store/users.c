@@ -164,33 +164,52 @@ users_create(struct db_pool *pool, const struct users_new *n,
     users_created_cb *cb, void *arg)
 {
 	struct call *c = call_new(arg, "users_create");
+	const struct links_mail *v = n->verify;
+	char	 ttl[24];
+
+	str_printf(ttl, sizeof(ttl), "%lld", v != NULL ? (long long)v->ttl : 0);
 	const char *params[] = { n->id, n->username, n->email, n->full_name,
-	    n->stored, n->remote };
+	    n->stored, n->remote, v != NULL ? v->hash : NULL,
+	    v != NULL ? v->link : NULL, ttl, v != NULL ? v->expires_in : NULL };
 
 	if (c != NULL)
 		c->cb.created = cb;
 	return submit(pool,
 	    "WITH u AS (INSERT INTO users (id, username, email, full_name,"
 	    " password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *),"
+	    " v AS (SELECT * FROM u WHERE $7::text IS NOT NULL),"
+	    " t AS (" LINKS_TOKEN_UPSERT("SELECT id, 'verify_email',"
+	    " $7::bytea, token_version, email,"
+	    " now() + $9::bigint * interval '1 second' FROM v") "),"
+	    " s AS (INSERT INTO mail_sends (user_id) SELECT id FROM v),"
+	    " m AS (" MAIL_QUEUE " SELECT 'verify_email', email, id,"
+	    " jsonb_build_object('link', $8::text, 'username', username,"
+	    " 'expires_in', $10::text) FROM v),"
 	    " a AS (" AUDIT_INSERT
-	    " SELECT id, 'registered', $6, NULL::jsonb FROM u)"
-	    " SELECT " USER_COLUMNS " FROM u", 6, params, created, c);
+	    " SELECT id, 'registered', $6, NULL::jsonb FROM u"
+	    " UNION ALL SELECT id, 'verification_sent', $6, NULL FROM v)"
+	    " SELECT " USER_COLUMNS " FROM u", 10, params, created, c);
 }
 
 /* --- changes --- */
 
 /*
  * $1 id, $2/$3 email, $4/$5 full_name, $6/$7 roles, $8/$9 is_active (each
- * "given" flag and value), $10 remote address, $11 actor.
+ * "given" flag and value), $10 remote address, $11 actor; on a new
+ * address $12..$15 its verification link (links.h: hash, link, ttl,
+ * expires_in; $12 NULL for none), $16 tell the old address, $17 the
+ * notice's link.
  */
 static const char patch_sql[] =
-    "WITH old AS (SELECT id, roles, is_active FROM users"
+    "WITH old AS (SELECT id, email AS old_email, roles, is_active FROM users"
     "  WHERE id = $1 FOR UPDATE),"
     " u AS (UPDATE users SET"
     "  email = CASE WHEN $2::bool THEN $3 ELSE email END,"
     "  full_name = CASE WHEN $4::bool THEN $5 ELSE full_name END,"
     "  roles = CASE WHEN $6::bool THEN $7::text[] ELSE users.roles END,"
     "  is_active = CASE WHEN $8::bool THEN $9::bool ELSE users.is_active END,"
+    "  email_verified = CASE WHEN $2::bool AND lower($3) <> lower(email)"
+    "   THEN false ELSE email_verified END,"
     "  token_version = token_version + CASE WHEN"
     "   ($6::bool AND $7::text[] IS DISTINCT FROM users.roles) OR"
     "   ($8::bool AND NOT $9::bool AND users.is_active) THEN 1 ELSE 0 END,"
@@ -205,7 +224,20 @@ static const char patch_sql[] =
     "   THEN now() ELSE updated_at END"
     "  FROM old WHERE users.id = old.id"
     "  RETURNING users.*, old.roles AS old_roles,"
-    "  old.is_active AS was_active),"
+    "  old.is_active AS was_active, old.old_email),"
+    /* A new address: its link (with $12) and a notice to the old. */
+    " ch AS (SELECT * FROM u WHERE lower(email) <> lower(old_email)),"
+    " v AS (SELECT * FROM ch WHERE $12::text IS NOT NULL),"
+    " t AS (" LINKS_TOKEN_UPSERT("SELECT id, 'verify_email', $12::bytea,"
+    "  token_version, email, now() + $14::bigint * interval '1 second'"
+    "  FROM v") "),"
+    " s AS (INSERT INTO mail_sends (user_id) SELECT id FROM v),"
+    " m AS (" MAIL_QUEUE " SELECT 'verify_email', email, id,"
+    "  jsonb_build_object('link', $13::text, 'username', username,"
+    "  'expires_in', $15::text) FROM v"
+    "  UNION ALL SELECT 'email_changed', old_email, id,"
+    "  jsonb_build_object('username', username, 'link', $17::text,"
+    "  'expires_in', '') FROM ch WHERE $16::bool),"
     " rv AS (" TOKENS_REVOKE("user_id IN (SELECT id FROM u"
     " WHERE was_active AND NOT is_active)") "),"
     " ev AS (SELECT id, 'updated' AS event, NULL::jsonb AS detail FROM u"
@@ -216,7 +248,8 @@ static const char patch_sql[] =
     "  UNION ALL SELECT id, 'disabled', NULL FROM u"
     "   WHERE was_active AND NOT is_active"
     "  UNION ALL SELECT id, 'enabled', NULL FROM u"
-    "   WHERE is_active AND NOT was_active),"
+    "   WHERE is_active AND NOT was_active"
+    "  UNION ALL SELECT id, 'verification_sent', NULL FROM v),"
     " a AS (" AUDIT_INSERT
     "  SELECT id, event, $10, coalesce(detail, '{}'::jsonb) ||"
     "  jsonb_build_object('by', $11::text) FROM ev)"
@@ -247,11 +280,14 @@ users_patch(struct db_pool *pool, const struct users_patch *p,
     users_row_cb *cb, void *arg)
 {
 	char	 roles[ROLES_LITERAL_MAX] = "{}";
+	char	 ttl[24];
+	const struct links_mail *v = p->set_email ? p->verify : NULL;
 	struct call *c;
 
 	if (p->set_roles &&
 	    roles_literal(p->roles, p->nroles, roles, sizeof(roles)) == -1)
 		return -1;
+	str_printf(ttl, sizeof(ttl), "%lld", v != NULL ? (long long)v->ttl : 0);
 	const char *params[] = {
 		p->id,
 		p->set_email ? "t" : "f",
@@ -264,10 +300,16 @@ users_patch(struct db_pool *pool, const struct users_patch *p,
 		p->active ? "t" : "f",
 		p->remote,
 		p->actor,
+		v != NULL ? v->hash : NULL,
+		v != NULL ? v->link : NULL,
+		ttl,
+		v != NULL ? v->expires_in : NULL,
+		p->notify_old ? "t" : "f",
+		p->account_url != NULL ? p->account_url : "",
 	};
 	if ((c = call_new(arg, "users_patch")) != NULL)
 		c->cb.row = cb;
-	return submit(pool, patch_sql, 11, params, one_user, c);
+	return submit(pool, patch_sql, 17, params, one_user, c);
 }
 
 int
@@ -282,6 +324,8 @@ users_set_password(struct db_pool *pool, const char *id, const char *stored,
 	    " locked_until = NULL, updated_at = now()"
 	    " WHERE id = $1 AND password_hash = $3 RETURNING id),"
 	    " rv AS (" TOKENS_REVOKE("user_id IN (SELECT id FROM u)") "),"
+	    " o AS (DELETE FROM one_time_tokens WHERE user_id IN"
+	    " (SELECT id FROM u)),"
 	    " a AS (" AUDIT_INSERT
 	    " SELECT id, 'password_changed', $4, NULL::jsonb FROM u)"
 	    " SELECT id FROM u", 4, params, true, cb, arg);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "links.h"
 #include "proto.h"
 #include "store.h"
 #include "user_row.h"
@@ -46,6 +47,8 @@ struct users_new {
 	const char	*full_name;	/* NULL when not given */
 	const char	*stored;	/* the sealed password hash */
 	const char	*remote;	/* the client address, for the audit */
+	const struct links_mail *verify; /* a verification link to mail, or
+					 * NULL */
 };
 
 /* taken: on CONFLICT, the field that is taken (the username when the
@@ -67,7 +70,8 @@ int	users_taken(struct db_pool *pool, const char *username,
 	    const char *email, users_taken_cb *cb, void *arg);
 
 /*
- * Inserts the user *n with its 'registered' audit event.  CONFLICT (with
+ * Inserts the user *n with its 'registered' audit event, and with
+ * n->verify its verification token and mail (links.h).  CONFLICT (with
  * the field) when its username or e-mail address is taken,
  * case-insensitively.  The strings are copied before this returns.
  */
@@ -89,13 +93,22 @@ struct users_patch {
 	bool		 active;
 	const char	*remote;	/* for the audit */
 	const char	*actor;		/* the id of who asks, for the audit */
+	/* On a change of address (other than of case): the new address's
+	 * verification link, or NULL; and whether to tell the old one. */
+	const struct links_mail *verify;
+	bool		 notify_old;
+	const char	*account_url;	/* the notice's link: where to act
+					 * if the change was not theirs */
 };
 
 /*
  * Changes what *p sets, in one statement: the token version goes up when
  * the roles change or the user is disabled (old access tokens stop
  * working), a disabled user's refresh tokens are revoked, and each change
- * is an audit event (updated, roles_changed, disabled, enabled).  The
+ * is an audit event (updated, roles_changed, disabled, enabled).  A new
+ * address (not only of case) is unverified; with p->verify its
+ * verification link is mailed to it, with p->notify_old the old address is
+ * told of the change.  The
  * callback gets the changed row; NOT_FOUND when there is no such user,
  * CONFLICT when the new e-mail address is taken.  -1 also for a role
  * name that is not one (fields.h).
@@ -107,7 +120,8 @@ int	users_patch(struct db_pool *pool, const struct users_patch *p,
  * Replaces the password hash of user id with stored, only while the row
  * still holds old (the hash the caller verified): ends every session (the
  * token version goes up, every refresh token is revoked), clears the
- * failed logins and records password_changed.  NOT_FOUND when the row is
+ * failed logins, voids the one-time links (links.h) and records
+ * password_changed.  NOT_FOUND when the row is
  * gone or its hash changed meanwhile.
  */
 int	users_set_password(struct db_pool *pool, const char *id,

@@ -122,6 +122,9 @@ test_every_type(void **state)
 		{ PROBLEM_VALIDATION, 422, "{\"type\":\"urn:warden:problem:"
 		    "validation\",\"title\":\"Request validation failed\","
 		    "\"status\":422,\"detail\":\"d\"}" },
+		{ PROBLEM_INVALID_TOKEN, 400, "{\"type\":\"urn:warden:problem:"
+		    "invalid-token\",\"title\":\"Invalid or expired token\","
+		    "\"status\":400,\"detail\":\"d\"}" },
 		{ PROBLEM_RATE_LIMITED, 429, "{\"type\":\"urn:warden:problem:"
 		    "rate-limited\",\"title\":\"Too many requests\","
 		    "\"status\":429,\"detail\":\"d\"}" },

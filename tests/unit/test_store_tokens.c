@@ -101,7 +101,7 @@ static void
 make_user(const char *name, char id[PROTO_UUID_LEN + 1])
 {
 	char	 email[64], stored[64];
-	struct users_new n = { id, name, email, NULL, stored, REMOTE };
+	struct users_new n = { id, name, email, NULL, stored, REMOTE, NULL };
 
 	uuid_random(id);
 	snprintf(email, sizeof(email), "%s@example.test", name);

@@ -155,7 +155,7 @@ static void
 make_user(const char *name, struct user *u)
 {
 	char	 id[PROTO_UUID_LEN + 1], email[64], stored[64];
-	struct users_new n = { id, name, email, NULL, stored, REMOTE };
+	struct users_new n = { id, name, email, NULL, stored, REMOTE, NULL };
 
 	uuid_random(id);
 	snprintf(email, sizeof(email), "%s@example.test", name);
@@ -235,7 +235,7 @@ test_create_returns_the_row_and_records_registered(void **state)
 {
 	char	 id[PROTO_UUID_LEN + 1];
 	struct users_new n = { id, "Alice", "Alice@Example.test", "Alice L.",
-	    "hash-alice", REMOTE };
+	    "hash-alice", REMOTE, NULL };
 
 	uuid_random(id);
 	assert_int_equal(answer(users_create(s.pool, &n, created_cb, NULL)),
@@ -259,7 +259,7 @@ test_taken_username_is_a_conflict_on_the_username(void **state)
 	struct user u;
 	char	 id[PROTO_UUID_LEN + 1];
 	struct users_new n = { id, "BOB", "other@example.test", NULL,
-	    "hash-x", REMOTE };
+	    "hash-x", REMOTE, NULL };
 
 	make_user("bob", &u);
 	uuid_random(id);
@@ -276,7 +276,7 @@ test_taken_email_is_a_conflict_on_the_email(void **state)
 	struct user u;
 	char	 id[PROTO_UUID_LEN + 1];
 	struct users_new n = { id, "carol2", "CAROL@example.test", NULL,
-	    "hash-x", REMOTE };
+	    "hash-x", REMOTE, NULL };
 
 	make_user("carol", &u);
 	uuid_random(id);
@@ -1039,7 +1039,7 @@ test_list_prefix_matches_username_or_email(void **state)
 	struct users_search q = { .prefix = "VI", .limit = 10 };
 	char	 id[PROTO_UUID_LEN + 1];
 	struct users_new n = { id, "zed", "vince@example.test", NULL, "h",
-	    REMOTE };
+	    REMOTE, NULL };
 
 	make_user("victor", &a);
 	make_user("walt", &b);

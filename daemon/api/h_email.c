@@ -1,0 +1,155 @@
+/*
+ * E-mail verification (ACCOUNTS.md):
+ *	POST /api/v1/auth/email/verify {"token"}	-> 204
+ *	POST /api/v1/users/me/email/verification	-> 202 (sends again)
+ * The token is the one of the mailed link (mail_link.h); the portal's page
+ * posts it.  Every token that does not verify gets the same 400.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "body.h"
+#include "config.h"
+#include "front.h"
+#include "handlers.h"
+#include "http/http.h"
+#include "http/json_in.h"
+#include "mail_link.h"
+#include "problem_reply.h"
+#include "reply.h"
+#include "store/links.h"
+#include "token.h"
+
+#define BAD_TOKEN	"the link is invalid, expired or already used"
+
+static const struct json_in_member token_members[] = {
+	{ "token", JSON_IN_STRING, TOKEN_REFRESH_LEN * 4, 0, true, false },
+};
+
+/*
+ * Reads {"token"} and writes the bytea literal of its hash.  Returns 0, or
+ * -1 when it has replied (a token of the wrong shape is as bad as an
+ * unknown one: the same 400).
+ */
+static int
+email_token_hash(struct http_req *r, char hash[TOKEN_REFRESH_HASH_LITERAL])
+{
+	struct json_in_value v[1];
+	struct problem_fields pf;
+	cJSON	*o;
+	int	 rc = 0;
+
+	if (body_json(r, caller_of(r)->front->cfg->json_max_depth, &o) == -1)
+		return -1;
+	problem_fields_init(&pf);
+	if (json_in_extract(o, token_members, 1, v, &pf) > 0) {
+		cJSON_Delete(o);
+		problem_reply_validation(r, &pf);
+		return -1;
+	}
+	problem_fields_free(&pf);
+	if (token_refresh_hash(v[0].str, v[0].len, hash) == -1) {
+		problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
+		rc = -1;
+	}
+	sodium_memzero((void *)v[0].str, v[0].len);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static void
+verified(enum store_status st, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st == STORE_NOT_FOUND)
+		problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "e-mail verification");
+	else
+		http_reply_empty(r, 204);
+}
+
+void
+h_email_verify(struct http_req *r)
+{
+	char	 hash[TOKEN_REFRESH_HASH_LITERAL];
+
+	if (email_token_hash(r, hash) == -1)
+		return;
+	if (links_verify_email(caller_of(r)->front->db, hash, r->remote,
+	    verified, r) == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
+
+/* --- sending the link again --- */
+
+static void
+resent(enum store_status st, enum links_outcome out, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st != STORE_OK) {
+		reply_db_failed(r, st, "verification mail");
+		return;
+	}
+	switch (out) {
+	case LINKS_QUEUED:
+		http_reply_empty(r, 202);
+		return;
+	case LINKS_ALREADY_VERIFIED:
+		problem_reply(r, PROBLEM_CONFLICT,
+		    "the e-mail address is already verified");
+		return;
+	case LINKS_LIMITED:
+		problem_retry(r, PROBLEM_RATE_LIMITED, 3600, "too many mails "
+		    "to this account in the last hour: try again later");
+		return;
+	case LINKS_NO_ACCOUNT:
+		break;
+	}
+	problem_reply(r, PROBLEM_NOT_FOUND, "the account is gone");
+}
+
+void
+h_me_email_verification(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+	const struct cfg *cfg = c->front->cfg;
+	struct links_request q;
+	struct mail_link l;
+	int	 rc;
+
+	if (cfg->email_verification == CFG_EMAIL_VERIFICATION_OFF) {
+		problem_reply(r, PROBLEM_FORBIDDEN,
+		    "e-mail verification is off on this server");
+		return;
+	}
+	if (!mail_link_mail_on(cfg)) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 3600,
+		    "this server sends no mail");
+		return;
+	}
+	if (c->user.email_verified) {
+		problem_reply(r, PROBLEM_CONFLICT,
+		    "the e-mail address is already verified");
+		return;
+	}
+	if (mail_link_make(&l, cfg, LINKS_VERIFY_EMAIL,
+	    cfg->email_verification_ttl) == -1) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.purpose = LINKS_VERIFY_EMAIL;
+	q.user_id = c->user.id;
+	q.mail = l.mail;
+	q.rate = cfg->mail_rate;
+	q.remote = r->remote;
+	rc = links_issue(c->front->db, &q, resent, r);
+	mail_link_wipe(&l);
+	if (rc == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
