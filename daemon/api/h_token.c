@@ -42,12 +42,15 @@
 #include "http/http.h"
 #include "http/json_in.h"
 #include "log.h"
+#include "mail_link.h"
 #include "metrics.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "refresh.h"
 #include "reply.h"
 #include "store/devices.h"
+#include "store/links.h"
+#include "store/mfa.h"
 #include "store/tokens.h"
 #include "store/users.h"
 #include "token.h"
@@ -89,48 +92,79 @@ device_keep(struct token_req *req, const char *device)
 	memcpy(req->device, device, len + 1);
 }
 
+/* The named values of a token request, from a form or a JSON body. */
+struct token_params {
+	const char	*grant;
+	const char	*user;
+	const char	*pw;
+	size_t		 pwlen;
+	const char	*refresh;
+	const char	*device;
+	const char	*mfa_token;
+	const char	*otp;
+	const char	*recovery_code;
+};
+
 /*
  * Fills *req from the named values; replies and returns -1 on a missing
  * or unsupported parameter.
  */
 static int
-token_req_fill(struct http_req *r, struct token_req *req, const char *grant,
-    const char *user, const char *pw, size_t pwlen, const char *refresh,
-    const char *device)
+token_req_fill(struct http_req *r, struct token_req *req,
+    const struct token_params *p)
 {
-	if (grant == NULL) {
+	if (p->grant == NULL) {
 		problem_oauth(r, OAUTH_INVALID_REQUEST,
 		    "grant_type is required", 0);
 		return -1;
 	}
-	if (strcmp(grant, "password") == 0) {
-		if (user == NULL || pw == NULL || refresh != NULL) {
+	if (strcmp(p->grant, "password") == 0) {
+		if (p->user == NULL || p->pw == NULL || p->refresh != NULL) {
 			problem_oauth(r, OAUTH_INVALID_REQUEST, "the password "
 			    "grant takes username and password", 0);
 			return -1;
 		}
 		req->grant = TOKEN_GRANT_PASSWORD;
 		/* Too long to be anyone's: the same answer as a wrong one. */
-		if (copy_value(req->username, sizeof(req->username), user,
-		    strlen(user)) == -1)
+		if (copy_value(req->username, sizeof(req->username), p->user,
+		    strlen(p->user)) == -1)
 			req->username[0] = '\0';
-		req->pwlen = pwlen <= sizeof(req->password) ? pwlen : 0;
-		memcpy(req->password, pw, req->pwlen);
-		device_keep(req, device);
+		req->pwlen = p->pwlen <= sizeof(req->password) ? p->pwlen : 0;
+		memcpy(req->password, p->pw, req->pwlen);
+		device_keep(req, p->device);
 		return 0;
 	}
-	if (strcmp(grant, "refresh_token") == 0) {
-		if (refresh == NULL || user != NULL || pw != NULL) {
+	if (strcmp(p->grant, "refresh_token") == 0) {
+		if (p->refresh == NULL || p->user != NULL || p->pw != NULL) {
 			problem_oauth(r, OAUTH_INVALID_REQUEST, "the "
 			    "refresh_token grant takes refresh_token", 0);
 			return -1;
 		}
 		req->grant = TOKEN_GRANT_REFRESH;
-		str_copy(req->refresh, refresh, sizeof(req->refresh));
+		str_copy(req->refresh, p->refresh, sizeof(req->refresh));
 		return 0;
 	}
-	problem_oauth(r, OAUTH_UNSUPPORTED_GRANT_TYPE,
-	    "grant_type must be password or refresh_token", 0);
+	if (strcmp(p->grant, TOKEN_GRANT_MFA_URN) == 0) {
+		if (p->mfa_token == NULL ||
+		    (p->otp == NULL) == (p->recovery_code == NULL)) {
+			problem_oauth(r, OAUTH_INVALID_REQUEST, "the mfa grant "
+			    "takes mfa_token and one of otp and "
+			    "recovery_code", 0);
+			return -1;
+		}
+		req->grant = TOKEN_GRANT_MFA;
+		/* Of the wrong shape: refused as a wrong one, later. */
+		(void)copy_value(req->mfa_token, sizeof(req->mfa_token),
+		    p->mfa_token, strlen(p->mfa_token));
+		req->recovery = p->recovery_code != NULL;
+		(void)copy_value(req->code, sizeof(req->code),
+		    req->recovery ? p->recovery_code : p->otp,
+		    strlen(req->recovery ? p->recovery_code : p->otp));
+		device_keep(req, p->device);
+		return 0;
+	}
+	problem_oauth(r, OAUTH_UNSUPPORTED_GRANT_TYPE, "grant_type must be "
+	    "password, refresh_token or " TOKEN_GRANT_MFA_URN, 0);
 	return -1;
 }
 
@@ -145,6 +179,7 @@ parse_form(struct http_req *r, struct token_req *req)
 	char	 why[FORM_WHY_MAX];
 	const char *pw;
 	struct client_claim cc;
+	struct token_params tp;
 	struct form f;
 	int	 rc;
 
@@ -163,9 +198,16 @@ parse_form(struct http_req *r, struct token_req *req)
 		return -1;
 	}
 	pw = form_get(&f, "password");
-	rc = token_req_fill(r, req, form_get(&f, "grant_type"),
-	    form_get(&f, "username"), pw, pw != NULL ? strlen(pw) : 0,
-	    form_get(&f, "refresh_token"), form_get(&f, "device_token"));
+	tp.grant = form_get(&f, "grant_type");
+	tp.user = form_get(&f, "username");
+	tp.pw = pw;
+	tp.pwlen = pw != NULL ? strlen(pw) : 0;
+	tp.refresh = form_get(&f, "refresh_token");
+	tp.device = form_get(&f, "device_token");
+	tp.mfa_token = form_get(&f, "mfa_token");
+	tp.otp = form_get(&f, "otp");
+	tp.recovery_code = form_get(&f, "recovery_code");
+	rc = token_req_fill(r, req, &tp);
 	form_free(&f);
 	return rc;
 }
@@ -178,6 +220,13 @@ static const struct json_in_member token_members[] = {
 	{ "client_id", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "client_secret", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
 	{ "device_token", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "mfa_token", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "otp", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+	{ "recovery_code", JSON_IN_STRING, FORM_VALUE_MAX, 0, false, false },
+};
+enum {
+	J_GRANT, J_USERNAME, J_PASSWORD, J_REFRESH, J_CLIENT_ID, J_SECRET,
+	J_DEVICE, J_MFA_TOKEN, J_OTP, J_RECOVERY,
 };
 #define NTOKEN_MEMBERS	(sizeof(token_members) / sizeof(token_members[0]))
 
@@ -203,6 +252,7 @@ parse_json(struct http_req *r, struct token_req *req,
     unsigned int max_depth)
 {
 	struct json_in_value v[NTOKEN_MEMBERS];
+	struct token_params tp;
 	struct client_claim cc;
 	struct problem_fields pf;
 	char	 why[JSON_IN_WHY_MAX];
@@ -228,23 +278,27 @@ parse_json(struct http_req *r, struct token_req *req,
 		rc = -1;
 	} else {
 		problem_fields_free(&pf);
-		cc.client_id = v[4].str;
-		cc.has_secret = v[5].present;
+		cc.client_id = v[J_CLIENT_ID].str;
+		cc.has_secret = v[J_SECRET].present;
 		rc = client_auth_check(r, caller_of(r)->front->cfg, &cc);
+		tp.grant = v[J_GRANT].str;
+		tp.user = v[J_USERNAME].str;
+		tp.pw = v[J_PASSWORD].str;
+		tp.pwlen = v[J_PASSWORD].len;
+		tp.refresh = v[J_REFRESH].str;
+		tp.device = v[J_DEVICE].str;
+		tp.mfa_token = v[J_MFA_TOKEN].str;
+		tp.otp = v[J_OTP].str;
+		tp.recovery_code = v[J_RECOVERY].str;
 		if (rc == 0)
-			rc = token_req_fill(r, req, v[0].str, v[1].str,
-			    v[2].str, v[2].len, v[3].str, v[6].str);
+			rc = token_req_fill(r, req, &tp);
 	}
-	/* The password, the refresh token, the client secret and the
-	 * device token. */
-	if (v[2].str != NULL)
-		sodium_memzero((void *)v[2].str, v[2].len);
-	if (v[3].str != NULL)
-		sodium_memzero((void *)v[3].str, v[3].len);
-	if (v[5].str != NULL)
-		sodium_memzero((void *)v[5].str, v[5].len);
-	if (v[6].str != NULL)
-		sodium_memzero((void *)v[6].str, v[6].len);
+	/* Every secret: all but the grant type, username and client id. */
+	for (size_t i = 0; i < NTOKEN_MEMBERS; i++) {
+		if (i != J_GRANT && i != J_USERNAME && i != J_CLIENT_ID &&
+		    v[i].str != NULL)
+			sodium_memzero((void *)v[i].str, v[i].len);
+	}
 	cJSON_Delete(o);
 	return rc;
 }
@@ -344,18 +398,115 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 }
 
 static void
+refuse(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	const char *why = t->refusal != NULL ? t->refusal : BAD_LOGIN;
+
+	token_call_free(t);
+	problem_oauth(r, OAUTH_INVALID_GRANT, why, 0);
+}
+
+static void
+link_resent(enum store_status st, enum links_outcome out, void *arg)
+{
+	(void)st;
+	(void)out;	/* sent or not, the answer is the same */
+	refuse(arg);
+}
+
+static void
 failure_written(enum store_status st, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
+	struct links_request q;
+	struct mail_link l;
+	int	 rc;
 
 	if (st != STORE_OK) {
 		token_call_free(t);
 		reply_db_failed(r, st, "login failure");
 		return;
 	}
+	if (!t->resend || mail_link_make(&l, t->f->cfg, LINKS_VERIFY_EMAIL,
+	    t->f->cfg->email_verification_ttl) == -1) {
+		refuse(t);
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.purpose = LINKS_VERIFY_EMAIL;
+	q.user_id = t->user.id;
+	q.mail = l.mail;
+	q.rate = t->f->cfg->mail_rate;
+	q.remote = r->remote;
+	rc = links_issue(t->f->db, &q, link_resent, t);
+	mail_link_wipe(&l);
+	if (rc == -1)
+		refuse(t);
+}
+
+/* --- a second factor is needed: the mfa_token (mfa_grant.c) --- */
+
+static void
+mfa_token_written(enum store_status st, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+	cJSON	*o;
+
+	if (st != STORE_OK) {
+		sodium_memzero(t->refresh, sizeof(t->refresh));
+		token_call_free(t);
+		/* NOT_FOUND: the account changed since the lookup. */
+		if (st == STORE_NOT_FOUND)
+			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
+		else
+			reply_db_failed(r, st, "mfa token");
+		return;
+	}
+	rl_forgive(t->f->addr_limit, r->remote);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "error", "mfa_required") == NULL ||
+	    cJSON_AddStringToObject(o, "error_description", "a second factor "
+	    "is required: use grant_type " TOKEN_GRANT_MFA_URN " with this "
+	    "mfa_token and an otp or a recovery_code") == NULL ||
+	    cJSON_AddStringToObject(o, "mfa_token", t->refresh) == NULL) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	token_call_free(t);
-	problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
+	if (o == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	http_no_store(r, true);
+	http_reply_json(r, 403, o);
+}
+
+/* The password was right and the user has a second factor: hand out an
+ * mfa_token (kept in t->refresh, a token of the same shape). */
+static void
+mfa_required(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	struct mfa_token_new n;
+
+	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	n.hash = t->refresh_hash;
+	n.user_id = t->user.id;
+	n.token_version = t->user.token_version;
+	n.device = t->trusted ? t->req.device_hash : NULL;
+	n.stored = t->stored;
+	n.rehash = t->rehash[0] != '\0' ? t->rehash : NULL;
+	if (mfa_token_create(t->f->db, &n, mfa_token_written, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
 }
 
 /* Records a failed login (users_login_failed(): the count and lock of
@@ -380,6 +531,20 @@ record_failure(struct token_call *t, bool wrong_password, const char *reason)
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
+}
+
+void
+token_login_refuse(struct token_call *t, bool counts, const char *reason,
+    const char *why)
+{
+	t->refusal = why;
+	record_failure(t, counts, reason);
+}
+
+void
+token_login_finish(struct token_call *t)
+{
+	token_sign(t, login_signed);
 }
 
 static void
@@ -408,9 +573,20 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		record_failure(t, true, "wrong_password");
 	else if (!t->user.is_active)
 		record_failure(t, false, "disabled");
-	else {
+	else if (!t->user.email_verified && t->f->cfg->email_verification ==
+	    CFG_EMAIL_VERIFICATION_REQUIRED) {
+		/* Told only to whom knows the password; a new link goes
+		 * out (within mail_rate), as the old one may be lost. */
+		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
+		t->refusal = "e-mail address not verified";
+		t->resend = mail_link_mail_on(t->f->cfg);
+		record_failure(t, false, "email_not_verified");
+	} else {
 		str_copy(t->rehash, rehash, sizeof(t->rehash));
-		token_sign(t, login_signed);
+		if (t->user.totp)
+			mfa_required(t);
+		else
+			token_sign(t, login_signed);
 	}
 }
 
@@ -553,6 +729,8 @@ h_token(struct http_req *r)
 	}
 	if (t->req.grant == TOKEN_GRANT_PASSWORD)
 		password_grant(t);
+	else if (t->req.grant == TOKEN_GRANT_MFA)
+		mfa_grant(t);
 	else
 		refresh_grant(t);
 }

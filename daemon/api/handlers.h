@@ -33,6 +33,9 @@ route_handler_fn	h_me_get, h_me_patch, h_me_password, h_me_delete;
 route_handler_fn	h_email_verify, h_me_email_verification;
 /* h_reset.c */
 route_handler_fn	h_password_forgot, h_password_reset;
+/* h_mfa.c */
+route_handler_fn	h_me_totp_enrol, h_me_totp_confirm, h_me_totp_delete,
+			h_me_recovery_codes, h_admin_mfa_delete;
 /* h_metrics.c */
 route_handler_fn	h_metrics;
 /* h_admin.c */

@@ -32,7 +32,12 @@ struct http_req;
 /* SHA-256 as a bytea literal in hex format: "\x" and 64 hex digits. */
 #define TOKEN_REFRESH_HASH_LITERAL	(2 + 64 + 1)
 
-enum token_grant { TOKEN_GRANT_PASSWORD, TOKEN_GRANT_REFRESH };
+enum token_grant { TOKEN_GRANT_PASSWORD, TOKEN_GRANT_REFRESH, TOKEN_GRANT_MFA };
+
+/* The second step of a password grant for a user with a second factor
+ * (ACCOUNTS.md; Auth0's MFA convention). */
+#define TOKEN_GRANT_MFA_URN	"urn:warden:grant-type:mfa"
+#define TOKEN_CODE_MAX		32	/* an otp or recovery_code, as typed */
 
 /* The token request, parsed at the edge from a form or a JSON body. */
 struct token_req {
@@ -45,6 +50,10 @@ struct token_req {
 	 * right shape was presented: else both "" */
 	char		 device[TOKEN_REFRESH_LEN + 1];		/* secret */
 	char		 device_hash[TOKEN_REFRESH_HASH_LITERAL];
+	/* the mfa grant's */
+	char		 mfa_token[TOKEN_REFRESH_LEN + 1];	/* secret */
+	bool		 recovery;	/* code is a recovery code, else otp */
+	char		 code[TOKEN_CODE_MAX + 1];		/* secret */
 };
 
 struct token_call {
@@ -73,6 +82,12 @@ struct token_call {
 	char		 device_out[TOKEN_REFRESH_LEN + 1];	/* secret */
 	char		 device_out_hash[TOKEN_REFRESH_HASH_LITERAL];
 	struct proto_sign_ans signed_token;			/* secret */
+	/* the mfa grant's token hash and the factor it checks */
+	char		 mfa_hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 sealed[PROTO_STORED_MAX + 1];
+	uint32_t	 last_step;
+	const char	*refusal;	/* invalid_grant's text, or NULL */
+	bool		 resend;	/* mail a verification link again */
 	int64_t		 sign_asked;	/* time(NULL) when the signature was
 					 * asked for */
 };
@@ -103,6 +118,19 @@ void	token_reply(struct token_call *t);
 /* Asks the hasher to sign an access token for t->user, then calls next;
  * when it cannot ask, frees t and answers 503. */
 void	token_sign(struct token_call *t, hc_sign_cb *next);
+
+/* Signs for t->user and finishes the login (h_token.c): the refresh
+ * family, the device, the answer. */
+void	token_login_finish(struct token_call *t);
+
+/* Records a failed login of t->user (counts: on the back-off of the
+ * client's record; reason: the audit's) and answers invalid_grant with
+ * why (NULL: the wrong-login text); frees t. */
+void	token_login_refuse(struct token_call *t, bool counts,
+	    const char *reason, const char *why);
+
+/* The mfa grant (mfa_grant.c). */
+void	mfa_grant(struct token_call *t);
 
 /* Answers 503: the token signer is unavailable. */
 void	token_signer_unavailable(struct http_req *r);

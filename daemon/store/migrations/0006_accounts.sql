@@ -71,6 +71,9 @@ CREATE TABLE mfa_tokens (
     user_id         uuid        NOT NULL
                                 REFERENCES users (id) ON DELETE CASCADE,
     token_version   integer     NOT NULL,
+    -- the trusted device the password came from (login_devices), whose
+    -- record the second step's failures count on; NULL: the account's
+    device_hash     bytea,
     failures        integer     NOT NULL DEFAULT 0,
     expires_at      timestamptz NOT NULL,
 

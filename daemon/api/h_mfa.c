@@ -1,0 +1,672 @@
+/*
+ * Second factors of the caller's account (ACCOUNTS.md), and the admin's
+ * removal of a user's:
+ *	POST   /api/v1/users/me/mfa/totp {"password"}	-> 200 secret, URI, QR
+ *	POST   /api/v1/users/me/mfa/totp/confirm {"code"} -> 200 recovery codes
+ *	DELETE /api/v1/users/me/mfa/totp {"password", "code"} -> 204
+ *	POST   /api/v1/users/me/mfa/recovery-codes {"password"} -> 200 new set
+ *	DELETE /api/v1/users/{id}/mfa (admin)		-> 204
+ *
+ * The hasher makes, seals and checks the TOTP secret and the recovery
+ * codes' keyed hashes; this file only carries them.  The secret is seen
+ * here once, at enrolment, to answer with it; the codes once, when made.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <sodium.h>
+
+#include "body.h"
+#include "config.h"
+#include "front.h"
+#include "handlers.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
+#include "http/json_in.h"
+#include "problem_reply.h"
+#include "proof.h"
+#include "qr_svg.h"
+#include "reply.h"
+#include "store/mfa.h"
+#include "util.h"
+
+#define WRONG_CODE	"is not a current code of the authenticator"
+#define URI_MAX		512
+
+/* --- enrolment --- */
+
+/* otpauth://totp/ISSUER:USER?secret=...&issuer=ISSUER&... (Key Uri
+ * Format); the issuer is the host of public_url. */
+static int
+otpauth_uri(char *out, size_t len, const struct cfg *cfg,
+    const char *username, const char *secret)
+{
+	const char *host = strstr(cfg->public_url, "://");
+	char	 issuer[256];
+	char	*enc;
+	int	 rc;
+
+	host = host != NULL ? host + 3 : cfg->public_url;
+	str_copy(issuer, host, sizeof(issuer));
+	issuer[strcspn(issuer, "/")] = '\0';
+	if ((enc = evhttp_uriencode(issuer, -1, 0)) == NULL)
+		return -1;
+	rc = str_printf(out, len, "otpauth://totp/%s:%s?secret=%s&issuer=%s"
+	    "&algorithm=SHA1&digits=6&period=30", enc, username, secret, enc);
+	free(enc);
+	return rc;
+}
+
+struct enrolment {
+	struct http_req	*r;
+	char		 secret[PROTO_TOTP_SECRET_B32_LEN + 1];	/* secret */
+};
+
+static void
+enrolment_free(struct enrolment *e)
+{
+	sodium_memzero(e, sizeof(*e));
+	free(e);
+}
+
+static void
+enrolment_stored(enum store_status st, void *arg)
+{
+	struct enrolment *e = arg;
+	struct http_req *r = e->r;
+	struct caller *c = caller_of(r);
+	char	 uri[URI_MAX];
+	char	*svg = NULL;
+	cJSON	*o;
+
+	if (st != STORE_OK) {
+		enrolment_free(e);
+		if (st == STORE_NOT_FOUND)
+			problem_reply(r, PROBLEM_CONFLICT, "TOTP is already "
+			    "active: remove it first");
+		else
+			reply_db_failed(r, st, "TOTP enrolment");
+		return;
+	}
+	if (otpauth_uri(uri, sizeof(uri), c->front->cfg, c->user.username,
+	    e->secret) == -1 || qr_svg(uri, &svg) == -1 ||
+	    (o = cJSON_CreateObject()) == NULL) {
+		enrolment_free(e);
+		sodium_memzero(uri, sizeof(uri));
+		free(svg);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	cJSON_AddStringToObject(o, "secret", e->secret);
+	cJSON_AddStringToObject(o, "otpauth_uri", uri);
+	cJSON_AddStringToObject(o, "qr_svg", svg);
+	sodium_memzero(uri, sizeof(uri));
+	sodium_memzero(svg, strlen(svg));
+	free(svg);
+	enrolment_free(e);
+	if (cJSON_GetArraySize(o) != 3) {
+		cJSON_Delete(o);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	http_no_store(r, true);
+	http_reply_json(r, 200, o);
+}
+
+static void
+totp_made(enum hc_status st, const struct proto_totp_new_ans *ans, void *arg)
+{
+	struct enrolment *e = arg;
+	struct http_req *r = e->r;
+	struct caller *c = caller_of(r);
+
+	if (st != HC_OK) {
+		enrolment_free(e);
+		reply_hasher_failed(r, st);
+		return;
+	}
+	str_copy(e->secret, ans->secret, sizeof(e->secret));
+	if (mfa_totp_begin(c->front->db, c->user.id, ans->sealed,
+	    enrolment_stored, e) == -1) {
+		enrolment_free(e);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+enrol(struct proof *p)
+{
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+	struct enrolment *e;
+	enum hc_status why;
+
+	proof_free(p);
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	e->r = r;
+	if (hc_totp_new(c->front->hc, c->user.id, totp_made, e, &why) == NULL) {
+		enrolment_free(e);
+		reply_hasher_failed(r, why);
+	}
+}
+
+/* --- bodies --- */
+
+static const struct json_in_member proof_members[] = {
+	{ "password", JSON_IN_STRING, FIELD_PASSWORD_MAX, 0, true, false },
+	{ "code", JSON_IN_STRING, PROOF_CODE_MAX, 0, true, false },
+};
+
+/*
+ * A proof of the caller's password, with a code when with_code; replies
+ * and returns NULL on a bad body.
+ */
+static struct proof *
+proof_parse(struct http_req *r, bool with_code,
+    void (*proven)(struct proof *))
+{
+	struct caller *c = caller_of(r);
+	struct json_in_value v[2];
+	struct problem_fields pf;
+	struct proof *p = NULL;
+	size_t	 n = with_code ? 2 : 1;
+	cJSON	*o;
+
+	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
+		return NULL;
+	memset(v, 0, sizeof(v));
+	problem_fields_init(&pf);
+	if (json_in_extract(o, proof_members, n, v, &pf) > 0)
+		problem_reply_validation(r, &pf);
+	else if ((p = calloc(1, sizeof(*p))) == NULL) {
+		problem_fields_free(&pf);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	} else {
+		problem_fields_free(&pf);
+		proof_init(p, r, proven);
+		p->pwlen = v[0].len;
+		memcpy(p->pw, v[0].str, v[0].len);
+		if (with_code)
+			str_copy(p->code, v[1].str, sizeof(p->code));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].str != NULL)
+			sodium_memzero((void *)v[i].str, v[i].len);
+	cJSON_Delete(o);
+	return p;
+}
+
+static void
+reply_wrong_code(struct http_req *r)
+{
+	struct problem_fields pf;
+
+	problem_fields_init(&pf);
+	problem_field_add(&pf, "code", WRONG_CODE);
+	problem_reply_validation(r, &pf);
+}
+
+/* Copies code without spaces and '-' into out; true when it is then six
+ * digits (a TOTP code, else taken as a recovery code). */
+static bool
+code_is_totp(const char *code, char *out, size_t len)
+{
+	size_t	 n = 0;
+
+	for (; *code != '\0' && n + 1 < len; code++)
+		if (*code != ' ' && *code != '-')
+			out[n++] = *code;
+	out[n] = '\0';
+	return n == 6 && strspn(out, "0123456789") == 6;
+}
+
+void
+h_me_totp_enrol(struct http_req *r)
+{
+	struct proof *p;
+
+	if (caller_of(r)->user.totp) {
+		problem_reply(r, PROBLEM_CONFLICT, "TOTP is already active: "
+		    "remove it first");
+		return;
+	}
+	if ((p = proof_parse(r, false, enrol)) != NULL)
+		proof_start(p);
+}
+
+/* --- confirmation --- */
+
+struct confirmation {
+	struct http_req	*r;
+	char		 code[PROOF_CODE_MAX + 1];		/* secret */
+	char		 sealed[MFA_SEALED_MAX + 1];
+	uint32_t	 step;
+	char		 codes[MFA_CODES][PROTO_RECOVERY_CODE_LEN + 1];
+	size_t		 ncodes;
+};
+
+static void
+confirmation_free(struct confirmation *k)
+{
+	sodium_memzero(k, sizeof(*k));
+	free(k);
+}
+
+/* {"recovery_codes": [...]} */
+static void
+reply_codes(struct http_req *r, char codes[][PROTO_RECOVERY_CODE_LEN + 1],
+    size_t n)
+{
+	cJSON	*o, *a;
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (a = cJSON_AddArrayToObject(o, "recovery_codes")) == NULL) {
+		cJSON_Delete(o);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(codes[i]));
+	if ((size_t)cJSON_GetArraySize(a) != n) {
+		cJSON_Delete(o);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	http_no_store(r, true);
+	http_reply_json(r, 200, o);
+}
+
+static void
+confirmed(enum store_status st, void *arg)
+{
+	struct confirmation *k = arg;
+	struct http_req *r = k->r;
+
+	if (st == STORE_OK)
+		reply_codes(r, k->codes, k->ncodes);
+	else if (st == STORE_NOT_FOUND)
+		problem_reply(r, PROBLEM_CONFLICT, "the enrolment changed "
+		    "meanwhile: start again");
+	else
+		reply_db_failed(r, st, "TOTP confirmation");
+	confirmation_free(k);
+}
+
+static void
+codes_made(enum hc_status st, const struct proto_recovery_new_ans *ans,
+    void *arg)
+{
+	struct confirmation *k = arg;
+	struct http_req *r = k->r;
+	const char *hashes[MFA_CODES];
+
+	if (st != HC_OK || ans->n == 0 || ans->n > MFA_CODES) {
+		confirmation_free(k);
+		reply_hasher_failed(r, st == HC_OK ? HC_ERROR : st);
+		return;
+	}
+	k->ncodes = ans->n;
+	for (size_t i = 0; i < ans->n; i++) {
+		str_copy(k->codes[i], ans->codes[i], sizeof(k->codes[i]));
+		hashes[i] = ans->hashes[i];
+	}
+	if (mfa_totp_confirm(caller_of(r)->front->db, caller_of(r)->user.id,
+	    k->sealed, k->step, hashes, ans->n, r->remote, confirmed,
+	    k) == -1) {
+		confirmation_free(k);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+confirm_checked(enum hc_status st, bool match, uint32_t step, void *arg)
+{
+	struct confirmation *k = arg;
+	struct http_req *r = k->r;
+	enum hc_status why;
+
+	if (st == HC_INVALID || (st == HC_OK && !match)) {
+		confirmation_free(k);
+		reply_wrong_code(r);
+		return;
+	}
+	if (st != HC_OK) {
+		confirmation_free(k);
+		reply_hasher_failed(r, st);
+		return;
+	}
+	k->step = step;
+	if (hc_recovery_new(caller_of(r)->front->hc, caller_of(r)->user.id,
+	    codes_made, k, &why) == NULL) {
+		confirmation_free(k);
+		reply_hasher_failed(r, why);
+	}
+}
+
+static void
+pending_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
+{
+	struct confirmation *k = arg;
+	struct http_req *r = k->r;
+	enum hc_status why;
+
+	if (st == STORE_NOT_FOUND || (st == STORE_OK && t->confirmed)) {
+		confirmation_free(k);
+		problem_reply(r, PROBLEM_CONFLICT, "no TOTP enrolment is "
+		    "pending: start one first");
+		return;
+	}
+	if (st != STORE_OK) {
+		confirmation_free(k);
+		reply_db_failed(r, st, "TOTP confirmation");
+		return;
+	}
+	str_copy(k->sealed, t->sealed, sizeof(k->sealed));
+	if (hc_totp_check(caller_of(r)->front->hc, caller_of(r)->user.id,
+	    k->sealed, k->code, t->last_step, confirm_checked, k,
+	    &why) == NULL) {
+		confirmation_free(k);
+		if (why == HC_INVALID)
+			reply_wrong_code(r);
+		else
+			reply_hasher_failed(r, why);
+	}
+}
+
+static const struct json_in_member code_members[] = {
+	{ "code", JSON_IN_STRING, PROOF_CODE_MAX, 0, true, false },
+};
+
+void
+h_me_totp_confirm(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+	struct json_in_value v[1];
+	struct problem_fields pf;
+	struct confirmation *k;
+	char	 code[PROOF_CODE_MAX + 1];
+	cJSON	*o;
+
+	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
+		return;
+	problem_fields_init(&pf);
+	if (json_in_extract(o, code_members, 1, v, &pf) > 0) {
+		cJSON_Delete(o);
+		problem_reply_validation(r, &pf);
+		return;
+	}
+	problem_fields_free(&pf);
+	if (!code_is_totp(v[0].str, code, sizeof(code))) {
+		cJSON_Delete(o);
+		reply_wrong_code(r);
+		return;
+	}
+	cJSON_Delete(o);
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	k->r = r;
+	str_copy(k->code, code, sizeof(k->code));
+	sodium_memzero(code, sizeof(code));
+	if (mfa_totp_get(c->front->db, c->user.id, pending_loaded, k) == -1) {
+		confirmation_free(k);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/* --- removal by the user --- */
+
+static void
+removed(enum store_status st, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st == STORE_NOT_FOUND)
+		reply_wrong_code(r);	/* the code was used meanwhile */
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "TOTP removal");
+	else
+		http_reply_empty(r, 204);
+}
+
+static void
+remove_checked(enum hc_status st, bool match, uint32_t step, void *arg)
+{
+	struct http_req *r = arg;
+	struct caller *c = caller_of(r);
+
+	if (st == HC_INVALID || (st == HC_OK && !match)) {
+		reply_wrong_code(r);
+		return;
+	}
+	if (st != HC_OK) {
+		reply_hasher_failed(r, st);
+		return;
+	}
+	if (mfa_remove(c->front->db, c->user.id, step, NULL, r->remote, "self",
+	    removed, r) == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
+
+static void
+remove_hashed(enum hc_status st, const char *hash, void *arg)
+{
+	struct http_req *r = arg;
+	struct caller *c = caller_of(r);
+
+	if (st == HC_INVALID) {
+		reply_wrong_code(r);
+		return;
+	}
+	if (st != HC_OK) {
+		reply_hasher_failed(r, st);
+		return;
+	}
+	if (mfa_remove(c->front->db, c->user.id, 0, hash, r->remote, "self",
+	    removed, r) == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}
+
+struct removal {
+	struct http_req	*r;
+	char		 code[PROOF_CODE_MAX + 1];		/* secret */
+};
+
+static void
+factor_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
+{
+	struct removal *x = arg;
+	struct http_req *r = x->r;
+	struct caller *c = caller_of(r);
+	char	 code[PROOF_CODE_MAX + 1];
+	enum hc_status why;
+	struct hc_req *q;
+
+	if (st != STORE_OK) {
+		sodium_memzero(x, sizeof(*x));
+		free(x);
+		if (st == STORE_NOT_FOUND)
+			problem_reply(r, PROBLEM_NOT_FOUND,
+			    "the account has no TOTP factor");
+		else
+			reply_db_failed(r, st, "TOTP removal");
+		return;
+	}
+	/* A pending enrolment goes with the password alone. */
+	if (!t->confirmed) {
+		sodium_memzero(x, sizeof(*x));
+		free(x);
+		if (mfa_remove(c->front->db, c->user.id, 0, NULL, r->remote,
+		    "self", removed, r) == -1)
+			problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if (code_is_totp(x->code, code, sizeof(code)))
+		q = hc_totp_check(c->front->hc, c->user.id, t->sealed, code,
+		    t->last_step, remove_checked, r, &why);
+	else
+		q = hc_recovery_hash(c->front->hc, c->user.id, x->code,
+		    remove_hashed, r, &why);
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(x, sizeof(*x));
+	free(x);
+	if (q == NULL) {
+		if (why == HC_INVALID)
+			reply_wrong_code(r);
+		else
+			reply_hasher_failed(r, why);
+	}
+}
+
+static void
+remove_proven(struct proof *p)
+{
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+	struct removal *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		proof_free(p);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	x->r = r;
+	str_copy(x->code, p->code, sizeof(x->code));
+	proof_free(p);
+	if (mfa_totp_get(c->front->db, c->user.id, factor_loaded, x) == -1) {
+		sodium_memzero(x, sizeof(*x));
+		free(x);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+void
+h_me_totp_delete(struct http_req *r)
+{
+	struct proof *p;
+
+	if ((p = proof_parse(r, true, remove_proven)) != NULL)
+		proof_start(p);
+}
+
+/* --- a new set of recovery codes --- */
+
+struct renewal {
+	struct http_req	*r;
+	char		 codes[MFA_CODES][PROTO_RECOVERY_CODE_LEN + 1];
+	size_t		 ncodes;
+};
+
+static void
+renewal_free(struct renewal *w)
+{
+	sodium_memzero(w, sizeof(*w));
+	free(w);
+}
+
+static void
+renewed(enum store_status st, void *arg)
+{
+	struct renewal *w = arg;
+	struct http_req *r = w->r;
+
+	if (st == STORE_OK)
+		reply_codes(r, w->codes, w->ncodes);
+	else if (st == STORE_NOT_FOUND)
+		problem_reply(r, PROBLEM_CONFLICT, "the account has no active "
+		    "second factor");
+	else
+		reply_db_failed(r, st, "recovery codes");
+	renewal_free(w);
+}
+
+static void
+renewal_made(enum hc_status st, const struct proto_recovery_new_ans *ans,
+    void *arg)
+{
+	struct renewal *w = arg;
+	struct http_req *r = w->r;
+	const char *hashes[MFA_CODES];
+
+	if (st != HC_OK || ans->n == 0 || ans->n > MFA_CODES) {
+		renewal_free(w);
+		reply_hasher_failed(r, st == HC_OK ? HC_ERROR : st);
+		return;
+	}
+	w->ncodes = ans->n;
+	for (size_t i = 0; i < ans->n; i++) {
+		str_copy(w->codes[i], ans->codes[i], sizeof(w->codes[i]));
+		hashes[i] = ans->hashes[i];
+	}
+	if (mfa_recovery_replace(caller_of(r)->front->db, caller_of(r)->user.id,
+	    hashes, ans->n, r->remote, renewed, w) == -1) {
+		renewal_free(w);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+renew(struct proof *p)
+{
+	struct http_req *r = p->r;
+	struct caller *c = caller_of(r);
+	struct renewal *w;
+	enum hc_status why;
+
+	proof_free(p);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	w->r = r;
+	if (hc_recovery_new(c->front->hc, c->user.id, renewal_made, w,
+	    &why) == NULL) {
+		renewal_free(w);
+		reply_hasher_failed(r, why);
+	}
+}
+
+void
+h_me_recovery_codes(struct http_req *r)
+{
+	struct proof *p;
+
+	if (!caller_of(r)->user.totp) {
+		problem_reply(r, PROBLEM_CONFLICT, "the account has no active "
+		    "second factor");
+		return;
+	}
+	if ((p = proof_parse(r, false, renew)) != NULL)
+		proof_start(p);
+}
+
+/* --- the admin's removal --- */
+
+static void
+admin_removed(enum store_status st, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st == STORE_NOT_FOUND)
+		problem_reply(r, PROBLEM_NOT_FOUND,
+		    "no such user, or it has no second factor");
+	else if (st != STORE_OK)
+		reply_db_failed(r, st, "second factor removal");
+	else
+		http_reply_empty(r, 204);
+}
+
+void
+h_admin_mfa_delete(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+
+	if (mfa_remove(c->front->db, http_req_param(r, "id"), 0, NULL,
+	    r->remote, c->user.id, admin_removed, r) == -1)
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+}

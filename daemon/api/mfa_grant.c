@@ -1,0 +1,222 @@
+/*
+ * grant_type=urn:warden:grant-type:mfa (ACCOUNTS.md): the second step of
+ * a password grant for a user with a second factor, with the mfa_token
+ * the first step answered and an otp or a recovery_code.
+ *
+ * The token is looked up (live, under its failure count, its user active
+ * with the same token version: store/mfa.h); the hasher checks the code
+ * (TOTP against the sealed secret, or the keyed hash of a recovery code);
+ * the store spends the token with the code's time step or the recovery
+ * code, each usable once; then the login finishes as a password grant's
+ * would (token.h).  A wrong code counts on the token (dead after five)
+ * and on the login back-off like a wrong password, and answers
+ * invalid_grant.  The per-address limit of logins applies to each step.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "device.h"
+#include "front.h"
+#include "hc/hasher_client.h"
+#include "http/http.h"
+#include "metrics.h"
+#include "problem_reply.h"
+#include "ratelimit.h"
+#include "reply.h"
+#include "store/mfa.h"
+#include "token.h"
+#include "util.h"
+
+#define BAD_MFA_TOKEN	"the mfa_token is invalid or expired"
+#define BAD_CODE	"the code is wrong"
+
+static void
+wrong_written(enum store_status st, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "mfa failure");
+		return;
+	}
+	token_login_refuse(t, true, "wrong_code", BAD_CODE);
+}
+
+/* A wrong (or used) code: counted on the token, then on the login. */
+static void
+wrong_code(struct token_call *t)
+{
+	struct http_req *r = t->r;
+
+	metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
+	if (mfa_token_failed(t->f->db, t->mfa_hash, r->remote, wrong_written,
+	    t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+spent(enum store_status st, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+
+	if (st == STORE_NOT_FOUND) {
+		wrong_code(t);	/* the step or the code was used */
+		return;
+	}
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "mfa");
+		return;
+	}
+	token_login_finish(t);
+}
+
+static void
+spend(struct token_call *t, uint32_t step, const char *code_hash)
+{
+	struct http_req *r = t->r;
+
+	if (reply_too_late(r, "spending the mfa_token")) {
+		token_call_free(t);
+		http_req_abandon(r);
+		return;
+	}
+	if (mfa_token_spend(t->f->db, t->mfa_hash, step, code_hash, r->remote,
+	    spent, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+static void
+totp_checked(enum hc_status st, bool match, uint32_t step, void *arg)
+{
+	struct token_call *t = arg;
+
+	if (st == HC_INVALID || (st == HC_OK && !match)) {
+		wrong_code(t);
+		return;
+	}
+	if (st != HC_OK) {
+		struct http_req *r = t->r;
+
+		token_call_free(t);
+		reply_hasher_failed(r, st);
+		return;
+	}
+	spend(t, step, NULL);
+}
+
+static void
+recovery_hashed(enum hc_status st, const char *hash, void *arg)
+{
+	struct token_call *t = arg;
+
+	if (st == HC_INVALID) {
+		wrong_code(t);	/* not a recovery code's shape */
+		return;
+	}
+	if (st != HC_OK) {
+		struct http_req *r = t->r;
+
+		token_call_free(t);
+		reply_hasher_failed(r, st);
+		return;
+	}
+	spend(t, 0, hash);
+}
+
+static void
+pending_found(enum store_status st, const struct mfa_pending *p, void *arg)
+{
+	struct token_call *t = arg;
+	struct http_req *r = t->r;
+	enum hc_status why;
+	struct hc_req *q;
+
+	if (st == STORE_NOT_FOUND) {
+		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_MFA_TOKEN, 0);
+		return;
+	}
+	if (st != STORE_OK) {
+		token_call_free(t);
+		reply_db_failed(r, st, "mfa lookup");
+		return;
+	}
+	t->user = p->user;
+	t->found = true;
+	str_copy(t->stored, p->stored, sizeof(t->stored));
+	str_copy(t->sealed, p->sealed, sizeof(t->sealed));
+	t->last_step = p->last_step;
+	/* Trusted only with the device the password came from. */
+	t->trusted = p->device[0] != '\0' &&
+	    strcmp(p->device, t->req.device_hash) == 0;
+	if (!t->trusted) {
+		t->req.device[0] = '\0';
+		t->req.device_hash[0] = '\0';
+	}
+	if (p->locked) {
+		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
+		token_login_refuse(t, false, "locked", BAD_CODE);
+		return;
+	}
+	if (t->req.recovery)
+		q = hc_recovery_hash(t->f->hc, t->user.id, t->req.code,
+		    recovery_hashed, t, &why);
+	else
+		q = hc_totp_check(t->f->hc, t->user.id, t->sealed, t->req.code,
+		    t->last_step, totp_checked, t, &why);
+	if (q == NULL) {
+		if (why == HC_INVALID) {
+			wrong_code(t);
+			return;
+		}
+		token_call_free(t);
+		reply_hasher_failed(r, why);
+	}
+}
+
+void
+mfa_grant(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	char	 cookie[TOKEN_REFRESH_LEN + 1];
+	int64_t	 retry;
+
+	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
+		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
+		token_call_free(t);
+		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
+		    "logins from this address: try again later",
+		    (unsigned int)retry);
+		return;
+	}
+	rl_fail(t->f->addr_limit, r->remote, time(NULL));
+	if (t->req.device[0] == '\0' &&
+	    device_cookie_get(http_req_header(r, "Cookie"), DEVICE_COOKIE,
+	    cookie, sizeof(cookie)) == 0 &&
+	    token_refresh_hash(cookie, strlen(cookie), t->req.device_hash) == 0)
+		str_copy(t->req.device, cookie, sizeof(t->req.device));
+	sodium_memzero(cookie, sizeof(cookie));
+	if (token_refresh_hash(t->req.mfa_token, strlen(t->req.mfa_token),
+	    t->mfa_hash) == -1) {
+		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_MFA_TOKEN, 0);
+		return;
+	}
+	if (mfa_token_find(t->f->db, t->mfa_hash, pending_found, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
