@@ -133,6 +133,7 @@ static const struct cfg_key keys[] = {
 	DUR(email_verification_ttl, "1d", 5 * U_MIN, 30 * U_DAY),
 	DUR(password_reset_ttl, "30m", 1 * U_MIN, 24 * U_HOUR),
 	UINT(mail_rate, "3", 1, 1000),
+	UINT(addr_reset_limit, "20", 1, 100000),
 
 	/* outgoing mail */
 	STR(mail_transport, "off"),

@@ -85,8 +85,9 @@ struct cfg {
 	enum cfg_email_verification email_verification;
 	int64_t		email_verification_ttl;	/* a verification link */
 	int64_t		password_reset_ttl;	/* a reset link */
-	unsigned int	mail_rate;		/* mails per account (and per
-						 * client address) per hour */
+	unsigned int	mail_rate;		/* mails per account per hour */
+	unsigned int	addr_reset_limit;	/* reset requests per client
+						 * address per hour */
 
 	/* outgoing mail */
 	char		*mail_transport;	/* smtp://, smtps://, dir:/path

@@ -312,7 +312,7 @@ reload(struct daemon *d)
 	    nc->addr_register_window);
 	rl_configure(d->front.email_limit, nc->email_change_limit,
 	    nc->email_change_window);
-	rl_configure(d->front.forgot_limit, nc->mail_rate, 3600);
+	rl_configure(d->front.forgot_limit, nc->addr_reset_limit, 3600);
 	blocklist_free(d->front.blocklist);
 	d->front.blocklist = bl;
 	old = d->cfg;
@@ -501,7 +501,7 @@ make_front(struct daemon *d)
 	    d->cfg->addr_register_window, RL_DEFAULT_ENTRIES);
 	d->front.email_limit = rl_new(d->cfg->email_change_limit,
 	    d->cfg->email_change_window, RL_DEFAULT_ENTRIES);
-	d->front.forgot_limit = rl_new(d->cfg->mail_rate, 3600,
+	d->front.forgot_limit = rl_new(d->cfg->addr_reset_limit, 3600,
 	    RL_DEFAULT_ENTRIES);
 	/* Counts, not limits: the window only expires what a bug left. */
 	d->front.account_inflight = rl_new(UINT_MAX, 3600, RL_DEFAULT_ENTRIES);

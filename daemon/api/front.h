@@ -33,7 +33,7 @@ struct front {
 	struct ratelimit	*email_limit;	/* e-mail changes per user and
 						 * per address */
 	struct ratelimit	*forgot_limit;	/* reset requests per address
-						 * (mail_rate an hour) */
+						 * (addr_reset_limit an hour) */
 	struct ratelimit	*account_inflight; /* logins running, per user */
 	struct hshare		 hasher_share;	/* hasher slots held, per
 						 * address (zeroed: none) */

@@ -6,7 +6,7 @@
  * forgot answers 202 after the same work whether or not an active account
  * has the address: a token is made and the same statement runs either way
  * (store/links.h), and only an active account gets the mail.  The client
- * address is limited to mail_rate requests an hour (429: that says
+ * address is limited to addr_reset_limit requests an hour (429: that says
  * nothing of any account); an account's own mail_rate is silent.
  *
  * reset finds the token's account without spending it, checks the new
