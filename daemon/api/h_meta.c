@@ -15,6 +15,7 @@
 #include "openapi.h"
 #include "problem_reply.h"
 #include "revocations.h"
+#include "token.h"
 #include "util.h"
 
 void
@@ -107,7 +108,7 @@ void
 h_as_metadata(struct http_req *r)
 {
 	static const char *const grants[] = { "password", "refresh_token",
-	    NULL };
+	    TOKEN_GRANT_MFA_URN, NULL };
 	static const char *const auth[] = { "none", "client_secret_basic",
 	    "client_secret_post", NULL };
 	static const char *const none[] = { NULL };

@@ -146,7 +146,8 @@ def test_authorization_server_metadata(daemon, client, user):
     assert m["token_endpoint"] == base + "/api/v1/auth/token", m
     assert m["revocation_endpoint"] == base + "/api/v1/auth/revoke", m
     assert m["jwks_uri"] == base + "/.well-known/jwks.json", m
-    assert m["grant_types_supported"] == ["password", "refresh_token"], m
+    assert m["grant_types_supported"] == ["password", "refresh_token",
+                                          "urn:warden:grant-type:mfa"], m
     assert m["response_types_supported"] == [], m
     assert "none" in m["token_endpoint_auth_methods_supported"], m
     assert client.get("/.well-known/jwks.json").status == 200
