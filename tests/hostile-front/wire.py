@@ -21,7 +21,7 @@ JWT_MAX = 4096
 KID_MAX = 64
 KEYS_MAX = 16
 ERRMSG_MAX = 128
-VERSION = 1
+VERSION = 2
 
 
 def field_max(n):
