@@ -9,7 +9,7 @@
 
 #include <qrencode.h>
 
-#include "api/qr_svg.h"
+#include "qr_svg.h"
 
 struct sbuf {
 	char	*p;
