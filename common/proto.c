@@ -575,6 +575,214 @@ proto_decode_pubkeys_ans(const uint8_t *p, size_t len,
 	return get_end(&r, m, sizeof(*m));
 }
 
+/* TOTP_NEW and RECOVERY_NEW: the user id alone. */
+static int
+encode_user_req(struct proto_buf *b, uint32_t id, uint16_t type,
+    const char *user_id)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, type);
+	put_str(&w, user_id, PROTO_UUID_LEN);
+	return frame_end(&w);
+}
+
+int
+proto_encode_totp_new_req(struct proto_buf *b, uint32_t id,
+    const struct proto_totp_new_req *m)
+{
+	return encode_user_req(b, id, PROTO_TOTP_NEW, m->user_id);
+}
+
+int
+proto_decode_totp_new_req(const uint8_t *p, size_t len,
+    struct proto_totp_new_req *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->user_id, PROTO_UUID_LEN);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_totp_new_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_totp_new_ans *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_R_TOTP_NEW);
+	put_str(&w, m->secret, PROTO_TOTP_SECRET_B32_LEN);
+	put_str(&w, m->sealed, PROTO_SEALED_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_totp_new_ans(const uint8_t *p, size_t len,
+    struct proto_totp_new_ans *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->secret, PROTO_TOTP_SECRET_B32_LEN);
+	get_str(&r, m->sealed, PROTO_SEALED_MAX);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_totp_check_req(struct proto_buf *b, uint32_t id,
+    const struct proto_totp_check_req *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_TOTP_CHECK);
+	put_str(&w, m->user_id, PROTO_UUID_LEN);
+	put_str(&w, m->sealed, PROTO_SEALED_MAX);
+	put_str(&w, m->code, PROTO_TOTP_CODE_LEN);
+	put_u32(&w, m->after_step);
+	return frame_end(&w);
+}
+
+int
+proto_decode_totp_check_req(const uint8_t *p, size_t len,
+    struct proto_totp_check_req *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->user_id, PROTO_UUID_LEN);
+	get_str(&r, m->sealed, PROTO_SEALED_MAX);
+	get_str(&r, m->code, PROTO_TOTP_CODE_LEN);
+	m->after_step = get_u32(&r);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_totp_check_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_totp_check_ans *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_R_TOTP_CHECK);
+	put_bool(&w, m->match);
+	put_u32(&w, m->step);
+	return frame_end(&w);
+}
+
+int
+proto_decode_totp_check_ans(const uint8_t *p, size_t len,
+    struct proto_totp_check_ans *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	m->match = get_bool(&r);
+	m->step = get_u32(&r);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_recovery_new_req(struct proto_buf *b, uint32_t id,
+    const struct proto_recovery_new_req *m)
+{
+	return encode_user_req(b, id, PROTO_RECOVERY_NEW, m->user_id);
+}
+
+int
+proto_decode_recovery_new_req(const uint8_t *p, size_t len,
+    struct proto_recovery_new_req *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->user_id, PROTO_UUID_LEN);
+	return get_end(&r, m, sizeof(*m));
+}
+
+/* u32 n, then n pairs of (code, hash). */
+int
+proto_encode_recovery_new_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_recovery_new_ans *m)
+{
+	struct writer w;
+	size_t i;
+
+	if (m->n > PROTO_RECOVERY_CODES)
+		return -1;
+	frame_begin(&w, b, id, PROTO_R_RECOVERY_NEW);
+	put_u32(&w, (uint32_t)m->n);
+	for (i = 0; i < m->n; i++) {
+		put_str(&w, m->codes[i], PROTO_RECOVERY_CODE_LEN);
+		put_str(&w, m->hashes[i], PROTO_RECOVERY_HASH_LEN);
+	}
+	return frame_end(&w);
+}
+
+int
+proto_decode_recovery_new_ans(const uint8_t *p, size_t len,
+    struct proto_recovery_new_ans *m)
+{
+	struct reader r;
+	uint32_t n, i;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	n = get_u32(&r);
+	if (n > PROTO_RECOVERY_CODES)
+		r.err = 1;
+	for (i = 0; i < n && !r.err; i++) {
+		get_str(&r, m->codes[i], PROTO_RECOVERY_CODE_LEN);
+		get_str(&r, m->hashes[i], PROTO_RECOVERY_HASH_LEN);
+	}
+	m->n = n;
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_recovery_hash_req(struct proto_buf *b, uint32_t id,
+    const struct proto_recovery_hash_req *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_RECOVERY_HASH);
+	put_str(&w, m->user_id, PROTO_UUID_LEN);
+	put_str(&w, m->code, PROTO_RECOVERY_INPUT_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_recovery_hash_req(const uint8_t *p, size_t len,
+    struct proto_recovery_hash_req *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->user_id, PROTO_UUID_LEN);
+	get_str(&r, m->code, PROTO_RECOVERY_INPUT_MAX);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_recovery_hash_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_recovery_hash_ans *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_R_RECOVERY_HASH);
+	put_str(&w, m->hash, PROTO_RECOVERY_HASH_LEN);
+	return frame_end(&w);
+}
+
+int
+proto_decode_recovery_hash_ans(const uint8_t *p, size_t len,
+    struct proto_recovery_hash_ans *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->hash, PROTO_RECOVERY_HASH_LEN);
+	return get_end(&r, m, sizeof(*m));
+}
+
 int
 proto_encode_error_ans(struct proto_buf *b, uint32_t id,
     const struct proto_error_ans *m)
@@ -610,11 +818,19 @@ static const struct {
 	{ PROTO_VERIFY,		"VERIFY" },
 	{ PROTO_SIGN,		"SIGN" },
 	{ PROTO_PUBKEYS,	"PUBKEYS" },
+	{ PROTO_TOTP_NEW,	"TOTP_NEW" },
+	{ PROTO_TOTP_CHECK,	"TOTP_CHECK" },
+	{ PROTO_RECOVERY_NEW,	"RECOVERY_NEW" },
+	{ PROTO_RECOVERY_HASH,	"RECOVERY_HASH" },
 	{ PROTO_R_HELLO,	"R_HELLO" },
 	{ PROTO_R_HASH,		"R_HASH" },
 	{ PROTO_R_VERIFY,	"R_VERIFY" },
 	{ PROTO_R_SIGN,		"R_SIGN" },
 	{ PROTO_R_PUBKEYS,	"R_PUBKEYS" },
+	{ PROTO_R_TOTP_NEW,	"R_TOTP_NEW" },
+	{ PROTO_R_TOTP_CHECK,	"R_TOTP_CHECK" },
+	{ PROTO_R_RECOVERY_NEW,	"R_RECOVERY_NEW" },
+	{ PROTO_R_RECOVERY_HASH, "R_RECOVERY_HASH" },
 	{ PROTO_R_ERROR,	"R_ERROR" },
 };
 

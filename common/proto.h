@@ -26,7 +26,14 @@
 
 #include "fields.h"
 
-#define PROTO_VERSION		1
+/*
+ * 2: TOTP_NEW, TOTP_CHECK, RECOVERY_NEW and RECOVERY_HASH.  Nothing of
+ * version 1 changed, but a front of version 2 talking to a hasher of
+ * version 1 (split mode, upgraded out of step) would see the connection
+ * dropped at its first TOTP request as an unknown type; the bump makes
+ * the mismatch plain at HELLO instead.
+ */
+#define PROTO_VERSION		2
 #define PROTO_HEADER_SIZE	12
 #define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
 
@@ -53,6 +60,13 @@
 #define PROTO_KEYS_MAX		16
 #define PROTO_ERRMSG_MAX	128
 #define PROTO_PUBKEY_LEN	32	/* Ed25519 */
+#define PROTO_SEALED_MAX	512	/* a sealed TOTP secret */
+#define PROTO_TOTP_SECRET_B32_LEN 32	/* 160 bits, RFC 4648 base32, no '=' */
+#define PROTO_TOTP_CODE_LEN	6	/* decimal digits */
+#define PROTO_RECOVERY_CODES	10	/* codes in a set */
+#define PROTO_RECOVERY_CODE_LEN	10	/* RFC 4648 base32 characters */
+#define PROTO_RECOVERY_INPUT_MAX 32	/* a code as typed: blanks, '-' */
+#define PROTO_RECOVERY_HASH_LEN	64	/* lower-case hex of 32 bytes */
 
 /*
  * Payload bounds of each request, from the field layouts of proto.c: a
@@ -74,9 +88,23 @@
 				 PROTO_ROLES_MAX *			\
 				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) + 4 + 4)
 #define PROTO_PUBKEYS_LEN	0
+#define PROTO_TOTP_NEW_MIN	4
+#define PROTO_TOTP_NEW_MAX	PROTO_FIELD_MAX(PROTO_UUID_LEN)
+#define PROTO_TOTP_CHECK_MIN	(4 + 4 + 4 + 4)
+#define PROTO_TOTP_CHECK_MAX	(PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
+				 PROTO_FIELD_MAX(PROTO_SEALED_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_TOTP_CODE_LEN) + 4)
+#define PROTO_RECOVERY_NEW_MIN	4
+#define PROTO_RECOVERY_NEW_MAX	PROTO_FIELD_MAX(PROTO_UUID_LEN)
+#define PROTO_RECOVERY_HASH_MIN	(4 + 4)
+#define PROTO_RECOVERY_HASH_MAX	(PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
+				 PROTO_FIELD_MAX(PROTO_RECOVERY_INPUT_MAX))
 
 _Static_assert(PROTO_VERIFY_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 _Static_assert(PROTO_SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_TOTP_CHECK_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_RECOVERY_HASH_MAX <= PROTO_MAX_PAYLOAD,
+    "bounds fit a frame");
 
 enum proto_type {
 	/* requests, front -> hasher */
@@ -85,12 +113,20 @@ enum proto_type {
 	PROTO_VERIFY	= 0x0003,
 	PROTO_SIGN	= 0x0004,
 	PROTO_PUBKEYS	= 0x0005,
+	PROTO_TOTP_NEW	= 0x0006,
+	PROTO_TOTP_CHECK = 0x0007,
+	PROTO_RECOVERY_NEW = 0x0008,
+	PROTO_RECOVERY_HASH = 0x0009,
 	/* answers, hasher -> front */
 	PROTO_R_HELLO	= 0x8001,
 	PROTO_R_HASH	= 0x8002,
 	PROTO_R_VERIFY	= 0x8003,
 	PROTO_R_SIGN	= 0x8004,
 	PROTO_R_PUBKEYS	= 0x8005,
+	PROTO_R_TOTP_NEW = 0x8006,
+	PROTO_R_TOTP_CHECK = 0x8007,
+	PROTO_R_RECOVERY_NEW = 0x8008,
+	PROTO_R_RECOVERY_HASH = 0x8009,
 	PROTO_R_ERROR	= 0x80ff,
 };
 
@@ -159,6 +195,60 @@ struct proto_pubkeys_ans {
 	struct proto_pubkey keys[PROTO_KEYS_MAX];
 };
 
+/*
+ * TOTP_NEW(user_id): the hasher makes a 160-bit secret and answers it in
+ * base32 (shown to the user once, for the otpauth URI) and sealed with the
+ * pepper for user_id (the front stores that, and nothing else of it).
+ */
+struct proto_totp_new_req {
+	char		user_id[PROTO_UUID_LEN + 1];
+};
+
+struct proto_totp_new_ans {
+	char		secret[PROTO_TOTP_SECRET_B32_LEN + 1];	/* secret */
+	char		sealed[PROTO_SEALED_MAX + 1];
+};
+
+/*
+ * TOTP_CHECK: is code right for the sealed secret of user_id at a time
+ * step within one of the hasher's now, and later than after_step (the
+ * last step accepted, 0 for none)?  The answer names the step matched.
+ */
+struct proto_totp_check_req {
+	char		user_id[PROTO_UUID_LEN + 1];
+	char		sealed[PROTO_SEALED_MAX + 1];
+	char		code[PROTO_TOTP_CODE_LEN + 1];		/* secret */
+	uint32_t	after_step;
+};
+
+struct proto_totp_check_ans {
+	bool		match;
+	uint32_t	step;	/* the matched step (unix time / 30); 0 if none */
+};
+
+/* RECOVERY_NEW(user_id): a fresh set of codes and the keyed hash of each,
+ * in the same order. */
+struct proto_recovery_new_req {
+	char		user_id[PROTO_UUID_LEN + 1];
+};
+
+struct proto_recovery_new_ans {
+	size_t		n;	/* PROTO_RECOVERY_CODES from the hasher */
+	char		codes[PROTO_RECOVERY_CODES][PROTO_RECOVERY_CODE_LEN + 1];
+	char		hashes[PROTO_RECOVERY_CODES][PROTO_RECOVERY_HASH_LEN + 1];
+};
+
+/* RECOVERY_HASH(user_id, code): the keyed hash of a code as typed (the
+ * hasher drops blanks and '-' and upper-cases it first). */
+struct proto_recovery_hash_req {
+	char		user_id[PROTO_UUID_LEN + 1];
+	char		code[PROTO_RECOVERY_INPUT_MAX + 1];	/* secret */
+};
+
+struct proto_recovery_hash_ans {
+	char		hash[PROTO_RECOVERY_HASH_LEN + 1];
+};
+
 struct proto_error_ans {
 	uint32_t	code;	/* enum proto_error */
 	char		message[PROTO_ERRMSG_MAX + 1];
@@ -214,16 +304,34 @@ int	proto_encode_sign_ans(struct proto_buf *b, uint32_t id,
 int	proto_encode_pubkeys_req(struct proto_buf *b, uint32_t id);
 int	proto_encode_pubkeys_ans(struct proto_buf *b, uint32_t id,
 	    const struct proto_pubkeys_ans *m);
+int	proto_encode_totp_new_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_totp_new_req *m);
+int	proto_encode_totp_new_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_totp_new_ans *m);
+int	proto_encode_totp_check_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_totp_check_req *m);
+int	proto_encode_totp_check_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_totp_check_ans *m);
+int	proto_encode_recovery_new_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_recovery_new_req *m);
+int	proto_encode_recovery_new_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_recovery_new_ans *m);	/* n <= CODES */
+int	proto_encode_recovery_hash_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_recovery_hash_req *m);
+int	proto_encode_recovery_hash_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_recovery_hash_ans *m);
 int	proto_encode_error_ans(struct proto_buf *b, uint32_t id,
 	    const struct proto_error_ans *m);
 
 /*
  * Decoders read one payload (without its header) into *m.  Each returns 0,
  * or -1 on a short read, a field past its bound, a NUL in a string, a u8
- * boolean other than 0 or 1, a count past PROTO_ROLES_MAX/PROTO_KEYS_MAX,
- * a public key not exactly PROTO_PUBKEY_LEN bytes, or bytes left over; *m
- * is then wiped.  On success the unused parts of *m are zero.  Syntax only: the hasher still checks
- * what the fields mean (uuid form, role names).
+ * boolean other than 0 or 1, a count past PROTO_ROLES_MAX/PROTO_KEYS_MAX/
+ * PROTO_RECOVERY_CODES, a public key not exactly PROTO_PUBKEY_LEN bytes,
+ * or bytes left over; *m is then wiped.  On success the unused parts of *m
+ * are zero.  Syntax only: the hasher still checks what the fields mean
+ * (uuid form, role names, digits), and the front what the answers hold
+ * (exact lengths, alphabets).
  */
 int	proto_decode_hello(const uint8_t *p, size_t len, struct proto_hello *m);
 int	proto_decode_hash_req(const uint8_t *p, size_t len,
@@ -241,6 +349,22 @@ int	proto_decode_sign_ans(const uint8_t *p, size_t len,
 int	proto_decode_pubkeys_req(const uint8_t *p, size_t len);
 int	proto_decode_pubkeys_ans(const uint8_t *p, size_t len,
 	    struct proto_pubkeys_ans *m);
+int	proto_decode_totp_new_req(const uint8_t *p, size_t len,
+	    struct proto_totp_new_req *m);
+int	proto_decode_totp_new_ans(const uint8_t *p, size_t len,
+	    struct proto_totp_new_ans *m);
+int	proto_decode_totp_check_req(const uint8_t *p, size_t len,
+	    struct proto_totp_check_req *m);
+int	proto_decode_totp_check_ans(const uint8_t *p, size_t len,
+	    struct proto_totp_check_ans *m);
+int	proto_decode_recovery_new_req(const uint8_t *p, size_t len,
+	    struct proto_recovery_new_req *m);
+int	proto_decode_recovery_new_ans(const uint8_t *p, size_t len,
+	    struct proto_recovery_new_ans *m);
+int	proto_decode_recovery_hash_req(const uint8_t *p, size_t len,
+	    struct proto_recovery_hash_req *m);
+int	proto_decode_recovery_hash_ans(const uint8_t *p, size_t len,
+	    struct proto_recovery_hash_ans *m);
 int	proto_decode_error_ans(const uint8_t *p, size_t len,
 	    struct proto_error_ans *m);
 

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <liboath/oath.h>
 #include <sodium.h>
 
 #include "config.h"
@@ -241,6 +242,10 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
+	/* liboath's set-up (TOTP arithmetic) happens here, before the
+	 * sandbox; its code generation makes no system call after it. */
+	if (oath_init() != OATH_OK)
+		fatal("liboath failed to initialise");
 	/* A front that went away must not kill us mid-answer. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal SIGPIPE: %s", strerror(errno));

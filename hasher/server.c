@@ -28,7 +28,9 @@
 #include "log.h"
 #include "proto.h"
 #include "proto_io.h"
+#include "recovery.h"
 #include "server.h"
+#include "totp.h"
 #include "util.h"
 #include "workers.h"
 
@@ -77,6 +79,7 @@ struct handler {
 };
 
 static handler_fn h_hello, h_hash, h_verify, h_sign, h_pubkeys;
+static handler_fn h_totp_new, h_totp_check, h_recovery_new, h_recovery_hash;
 
 /* The one place that decides which requests exist and how long they are. */
 static const struct handler handlers[] = {
@@ -85,6 +88,13 @@ static const struct handler handlers[] = {
 	{ PROTO_VERIFY,	 PROTO_VERIFY_MIN,  PROTO_VERIFY_MAX,  h_verify },
 	{ PROTO_SIGN,	 PROTO_SIGN_MIN,    PROTO_SIGN_MAX,    h_sign },
 	{ PROTO_PUBKEYS, PROTO_PUBKEYS_LEN, PROTO_PUBKEYS_LEN, h_pubkeys },
+	{ PROTO_TOTP_NEW, PROTO_TOTP_NEW_MIN, PROTO_TOTP_NEW_MAX, h_totp_new },
+	{ PROTO_TOTP_CHECK, PROTO_TOTP_CHECK_MIN, PROTO_TOTP_CHECK_MAX,
+	    h_totp_check },
+	{ PROTO_RECOVERY_NEW, PROTO_RECOVERY_NEW_MIN, PROTO_RECOVERY_NEW_MAX,
+	    h_recovery_new },
+	{ PROTO_RECOVERY_HASH, PROTO_RECOVERY_HASH_MIN, PROTO_RECOVERY_HASH_MAX,
+	    h_recovery_hash },
 };
 
 /* ------------------------------------------------------------ connections */
@@ -383,6 +393,128 @@ h_pubkeys(struct server *s, struct conn *c)
 		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
 	if (proto_encode_pubkeys_ans(&s->iobuf, c->h.id, &s->pubkeys) == -1)
 		fatal_f("cannot encode R_PUBKEYS");
+	return conn_send_buf(c, &s->iobuf);
+}
+
+/*
+ * TOTP and recovery codes: a few hashes each, so answered at once on the
+ * I/O thread like SIGN.  Their secrets (the base32 secret, the codes, the
+ * code typed) are wiped from the stack and the output buffer once sent.
+ */
+static int
+invalid_user(struct server *s, struct conn *c, const char *user_id)
+{
+	if (field_is_uuid(user_id))
+		return 0;
+	return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INVALID,
+	    "user_id is not a uuid") == -1 ? -1 : 1;
+}
+
+static int
+h_totp_new(struct server *s, struct conn *c)
+{
+	struct proto_totp_new_req req;
+	struct proto_totp_new_ans ans;
+	int rc;
+
+	if (proto_decode_totp_new_req(c->payload, c->h.len, &req) == -1)
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	if ((rc = invalid_user(s, c, req.user_id)) != 0)
+		return rc < 0 ? -1 : 0;
+	memset(&ans, 0, sizeof(ans));
+	if (totp_new(s->p.ks, req.user_id, ans.secret, ans.sealed) == -1 ||
+	    proto_encode_totp_new_ans(&s->iobuf, c->h.id, &ans) == -1) {
+		proto_wipe(&ans, sizeof(ans));
+		log_error("TOTP secret failed for request %u", c->h.id);
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INTERNAL,
+		    "totp secret failed");
+	}
+	proto_wipe(&ans, sizeof(ans));
+	log_event(LOG_INFO, "totp secret made", "user_id", req.user_id, NULL);
+	return conn_send_buf(c, &s->iobuf);
+}
+
+static int
+h_totp_check(struct server *s, struct conn *c)
+{
+	struct proto_totp_check_req req;
+	struct proto_totp_check_ans ans;
+	int rc;
+
+	if (proto_decode_totp_check_req(c->payload, c->h.len, &req) == -1)
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	if ((rc = invalid_user(s, c, req.user_id)) != 0) {
+		proto_wipe(&req, sizeof(req));
+		return rc < 0 ? -1 : 0;
+	}
+	memset(&ans, 0, sizeof(ans));
+	/* Our own clock: the front's word on the time is not taken. */
+	if (totp_check(s->p.ks, req.user_id, req.sealed, req.code,
+	    req.after_step, time(NULL), &ans.match, &ans.step) == -1) {
+		log_event(LOG_WARN, "totp check refused: code not 6 digits, or "
+		    "sealed secret that does not open for the user",
+		    "user_id", req.user_id, NULL);
+		proto_wipe(&req, sizeof(req));
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INVALID,
+		    "code or sealed secret invalid");
+	}
+	proto_wipe(&req, sizeof(req));
+	if (proto_encode_totp_check_ans(&s->iobuf, c->h.id, &ans) == -1)
+		fatal_f("cannot encode R_TOTP_CHECK");
+	return conn_send_buf(c, &s->iobuf);
+}
+
+static int
+h_recovery_new(struct server *s, struct conn *c)
+{
+	struct proto_recovery_new_req req;
+	struct proto_recovery_new_ans *ans;
+	int rc;
+
+	if (proto_decode_recovery_new_req(c->payload, c->h.len, &req) == -1)
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	if ((rc = invalid_user(s, c, req.user_id)) != 0)
+		return rc < 0 ? -1 : 0;
+	if ((ans = calloc(1, sizeof(*ans))) == NULL)
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_BUSY,
+		    "out of memory");
+	if (recovery_new(s->p.ks, req.user_id, ans) == -1 ||
+	    proto_encode_recovery_new_ans(&s->iobuf, c->h.id, ans) == -1) {
+		proto_wipe(ans, sizeof(*ans));
+		free(ans);
+		log_error("recovery codes failed for request %u", c->h.id);
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INTERNAL,
+		    "recovery codes failed");
+	}
+	proto_wipe(ans, sizeof(*ans));
+	free(ans);
+	log_event(LOG_INFO, "recovery codes made", "user_id", req.user_id,
+	    NULL);
+	return conn_send_buf(c, &s->iobuf);
+}
+
+static int
+h_recovery_hash(struct server *s, struct conn *c)
+{
+	struct proto_recovery_hash_req req;
+	struct proto_recovery_hash_ans ans;
+	int rc;
+
+	if (proto_decode_recovery_hash_req(c->payload, c->h.len, &req) == -1)
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	if ((rc = invalid_user(s, c, req.user_id)) != 0) {
+		proto_wipe(&req, sizeof(req));
+		return rc < 0 ? -1 : 0;
+	}
+	memset(&ans, 0, sizeof(ans));
+	if (recovery_hash(s->p.ks, req.user_id, req.code, ans.hash) == -1) {
+		proto_wipe(&req, sizeof(req));
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INVALID,
+		    "not a recovery code");
+	}
+	proto_wipe(&req, sizeof(req));
+	if (proto_encode_recovery_hash_ans(&s->iobuf, c->h.id, &ans) == -1)
+		fatal_f("cannot encode R_RECOVERY_HASH");
 	return conn_send_buf(c, &s->iobuf);
 }
 

@@ -21,8 +21,9 @@
  * taken as wedged and restarted.
  *
  * Back-pressure: HASH and VERIFY (the expensive ones) count against
- * hasher_queue; SIGN and PUBKEYS count against their own, smaller bound, so
- * a flood of logins never refuses a token signature.  A request past its
+ * hasher_queue; SIGN, PUBKEYS and the TOTP and recovery-code requests (a
+ * few hashes each) count against their own, smaller bound, so a flood of
+ * logins never refuses a token signature or a second factor.  A request past its
  * bound is refused at once (NULL, HC_BUSY) and the handler answers 503 with
  * Retry-After.
  *
@@ -85,11 +86,31 @@ struct hc_req;
  *	verify:	match; when it matched and rehash is not "", write rehash
  *		back (legacy hash, weaker parameters, or an old pepper key).
  *	sign:	ans->jwt, ans->jti, ans->exp.
+ *	totp_new: ans->secret (base32, for the user and the otpauth URI:
+ *		never store it) and ans->sealed (store that).
+ *	totp_check: match and the step it matched (0 without a match); store
+ *		the step as the factor's last and pass it as after_step next
+ *		time.  HC_INVALID: the code is not 6 digits, or sealed does not
+ *		open for this user (tampered, another user's, a pepper key the
+ *		hasher no longer holds): treat it as a wrong code.
+ *	recovery_new: ans->n == PROTO_RECOVERY_CODES codes to show once and
+ *		their hashes (same order) to store.
+ *	recovery_hash: the hash to look up among the stored ones.
+ *		HC_INVALID: not a recovery code (after dropping blanks and
+ *		'-', not PROTO_RECOVERY_CODE_LEN base32 characters).
  */
 typedef void	hc_hash_cb(enum hc_status st, const char *stored, void *arg);
 typedef void	hc_verify_cb(enum hc_status st, bool match, const char *rehash,
 		    void *arg);
 typedef void	hc_sign_cb(enum hc_status st, const struct proto_sign_ans *ans,
+		    void *arg);
+typedef void	hc_totp_new_cb(enum hc_status st,
+		    const struct proto_totp_new_ans *ans, void *arg);
+typedef void	hc_totp_check_cb(enum hc_status st, bool match, uint32_t step,
+		    void *arg);
+typedef void	hc_recovery_new_cb(enum hc_status st,
+		    const struct proto_recovery_new_ans *ans, void *arg);
+typedef void	hc_recovery_hash_cb(enum hc_status st, const char *hash,
 		    void *arg);
 
 /* Called whenever a new public key set has arrived (after each handshake
@@ -102,7 +123,7 @@ struct hc_params {
 	const char	*socket_path;	/* non-empty: split mode, connect here */
 	uid_t		 peer_uid;	/* split mode: the hasher's uid */
 	unsigned int	 queue_max;	/* HASH + VERIFY outstanding (>= 1) */
-	unsigned int	 sign_queue_max; /* SIGN + PUBKEYS; 0 = default */
+	unsigned int	 sign_queue_max; /* the cheap ones; 0 = default */
 	unsigned int	 timeout_ms;	/* per request (>= 1) */
 	unsigned int	 backoff_min_ms; /* 0 = HC_BACKOFF_MIN_MS */
 	unsigned int	 backoff_max_ms; /* 0 = HC_BACKOFF_MAX_MS */
@@ -180,6 +201,26 @@ struct hc_req	*hc_sign(struct hc *c, const struct proto_sign_req *req,
 		    hc_sign_cb *cb, void *arg, enum hc_status *why);
 
 /*
+ * Second factors, as the requests above (same handle, callback and *why
+ * rules).  HC_INVALID at once for a user_id that is not a uuid, an empty
+ * or overlong sealed (PROTO_SEALED_MAX), a code longer than
+ * PROTO_TOTP_CODE_LEN (TOTP) or PROTO_RECOVERY_INPUT_MAX (recovery).
+ * The code is copied into a frame that is wiped after sending; the
+ * caller wipes its own.  The hasher checks TOTP codes against its own
+ * clock.
+ */
+struct hc_req	*hc_totp_new(struct hc *c, const char *user_id,
+		    hc_totp_new_cb *cb, void *arg, enum hc_status *why);
+struct hc_req	*hc_totp_check(struct hc *c, const char *user_id,
+		    const char *sealed, const char *code, uint32_t after_step,
+		    hc_totp_check_cb *cb, void *arg, enum hc_status *why);
+struct hc_req	*hc_recovery_new(struct hc *c, const char *user_id,
+		    hc_recovery_new_cb *cb, void *arg, enum hc_status *why);
+struct hc_req	*hc_recovery_hash(struct hc *c, const char *user_id,
+		    const char *code, hc_recovery_hash_cb *cb, void *arg,
+		    enum hc_status *why);
+
+/*
  * Detaches the callback of a request whose caller went away (the HTTP
  * client vanished).  The request keeps its id and queue slot until the
  * hasher answers or it times out, so the answer is still recognised and
@@ -211,7 +252,8 @@ int	hc_restart(struct hc *c);
 /* Counters for /metrics and logs. */
 struct hc_stats {
 	unsigned int	queue_hash;	/* HASH + VERIFY outstanding now */
-	unsigned int	queue_sign;	/* SIGN + PUBKEYS outstanding now */
+	unsigned int	queue_sign;	/* SIGN, PUBKEYS, TOTP and recovery
+					   requests outstanding now */
 	uint64_t	hash_count;	/* HASH + VERIFY answered */
 	double		hash_latency_sum; /* their latency, seconds */
 	uint64_t	sign_count;	/* SIGN answered */

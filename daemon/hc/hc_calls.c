@@ -133,6 +133,149 @@ hc_sign(struct hc *c, const struct proto_sign_req *req, hc_sign_cb *cb,
 	return r;
 }
 
+/* A user id the hasher will take: a uuid. */
+static bool
+user_ok(const char *user_id)
+{
+	return user_id != NULL && field_is_uuid(user_id);
+}
+
+/* A request of type carrying the user id alone (TOTP_NEW, RECOVERY_NEW). */
+static struct hc_req *
+user_call(struct hc *c, uint16_t type, const char *user_id, void *arg,
+    enum hc_status *why)
+{
+	struct proto_totp_new_req	 m;	/* same layout as RECOVERY_NEW */
+	struct proto_recovery_new_req	 rm;
+	struct proto_buf		 b;
+	struct hc_req			*r;
+	int				 rc;
+
+	if (!user_ok(user_id)) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, type, false, why)) == NULL)
+		return NULL;
+	r->arg = arg;
+	proto_buf_init(&b);
+	if (type == PROTO_TOTP_NEW) {
+		memset(&m, 0, sizeof(m));
+		memcpy(m.user_id, user_id, PROTO_UUID_LEN);
+		rc = proto_encode_totp_new_req(&b, r->id, &m);
+	} else {
+		memset(&rm, 0, sizeof(rm));
+		memcpy(rm.user_id, user_id, PROTO_UUID_LEN);
+		rc = proto_encode_recovery_new_req(&b, r->id, &rm);
+	}
+	if (hc_req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
+hc_totp_new(struct hc *c, const char *user_id, hc_totp_new_cb *cb, void *arg,
+    enum hc_status *why)
+{
+	struct hc_req	*r;
+	enum hc_status	 dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if ((r = user_call(c, PROTO_TOTP_NEW, user_id, arg, why)) != NULL)
+		r->cb.totp_new = cb;
+	return r;
+}
+
+struct hc_req *
+hc_totp_check(struct hc *c, const char *user_id, const char *sealed,
+    const char *code, uint32_t after_step, hc_totp_check_cb *cb, void *arg,
+    enum hc_status *why)
+{
+	struct proto_totp_check_req	 m;
+	struct proto_buf		 b;
+	struct hc_req			*r;
+	enum hc_status			 dummy;
+	size_t				 slen, clen;
+	int				 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (!user_ok(user_id) || sealed == NULL || code == NULL ||
+	    (slen = strnlen(sealed, PROTO_SEALED_MAX + 1)) == 0 ||
+	    slen > PROTO_SEALED_MAX ||
+	    (clen = strnlen(code, PROTO_TOTP_CODE_LEN + 1)) >
+	    PROTO_TOTP_CODE_LEN) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_TOTP_CHECK, false, why)) == NULL)
+		return NULL;
+	r->cb.totp_check = cb;
+	r->arg = arg;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.user_id, user_id, PROTO_UUID_LEN);
+	memcpy(m.sealed, sealed, slen);
+	memcpy(m.code, code, clen);
+	m.after_step = after_step;
+	proto_buf_init(&b);
+	rc = proto_encode_totp_check_req(&b, r->id, &m);
+	sodium_memzero(&m, sizeof(m));
+	if (hc_req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
+hc_recovery_new(struct hc *c, const char *user_id, hc_recovery_new_cb *cb,
+    void *arg, enum hc_status *why)
+{
+	struct hc_req	*r;
+	enum hc_status	 dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if ((r = user_call(c, PROTO_RECOVERY_NEW, user_id, arg, why)) != NULL)
+		r->cb.recovery_new = cb;
+	return r;
+}
+
+struct hc_req *
+hc_recovery_hash(struct hc *c, const char *user_id, const char *code,
+    hc_recovery_hash_cb *cb, void *arg, enum hc_status *why)
+{
+	struct proto_recovery_hash_req	 m;
+	struct proto_buf		 b;
+	struct hc_req			*r;
+	enum hc_status			 dummy;
+	size_t				 clen;
+	int				 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (!user_ok(user_id) || code == NULL ||
+	    (clen = strnlen(code, PROTO_RECOVERY_INPUT_MAX + 1)) >
+	    PROTO_RECOVERY_INPUT_MAX) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_RECOVERY_HASH, false, why)) == NULL)
+		return NULL;
+	r->cb.recovery_hash = cb;
+	r->arg = arg;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.user_id, user_id, PROTO_UUID_LEN);
+	memcpy(m.code, code, clen);
+	proto_buf_init(&b);
+	rc = proto_encode_recovery_hash_req(&b, r->id, &m);
+	sodium_memzero(&m, sizeof(m));
+	if (hc_req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
+		return NULL;
+	return r;
+}
+
 void
 hc_cancel(struct hc_req *r)
 {

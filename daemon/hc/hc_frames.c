@@ -67,6 +67,51 @@ keys_ok(const struct proto_pubkeys_ans *k)
 	return ncur == 1;
 }
 
+/* Exactly n characters of RFC 4648 base32 (A-Z, 2-7). */
+static bool
+is_b32(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '2' && s[i] <= '7')))
+			return false;
+	return s[n] == '\0';
+}
+
+/* Exactly PROTO_RECOVERY_HASH_LEN lower-case hex digits. */
+static bool
+is_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < PROTO_RECOVERY_HASH_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[PROTO_RECOVERY_HASH_LEN] == '\0';
+}
+
+/* A whole set: every code and hash well-formed, no hash twice. */
+static bool
+recovery_set_ok(const struct proto_recovery_new_ans *a)
+{
+	size_t i, j;
+
+	if (a->n != PROTO_RECOVERY_CODES)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		if (!is_b32(a->codes[i], PROTO_RECOVERY_CODE_LEN) ||
+		    !is_hex(a->hashes[i]))
+			return false;
+		for (j = 0; j < i; j++)
+			if (strcmp(a->hashes[i], a->hashes[j]) == 0)
+				return false;
+	}
+	return true;
+}
+
 static enum hc_status
 error_status(const struct proto_error_ans *e)
 {
@@ -112,6 +157,28 @@ answer_decode(const struct hc_req *r, const struct proto_header *h,
 		if (proto_decode_pubkeys_ans(p, h->len, &a->keys) == -1)
 			return -1;
 		return keys_ok(&a->keys) ? 0 : -1;
+	case PROTO_TOTP_NEW:
+		if (proto_decode_totp_new_ans(p, h->len, &a->totp_new) == -1)
+			return -1;
+		return is_b32(a->totp_new.secret, PROTO_TOTP_SECRET_B32_LEN) &&
+		    a->totp_new.sealed[0] != '\0' ? 0 : -1;
+	case PROTO_TOTP_CHECK:
+		if (proto_decode_totp_check_ans(p, h->len,
+		    &a->totp_check) == -1)
+			return -1;
+		/* A step is there exactly when it matched. */
+		return a->totp_check.match == (a->totp_check.step != 0) ?
+		    0 : -1;
+	case PROTO_RECOVERY_NEW:
+		if (proto_decode_recovery_new_ans(p, h->len,
+		    &a->recovery_new) == -1)
+			return -1;
+		return recovery_set_ok(&a->recovery_new) ? 0 : -1;
+	case PROTO_RECOVERY_HASH:
+		if (proto_decode_recovery_hash_ans(p, h->len,
+		    &a->recovery_hash) == -1)
+			return -1;
+		return is_hex(a->recovery_hash.hash) ? 0 : -1;
 	}
 	return -1;
 }

@@ -9,7 +9,8 @@
  *	hc_queue.c	the pending table: ids, bounds, deadlines
  *	hc_frames.c	frames on the socket: out by reference, in through
  *			a wiped scratch buffer, answers decoded and checked
- *	hc_calls.c	the typed calls: HASH, VERIFY, SIGN, PUBKEYS
+ *	hc_calls.c	the typed calls: HASH, VERIFY, SIGN, PUBKEYS, TOTP_NEW,
+ *			TOTP_CHECK, RECOVERY_NEW, RECOVERY_HASH
  */
 #ifndef WARDEN_HC_LOCAL_H
 #define WARDEN_HC_LOCAL_H
@@ -51,6 +52,10 @@ struct hc_req {
 		hc_hash_cb	*hash;
 		hc_verify_cb	*verify;
 		hc_sign_cb	*sign;
+		hc_totp_new_cb	*totp_new;
+		hc_totp_check_cb *totp_check;
+		hc_recovery_new_cb *recovery_new;
+		hc_recovery_hash_cb *recovery_hash;
 	} cb;
 	void		*arg;
 	struct timespec	 start;
@@ -93,6 +98,10 @@ union hc_answer {
 	struct proto_verify_ans	 verify;
 	struct proto_sign_ans	 sign;
 	struct proto_pubkeys_ans keys;
+	struct proto_totp_new_ans totp_new;
+	struct proto_totp_check_ans totp_check;
+	struct proto_recovery_new_ans recovery_new;
+	struct proto_recovery_hash_ans recovery_hash;
 	struct proto_error_ans	 err;
 };
 
@@ -137,7 +146,8 @@ void	hc_req_remove(struct hc *c, struct hc_req *r);
 void	hc_req_fire(struct hc_req *r, enum hc_status st,
 	    const union hc_answer *a);
 
-/* True for HASH, VERIFY and SIGN: requests with a caller. */
+/* True for HASH, VERIFY, SIGN and the TOTP and recovery requests:
+ * requests with a caller. */
 bool	hc_req_is_user(const struct hc_req *r);
 
 /* Fails and frees every pending request with st. */

@@ -94,6 +94,20 @@ hc_req_fire(struct hc_req *r, enum hc_status st, const union hc_answer *a)
 	case PROTO_SIGN:
 		r->cb.sign(st, ok ? &a->sign : NULL, r->arg);
 		break;
+	case PROTO_TOTP_NEW:
+		r->cb.totp_new(st, ok ? &a->totp_new : NULL, r->arg);
+		break;
+	case PROTO_TOTP_CHECK:
+		r->cb.totp_check(st, ok ? a->totp_check.match : false,
+		    ok ? a->totp_check.step : 0, r->arg);
+		break;
+	case PROTO_RECOVERY_NEW:
+		r->cb.recovery_new(st, ok ? &a->recovery_new : NULL, r->arg);
+		break;
+	case PROTO_RECOVERY_HASH:
+		r->cb.recovery_hash(st, ok ? a->recovery_hash.hash : NULL,
+		    r->arg);
+		break;
 	default:
 		break;
 	}
@@ -102,8 +116,17 @@ hc_req_fire(struct hc_req *r, enum hc_status st, const union hc_answer *a)
 bool
 hc_req_is_user(const struct hc_req *r)
 {
-	return r->type == PROTO_HASH || r->type == PROTO_VERIFY ||
-	    r->type == PROTO_SIGN;
+	switch (r->type) {
+	case PROTO_HASH:
+	case PROTO_VERIFY:
+	case PROTO_SIGN:
+	case PROTO_TOTP_NEW:
+	case PROTO_TOTP_CHECK:
+	case PROTO_RECOVERY_NEW:
+	case PROTO_RECOVERY_HASH:
+		return true;
+	}
+	return false;
 }
 
 void
@@ -147,7 +170,8 @@ hc_req_new(struct hc *c, uint16_t type, bool internal, enum hc_status *why)
 	r->type = type;
 	r->id = req_next_id(c);
 	r->counted_hash = expensive;
-	r->counted_sign = type == PROTO_SIGN || type == PROTO_PUBKEYS;
+	/* Everything but HASH and VERIFY is cheap: a few hashes at most. */
+	r->counted_sign = !expensive && type != PROTO_HELLO;
 	r->detached = !hc_req_is_user(r);
 	return r;
 }

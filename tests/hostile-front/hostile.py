@@ -705,6 +705,73 @@ def test_good_requests(env):
     h.finish(expect_exit=0)
 
 
+def totp_code(secret_b32, t):
+    """RFC 6238 (SHA-1, 6 digits, 30 s) by the book, independently of
+    liboath."""
+    import hashlib
+    import hmac
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, (int(t) // 30).to_bytes(8, "big"),
+                   hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    v = int.from_bytes(mac[off:off + 4], "big") & 0x7FFFFFFF
+    return "%06d" % (v % 1000000)
+
+
+@test(both=True)
+def test_totp_and_recovery(env):
+    """The second-factor requests under the real sandbox: TOTP secrets
+    made and checked against the hasher's own clock (liboath must need no
+    system call the filter forbids), replays and another user's blob
+    refused; recovery sets and their hashes."""
+    h, c = spawn(env)
+    c.hello()
+    uid, other = new_uuid(), new_uuid()
+    s = W.s
+    c.send(W.frame("TOTP_NEW", s(uid), 31))
+    ans = c.expect("R_TOTP_NEW", 31)
+    secret, sealed = ans["secret"], ans["sealed"]
+    check(re.fullmatch(r"[A-Z2-7]{32}", secret) is not None,
+          "secret %r" % secret)
+    check(sealed.startswith("$wtotp$v=1$k="), "sealed %r" % sealed)
+    code = totp_code(secret, time.time())
+    c.send(W.frame("TOTP_CHECK", s(uid) + s(sealed) + s(code) + W.u32(0), 32))
+    ans = c.expect("R_TOTP_CHECK", 32)
+    check(ans["match"] and abs(ans["step"] - int(time.time()) // 30) <= 1,
+          "a right code: %r" % ans)
+    step = ans["step"]
+    c.send(W.frame("TOTP_CHECK", s(uid) + s(sealed) + s(code) +
+                   W.u32(step), 33))
+    check(c.expect("R_TOTP_CHECK", 33) == dict(match=False, step=0),
+          "a replayed step was accepted")
+    c.send(W.frame("TOTP_CHECK", s(other) + s(sealed) + s(code) + W.u32(0),
+                   34))
+    c.expect_error(W.ERR_INVALID, 34)
+    c.send(W.frame("TOTP_CHECK", s(uid) + s(sealed) + s("12a456") +
+                   W.u32(0), 35))
+    c.expect_error(W.ERR_INVALID, 35)
+    c.send(W.frame("TOTP_NEW", s("not-a-uuid"), 36))
+    c.expect_error(W.ERR_INVALID, 36)
+
+    c.send(W.frame("RECOVERY_NEW", s(uid), 41))
+    ans = c.expect("R_RECOVERY_NEW", 41)
+    codes, hashes = ans["codes"], ans["hashes"]
+    check(len(codes) == 10 and len(set(hashes)) == 10 and
+          all(re.fullmatch(r"[A-Z2-7]{10}", x) for x in codes) and
+          all(re.fullmatch(r"[0-9a-f]{64}", x) for x in hashes),
+          "recovery set %r" % ans)
+    typed = codes[3][:5].lower() + "-" + codes[3][5:]
+    c.send(W.frame("RECOVERY_HASH", s(uid) + s(typed), 42))
+    check(c.expect("R_RECOVERY_HASH", 42)["hash"] == hashes[3],
+          "a typed code does not hash to its stored hash")
+    c.send(W.frame("RECOVERY_HASH", s(other) + s(codes[3]), 43))
+    check(c.expect("R_RECOVERY_HASH", 43)["hash"] not in hashes,
+          "another user's hash is the same")
+    c.send(W.frame("RECOVERY_HASH", s(uid) + s("ABCDE1"), 44))
+    c.expect_error(W.ERR_INVALID, 44)
+    h.finish(expect_exit=0)
+
+
 # ------------------------------------------------------------------ tests:
 # malformed frames; each must end the connection (spawn mode: exit 1)
 
@@ -715,6 +782,14 @@ F = W.frame
 # name: (hello first?, bytes, how the connection ends: "closed" when we
 # close our side after sending (a truncated frame), reason in the log)
 MALFORMED = {
+    "TOTP_CHECK over its maximum": (True, F("TOTP_CHECK", bytes(
+        W.TOTP_CHECK_MAX + 1)), "out of bounds"),
+    "TOTP_CHECK code of 7 digits": (True, F("TOTP_CHECK", W.s(UID) +
+        W.s("$wtotp$") + W.s("1234567") + W.u32(0)), "bad payload"),
+    "R_TOTP_NEW as a request": (True, F("R_TOTP_NEW", W.s("A" * 32) +
+        W.s("x")), "unknown type"),
+    "RECOVERY_HASH with a byte left over": (True, F("RECOVERY_HASH",
+        W.s(UID) + W.s("ABCDEFGHIJ") + b"\0"), "bad payload"),
     "reserved bits on HELLO": (False, F("HELLO", W.u32(1), reserved=1),
                                "reserved"),
     "reserved bit 15 on PUBKEYS": (True, F("PUBKEYS", b"", reserved=0x8000),
@@ -727,7 +802,8 @@ MALFORMED = {
                                     "cap"),
     "length 2^31, no payload": (True, W.header("HASH", 0x80000000), "cap"),
     "type 0": (True, F(0x0000, b""), "unknown type"),
-    "type 6": (True, F(0x0006, b""), "unknown type"),
+    "type 10": (True, F(0x000a, b""), "unknown type"),
+    "TOTP_NEW of 0 bytes": (True, F(0x0006, b""), "out of bounds"),
     "type 0x00ff": (True, F(0x00ff, W.u32(1)), "unknown type"),
     "type 0x7fff": (True, F(0x7fff, b""), "unknown type"),
     "type 0x8000": (True, F(0x8000, b""), "unknown type"),
@@ -849,7 +925,7 @@ for _n, (_hf, _d, _how) in MALFORMED.items():
 @test()
 def test_other_versions(env):
     """HELLO of another version: our R_HELLO, then dropped."""
-    for v in (0, 2, 0x7fffffff, 0xffffffff):
+    for v in (0, 1, W.VERSION + 1, 0x7fffffff, 0xffffffff):
         h, c = spawn(env)
         c.send(W.hello(v))
         ans = c.expect("R_HELLO", 0)

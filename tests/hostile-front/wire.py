@@ -21,7 +21,14 @@ JWT_MAX = 4096
 KID_MAX = 64
 KEYS_MAX = 16
 ERRMSG_MAX = 128
-VERSION = 1
+SEALED_MAX = 512
+TOTP_SECRET_LEN = 32
+TOTP_CODE_LEN = 6
+RECOVERY_CODES = 10
+RECOVERY_CODE_LEN = 10
+RECOVERY_INPUT_MAX = 32
+RECOVERY_HASH_LEN = 64
+VERSION = 2
 
 
 def field_max(n):
@@ -37,9 +44,16 @@ SIGN_MIN = 20
 SIGN_MAX = (field_max(UUID_LEN) + field_max(USERNAME_MAX) + 4 +
             ROLES_MAX * field_max(ROLE_MAX) + 4 + 4)
 
+TOTP_CHECK_MAX = (field_max(UUID_LEN) + field_max(SEALED_MAX) +
+                  field_max(TOTP_CODE_LEN) + 4)
+
 T = dict(HELLO=0x0001, HASH=0x0002, VERIFY=0x0003, SIGN=0x0004,
-         PUBKEYS=0x0005, R_HELLO=0x8001, R_HASH=0x8002, R_VERIFY=0x8003,
-         R_SIGN=0x8004, R_PUBKEYS=0x8005, R_ERROR=0x80ff)
+         PUBKEYS=0x0005, TOTP_NEW=0x0006, TOTP_CHECK=0x0007,
+         RECOVERY_NEW=0x0008, RECOVERY_HASH=0x0009,
+         R_HELLO=0x8001, R_HASH=0x8002, R_VERIFY=0x8003,
+         R_SIGN=0x8004, R_PUBKEYS=0x8005, R_TOTP_NEW=0x8006,
+         R_TOTP_CHECK=0x8007, R_RECOVERY_NEW=0x8008, R_RECOVERY_HASH=0x8009,
+         R_ERROR=0x80ff)
 NAME = {v: k for k, v in T.items()}
 
 ERR_INVALID, ERR_INTERNAL, ERR_BUSY = 1, 2, 3
@@ -159,6 +173,22 @@ def decode(type_, p):
                 raise ValueError("boolean %d" % cur)
             keys.append(dict(kid=kid, pk=pk, current=bool(cur)))
         out = dict(keys=keys)
+    elif type_ == T["R_TOTP_NEW"]:
+        out = dict(secret=r.str(TOTP_SECRET_LEN), sealed=r.str(SEALED_MAX))
+    elif type_ == T["R_TOTP_CHECK"]:
+        m = r.u8()
+        if m not in (0, 1):
+            raise ValueError("boolean %d" % m)
+        out = dict(match=bool(m), step=r.u32())
+    elif type_ == T["R_RECOVERY_NEW"]:
+        n = r.u32()
+        if n > RECOVERY_CODES:
+            raise ValueError("%d recovery codes" % n)
+        pairs = [(r.str(RECOVERY_CODE_LEN), r.str(RECOVERY_HASH_LEN))
+                 for _ in range(n)]
+        out = dict(codes=[c for c, _ in pairs], hashes=[h for _, h in pairs])
+    elif type_ == T["R_RECOVERY_HASH"]:
+        out = dict(hash=r.str(RECOVERY_HASH_LEN))
     elif type_ == T["R_ERROR"]:
         out = dict(code=r.u32(), message=r.str(ERRMSG_MAX))
     else:

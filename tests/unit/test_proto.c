@@ -584,6 +584,264 @@ fill_error_ans_max(void *vm, struct tb *t)
 	tb_str(t, m->message, PROTO_ERRMSG_MAX);
 }
 
+/* TOTP_NEW, RECOVERY_NEW: the user id alone */
+static int
+enc_totp_new_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_totp_new_req(b, id, m);
+}
+
+static int
+dec_totp_new_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_totp_new_req(p, n, m);
+}
+
+static void
+fill_totp_new_req(void *vm, struct tb *t)
+{
+	struct proto_totp_new_req *m = vm;
+
+	set_str(m->user_id, sizeof(m->user_id), UUID_A);
+	tb_str(t, m->user_id, PROTO_UUID_LEN);
+}
+
+static int
+enc_recovery_new_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_recovery_new_req(b, id, m);
+}
+
+static int
+dec_recovery_new_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_recovery_new_req(p, n, m);
+}
+
+static void
+fill_recovery_new_req(void *vm, struct tb *t)
+{
+	struct proto_recovery_new_req *m = vm;
+
+	set_str(m->user_id, sizeof(m->user_id), UUID_B);
+	tb_str(t, m->user_id, PROTO_UUID_LEN);
+}
+
+/* R_TOTP_NEW */
+static int
+enc_totp_new_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_totp_new_ans(b, id, m);
+}
+
+static int
+dec_totp_new_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_totp_new_ans(p, n, m);
+}
+
+static void
+fill_totp_new_ans(void *vm, struct tb *t)
+{
+	struct proto_totp_new_ans *m = vm;
+
+	set_str(m->secret, sizeof(m->secret),
+	    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+	set_str(m->sealed, sizeof(m->sealed),
+	    "$wtotp$v=1$k=k1$bm9uY2UgYW5kIGNpcGhlcnRleHQ");
+	tb_str(t, m->secret, PROTO_TOTP_SECRET_B32_LEN);
+	tb_str(t, m->sealed, PROTO_SEALED_MAX);
+}
+
+static void
+fill_totp_new_ans_max(void *vm, struct tb *t)
+{
+	struct proto_totp_new_ans *m = vm;
+
+	set_rep(m->secret, 'A', PROTO_TOTP_SECRET_B32_LEN);
+	set_rep(m->sealed, 's', PROTO_SEALED_MAX);
+	tb_str(t, m->secret, PROTO_TOTP_SECRET_B32_LEN);
+	tb_str(t, m->sealed, PROTO_SEALED_MAX);
+}
+
+/* TOTP_CHECK */
+static int
+enc_totp_check_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_totp_check_req(b, id, m);
+}
+
+static int
+dec_totp_check_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_totp_check_req(p, n, m);
+}
+
+static void
+fill_totp_check_req(void *vm, struct tb *t)
+{
+	struct proto_totp_check_req *m = vm;
+
+	set_str(m->user_id, sizeof(m->user_id), UUID_A);
+	set_str(m->sealed, sizeof(m->sealed), "$wtotp$v=1$k=k1$eA");
+	set_str(m->code, sizeof(m->code), "287082");
+	m->after_step = 0x01020304;
+	tb_str(t, m->user_id, PROTO_UUID_LEN);
+	tb_str(t, m->sealed, PROTO_SEALED_MAX);
+	tb_str(t, m->code, PROTO_TOTP_CODE_LEN);
+	tb_u32(t, m->after_step);
+}
+
+static void
+fill_totp_check_req_max(void *vm, struct tb *t)
+{
+	struct proto_totp_check_req *m = vm;
+
+	set_rep(m->user_id, 'u', PROTO_UUID_LEN);
+	set_rep(m->sealed, '$', PROTO_SEALED_MAX);
+	set_rep(m->code, '9', PROTO_TOTP_CODE_LEN);
+	m->after_step = 0xffffffff;
+	tb_str(t, m->user_id, PROTO_UUID_LEN);
+	tb_str(t, m->sealed, PROTO_SEALED_MAX);
+	tb_str(t, m->code, PROTO_TOTP_CODE_LEN);
+	tb_u32(t, m->after_step);
+}
+
+/* R_TOTP_CHECK */
+static int
+enc_totp_check_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_totp_check_ans(b, id, m);
+}
+
+static int
+dec_totp_check_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_totp_check_ans(p, n, m);
+}
+
+static void
+fill_totp_check_ans_yes(void *vm, struct tb *t)
+{
+	struct proto_totp_check_ans *m = vm;
+
+	m->match = true;
+	m->step = 37037036;
+	tb_bool(t, true);
+	tb_u32(t, m->step);
+}
+
+static void
+fill_totp_check_ans_no(void *vm, struct tb *t)
+{
+	struct proto_totp_check_ans *m = vm;
+
+	tb_bool(t, false);
+	tb_u32(t, 0);
+	(void)m;
+}
+
+/* R_RECOVERY_NEW */
+static int
+enc_recovery_new_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_recovery_new_ans(b, id, m);
+}
+
+static int
+dec_recovery_new_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_recovery_new_ans(p, n, m);
+}
+
+static void
+fill_recovery_new_ans(void *vm, struct tb *t)
+{
+	struct proto_recovery_new_ans *m = vm;
+	size_t i;
+
+	m->n = PROTO_RECOVERY_CODES;
+	tb_count(t, (uint32_t)m->n, PROTO_RECOVERY_CODES);
+	for (i = 0; i < m->n; i++) {
+		snprintf(m->codes[i], sizeof(m->codes[i]), "ABCDEFGH%c%c",
+		    (char)('A' + i), (char)('2' + i % 6));
+		set_rep(m->hashes[i], (char)('a' + i % 6),
+		    PROTO_RECOVERY_HASH_LEN);
+		tb_str(t, m->codes[i], PROTO_RECOVERY_CODE_LEN);
+		tb_str(t, m->hashes[i], PROTO_RECOVERY_HASH_LEN);
+	}
+}
+
+static void
+fill_recovery_new_ans_one(void *vm, struct tb *t)
+{
+	struct proto_recovery_new_ans *m = vm;
+
+	m->n = 1;
+	tb_count(t, 1, PROTO_RECOVERY_CODES);
+	set_str(m->codes[0], sizeof(m->codes[0]), "");
+	set_str(m->hashes[0], sizeof(m->hashes[0]), "00");
+	tb_str(t, m->codes[0], PROTO_RECOVERY_CODE_LEN);
+	tb_str(t, m->hashes[0], PROTO_RECOVERY_HASH_LEN);
+}
+
+/* RECOVERY_HASH */
+static int
+enc_recovery_hash_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_recovery_hash_req(b, id, m);
+}
+
+static int
+dec_recovery_hash_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_recovery_hash_req(p, n, m);
+}
+
+static void
+fill_recovery_hash_req(void *vm, struct tb *t)
+{
+	struct proto_recovery_hash_req *m = vm;
+
+	set_str(m->user_id, sizeof(m->user_id), UUID_A);
+	set_str(m->code, sizeof(m->code), "abcde-fgh23");
+	tb_str(t, m->user_id, PROTO_UUID_LEN);
+	tb_str(t, m->code, PROTO_RECOVERY_INPUT_MAX);
+}
+
+static void
+fill_recovery_hash_req_max(void *vm, struct tb *t)
+{
+	struct proto_recovery_hash_req *m = vm;
+
+	set_rep(m->user_id, 'u', PROTO_UUID_LEN);
+	set_rep(m->code, ' ', PROTO_RECOVERY_INPUT_MAX);
+	tb_str(t, m->user_id, PROTO_UUID_LEN);
+	tb_str(t, m->code, PROTO_RECOVERY_INPUT_MAX);
+}
+
+/* R_RECOVERY_HASH */
+static int
+enc_recovery_hash_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_recovery_hash_ans(b, id, m);
+}
+
+static int
+dec_recovery_hash_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_recovery_hash_ans(p, n, m);
+}
+
+static void
+fill_recovery_hash_ans(void *vm, struct tb *t)
+{
+	struct proto_recovery_hash_ans *m = vm;
+
+	set_rep(m->hash, 'f', PROTO_RECOVERY_HASH_LEN);
+	tb_str(t, m->hash, PROTO_RECOVERY_HASH_LEN);
+}
+
 #define CASE(n, t, s, e, d, f) { n, t, s, e, d, f }
 static const struct tcase cases[] = {
 	CASE("HELLO", PROTO_HELLO, sizeof(struct proto_hello),
@@ -630,6 +888,42 @@ static const struct tcase cases[] = {
 	    enc_error_ans, dec_error_ans, fill_error_ans),
 	CASE("R_ERROR max", PROTO_R_ERROR, sizeof(struct proto_error_ans),
 	    enc_error_ans, dec_error_ans, fill_error_ans_max),
+	CASE("TOTP_NEW", PROTO_TOTP_NEW, sizeof(struct proto_totp_new_req),
+	    enc_totp_new_req, dec_totp_new_req, fill_totp_new_req),
+	CASE("R_TOTP_NEW", PROTO_R_TOTP_NEW, sizeof(struct proto_totp_new_ans),
+	    enc_totp_new_ans, dec_totp_new_ans, fill_totp_new_ans),
+	CASE("R_TOTP_NEW max", PROTO_R_TOTP_NEW,
+	    sizeof(struct proto_totp_new_ans), enc_totp_new_ans,
+	    dec_totp_new_ans, fill_totp_new_ans_max),
+	CASE("TOTP_CHECK", PROTO_TOTP_CHECK, sizeof(struct proto_totp_check_req),
+	    enc_totp_check_req, dec_totp_check_req, fill_totp_check_req),
+	CASE("TOTP_CHECK max", PROTO_TOTP_CHECK,
+	    sizeof(struct proto_totp_check_req), enc_totp_check_req,
+	    dec_totp_check_req, fill_totp_check_req_max),
+	CASE("R_TOTP_CHECK yes", PROTO_R_TOTP_CHECK,
+	    sizeof(struct proto_totp_check_ans), enc_totp_check_ans,
+	    dec_totp_check_ans, fill_totp_check_ans_yes),
+	CASE("R_TOTP_CHECK no", PROTO_R_TOTP_CHECK,
+	    sizeof(struct proto_totp_check_ans), enc_totp_check_ans,
+	    dec_totp_check_ans, fill_totp_check_ans_no),
+	CASE("RECOVERY_NEW", PROTO_RECOVERY_NEW,
+	    sizeof(struct proto_recovery_new_req), enc_recovery_new_req,
+	    dec_recovery_new_req, fill_recovery_new_req),
+	CASE("R_RECOVERY_NEW", PROTO_R_RECOVERY_NEW,
+	    sizeof(struct proto_recovery_new_ans), enc_recovery_new_ans,
+	    dec_recovery_new_ans, fill_recovery_new_ans),
+	CASE("R_RECOVERY_NEW one", PROTO_R_RECOVERY_NEW,
+	    sizeof(struct proto_recovery_new_ans), enc_recovery_new_ans,
+	    dec_recovery_new_ans, fill_recovery_new_ans_one),
+	CASE("RECOVERY_HASH", PROTO_RECOVERY_HASH,
+	    sizeof(struct proto_recovery_hash_req), enc_recovery_hash_req,
+	    dec_recovery_hash_req, fill_recovery_hash_req),
+	CASE("RECOVERY_HASH max", PROTO_RECOVERY_HASH,
+	    sizeof(struct proto_recovery_hash_req), enc_recovery_hash_req,
+	    dec_recovery_hash_req, fill_recovery_hash_req_max),
+	CASE("R_RECOVERY_HASH", PROTO_R_RECOVERY_HASH,
+	    sizeof(struct proto_recovery_hash_ans), enc_recovery_hash_ans,
+	    dec_recovery_hash_ans, fill_recovery_hash_ans),
 };
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
 
@@ -644,6 +938,14 @@ union anymsg {
 	struct proto_sign_ans		sign_ans;
 	struct proto_pubkeys_ans	pubkeys_ans;
 	struct proto_error_ans		error_ans;
+	struct proto_totp_new_req	totp_new_req;
+	struct proto_totp_new_ans	totp_new_ans;
+	struct proto_totp_check_req	totp_check_req;
+	struct proto_totp_check_ans	totp_check_ans;
+	struct proto_recovery_new_req	recovery_new_req;
+	struct proto_recovery_new_ans	recovery_new_ans;
+	struct proto_recovery_hash_req	recovery_hash_req;
+	struct proto_recovery_hash_ans	recovery_hash_ans;
 };
 
 static union anymsg msg, got;
@@ -1000,6 +1302,60 @@ test_too_many_keys(void **state)
 }
 
 static void
+test_too_many_recovery_codes(void **state)
+{
+	struct tb *t = &mut;
+	union anymsg m;
+	size_t n, i;
+
+	for (n = PROTO_RECOVERY_CODES; n <= PROTO_RECOVERY_CODES + 2; n++) {
+		memset(t, 0, sizeof(*t));
+		tb_u32(t, (uint32_t)n);
+		for (i = 0; i < n; i++) {
+			tb_str(t, "ABCDEFGHIJ", PROTO_RECOVERY_CODE_LEN);
+			tb_str(t, "00", PROTO_RECOVERY_HASH_LEN);
+		}
+		assert_int_equal(proto_decode_recovery_new_ans(t->buf, t->len,
+		    &m.recovery_new_ans), n <= PROTO_RECOVERY_CODES ? 0 : -1);
+	}
+	assert_memory_equal(&m.recovery_new_ans, &zero,
+	    sizeof(m.recovery_new_ans));
+
+	/* and the encoder will not write them */
+	{
+		struct proto_buf b;
+
+		memset(&m, 0, sizeof(m));
+		m.recovery_new_ans.n = PROTO_RECOVERY_CODES + 1;
+		proto_buf_init(&b);
+		assert_int_equal(proto_encode_recovery_new_ans(&b, 1,
+		    &m.recovery_new_ans), -1);
+		m.recovery_new_ans.n = SIZE_MAX;
+		assert_int_equal(proto_encode_recovery_new_ans(&b, 1,
+		    &m.recovery_new_ans), -1);
+		assert_int_equal(b.len, 0);
+		proto_buf_free(&b);
+	}
+}
+
+/* The dispatch bounds of the new requests are those of their layouts. */
+static void
+test_mfa_bounds(void **state)
+{
+	assert_int_equal(PROTO_TOTP_NEW_MAX, 4 + PROTO_UUID_LEN);
+	assert_int_equal(PROTO_TOTP_CHECK_MAX, 4 + PROTO_UUID_LEN + 4 +
+	    PROTO_SEALED_MAX + 4 + PROTO_TOTP_CODE_LEN + 4);
+	assert_int_equal(PROTO_RECOVERY_HASH_MAX, 4 + PROTO_UUID_LEN + 4 +
+	    PROTO_RECOVERY_INPUT_MAX);
+	assert_int_equal(PROTO_TOTP_CHECK_MIN, 16);
+	assert_int_equal(PROTO_RECOVERY_HASH_MIN, 8);
+	(void)case_named("TOTP_CHECK max");
+	assert_int_equal(exp_tb.len, PROTO_TOTP_CHECK_MAX);
+	(void)case_named("RECOVERY_HASH max");
+	assert_int_equal(exp_tb.len, PROTO_RECOVERY_HASH_MAX);
+}
+
+static void
 test_pubkeys_req_payload(void **state)
 {
 	const uint8_t one[1] = { 0 };
@@ -1209,6 +1565,44 @@ test_encoders_refuse(void **state)
 	c = case_named("R_ERROR");
 	memset(msg.error_ans.message, 'e', sizeof(msg.error_ans.message));
 	enc_fails(c, &msg);
+
+	c = case_named("TOTP_NEW");
+	memset(msg.totp_new_req.user_id, 'u',
+	    sizeof(msg.totp_new_req.user_id));
+	enc_fails(c, &msg);
+	c = case_named("R_TOTP_NEW");
+	memset(msg.totp_new_ans.secret, 'A', sizeof(msg.totp_new_ans.secret));
+	enc_fails(c, &msg);
+	c = case_named("R_TOTP_NEW");
+	memset(msg.totp_new_ans.sealed, 's', sizeof(msg.totp_new_ans.sealed));
+	enc_fails(c, &msg);
+	c = case_named("TOTP_CHECK");
+	memset(msg.totp_check_req.sealed, 's',
+	    sizeof(msg.totp_check_req.sealed));
+	enc_fails(c, &msg);
+	c = case_named("TOTP_CHECK");
+	memset(msg.totp_check_req.code, '1', sizeof(msg.totp_check_req.code));
+	enc_fails(c, &msg);
+	c = case_named("RECOVERY_NEW");
+	memset(msg.recovery_new_req.user_id, 'u',
+	    sizeof(msg.recovery_new_req.user_id));
+	enc_fails(c, &msg);
+	c = case_named("R_RECOVERY_NEW");
+	memset(msg.recovery_new_ans.codes[9], 'C',
+	    sizeof(msg.recovery_new_ans.codes[9]));
+	enc_fails(c, &msg);
+	c = case_named("R_RECOVERY_NEW");
+	memset(msg.recovery_new_ans.hashes[0], 'h',
+	    sizeof(msg.recovery_new_ans.hashes[0]));
+	enc_fails(c, &msg);
+	c = case_named("RECOVERY_HASH");
+	memset(msg.recovery_hash_req.code, 'c',
+	    sizeof(msg.recovery_hash_req.code));
+	enc_fails(c, &msg);
+	c = case_named("R_RECOVERY_HASH");
+	memset(msg.recovery_hash_ans.hash, 'h',
+	    sizeof(msg.recovery_hash_ans.hash));
+	enc_fails(c, &msg);
 }
 
 /* ---- the buffer ---- */
@@ -1307,6 +1701,14 @@ test_type_names(void **state)
 		{ PROTO_R_HASH, "R_HASH" }, { PROTO_R_VERIFY, "R_VERIFY" },
 		{ PROTO_R_SIGN, "R_SIGN" }, { PROTO_R_PUBKEYS, "R_PUBKEYS" },
 		{ PROTO_R_ERROR, "R_ERROR" },
+		{ PROTO_TOTP_NEW, "TOTP_NEW" },
+		{ PROTO_TOTP_CHECK, "TOTP_CHECK" },
+		{ PROTO_RECOVERY_NEW, "RECOVERY_NEW" },
+		{ PROTO_RECOVERY_HASH, "RECOVERY_HASH" },
+		{ PROTO_R_TOTP_NEW, "R_TOTP_NEW" },
+		{ PROTO_R_TOTP_CHECK, "R_TOTP_CHECK" },
+		{ PROTO_R_RECOVERY_NEW, "R_RECOVERY_NEW" },
+		{ PROTO_R_RECOVERY_HASH, "R_RECOVERY_HASH" },
 	};
 	size_t i, known = 0;
 	uint32_t t;
@@ -1338,6 +1740,8 @@ main(void)
 		cmocka_unit_test(test_malformed_fields),
 		cmocka_unit_test(test_too_many_roles),
 		cmocka_unit_test(test_too_many_keys),
+		cmocka_unit_test(test_too_many_recovery_codes),
+		cmocka_unit_test(test_mfa_bounds),
 		cmocka_unit_test(test_pubkeys_req_payload),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_header_of_frames),
