@@ -467,6 +467,7 @@ proto_encode_sign_req(struct proto_buf *b, uint32_t id,
 		put_str(&w, m->roles[i], PROTO_ROLE_MAX);
 	put_u32(&w, m->ver);
 	put_u32(&w, m->ttl);
+	put_bool(&w, m->email_verified);
 	return frame_end(&w);
 }
 
@@ -488,6 +489,7 @@ proto_decode_sign_req(const uint8_t *p, size_t len,
 	m->nroles = n;
 	m->ver = get_u32(&r);
 	m->ttl = get_u32(&r);
+	m->email_verified = get_bool(&r);
 	return get_end(&r, m, sizeof(*m));
 }
 

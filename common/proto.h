@@ -82,11 +82,11 @@
 #define PROTO_VERIFY_MIN	(4 + 4 + 4)
 #define PROTO_VERIFY_MAX	(PROTO_HASH_MAX +			\
 				 PROTO_FIELD_MAX(PROTO_STORED_MAX))
-#define PROTO_SIGN_MIN		(4 + 4 + 4 + 4 + 4)
+#define PROTO_SIGN_MIN		(4 + 4 + 4 + 4 + 4 + 1)
 #define PROTO_SIGN_MAX		(PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
 				 PROTO_FIELD_MAX(PROTO_USERNAME_MAX) + 4 + \
 				 PROTO_ROLES_MAX *			\
-				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) + 4 + 4)
+				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) + 4 + 4 + 1)
 #define PROTO_PUBKEYS_LEN	0
 #define PROTO_TOTP_NEW_MIN	4
 #define PROTO_TOTP_NEW_MAX	PROTO_FIELD_MAX(PROTO_UUID_LEN)
@@ -176,6 +176,7 @@ struct proto_sign_req {
 	char		roles[PROTO_ROLES_MAX][PROTO_ROLE_MAX + 1];
 	uint32_t	ver;	/* token version */
 	uint32_t	ttl;	/* seconds asked; the hasher clamps it */
+	bool		email_verified;	/* the email_verified claim */
 };
 
 struct proto_sign_ans {

@@ -1,6 +1,7 @@
 /*
  * Access-token signing: RFC 9068 claims, EdDSA (Ed25519) per RFC 8037.
- * Everything but sub, username, roles and ver is the hasher's own.
+ * Everything but sub, username, roles, ver and email_verified is the
+ * hasher's own.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -96,7 +97,9 @@ claims_build(const struct jwt_sign_params *p, const struct proto_sign_req *req,
 			goto fail;
 		}
 	}
-	if (cJSON_AddNumberToObject(c, "ver", (double)req->ver) == NULL)
+	if (cJSON_AddNumberToObject(c, "ver", (double)req->ver) == NULL ||
+	    cJSON_AddBoolToObject(c, "email_verified", req->email_verified) ==
+	    NULL)
 		goto fail;
 	return c;
 fail:

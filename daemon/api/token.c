@@ -139,6 +139,7 @@ token_sign(struct token_call *t, hc_sign_cb *next)
 	memcpy(req.roles, t->user.roles, sizeof(req.roles));
 	req.ver = t->user.token_version;
 	req.ttl = (uint32_t)t->f->cfg->access_token_ttl;
+	req.email_verified = t->user.email_verified;
 	t->sign_asked = (int64_t)time(NULL);
 	if (hc_sign(t->f->hc, &req, next, t, &why) == NULL) {
 		token_call_free(t);

@@ -75,7 +75,7 @@ TIMEOUT = float(os.environ.get("HOSTILE_TIMEOUT", "30"))
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                      r"[0-9a-f]{12}$")
 CLAIMS = {"iss", "aud", "sub", "client_id", "iat", "exp", "jti", "username",
-          "roles", "ver"}
+          "roles", "ver", "email_verified"}
 
 
 class Failure(AssertionError):
@@ -478,6 +478,8 @@ def verify_jwt(h, ans):
     for k in ("iat", "exp", "ver"):
         check(isinstance(claims[k], int) and not isinstance(claims[k], bool),
               "%s is not an integer: %r" % (k, claims[k]))
+    check(isinstance(claims["email_verified"], bool),
+          "email_verified is not a boolean: %r" % claims["email_verified"])
     check(0 < claims["exp"] - claims["iat"] <= h.ttl,
           "exp - iat = %d past access_token_ttl %d"
           % (claims["exp"] - claims["iat"], h.ttl))

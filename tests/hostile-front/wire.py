@@ -40,9 +40,9 @@ HASH_MIN = 8
 HASH_MAX = field_max(UUID_LEN) + field_max(PASSWORD_MAX)
 VERIFY_MIN = 12
 VERIFY_MAX = HASH_MAX + field_max(STORED_MAX)
-SIGN_MIN = 20
+SIGN_MIN = 21
 SIGN_MAX = (field_max(UUID_LEN) + field_max(USERNAME_MAX) + 4 +
-            ROLES_MAX * field_max(ROLE_MAX) + 4 + 4)
+            ROLES_MAX * field_max(ROLE_MAX) + 4 + 4 + 1)
 
 TOTP_CHECK_MAX = (field_max(UUID_LEN) + field_max(SEALED_MAX) +
                   field_max(TOTP_CODE_LEN) + 4)
@@ -95,10 +95,11 @@ def verify_req(user_id, password, stored, id_=1):
     return frame("VERIFY", s(user_id) + s(password) + s(stored), id_)
 
 
-def sign_payload(sub, username, roles, ver, ttl, nroles=None):
+def sign_payload(sub, username, roles, ver, ttl, nroles=None,
+                 email_verified=False):
     n = len(roles) if nroles is None else nroles
     return (s(sub) + s(username) + u32(n) + b"".join(s(r) for r in roles) +
-            u32(ver) + u32(ttl))
+            u32(ver) + u32(ttl) + (b"\1" if email_verified else b"\0"))
 
 
 def sign_req(sub, username, roles, ver, ttl, id_=1):

@@ -219,6 +219,9 @@ test_claims(void **state)
 	assert_true(num_claim(c, "exp") == (double)(NOW + 300));
 	assert_int_equal(a.exp, (uint32_t)(NOW + 300));
 	assert_true(num_claim(c, "ver") == 7.0);
+	/* The front's word on the address, as a boolean (OIDC Core 5.1). */
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c,
+	    "email_verified")));
 	roles = cJSON_GetObjectItemCaseSensitive(c, "roles");
 	assert_true(cJSON_IsArray(roles));
 	assert_int_equal(cJSON_GetArraySize(roles), 2);
@@ -227,7 +230,7 @@ test_claims(void **state)
 	    "billing_ro");
 	cJSON_ArrayForEach(item, c)
 		n++;
-	assert_int_equal(n, 10);		/* nothing else */
+	assert_int_equal(n, 11);		/* nothing else */
 	cJSON_Delete(c);
 
 	/* no roles: an empty array; a ver past 2^31 prints exactly */

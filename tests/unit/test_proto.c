@@ -390,6 +390,7 @@ fill_sign_req(void *vm, struct tb *t)
 	set_str(m->roles[1], sizeof(m->roles[1]), "billing-read");
 	m->ver = 7;
 	m->ttl = 900;
+	m->email_verified = true;
 	tb_str(t, m->sub, PROTO_UUID_LEN);
 	tb_str(t, m->username, PROTO_USERNAME_MAX);
 	tb_count(t, (uint32_t)m->nroles, PROTO_ROLES_MAX);
@@ -397,6 +398,7 @@ fill_sign_req(void *vm, struct tb *t)
 		tb_str(t, m->roles[i], PROTO_ROLE_MAX);
 	tb_u32(t, m->ver);
 	tb_u32(t, m->ttl);
+	tb_bool(t, m->email_verified);
 }
 
 static void
@@ -414,6 +416,7 @@ fill_sign_req_none(void *vm, struct tb *t)
 	tb_count(t, 0, PROTO_ROLES_MAX);
 	tb_u32(t, m->ver);
 	tb_u32(t, m->ttl);
+	tb_bool(t, m->email_verified);
 }
 
 static void
@@ -429,6 +432,7 @@ fill_sign_req_max(void *vm, struct tb *t)
 		set_rep(m->roles[i], (char)('a' + i % 26), PROTO_ROLE_MAX);
 	m->ver = 0xffffffff;
 	m->ttl = 1;
+	m->email_verified = true;
 	tb_str(t, m->sub, PROTO_UUID_LEN);
 	tb_str(t, m->username, PROTO_USERNAME_MAX);
 	tb_count(t, (uint32_t)m->nroles, PROTO_ROLES_MAX);
@@ -436,6 +440,7 @@ fill_sign_req_max(void *vm, struct tb *t)
 		tb_str(t, m->roles[i], PROTO_ROLE_MAX);
 	tb_u32(t, m->ver);
 	tb_u32(t, m->ttl);
+	tb_bool(t, m->email_verified);
 }
 
 /* R_SIGN */
@@ -1259,6 +1264,7 @@ test_too_many_roles(void **state)
 		}
 		tb_u32(t, 1);
 		tb_u32(t, 60);
+		tb_bool(t, false);
 		assert_int_equal(proto_decode_sign_req(t->buf, t->len,
 		    &m.sign_req), n <= PROTO_ROLES_MAX ? 0 : -1);
 	}
