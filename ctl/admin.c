@@ -42,8 +42,8 @@ insert_admin(PGconn *conn, const char *id, const char *username,
     const char *email, const char *stored)
 {
 	static const char ins_user[] =
-	    "INSERT INTO users (id, username, email, password_hash, roles) "
-	    "VALUES ($1, $2, $3, $4, '{admin}')";
+	    "INSERT INTO users (id, username, email, password_hash, roles, "
+	    "email_verified) VALUES ($1, $2, $3, $4, '{admin}', true)";
 	static const char ins_audit[] =
 	    "INSERT INTO audit_events (user_id, event, detail) "
 	    "VALUES ($1, 'registered', '{\"by\":\"wardenctl\"}')";
