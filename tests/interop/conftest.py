@@ -71,9 +71,16 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def daemon(workdir):
-    # The issuer is the daemon's URL, as RFC 8414 3 wants it.
+    # The issuer is the daemon's URL, as RFC 8414 3 wants it.  Mail goes
+    # to a folder (one .eml a message), where the tests read the links of
+    # e-mail verification and password reset; mail_rate high enough that
+    # the properties of those routes meet their happy path.
+    mail = os.path.join(workdir, "mail")
+    os.makedirs(mail, exist_ok=True)
     d = W.start_session(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
-                        public_url="{base}", client_id=CLIENT_ID)
+                        public_url="{base}", client_id=CLIENT_ID,
+                        mail_transport="dir:" + mail, mail_rate="1000")
+    d.mail_dir = mail
     yield d
     W.stop_own(d)
 

@@ -20,10 +20,17 @@ them, never the admin itself."""
 
 import base64
 import copy
+import email
+import email.policy
+import glob
+import hashlib
+import hmac
 import json
 import os
 import re
 import socket
+import struct
+import time
 import urllib.parse
 import uuid
 
@@ -64,6 +71,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #           "throwaway" (a fresh user per example)
 #   target: for /users/{id}: "shared" (read-only: the module's user) or
 #           "victim" (a user made for admin writes) or "fresh" (one per example)
+#           or "fresh_mfa" (one per example, with a pending TOTP enrolment)
 DRIVERS = {
     "register": dict(auth="none"),
     "listUsers": dict(auth="admin"),
@@ -75,6 +83,15 @@ DRIVERS = {
     "patchMe": dict(auth="bearer", caller="shared"),
     "deleteMe": dict(auth="bearer", caller="throwaway"),
     "changePassword": dict(auth="bearer", caller="throwaway"),
+    "verifyEmail": dict(auth="none"),
+    "forgotPassword": dict(auth="none"),
+    "resetPassword": dict(auth="none"),
+    "resendVerification": dict(auth="bearer", caller="throwaway"),
+    "enrolTotp": dict(auth="bearer", caller="throwaway"),
+    "confirmTotp": dict(auth="bearer", caller="throwaway"),
+    "deleteTotp": dict(auth="bearer", caller="throwaway"),
+    "renewRecoveryCodes": dict(auth="bearer", caller="throwaway"),
+    "deleteUserMfa": dict(auth="admin", target="fresh_mfa"),
     "getUser": dict(auth="admin", target="shared"),
     "patchUser": dict(auth="admin", target="victim"),
     "deleteUser": dict(auth="admin", target="fresh"),
@@ -89,7 +106,8 @@ DRIVERS = {
 # Members whose rules go beyond what JSON Schema can say (the blocklist of
 # common passwords, "not the username or the e-mail", a length in bytes):
 # a schema-valid request may be refused with a 422 naming only these.
-RULES_BEYOND_SCHEMA = {"password", "new_password"}
+# A TOTP or recovery code is right or wrong by the authenticator, not by its shape.
+RULES_BEYOND_SCHEMA = {"password", "new_password", "code"}
 
 REQID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -421,9 +439,10 @@ def doc(client):
 
 
 class Ctx:
-    def __init__(self, client, admin):
+    def __init__(self, client, admin, mail_dir):
         self.c = client
         self.admin = admin
+        self.mail_dir = mail_dir
         self._shared = None
         self._victim = None
         self._login = None
@@ -451,8 +470,8 @@ class Ctx:
 
 
 @pytest.fixture(scope="module")
-def ctx(client, admin):
-    return Ctx(client, admin)
+def ctx(client, admin, daemon):
+    return Ctx(client, admin, daemon.mail_dir)
 
 
 def test_served_document_is_the_trees(doc):
@@ -530,6 +549,12 @@ def valid_request(draw, doc, op, ctx):
                 v = draw(st.sampled_from(["fresh", None]))
                 if v == "fresh":
                     v = ctx.c.new_user("oaf", login=False).id
+            elif drv.get("target") == "fresh_mfa":
+                v = draw(st.sampled_from(["fresh", None]))
+                if v == "fresh":
+                    f = ctx.c.new_user("oam")
+                    enrol_totp(ctx, f)
+                    v = f.id
             else:
                 v = None
             if v is None:
@@ -559,6 +584,58 @@ def valid_request(draw, doc, op, ctx):
         body = encode_body(media, value)
         headers["Content-Type"] = media
     return op.method, path, headers, body, "; ".join(note), value
+
+
+def enrol_totp(ctx, u):
+    """Starts u's TOTP enrolment; its secret."""
+    r = ctx.c.request("POST", "/api/v1/users/me/mfa/totp",
+                      body=json.dumps({"password": u.password}).encode(),
+                      headers={"Authorization": "Bearer " + u.access,
+                               "Content-Type": "application/json"})
+    assert r.status == 200, short(r)
+    return r.json()["secret"]
+
+
+def totp_now(secret):
+    """RFC 6238: the code of now (SHA-1, 6 digits, 30 s)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000)
+
+
+def confirm_totp(ctx, u):
+    """Enrols and confirms u's TOTP factor."""
+    secret = enrol_totp(ctx, u)
+    r = ctx.c.request("POST", "/api/v1/users/me/mfa/totp/confirm",
+                      body=json.dumps({"code": totp_now(secret)}).encode(),
+                      headers={"Authorization": "Bearer " + u.access,
+                               "Content-Type": "application/json"})
+    assert r.status == 200, short(r)
+
+
+def mailed_token(ctx, address, page, timeout=10.0):
+    """The token of the newest link to /ui/<page> mailed to address (the
+    daemon's mail_transport is a folder: conftest.py)."""
+    want = re.compile(r"/ui/%s\?token=([A-Za-z0-9_-]{43})" % re.escape(page))
+    deadline = time.monotonic() + timeout
+    while True:
+        found = None
+        for path in sorted(glob.glob(os.path.join(ctx.mail_dir, "**", "*.eml"), recursive=True),
+                           key=os.path.getmtime):
+            with open(path, "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.default)
+            if address.lower() not in str(m.get("To", "")).lower():
+                continue
+            for part in m.walk():
+                if part.get_content_maintype() == "text":
+                    hit = want.search(part.get_content())
+                    if hit:
+                        found = hit.group(1)
+        if found or time.monotonic() > deadline:
+            assert found, "no /ui/%s link mailed to %s in %s" % (page, address, ctx.mail_dir)
+            return found
+        time.sleep(0.2)
 
 
 @st.composite
@@ -598,6 +675,34 @@ def fixups(draw, doc, op, ctx, caller, value, note, headers):
         u = ctx.c.new_user("oar")
         value["token"] = u.refresh
         note.append("real refresh token")
+    elif op.id == "verifyEmail" and real:
+        u = ctx.c.new_user("oae", login=False)
+        value["token"] = mailed_token(ctx, u.email, "verify-email")
+        note.append("real verification token")
+    elif op.id == "forgotPassword" and real:
+        value["email"] = ctx.c.new_user("oaw", login=False).email
+        note.append("a real address")
+    elif op.id == "resetPassword" and real:
+        u = ctx.c.new_user("oaw", login=False)
+        r = ctx.c.request("POST", "/api/v1/auth/password/forgot",
+                          body=json.dumps({"email": u.email}).encode(),
+                          headers={"Content-Type": "application/json"})
+        assert r.status == 202, short(r)
+        value["token"] = mailed_token(ctx, u.email, "reset-password")
+        note.append("real reset token")
+    elif op.id in ("enrolTotp", "renewRecoveryCodes") and real:
+        if op.id == "renewRecoveryCodes":
+            confirm_totp(ctx, caller)
+            note.append("an active factor")
+        value["password"] = caller.password
+        note.append("real password")
+    elif op.id == "confirmTotp" and real:
+        value["code"] = totp_now(enrol_totp(ctx, caller))
+        note.append("a pending enrolment, a real code")
+    elif op.id == "deleteTotp" and real:
+        enrol_totp(ctx, caller)
+        value["password"] = caller.password
+        note.append("a pending enrolment, real password")
     return value
 
 
@@ -618,6 +723,8 @@ def rejected_valid(op, r, sent_value, path):
     if r.status == 400 and isinstance(body, dict):
         if body.get("error") in ("invalid_grant",):
             return None          # wrong credentials: the schema cannot know
+        if body.get("type") == "urn:warden:problem:invalid-token":
+            return None          # a made-up one-time token: likewise
         if "after=" in path and body.get("type") == "urn:warden:problem:malformed-request":
             return None          # a made-up cursor
         return "400 for a schema-valid request: %s" % (body.get("error_description")
@@ -864,7 +971,7 @@ def test_invalid_inputs(doc, ctx, client, op_id):
         # No body and no query to break: its invalid inputs are the
         # credentials of test_credentials and the ids of
         # test_user_id_not_a_uuid.
-        assert not any(p["in"] == "path" for p in op.params) or op.path.endswith("{id}"), op
+        assert not any(p["in"] == "path" for p in op.params) or "{id}" in op.path, op
         return
     found = Collector()
 
@@ -953,10 +1060,11 @@ def test_credentials(doc, ctx, client, op_id):
 
 
 def test_user_id_not_a_uuid(doc, client, admin):
-    """/users/{id} with an id that is no UUID: authentication comes first
-    (401 without a token), then the path (404 for an admin)."""
+    """/users/{id} and /users/{id}/mfa with an id that is no UUID:
+    authentication comes first (401 without a token), then the path (404
+    for an admin)."""
     found = Collector()
-    for op_id in ("getUser", "patchUser", "deleteUser"):
+    for op_id in ("getUser", "patchUser", "deleteUser", "deleteUserMfa"):
         op = op_of(doc, op_id)
         for bad in ("not-a-uuid", "0B6F2C1E-8A4D-4F3B-9C2E-1D5A7B9E0F12", "1", "%20"):
             path = op.path.replace("{id}", bad)
