@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/http.h>
 #include <sodium.h>
@@ -27,9 +28,11 @@
 #include "problem_reply.h"
 #include "proof.h"
 #include "qr_svg.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "store/mfa.h"
 #include "util.h"
+#include "validate.h"
 
 #define WRONG_CODE	"is not a current code of the authenticator"
 #define URI_MAX		512
@@ -200,6 +203,33 @@ proof_parse(struct http_req *r, bool with_code,
 	return p;
 }
 
+/*
+ * A code is checked: charged to the client address like a failed login
+ * (and forgiven when right), so that a stolen access token cannot guess
+ * codes at speed.  False after answering 429.
+ */
+static bool
+code_attempt(struct http_req *r)
+{
+	struct ratelimit *rl = caller_of(r)->front->addr_limit;
+	int64_t	 retry;
+
+	if (rl_blocked(rl, r->remote, time(NULL), &retry)) {
+		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
+		    "too many wrong codes or passwords from this address: "
+		    "try again later");
+		return false;
+	}
+	rl_fail(rl, r->remote, time(NULL));
+	return true;
+}
+
+static void
+code_right(struct http_req *r)
+{
+	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
+}
+
 static void
 reply_wrong_code(struct http_req *r)
 {
@@ -208,20 +238,6 @@ reply_wrong_code(struct http_req *r)
 	problem_fields_init(&pf);
 	problem_field_add(&pf, "code", WRONG_CODE);
 	problem_reply_validation(r, &pf);
-}
-
-/* Copies code without spaces and '-' into out; true when it is then six
- * digits (a TOTP code, else taken as a recovery code). */
-static bool
-code_is_totp(const char *code, char *out, size_t len)
-{
-	size_t	 n = 0;
-
-	for (; *code != '\0' && n + 1 < len; code++)
-		if (*code != ' ' && *code != '-')
-			out[n++] = *code;
-	out[n] = '\0';
-	return n == 6 && strspn(out, "0123456789") == 6;
 }
 
 void
@@ -339,6 +355,7 @@ confirm_checked(enum hc_status st, bool match, uint32_t step, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
+	code_right(r);
 	k->step = step;
 	if (hc_recovery_new(caller_of(r)->front->hc, caller_of(r)->user.id,
 	    codes_made, k, &why) == NULL) {
@@ -400,7 +417,11 @@ h_me_totp_confirm(struct http_req *r)
 		return;
 	}
 	problem_fields_free(&pf);
-	if (!code_is_totp(v[0].str, code, sizeof(code))) {
+	if (!code_attempt(r)) {
+		cJSON_Delete(o);
+		return;
+	}
+	if (!validate_totp_code(v[0].str, code, sizeof(code))) {
 		cJSON_Delete(o);
 		reply_wrong_code(r);
 		return;
@@ -448,6 +469,7 @@ remove_checked(enum hc_status st, bool match, uint32_t step, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
+	code_right(r);
 	if (mfa_remove(c->front->db, c->user.id, step, NULL, r->remote, "self",
 	    removed, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -467,6 +489,7 @@ remove_hashed(enum hc_status st, const char *hash, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
+	code_right(r);
 	if (mfa_remove(c->front->db, c->user.id, 0, hash, r->remote, "self",
 	    removed, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -506,7 +529,12 @@ factor_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	if (code_is_totp(x->code, code, sizeof(code)))
+	if (!code_attempt(r)) {
+		sodium_memzero(x, sizeof(*x));
+		free(x);
+		return;
+	}
+	if (validate_totp_code(x->code, code, sizeof(code)))
 		q = hc_totp_check(c->front->hc, c->user.id, t->sealed, code,
 		    t->last_step, remove_checked, r, &why);
 	else

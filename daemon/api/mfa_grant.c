@@ -29,6 +29,7 @@
 #include "store/mfa.h"
 #include "token.h"
 #include "util.h"
+#include "validate.h"
 
 #define BAD_MFA_TOKEN	"the mfa_token is invalid or expired"
 #define BAD_CODE	"the code is wrong"
@@ -141,6 +142,7 @@ pending_found(enum store_status st, const struct mfa_pending *p, void *arg)
 	struct http_req *r = t->r;
 	enum hc_status why;
 	struct hc_req *q;
+	char	 otp[TOKEN_CODE_MAX + 1];
 
 	if (st == STORE_NOT_FOUND) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
@@ -173,9 +175,13 @@ pending_found(enum store_status st, const struct mfa_pending *p, void *arg)
 	if (t->req.recovery)
 		q = hc_recovery_hash(t->f->hc, t->user.id, t->req.code,
 		    recovery_hashed, t, &why);
-	else
-		q = hc_totp_check(t->f->hc, t->user.id, t->sealed, t->req.code,
+	else if (!validate_totp_code(t->req.code, otp, sizeof(otp))) {
+		wrong_code(t);
+		return;
+	} else
+		q = hc_totp_check(t->f->hc, t->user.id, t->sealed, otp,
 		    t->last_step, totp_checked, t, &why);
+	sodium_memzero(otp, sizeof(otp));
 	if (q == NULL) {
 		if (why == HC_INVALID) {
 			wrong_code(t);

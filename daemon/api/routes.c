@@ -66,6 +66,7 @@ const char *const handlers_cors_patterns[] = {
 	"/api/v1/auth/password/forgot",
 	"/api/v1/auth/password/reset",
 	"/api/v1/users/{id:uuid}",
+	"/api/v1/users/{id:uuid}/mfa",
 	"/.well-known/jwks.json",
 	"/.well-known/oauth-authorization-server",
 	"/openapi.json",

@@ -68,6 +68,20 @@ validate_roles(const char *const *roles, size_t n, char msg[VALIDATE_MSG_MAX])
 }
 
 bool
+validate_totp_code(const char *code, char *out, size_t len)
+{
+	size_t	 n = 0;
+
+	if (len == 0)
+		return false;
+	for (; *code != '\0' && n + 1 < len; code++)
+		if (*code != ' ' && *code != '-')
+			out[n++] = *code;
+	out[n] = '\0';
+	return n == 6 && strspn(out, "0123456789") == 6;
+}
+
+bool
 validate_password(const char *pw, size_t len, unsigned int min_length,
     const char *username, const char *email, const struct blocklist *bl,
     char msg[VALIDATE_MSG_MAX])

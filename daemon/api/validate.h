@@ -32,4 +32,11 @@ bool	validate_password(const char *pw, size_t len, unsigned int min_length,
 	    const char *username, const char *email,
 	    const struct blocklist *bl, char msg[VALIDATE_MSG_MAX]);
 
+/*
+ * Copies code without its blanks and '-' (as people type "123 456") into
+ * out (len bytes); true when it is then a TOTP code: 6 digits.  Anything
+ * else is taken for a recovery code, which the hasher normalises.
+ */
+bool	validate_totp_code(const char *code, char *out, size_t len);
+
 #endif

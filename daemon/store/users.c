@@ -232,6 +232,9 @@ static const char patch_sql[] =
     "  token_version, email, now() + $14::bigint * interval '1 second'"
     "  FROM v") "),"
     " s AS (INSERT INTO mail_sends (user_id) SELECT id FROM v),"
+    /* A reset link mailed to the old address dies with it. */
+    " r AS (DELETE FROM one_time_tokens WHERE user_id IN"
+    "  (SELECT id FROM ch) AND purpose = 'password_reset'),"
     " m AS (" MAIL_QUEUE " SELECT 'verify_email', email, id,"
     "  jsonb_build_object('link', $13::text, 'username', username,"
     "  'expires_in', $15::text) FROM v"
