@@ -251,15 +251,19 @@ mfa_token_find(struct db_pool *pool, const char *hash, mfa_pending_cb *cb,
 	c->arg = arg;
 	if (db_query(pool,
 	    "SELECT " USER_COLUMNS ", password_hash, totp_sealed,"
-	    " least(totp_last_step, 4294967295), m.device_hash::text,"
-	    " CASE WHEN m.device_hash IS NULL"
+	    " least(totp_last_step, 4294967295), m.m_device::text,"
+	    " CASE WHEN m.m_device IS NULL"
 	    " THEN coalesce(users.locked_until > now(), false)"
 	    " ELSE coalesce((SELECT d.locked_until > now() FROM login_devices d"
-	    " WHERE d.token_hash = m.device_hash), false) END"
-	    " FROM mfa_tokens m JOIN users ON users.id = m.user_id"
-	    " WHERE m.token_hash = $1::bytea AND m.expires_at > now()"
-	    " AND m.failures < " STR(MFA_TOKEN_FAILURES)
-	    " AND users.token_version = m.token_version AND users.is_active"
+	    " WHERE d.token_hash = m.m_device), false) END"
+	    /* Renamed: USER_COLUMNS names users' columns unqualified. */
+	    " FROM users JOIN (SELECT user_id AS m_user,"
+	    " token_version AS m_version, device_hash AS m_device"
+	    " FROM mfa_tokens WHERE token_hash = $1::bytea"
+	    " AND expires_at > now()"
+	    " AND failures < " STR(MFA_TOKEN_FAILURES) ") m"
+	    " ON users.id = m.m_user"
+	    " WHERE users.token_version = m.m_version AND users.is_active"
 	    " AND users.totp_confirmed_at IS NOT NULL",
 	    1, params, pending_read, c) == NULL) {
 		free(c);
