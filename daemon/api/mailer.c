@@ -389,8 +389,8 @@ mailer_start(struct mailer *m, struct db_pool *pool, const char *url)
 		return -1;
 	}
 	m->running = true;
-	/* The first poll now, from the loop. */
-	event_active(m->tick, EV_TIMEOUT, 0);
+	/* The first poll now (its queries answer from the loop). */
+	on_tick(-1, 0, m);
 	if (m->transport.kind == MAIL_DIR)
 		log_info("mail: writing messages to %s", m->transport.dir);
 	else
