@@ -39,6 +39,7 @@ RUN apt-get update \
 	make gcc libc6-dev pkg-config \
 	libevent-dev libpq-dev libsodium-dev libcjson-dev libbsd-dev \
 	libseccomp-dev libcrypt-dev liboath-dev libqrencode-dev \
+	libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -55,7 +56,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
 	libevent-2.1-7 libpq5 libsodium23 libcjson1 libbsd0 libseccomp2 \
-	libcrypt1 liboath0 libqrencode4 john-data \
+	libcrypt1 liboath0 libqrencode4 libcurl4 john-data \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --no-create-home --home-dir /nonexistent \
 	--shell /usr/sbin/nologin warden \

@@ -43,6 +43,8 @@
 #include "http/http.h"
 #include "http/listenfds.h"
 #include "log.h"
+#include "api/mailer.h"
+#include "mail/transport.h"
 #include "api/metrics.h"
 #include "store/migrate.h"
 #include "api/ratelimit.h"
@@ -195,6 +197,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	    (int)sig, (long long)d->drain_limit);
 	http_server_stop_listening(d->http);
 	metrics_stop_listening(d->front.metrics);
+	mailer_quiesce(d->front.mailer);
 	if (sdnotify_send(&d->notify, "STOPPING=1\nSTATUS=draining %zu "
 	    "requests", http_server_inflight(d->http)) == -1)
 		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
@@ -266,6 +269,14 @@ log_ignored(const struct cfg *run, const struct cfg *nc)
 	    "hasher_socket");
 	IGNORED(run->hasher_queue != nc->hasher_queue, "hasher_queue");
 	IGNORED(run->hasher_timeout != nc->hasher_timeout, "hasher_timeout");
+	IGNORED(str_differs(run->mail_transport, nc->mail_transport),
+	    "mail_transport");
+	IGNORED(run->smtp_starttls != nc->smtp_starttls, "smtp_starttls");
+	IGNORED(str_differs(run->smtp_user, nc->smtp_user), "smtp_user");
+	IGNORED(str_differs(run->smtp_password_file, nc->smtp_password_file),
+	    "smtp_password_file");
+	IGNORED(str_differs(run->mail_from, nc->mail_from), "mail_from");
+	IGNORED(run->mail_max_age != nc->mail_max_age, "mail_max_age");
 #undef IGNORED
 }
 
@@ -303,6 +314,9 @@ reload(struct daemon *d)
 		free_config(nc);
 		return;
 	}
+	/* The templates; the rest of mail's settings need a restart. */
+	if (mailer_reload(d->front.mailer, nc, err, sizeof(err)) == -1)
+		log_error("reload: %s; keeping the running templates", err);
 	log_set_level(nc->log_level);
 	log_set_json(nc->log_format == CFG_LOG_JSON);
 	log_ignored(d->cfg, nc);
@@ -457,10 +471,30 @@ load_configuration(struct daemon *d, const struct args *a)
 		fatal("password_blocklist: %s", err);
 }
 
+/* Says when the accounts' flows need mail that cannot go out. */
+static bool
+mail_needed_but_off(const struct cfg *c)
+{
+	return c->email_verification != CFG_EMAIL_VERIFICATION_OFF &&
+	    !mail_transport_enabled(c->mail_transport);
+}
+
 /* -t: the configuration is good; print it and stop. */
 static int
 check_only(struct daemon *d)
 {
+	char	 err[512];
+
+	if (mailer_check(d->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "wardend: %s\n", err);
+		blocklist_free(d->front.blocklist);
+		free_config(d->cfg0);
+		return 1;
+	}
+	if (mail_needed_but_off(d->cfg))
+		fprintf(stderr, "wardend: warning: email_verification is not "
+		    "off but mail_transport is: verification and reset mail "
+		    "cannot be sent (those requests answer 503)\n");
 	printf("configuration OK\n");
 	cfg_dump(d->cfg, stdout);
 	blocklist_free(d->front.blocklist);
@@ -509,6 +543,21 @@ make_front(struct daemon *d)
 	    d->front.email_limit == NULL || d->front.forgot_limit == NULL ||
 	    d->front.account_inflight == NULL)
 		fatal("out of memory");
+}
+
+/* Outgoing mail: the transport, the templates and the SMTP password,
+ * read before privileges are dropped; it runs once the pool is open. */
+static void
+make_mailer(struct daemon *d)
+{
+	char	 err[512];
+
+	if ((d->front.mailer = mailer_new(d->base, d->cfg0, err,
+	    sizeof(err))) == NULL)
+		fatal("mail: %s", err);
+	if (mail_needed_but_off(d->cfg0))
+		log_warn("mail_transport is off: verification and reset mail "
+		    "cannot be sent (those requests answer 503)");
 }
 
 /* The hasher client, and the hasher: spawned (through the spawner when
@@ -577,6 +626,15 @@ listen_revocations(struct daemon *d)
 		fatal("cannot start listening for revocations");
 }
 
+/* The mail worker on the pool, with a LISTEN connection of its own. */
+static void
+start_mail(struct daemon *d)
+{
+	if (mailer_start(d->front.mailer, d->front.db,
+	    d->cfg->database_url) == -1)
+		fatal("cannot start the mail worker");
+}
+
 /* SIGTERM, SIGINT and SIGHUP on the loop, and the watchdog's timer. */
 static void
 watch_signals(struct daemon *d)
@@ -622,7 +680,9 @@ shut_down(struct daemon *d)
 	metrics_free(d->front.metrics);	/* after: the observer runs until then */
 	hc_free(d->front.hc);
 	spawner_stop(d->spawner);
+	mailer_stop(d->front.mailer);	/* before the pool: see its header */
 	db_pool_free(d->front.db);
+	mailer_free(d->front.mailer);
 	revocations_free(d->front.revocations);	/* after: see its header */
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
@@ -666,10 +726,12 @@ main(int argc, char *argv[])
 		return check_only(&d);
 	prepare_process(&d);
 	make_front(&d);
+	make_mailer(&d);
 	start_hasher(&d);
 	open_listeners(&d, &lf);
 	open_pool(&d);
 	listen_revocations(&d);
+	start_mail(&d);
 	watch_signals(&d);
 	serve(&d);
 	shut_down(&d);

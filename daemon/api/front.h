@@ -19,6 +19,7 @@ struct blocklist;
 struct cfg;
 struct db_pool;
 struct hc;
+struct mailer;
 struct metrics;
 struct ratelimit;
 struct revocations;
@@ -41,6 +42,8 @@ struct front {
 	struct metrics		*metrics;	/* counters of /metrics */
 	struct revocations	*revocations;	/* for forward-auth (NULL:
 						 * the token alone decides) */
+	struct mailer		*mailer;	/* outgoing mail (api/mailer.h:
+						 * mailer_enabled()) */
 };
 
 /*

@@ -276,8 +276,10 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 		db_pool_stats(f->db, &s->db);
 		s->have_db = true;
 	}
-	if (f != NULL)
+	if (f != NULL) {
 		revocations_stats(f->revocations, &s->rev);
+		mailer_get_stats(f->mailer, &s->mail);
+	}
 	s->started = f != NULL && f->started != 0 ? f->started : m->created;
 }
 
@@ -478,6 +480,31 @@ render_revocations(struct out *o, const struct metrics_snapshot *s)
 	    s->rev.overflows);
 }
 
+static void
+render_mail(struct out *o, const struct metrics_snapshot *s)
+{
+	const struct mailer_stats *m = &s->mail;
+
+	family(o, "warden_mail_queued", "gauge",
+	    "Messages in the outbox, sent or not yet (at the last poll).");
+	out_printf(o, "warden_mail_queued %" PRIu64 "\n", m->queued);
+	family(o, "warden_mail_oldest_age_seconds", "gauge",
+	    "Age of the oldest message in the outbox (at the last poll); 0 "
+	    "when it is empty.");
+	out_printf(o, "warden_mail_oldest_age_seconds %lld\n",
+	    (long long)m->oldest_age);
+	family(o, "warden_mail_sent_total", "counter",
+	    "Messages the relay accepted (or, with dir:, written).");
+	out_printf(o, "warden_mail_sent_total %" PRIu64 "\n", m->sent);
+	family(o, "warden_mail_failed_total", "counter",
+	    "Attempts to send a message that failed (each is retried).");
+	out_printf(o, "warden_mail_failed_total %" PRIu64 "\n", m->failed);
+	family(o, "warden_mail_given_up_total", "counter",
+	    "Messages given up after mail_max_age (audited as mail_failed).");
+	out_printf(o, "warden_mail_given_up_total %" PRIu64 "\n",
+	    m->given_up);
+}
+
 int
 metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
     struct evbuffer *buf)
@@ -489,6 +516,7 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 	render_hasher(&o, s);
 	render_db(&o, s);
 	render_revocations(&o, s);
+	render_mail(&o, s);
 	family(&o, "warden_logins_total", "counter",
 	    "Password logins by outcome.");
 	for (i = 0; i < METRICS_LOGIN_NOUTCOMES; i++)

@@ -31,6 +31,7 @@
 #include "store/db.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
+#include "mailer.h"
 #include "revocations.h"
 
 struct cfg;
@@ -63,6 +64,7 @@ struct metrics_snapshot {
 	bool		 have_db;	/* false: no database pool yet */
 	struct db_stats	 db;
 	struct rev_stats rev;		/* zeroed: no revocations */
+	struct mailer_stats mail;	/* zeroed: no mail worker */
 	time_t		 started;	/* wall clock, seconds */
 };
 

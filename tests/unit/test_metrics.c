@@ -283,6 +283,11 @@ test_empty(void **state)
 		"warden_revocation_listening gauge",
 		"warden_revocation_users gauge",
 		"warden_revocation_overflows_total counter",
+		"warden_mail_queued gauge",
+		"warden_mail_oldest_age_seconds gauge",
+		"warden_mail_sent_total counter",
+		"warden_mail_failed_total counter",
+		"warden_mail_given_up_total counter",
 		"warden_logins_total counter",
 		"process_start_time_seconds gauge",
 	};
@@ -709,7 +714,7 @@ test_serve_fd(void **state)
 		fail_msg("no Content-Type " METRICS_CONTENT_TYPE ":\n%s", resp);
 	body = strstr(resp, "\r\n\r\n");
 	assert_non_null(body);
-	assert_int_equal(check_format(body + 4), 17);
+	assert_int_equal(check_format(body + 4), 22);
 	expect_line(body + 4, "process_start_time_seconds 1700000000");
 	free(resp);
 
