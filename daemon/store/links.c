@@ -179,7 +179,7 @@ links_reset(struct db_pool *pool, const char *hash, const char *id,
 	    " AND purpose = 'password_reset' AND user_id = $2::uuid"
 	    " AND expires_at > now() RETURNING *),"
 	    " u AS (UPDATE users SET password_hash = $3,"
-	    " token_version = token_version + 1, failed_logins = 0,"
+	    " token_version = users.token_version + 1, failed_logins = 0,"
 	    " last_failed_at = NULL, locked_until = NULL, updated_at = now()"
 	    " FROM t WHERE users.id = t.user_id"
 	    " AND users.token_version = t.token_version AND users.is_active"

@@ -4,6 +4,7 @@ tokens in them are registered as secrets (test_zz_secrets.py)."""
 
 import email
 import email.policy
+import email.utils
 import glob
 import os
 import re
@@ -49,7 +50,8 @@ class DirMailbox:
         return out
 
     def to(self, address):
-        return [m for m in self.messages() if address.lower() in m.to.lower()]
+        return [m for m in self.messages()
+                if email.utils.parseaddr(m.to)[1].lower() == address.lower()]
 
     def wait_for(self, address, count=1, timeout=15.0, subject=None):
         """The messages to address once there are count of them (matching
