@@ -29,6 +29,7 @@ def enrol(c, u):
     r = c.post("/api/v1/users/me/mfa/totp", token=u.access,
                json_body={"password": u.password})
     assert r.status == 200, r
+    W.SECRETS.add_issued(r.json()["secret"], r.index)
     return r.json()
 
 
@@ -37,13 +38,12 @@ def enrolled(c):
     the step offset of the last code used)."""
     u = c.new_user()
     e = enrol(c, u)
-    W.SECRETS.add_password(e["secret"])
     r = c.post("/api/v1/users/me/mfa/totp/confirm", token=u.access,
                json_body={"code": totp(e["secret"])})
     assert r.status == 200, r
     codes = r.json()["recovery_codes"]
     for k in codes:
-        W.SECRETS.add_password(k)
+        W.SECRETS.add_issued(k, r.index)
     return u, e["secret"], codes
 
 
@@ -53,7 +53,7 @@ def mfa_token(c, u):
     b = r.json()
     assert b["error"] == "mfa_required" and isinstance(b["error_description"], str), b
     assert r.header("Cache-Control") and "no-store" in r.header("Cache-Control")
-    W.SECRETS.add_password(b["mfa_token"])
+    W.SECRETS.add_issued(b["mfa_token"], r.index)
     return b["mfa_token"]
 
 
@@ -69,7 +69,6 @@ def mfa_grant(c, token, otp=None, recovery=None, as_json=False):
 def test_enrolment_gives_a_secret_uri_and_qr_code_and_waits_for_a_code(client):
     u = client.new_user()
     e = enrol(client, u)
-    W.SECRETS.add_password(e["secret"])
     assert re.fullmatch(r"[A-Z2-7]{32}", e["secret"]), e
     assert e["otpauth_uri"].startswith("otpauth://totp/")
     assert "secret=" + e["secret"] in e["otpauth_uri"]
@@ -205,7 +204,7 @@ def test_new_recovery_codes_void_the_old_set(client):
     assert r.status == 200, r
     new = r.json()["recovery_codes"]
     for k in new:
-        W.SECRETS.add_password(k)
+        W.SECRETS.add_issued(k, r.index)
     assert len(new) == 10 and not set(new) & set(codes)
     W.assert_oauth_error(mfa_grant(client, mfa_token(client, u), recovery=codes[2]),
                          "invalid_grant")

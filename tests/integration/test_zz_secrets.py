@@ -54,6 +54,16 @@ def test_no_response_contains_a_refresh_token_but_the_one_that_issued_it(daemon)
                     resp.method, resp.path, resp.status)
 
 
+def test_no_response_contains_an_issued_secret_but_the_one_that_issued_it(daemon):
+    """TOTP secrets, recovery codes and mfa tokens are shown once."""
+    issued = dict(W.SECRETS.issued)
+    for idx, resp, text in _response_texts():
+        for secret, issuer in issued.items():
+            if idx != issuer:
+                assert secret not in text, "an issued secret in %s %s -> %d" % (
+                    resp.method, resp.path, resp.status)
+
+
 def test_no_response_contains_a_stored_hash(daemon, stored_hashes):
     assert stored_hashes, "no password hashes in users"
     for _, resp, text in _response_texts():
@@ -72,7 +82,7 @@ def test_stored_hashes_are_sealed_argon2id(stored_hashes):
 def test_logs_hold_no_secret(daemon, stored_hashes):
     pws = sorted(W.SECRETS.passwords)
     toks = list(W.SECRETS.refresh_tokens)
-    devs = list(W.SECRETS.device_tokens)
+    devs = list(W.SECRETS.device_tokens) + list(W.SECRETS.issued)
     checked = 0
     for path, text in _log_texts(daemon):
         checked += 1
@@ -82,7 +92,8 @@ def test_logs_hold_no_secret(daemon, stored_hashes):
             for tok in toks:
                 assert tok not in line, "%s:%d holds a refresh token" % (path, lineno)
             for dev in devs:
-                assert dev not in line, "%s:%d holds a device token" % (path, lineno)
+                assert dev not in line, "%s:%d holds a device token or an issued " \
+                    "secret" % (path, lineno)
             for h in stored_hashes:
                 assert h not in line, "%s:%d holds a stored hash" % (path, lineno)
     assert checked >= 1

@@ -89,6 +89,9 @@ class Registry:
         self.passwords = set()
         self.refresh_tokens = {}   # token -> index of the response that issued it
         self.device_tokens = set()  # handed out with logins (and back)
+        self.issued = {}           # secret -> index of the one response that
+                                   # may hold it (TOTP secrets, recovery
+                                   # codes, mfa tokens)
         self.responses = []        # Resp objects, in order
         self.logs = []             # paths of daemon logs
         self.tool_outputs = []     # text printed by wardenctl / hasher --keygen
@@ -106,6 +109,10 @@ class Registry:
     def add_refresh(self, token, index):
         with self.lock:
             self.refresh_tokens.setdefault(token, index)
+
+    def add_issued(self, secret, index):
+        with self.lock:
+            self.issued.setdefault(secret, index)
 
     def add_device(self, token):
         with self.lock:
