@@ -288,3 +288,4 @@ def test_without_mail_the_flows_that_need_it_answer_503(client):
     assert u.obj["email_verified"] is False
     r = client.post("/api/v1/users/me/email/verification", token=u.access)
     W.assert_problem(r, 503, "unavailable")
+
