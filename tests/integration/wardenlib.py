@@ -393,6 +393,9 @@ class Daemon:
         "addr_login_window": "1m",
         "addr_register_limit": "100000",
         "email_change_limit": "100000",
+        "addr_reset_limit": "100000",
+        # The templates of the tree (make install puts them in /etc).
+        "mail_template_dir": os.path.join(repo_top(), "etc", "mail"),
         "password_blocklist": BLOCKLIST,
         "log_level": "info",
     }

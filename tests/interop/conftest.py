@@ -77,6 +77,7 @@ def daemon(workdir):
     # the properties of those routes meet their happy path.
     mail = os.path.join(workdir, "mail")
     os.makedirs(mail, exist_ok=True)
+    os.chmod(mail, 0o777)  # wardend may run as another user (root runs)
     d = W.start_session(workdir, "interop", cors_origins=ORIGIN, issuer="{base}",
                         public_url="{base}", client_id=CLIENT_ID,
                         mail_transport="dir:" + mail, mail_rate="1000")

@@ -787,13 +787,14 @@ def _types(doc, schema):
 
 
 def object_schema(doc, schema, value):
-    """The object schema (of a oneOf) that value was generated from."""
+    """The object schema (of a oneOf, itself maybe of oneOfs) that value
+    was generated from."""
     schema = doc.deref(schema)
     if "oneOf" in schema:
         for b in schema["oneOf"]:
             if not doc.errors(b, value):
-                return doc.deref(b)
-        return doc.deref(schema["oneOf"][0])
+                return object_schema(doc, b, value)
+        return object_schema(doc, schema["oneOf"][0], value)
     if "allOf" in schema:
         return _merge_all_of(doc, schema)
     return schema
