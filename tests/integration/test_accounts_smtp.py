@@ -10,9 +10,10 @@ from smtplib_fixture import Relay
 from test_accounts import forgot, reset
 
 
-def test_a_forgotten_password_is_reset_through_a_real_smtp_server(workdir, daemon):
-    """The mail crosses aiosmtpd; its link's token resets the password;
-    every old session is gone and the new password logs in."""
+def test_verification_and_reset_through_a_real_smtp_server(workdir, daemon):
+    """The mails cross aiosmtpd: the verification link verifies; the reset
+    link's token resets the password, every old session is gone and the
+    new password logs in."""
     relay = Relay()
     relay.start()
     d = W.start_own(workdir, daemon, "accounts-smtp", mail_transport=relay.url,
@@ -22,6 +23,18 @@ def test_a_forgotten_password_is_reset_through_a_real_smtp_server(workdir, daemo
     try:
         u = d.client.new_user()
         old_access, old_refresh = u.access, u.refresh
+
+        # The registration's verification mail crosses the relay too.
+        def verify_mail(msgs):
+            return [m for m in msgs if u.email in m["rcpt_tos"]
+                    and "confirm" in str(m["msg"]["Subject"]).lower()]
+        m = verify_mail(relay.wait_for(lambda ms: verify_mail(ms)))[0]
+        found = MB.LINK_RE.search(m["msg"].get_body(preferencelist=("plain",)).get_content())
+        assert found and found.group(2) == "verify-email"
+        W.SECRETS.add_password(found.group(3))
+        r = d.client.post("/api/v1/auth/email/verify", json_body={"token": found.group(3)})
+        assert r.status == 204, r
+        assert u.me().json()["email_verified"] is True
         assert forgot(d.client, u.email).status == 202
 
         def reset_mail(msgs):
