@@ -50,9 +50,10 @@ RUN make -j"$(nproc)" install DESTDIR=/out PREFIX=/usr sysconfdir=/etc \
 # ---- run --------------------------------------------------------------------
 FROM debian:bookworm-slim
 
-# Only the shared libraries the three programs link, and john-data for the
-# password blocklist (/usr/share/john/password.lst).  No compiler, no
-# HTTP client: the health check below uses the image's own bash.
+# Only the shared libraries the three programs link (libcurl is wardend's
+# SMTP client), and john-data for the password blocklist
+# (/usr/share/john/password.lst).  No compiler, no HTTP client program:
+# the health check below uses the image's own bash.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
 	libevent-2.1-7 libpq5 libsodium23 libcjson1 libbsd0 libseccomp2 \
@@ -77,8 +78,8 @@ VOLUME ["/etc/warden/keys"]
 EXPOSE 8080
 
 # /healthz answers 200 while wardend runs.  bash's /dev/tcp, tr, sed, head
-# and grep are already in the base image: curl would add libcurl and its
-# libraries, busybox another megabyte, for one request.  It asks the first
+# and grep are already in the base image: the curl program would add a
+# package, busybox another megabyte, for one request.  It asks the first
 # TCP address in WARDEN_LISTEN (0.0.0.0 as 127.0.0.1, [::] as ::1), so that
 # a container given another WARDEN_LISTEN (another port; 127.0.0.1 under
 # --network host) is still checked; without one (or with unix: sockets
