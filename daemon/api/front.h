@@ -42,8 +42,7 @@ struct front {
 	struct metrics		*metrics;	/* counters of /metrics */
 	struct revocations	*revocations;	/* for forward-auth (NULL:
 						 * the token alone decides) */
-	struct mailer		*mailer;	/* outgoing mail (api/mailer.h:
-						 * mailer_enabled()) */
+	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 };
 
 /*

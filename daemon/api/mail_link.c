@@ -3,13 +3,14 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "mail/transport.h"
 #include "mail_link.h"
 #include "util.h"
 
 bool
 mail_link_mail_on(const struct cfg *cfg)
 {
-	return strcmp(cfg->mail_transport, "off") != 0;
+	return mail_transport_enabled(cfg->mail_transport);
 }
 
 bool

@@ -139,12 +139,6 @@ bad:
 	return NULL;
 }
 
-bool
-mailer_enabled(const struct mailer *m)
-{
-	return m != NULL && m->enabled;
-}
-
 int
 mailer_reload(struct mailer *m, const struct cfg *cfg, char *err,
     size_t errlen)

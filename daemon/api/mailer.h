@@ -8,8 +8,8 @@
  * every MAILER_POLL seconds in case a notification was lost.  It never
  * logs a message's text, link or token, nor the SMTP password.
  *
- * With mail_transport off nothing runs: mailer_enabled() is false and the
- * flows that need mail answer 503.
+ * With mail_transport off nothing runs, and the flows that need mail
+ * answer 503 (mail_link.h: mail_link_mail_on()).
  */
 #ifndef WARDEN_MAILER_H
 #define WARDEN_MAILER_H
@@ -61,10 +61,6 @@ struct mailer	*mailer_new(struct event_base *base, const struct cfg *cfg,
  */
 int		 mailer_start(struct mailer *m, struct db_pool *pool,
 		    const char *url);
-
-/* True when mail can be sent (mail_transport is not off); m may be NULL
- * (false).  What the flows that queue mail check before they do. */
-bool		 mailer_enabled(const struct mailer *m);
 
 /* Reads the templates of cfg again (SIGHUP); on error keeps the old ones
  * and returns -1 with a reason in err. */
