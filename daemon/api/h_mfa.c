@@ -13,7 +13,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/http.h>
 #include <sodium.h>
@@ -28,7 +27,6 @@
 #include "problem_reply.h"
 #include "proof.h"
 #include "qr_svg.h"
-#include "ratelimit.h"
 #include "reply.h"
 #include "store/mfa.h"
 #include "util.h"
@@ -203,32 +201,10 @@ proof_parse(struct http_req *r, bool with_code,
 	return p;
 }
 
-/*
- * A code is checked: charged to the client address like a failed login
- * (and forgiven when right), so that a stolen access token cannot guess
- * codes at speed.  False after answering 429.
- */
-static bool
-code_attempt(struct http_req *r)
-{
-	struct ratelimit *rl = caller_of(r)->front->addr_limit;
-	int64_t	 retry;
-
-	if (rl_blocked(rl, r->remote, time(NULL), &retry)) {
-		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
-		    "too many wrong codes or passwords from this address: "
-		    "try again later");
-		return false;
-	}
-	rl_fail(rl, r->remote, time(NULL));
-	return true;
-}
-
-static void
-code_right(struct http_req *r)
-{
-	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
-}
+/* A code is checked: charged to the client address like a password
+ * (proof.h), so that a stolen access token cannot guess codes at speed. */
+#define WRONG_CODES	"too many wrong codes or passwords from this " \
+			"address: try again later"
 
 static void
 reply_wrong_code(struct http_req *r)
@@ -256,17 +232,24 @@ h_me_totp_enrol(struct http_req *r)
 
 /* --- confirmation --- */
 
-struct confirmation {
+/*
+ * A new set of recovery codes on its way: made by the hasher, then stored
+ * with the factor's confirmation (confirm) or in place of the old set
+ * (renewal), then shown once.
+ */
+struct code_set {
 	struct http_req	*r;
+	bool		 confirm;
 	char		 code[PROOF_CODE_MAX + 1];		/* secret */
 	char		 sealed[MFA_SEALED_MAX + 1];
 	uint32_t	 step;
 	char		 codes[MFA_CODES][PROTO_RECOVERY_CODE_LEN + 1];
-	size_t		 ncodes;
 };
 
+_Static_assert(MFA_CODES == PROTO_RECOVERY_CODES, "a set is the hasher's");
+
 static void
-confirmation_free(struct confirmation *k)
+code_set_free(struct code_set *k)
 {
 	sodium_memzero(k, sizeof(*k));
 	free(k);
@@ -297,88 +280,105 @@ reply_codes(struct http_req *r, char codes[][PROTO_RECOVERY_CODE_LEN + 1],
 }
 
 static void
-confirmed(enum store_status st, void *arg)
+codes_stored(enum store_status st, void *arg)
 {
-	struct confirmation *k = arg;
+	struct code_set *k = arg;
 	struct http_req *r = k->r;
 
 	if (st == STORE_OK)
-		reply_codes(r, k->codes, k->ncodes);
+		reply_codes(r, k->codes, MFA_CODES);
 	else if (st == STORE_NOT_FOUND)
-		problem_reply(r, PROBLEM_CONFLICT, "the enrolment changed "
-		    "meanwhile: start again");
+		problem_reply(r, PROBLEM_CONFLICT, k->confirm ?
+		    "the enrolment changed meanwhile: start again" :
+		    "the account has no active second factor");
 	else
-		reply_db_failed(r, st, "TOTP confirmation");
-	confirmation_free(k);
+		reply_db_failed(r, st, k->confirm ? "TOTP confirmation" :
+		    "recovery codes");
+	code_set_free(k);
 }
 
+/* The hasher's client checked the set: MFA_CODES distinct codes. */
 static void
 codes_made(enum hc_status st, const struct proto_recovery_new_ans *ans,
     void *arg)
 {
-	struct confirmation *k = arg;
+	struct code_set *k = arg;
 	struct http_req *r = k->r;
+	struct caller *c = caller_of(r);
 	const char *hashes[MFA_CODES];
+	int	 rc;
 
-	if (st != HC_OK || ans->n == 0 || ans->n > MFA_CODES) {
-		confirmation_free(k);
-		reply_hasher_failed(r, st == HC_OK ? HC_ERROR : st);
+	if (st != HC_OK) {
+		code_set_free(k);
+		reply_hasher_failed(r, st);
 		return;
 	}
-	k->ncodes = ans->n;
-	for (size_t i = 0; i < ans->n; i++) {
+	for (size_t i = 0; i < MFA_CODES; i++) {
 		str_copy(k->codes[i], ans->codes[i], sizeof(k->codes[i]));
 		hashes[i] = ans->hashes[i];
 	}
-	if (mfa_totp_confirm(caller_of(r)->front->db, caller_of(r)->user.id,
-	    k->sealed, k->step, hashes, ans->n, r->remote, confirmed,
-	    k) == -1) {
-		confirmation_free(k);
+	if (k->confirm)
+		rc = mfa_totp_confirm(c->front->db, c->user.id, k->sealed,
+		    k->step, hashes, MFA_CODES, r->remote, codes_stored, k);
+	else
+		rc = mfa_recovery_replace(c->front->db, c->user.id, hashes,
+		    MFA_CODES, r->remote, codes_stored, k);
+	if (rc == -1) {
+		code_set_free(k);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/* Asks the hasher for a new set for k; frees k and answers on failure. */
+static void
+codes_ask(struct code_set *k)
+{
+	struct http_req *r = k->r;
+	enum hc_status why;
+
+	if (hc_recovery_new(caller_of(r)->front->hc, caller_of(r)->user.id,
+	    codes_made, k, &why) == NULL) {
+		code_set_free(k);
+		reply_hasher_failed(r, why);
 	}
 }
 
 static void
 confirm_checked(enum hc_status st, bool match, uint32_t step, void *arg)
 {
-	struct confirmation *k = arg;
+	struct code_set *k = arg;
 	struct http_req *r = k->r;
-	enum hc_status why;
 
 	if (st == HC_INVALID || (st == HC_OK && !match)) {
-		confirmation_free(k);
+		code_set_free(k);
 		reply_wrong_code(r);
 		return;
 	}
 	if (st != HC_OK) {
-		confirmation_free(k);
+		code_set_free(k);
 		reply_hasher_failed(r, st);
 		return;
 	}
-	code_right(r);
+	proof_forgive(r);
 	k->step = step;
-	if (hc_recovery_new(caller_of(r)->front->hc, caller_of(r)->user.id,
-	    codes_made, k, &why) == NULL) {
-		confirmation_free(k);
-		reply_hasher_failed(r, why);
-	}
+	codes_ask(k);
 }
 
 static void
 pending_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
 {
-	struct confirmation *k = arg;
+	struct code_set *k = arg;
 	struct http_req *r = k->r;
 	enum hc_status why;
 
 	if (st == STORE_NOT_FOUND || (st == STORE_OK && t->confirmed)) {
-		confirmation_free(k);
+		code_set_free(k);
 		problem_reply(r, PROBLEM_CONFLICT, "no TOTP enrolment is "
 		    "pending: start one first");
 		return;
 	}
 	if (st != STORE_OK) {
-		confirmation_free(k);
+		code_set_free(k);
 		reply_db_failed(r, st, "TOTP confirmation");
 		return;
 	}
@@ -386,7 +386,7 @@ pending_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
 	if (hc_totp_check(caller_of(r)->front->hc, caller_of(r)->user.id,
 	    k->sealed, k->code, t->last_step, confirm_checked, k,
 	    &why) == NULL) {
-		confirmation_free(k);
+		code_set_free(k);
 		if (why == HC_INVALID)
 			reply_wrong_code(r);
 		else
@@ -404,7 +404,7 @@ h_me_totp_confirm(struct http_req *r)
 	struct caller *c = caller_of(r);
 	struct json_in_value v[1];
 	struct problem_fields pf;
-	struct confirmation *k;
+	struct code_set *k;
 	char	 code[PROOF_CODE_MAX + 1];
 	cJSON	*o;
 
@@ -417,7 +417,7 @@ h_me_totp_confirm(struct http_req *r)
 		return;
 	}
 	problem_fields_free(&pf);
-	if (!code_attempt(r)) {
+	if (!proof_charge(r, WRONG_CODES)) {
 		cJSON_Delete(o);
 		return;
 	}
@@ -432,10 +432,11 @@ h_me_totp_confirm(struct http_req *r)
 		return;
 	}
 	k->r = r;
+	k->confirm = true;
 	str_copy(k->code, code, sizeof(k->code));
 	sodium_memzero(code, sizeof(code));
 	if (mfa_totp_get(c->front->db, c->user.id, pending_loaded, k) == -1) {
-		confirmation_free(k);
+		code_set_free(k);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
 }
@@ -469,7 +470,7 @@ remove_checked(enum hc_status st, bool match, uint32_t step, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
-	code_right(r);
+	proof_forgive(r);
 	if (mfa_remove(c->front->db, c->user.id, step, NULL, r->remote, "self",
 	    removed, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -489,7 +490,7 @@ remove_hashed(enum hc_status st, const char *hash, void *arg)
 		reply_hasher_failed(r, st);
 		return;
 	}
-	code_right(r);
+	proof_forgive(r);
 	if (mfa_remove(c->front->db, c->user.id, 0, hash, r->remote, "self",
 	    removed, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -529,7 +530,7 @@ factor_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	if (!code_attempt(r)) {
+	if (!proof_charge(r, WRONG_CODES)) {
 		sodium_memzero(x, sizeof(*x));
 		free(x);
 		return;
@@ -584,79 +585,19 @@ h_me_totp_delete(struct http_req *r)
 
 /* --- a new set of recovery codes --- */
 
-struct renewal {
-	struct http_req	*r;
-	char		 codes[MFA_CODES][PROTO_RECOVERY_CODE_LEN + 1];
-	size_t		 ncodes;
-};
-
-static void
-renewal_free(struct renewal *w)
-{
-	sodium_memzero(w, sizeof(*w));
-	free(w);
-}
-
-static void
-renewed(enum store_status st, void *arg)
-{
-	struct renewal *w = arg;
-	struct http_req *r = w->r;
-
-	if (st == STORE_OK)
-		reply_codes(r, w->codes, w->ncodes);
-	else if (st == STORE_NOT_FOUND)
-		problem_reply(r, PROBLEM_CONFLICT, "the account has no active "
-		    "second factor");
-	else
-		reply_db_failed(r, st, "recovery codes");
-	renewal_free(w);
-}
-
-static void
-renewal_made(enum hc_status st, const struct proto_recovery_new_ans *ans,
-    void *arg)
-{
-	struct renewal *w = arg;
-	struct http_req *r = w->r;
-	const char *hashes[MFA_CODES];
-
-	if (st != HC_OK || ans->n == 0 || ans->n > MFA_CODES) {
-		renewal_free(w);
-		reply_hasher_failed(r, st == HC_OK ? HC_ERROR : st);
-		return;
-	}
-	w->ncodes = ans->n;
-	for (size_t i = 0; i < ans->n; i++) {
-		str_copy(w->codes[i], ans->codes[i], sizeof(w->codes[i]));
-		hashes[i] = ans->hashes[i];
-	}
-	if (mfa_recovery_replace(caller_of(r)->front->db, caller_of(r)->user.id,
-	    hashes, ans->n, r->remote, renewed, w) == -1) {
-		renewal_free(w);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
-}
-
 static void
 renew(struct proof *p)
 {
 	struct http_req *r = p->r;
-	struct caller *c = caller_of(r);
-	struct renewal *w;
-	enum hc_status why;
+	struct code_set *k;
 
 	proof_free(p);
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	w->r = r;
-	if (hc_recovery_new(c->front->hc, c->user.id, renewal_made, w,
-	    &why) == NULL) {
-		renewal_free(w);
-		reply_hasher_failed(r, why);
-	}
+	k->r = r;
+	codes_ask(k);
 }
 
 void

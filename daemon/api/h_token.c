@@ -666,12 +666,10 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 	}
 }
 
-static void
-password_grant(struct token_call *t)
+int
+token_login_begin(struct token_call *t)
 {
 	struct http_req *r = t->r;
-	const struct cfg *cfg = t->f->cfg;
-	struct users_login_query q;
 	char	 cookie[TOKEN_REFRESH_LEN + 1];
 	int64_t	 retry;
 
@@ -681,7 +679,7 @@ password_grant(struct token_call *t)
 		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
 		    "logins from this address: try again later",
 		    (unsigned int)retry);
-		return;
+		return -1;
 	}
 	/* Charged now, forgiven on success: logins sent in parallel cannot
 	 * all pass the check above before any of them has failed. */
@@ -691,6 +689,18 @@ password_grant(struct token_call *t)
 	    cookie, sizeof(cookie)) == 0)
 		device_keep(&t->req, cookie);
 	sodium_memzero(cookie, sizeof(cookie));
+	return 0;
+}
+
+static void
+password_grant(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	const struct cfg *cfg = t->f->cfg;
+	struct users_login_query q;
+
+	if (token_login_begin(t) == -1)
+		return;
 	q.login = t->req.username;
 	q.device = t->req.device_hash[0] != '\0' ? t->req.device_hash : NULL;
 	q.device_ttl = cfg->login_device_ttl;

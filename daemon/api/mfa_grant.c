@@ -10,21 +10,19 @@
  * code, each usable once; then the login finishes as a password grant's
  * would (token.h).  A wrong code counts on the token (dead after five)
  * and on the login back-off like a wrong password, and answers
- * invalid_grant.  The per-address limit of logins applies to each step.
+ * invalid_grant.  Each step begins as the password grant does
+ * (token_login_begin(): the per-address limit, the device cookie).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
-#include "device.h"
 #include "front.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "metrics.h"
 #include "problem_reply.h"
-#include "ratelimit.h"
 #include "reply.h"
 #include "store/mfa.h"
 #include "token.h"
@@ -196,24 +194,9 @@ void
 mfa_grant(struct token_call *t)
 {
 	struct http_req *r = t->r;
-	char	 cookie[TOKEN_REFRESH_LEN + 1];
-	int64_t	 retry;
 
-	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
-		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
-		token_call_free(t);
-		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
-		    "logins from this address: try again later",
-		    (unsigned int)retry);
+	if (token_login_begin(t) == -1)
 		return;
-	}
-	rl_fail(t->f->addr_limit, r->remote, time(NULL));
-	if (t->req.device[0] == '\0' &&
-	    device_cookie_get(http_req_header(r, "Cookie"), DEVICE_COOKIE,
-	    cookie, sizeof(cookie)) == 0 &&
-	    token_refresh_hash(cookie, strlen(cookie), t->req.device_hash) == 0)
-		str_copy(t->req.device, cookie, sizeof(t->req.device));
-	sodium_memzero(cookie, sizeof(cookie));
 	if (token_refresh_hash(t->req.mfa_token, strlen(t->req.mfa_token),
 	    t->mfa_hash) == -1) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);

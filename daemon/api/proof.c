@@ -55,7 +55,7 @@ proof_take_slot(struct proof *p)
 	    hshare_limit(f->cfg->hasher_queue)))
 		return true;
 	if (p->charged)
-		rl_forgive(f->addr_limit, r->remote);
+		proof_forgive(r);
 	proof_free(p);
 	problem_retry(r, PROBLEM_RATE_LIMITED, 1, "too many password "
 	    "operations from this address at once: try again");
@@ -88,11 +88,11 @@ verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		return;
 	}
 	if (!match) {
-		proof_free(p);	/* the address stays charged (prove()) */
+		proof_free(p);	/* the address stays charged (proof_start()) */
 		problem_reply(r, PROBLEM_FORBIDDEN, "the password is wrong");
 		return;
 	}
-	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
+	proof_forgive(r);
 	p->charged = false;
 	p->proven(p);
 }
@@ -122,32 +122,45 @@ stored_loaded(enum store_status st, const char *stored, void *arg)
 	}
 }
 
+bool
+proof_charge(struct http_req *r, const char *refusal)
+{
+	struct ratelimit *rl = caller_of(r)->front->addr_limit;
+	int64_t	 retry;
+
+	if (rl_blocked(rl, r->remote, time(NULL), &retry)) {
+		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
+		    refusal);
+		return false;
+	}
+	rl_fail(rl, r->remote, time(NULL));
+	return true;
+}
+
+void
+proof_forgive(struct http_req *r)
+{
+	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
+}
+
 void
 proof_start(struct proof *p)
 {
 	struct caller *c = caller_of(p->r);
-	int64_t	 retry;
+	struct http_req *r = p->r;
 
-	if (rl_blocked(c->front->addr_limit, p->r->remote, time(NULL),
-	    &retry)) {
-		struct http_req *r = p->r;
-
-		proof_free(p);
-		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
-		    "too many wrong passwords from this address: try again "
-		    "later");
-		return;
-	}
 	/* Charged like a failed login and forgiven on a match, so that a
 	 * stolen access token cannot guess the password at hashing speed,
 	 * in parallel or not. */
-	rl_fail(c->front->addr_limit, p->r->remote, time(NULL));
+	if (!proof_charge(r, "too many wrong passwords from this address: "
+	    "try again later")) {
+		proof_free(p);
+		return;
+	}
 	p->charged = true;
 
 	if (users_password_hash(c->front->db, c->user.id, stored_loaded,
 	    p) == -1) {
-		struct http_req *r = p->r;
-
 		proof_free(p);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}

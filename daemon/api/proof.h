@@ -42,6 +42,16 @@ void	proof_init(struct proof *p, struct http_req *r,
  * address's limit), then calls p->proven. */
 void	proof_start(struct proof *p);
 
+/*
+ * Charges r's client address like a failed login (login_max_failures per
+ * addr_login_window, shared with the token endpoint): false after
+ * answering 429 with refusal when the address is over it.  proof_start()
+ * does it for a password; a handler checking a code does it itself, and
+ * calls proof_forgive() when the code was right.
+ */
+bool	proof_charge(struct http_req *r, const char *refusal);
+void	proof_forgive(struct http_req *r);
+
 /* Wipes and frees p, giving back its hasher slot. */
 void	proof_free(struct proof *p);
 

@@ -119,6 +119,14 @@ void	token_reply(struct token_call *t);
  * when it cannot ask, frees t and answers 503. */
 void	token_sign(struct token_call *t, hc_sign_cb *next);
 
+/*
+ * The first step of both login grants (h_token.c): charges the client
+ * address (too_many_requests past addr_login_limit: t is freed and -1
+ * returned) and takes the device token of the browser's cookie when the
+ * request named none.
+ */
+int	token_login_begin(struct token_call *t);
+
 /* Signs for t->user and finishes the login (h_token.c): the refresh
  * family, the device, the answer. */
 void	token_login_finish(struct token_call *t);
