@@ -67,4 +67,31 @@ int	ctl_hash_password(const struct cfg *cfg, const char *config_path,
 	    const char *user_id, const struct secret *pw,
 	    struct proto_hash_ans *ans);
 
+/*
+ * db.c: the steps every command that touches the database shares.
+ * ctl_query runs one parameterised statement and returns its result (the
+ * caller clears it), or NULL after printing the server's message;
+ * ctl_exec does the same and drops the result (0 or -1).
+ */
+PGresult	*ctl_query(PGconn *conn, const char *sql, int n,
+		    const char *const *v);
+int		 ctl_exec(PGconn *conn, const char *sql, int n,
+		    const char *const *v);
+int		 ctl_begin(PGconn *conn);
+int		 ctl_commit(PGconn *conn);
+void		 ctl_rollback(PGconn *conn);
+
+/* db.c: who runs wardenctl, for the audit trail: the Unix user, or the
+ * user behind sudo when root runs it through sudo. */
+const char	*ctl_operator(void);
+
+/*
+ * db.c: writes an audit event naming the operator: detail is
+ * {"by":"wardenctl","operator":ctl_operator()} merged with detail (a JSON
+ * object, or NULL).  user_id may be NULL (an event about no one user).
+ * 0 or -1.
+ */
+int		 ctl_audit(PGconn *conn, const char *user_id, const char *event,
+		    const char *detail);
+
 #endif
