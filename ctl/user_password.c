@@ -32,8 +32,6 @@
 #include "proto.h"
 #include "util.h"
 
-#include "mail/transport.h"
-
 #define LINK_TOKEN_BYTES	32
 #define LINK_TOKEN_LEN		43	/* base64url, no padding */
 #define LINK_HASH_LEN		(2 + 64 + 1)	/* bytea literal "\x..." */
@@ -293,7 +291,10 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		    "no control characters\n", FIELD_FULL_NAME_MAX);
 		return CTL_EXIT_USAGE;
 	}
-	if (reset && !mail_transport_enabled(ctl->cfg.mail_transport)) {
+	/* As mail_transport_enabled (daemon/mail/, a layer ctl/ may not
+	 * include): "off", the default, sends nothing. */
+	if (reset && (ctl->cfg.mail_transport[0] == '\0' ||
+	    strcmp(ctl->cfg.mail_transport, "off") == 0)) {
 		fprintf(stderr, PROG ": --send-reset: mail_transport is off, "
 		    "so no mail would go; use --password-stdin, or user "
 		    "reset-link after adding\n");
