@@ -238,6 +238,16 @@ cmd_audit_tail(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 
+	/* Nothing matched yet: poll from the newest event of all, so that
+	 * each poll reads only new rows, not the whole trail again. */
+	if (strcmp(last, "0") == 0) {
+		if ((res = ctl_query(conn, "SELECT coalesce(max(id), 0)"
+		    " FROM audit_events", 0, NULL)) == NULL)
+			goto out;
+		str_copy(last, PQgetvalue(res, 0, 0), sizeof(last));
+		PQclear(res);
+	}
+
 	/* Until interrupted: no SA_RESTART, so that sleep ends at once. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;

@@ -585,6 +585,26 @@ def test_audit_tail_follows(daemon, client):
         p.stdout.close()
         p.stderr.close()
 
+    # following a filter that matches nothing yet sees what comes
+    ev = "mfa_removed"
+    p = subprocess.Popen([W.binary("wardenctl"), "-f", daemon.conf, "audit", "tail",
+                          "--follow", "--event", ev, "--user", u.username, "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    try:
+        time.sleep(1.5)
+        ctl(daemon, "user", "enable", u.username)
+        W.psql("INSERT INTO audit_events (user_id, event) VALUES ('%s', '%s')"
+               % (u.id, ev))
+        got = line()
+        assert got["event"] == ev and got["user_id"] == u.id
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
 
 def test_create_admin_audit_names_the_operator(admin):
     by_operator(admin.id, "registered")
