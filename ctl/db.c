@@ -17,6 +17,27 @@
 #include "ctl.h"
 #include "util.h"
 
+/* The error of the last admin's trigger (migration 0004). */
+#define SQLSTATE_LAST_ADMIN	"WA001"
+#define SQLSTATE_UNIQUE		"23505"
+
+/* Says why a statement failed: the refusals people meet in words of
+ * their own, the rest as the server put it. */
+static void
+complain(PGconn *conn, const PGresult *res)
+{
+	const char *state = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state != NULL && strcmp(state, SQLSTATE_LAST_ADMIN) == 0)
+		fprintf(stderr, PROG ": refused: this is the last active "
+		    "admin; it cannot be disabled, lose the admin role or be "
+		    "deleted until another active user has the admin role\n");
+	else
+		fprintf(stderr, PROG ": database: %s", res != NULL ?
+		    PQresultErrorMessage(res) : PQerrorMessage(conn));
+}
+
 PGresult *
 ctl_query(PGconn *conn, const char *sql, int n, const char *const *v)
 {
@@ -25,10 +46,63 @@ ctl_query(PGconn *conn, const char *sql, int n, const char *const *v)
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
-	fprintf(stderr, PROG ": database: %s",
-	    res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	complain(conn, res);
 	PQclear(res);
 	return NULL;
+}
+
+int
+ctl_exec_new_user(PGconn *conn, const char *sql, int n,
+    const char *const *v, const char *username, const char *email)
+{
+	PGresult	*res = PQexecParams(conn, sql, n, NULL, v, NULL, NULL, 0);
+	ExecStatusType	 st = PQresultStatus(res);
+	const char	*state, *constraint;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	constraint = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	if (state == NULL || strcmp(state, SQLSTATE_UNIQUE) != 0)
+		complain(conn, res);
+	else if (constraint != NULL &&
+	    strcmp(constraint, "users_email_lower_key") == 0)
+		fprintf(stderr, PROG ": the e-mail address %s is already "
+		    "taken\n", email);
+	else if (constraint != NULL &&
+	    strcmp(constraint, "users_username_lower_key") == 0)
+		fprintf(stderr, PROG ": the username %s is already taken\n",
+		    username);
+	else
+		fprintf(stderr, PROG ": the username or the e-mail address is "
+		    "already taken\n");
+	PQclear(res);
+	return -1;
+}
+
+PGconn *
+ctl_connect(const struct ctl *ctl)
+{
+	return ctl_db_open(&ctl->cfg);
+}
+
+int
+ctl_roles_literal(const char *const *roles, size_t n, char *out,
+    size_t outlen)
+{
+	size_t	 i;
+
+	if (str_copy(out, "{", outlen) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strlcat(out, ",", outlen);
+		strlcat(out, roles[i], outlen);
+	}
+	return strlcat(out, "}", outlen) >= outlen ? -1 : 0;
 }
 
 int

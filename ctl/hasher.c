@@ -1,6 +1,7 @@
 /*
- * The hasher wardenctl runs: where it is (ctl_find_hasher), and
- * create-admin's, a warden-hasher of its own, spawned as wardend spawns
+ * The hasher wardenctl runs: where it is (ctl_find_hasher), a run of one
+ * of its key options (ctl_hasher_run: keygen, key list, key rotate), and
+ * the password commands', a warden-hasher of its own, spawned as wardend spawns
  * it, asked for one sealed hash over proto_io's blocking round trips, then
  * closed and reaped.
  */
@@ -193,4 +194,78 @@ ctl_hash_password(const struct cfg *cfg, const char *config_path,
 	if (rc == -1)
 		sodium_memzero(ans, sizeof(*ans));
 	return rc;
+}
+
+int
+ctl_hasher_run(const struct cfg *cfg, const char *option, const char *dir,
+    char *out, size_t outlen)
+{
+	char	*argv[4];
+	size_t	 got = 0;
+	ssize_t	 n;
+	pid_t	 pid;
+	int	 p[2], status;
+	bool	 full = false;
+
+	argv[0] = cfg->hasher_path;
+	argv[1] = (char *)option;
+	argv[2] = (char *)dir;
+	argv[3] = NULL;
+	fflush(NULL);
+	if (pipe(p) == -1) {
+		fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (dup2(p[1], STDOUT_FILENO) == -1)
+			_exit(127);
+		if (p[1] != STDOUT_FILENO)
+			close(p[1]);
+		execv(argv[0], argv);
+		fprintf(stderr, PROG ": %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		n = read(p[0], out + got, outlen - 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == outlen - 1) {
+			full = true;	/* read on, so that it can exit */
+			got = 0;
+		}
+	}
+	out[full ? 0 : got] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			fprintf(stderr, PROG ": waitpid: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (!full)
+			return 0;
+		fprintf(stderr, PROG ": %s %s: more output than expected\n",
+		    argv[0], option);
+		return -1;
+	}
+	if (WIFEXITED(status))
+		fprintf(stderr, PROG ": %s %s exited with status %d\n",
+		    argv[0], option, WEXITSTATUS(status));
+	else
+		fprintf(stderr, PROG ": %s %s killed by signal %d\n",
+		    argv[0], option, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return -1;
 }

@@ -52,12 +52,14 @@ ctl_db_migrate(PGconn *conn, bool verbose)
 }
 
 int
-cmd_migrate(const struct cfg *cfg)
+cmd_migrate(struct ctl *ctl, int argc, char **argv)
 {
 	PGconn	*conn;
 	int	 rc;
 
-	if ((conn = ctl_db_open(cfg)) == NULL)
+	if (ctl_getopt_plain(ctl, argc, argv, &rc) == -1)
+		return rc;
+	if ((conn = ctl_db_open(&ctl->cfg)) == NULL)
 		return 1;
 	rc = ctl_db_migrate(conn, true) == 0 ? 0 : 1;
 	PQfinish(conn);

@@ -1,7 +1,8 @@
 /*
- * The administrator's password for create-admin: twice at the terminal
+ * Passwords typed by the operator: create-admin's twice at the terminal
  * (readpassphrase), or two lines of standard input read byte by byte, so
- * that no stdio buffer keeps a copy.
+ * that no stdio buffer keeps a copy; --password-stdin's one line; and the
+ * rules of a registration that each must pass.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +15,9 @@
 
 #include "ctl.h"
 #include "fields.h"
+
+#include "api/blocklist.h"
+#include "api/validate.h"
 
 /*
  * Reads one line of standard input into pw, byte by byte with read(2), so
@@ -97,6 +101,35 @@ ctl_read_password(struct secret *pw, struct secret *again)
 	if (pw->len != again->len ||
 	    sodium_memcmp(pw->s, again->s, pw->len) != 0) {
 		fprintf(stderr, PROG ": the passwords do not match\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ctl_read_password_line(struct secret *pw)
+{
+	return read_line(pw, "password");
+}
+
+int
+ctl_vet_password(const struct cfg *cfg, const struct secret *pw,
+    const char *username, const char *email)
+{
+	char			 msg[VALIDATE_MSG_MAX], err[512];
+	struct blocklist	*bl;
+	bool			 ok;
+
+	if ((bl = blocklist_load(cfg->password_blocklist, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, PROG ": password_blocklist: %s\n", err);
+		return -1;
+	}
+	ok = validate_password(pw->s, pw->len, cfg->password_min_length,
+	    username, email, bl, msg);
+	blocklist_free(bl);
+	if (!ok) {
+		fprintf(stderr, PROG ": password: %s\n", msg);
 		return -1;
 	}
 	return 0;

@@ -14,6 +14,9 @@
  *						the uid of `user`
  *	warden-hasher --keygen DIR		make a new signing and pepper
  *						key, print their kids
+ *	warden-hasher --list-keys DIR		list the keys of DIR: ids,
+ *						which are current, public
+ *						parts only (wardenctl key list)
  *
  * Set-up, then lock-down, then service: sodium_init, keys, a self-test
  * hash, sandbox_drop(), worker threads, sandbox_lock(), the loop.  The
@@ -37,6 +40,7 @@
 #include <liboath/oath.h>
 #include <sodium.h>
 
+#include "b64url.h"
 #include "config.h"
 #include "keys.h"
 #include "log.h"
@@ -67,7 +71,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: warden-hasher [-d] [-f config] [-l]\n"
-	    "       warden-hasher --keygen dir\n");
+	    "       warden-hasher --keygen dir\n"
+	    "       warden-hasher --list-keys dir\n");
 	exit(2);
 }
 
@@ -90,6 +95,74 @@ keygen(const char *dir)
 	pk = keys_pepper_current(&ks);
 	printf("sign %s\npepper %s\n", sk != NULL ? sk->kid : "?",
 	    pk != NULL ? pk->kid : "?");
+	keys_free(&ks);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* The modification time of dir/<prefix><kid>.key, or 0. */
+static long long
+key_mtime(const char *dir, const char *prefix, const char *kid)
+{
+	char path[1024];
+	struct stat st;
+
+	if (str_printf(path, sizeof(path), "%s/%s%s.key", dir, prefix,
+	    kid) == -1 || stat(path, &st) == -1)
+		return 0;
+	return (long long)st.st_mtime;
+}
+
+/*
+ * The RFC 7638 thumbprint of an Ed25519 public key's JWK, base64url: the
+ * SHA-256 of {"crv":"Ed25519","kty":"OKP","x":"<base64url of pk>"}.
+ */
+static int
+jwk_thumbprint(const uint8_t pk[PROTO_PUBKEY_LEN], char *out, size_t outlen)
+{
+	char x[64], jwk[128];
+	uint8_t d[crypto_hash_sha256_BYTES];
+
+	if (b64url_encode(x, sizeof(x), pk, PROTO_PUBKEY_LEN) < 0 ||
+	    str_printf(jwk, sizeof(jwk),
+	    "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x) == -1)
+		return -1;
+	crypto_hash_sha256(d, (const uint8_t *)jwk, strlen(jwk));
+	return b64url_encode(out, outlen, d, sizeof(d)) < 0 ? -1 : 0;
+}
+
+/*
+ * Prints one line per key of dir, nothing secret:
+ *	sign <kid> <current|old> <mtime> <JWK thumbprint>
+ *	pepper <kid> <current|old> <mtime> -
+ * (mtime: seconds since the epoch when the key file was written).
+ */
+static int
+list_keys(const char *dir)
+{
+	struct keyset ks;
+	const struct sign_key *cs;
+	const struct pepper_key *cp;
+	char err[512], fp[64];
+	size_t i;
+
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	memset(&ks, 0, sizeof(ks));
+	if (keys_load(&ks, dir, err, sizeof(err)) == -1)
+		fatal("list-keys: %s", err);
+	cs = keys_sign_current(&ks);
+	cp = keys_pepper_current(&ks);
+	for (i = 0; i < ks.nsign; i++) {
+		if (jwk_thumbprint(ks.sign[i].pk, fp, sizeof(fp)) == -1)
+			fatal("list-keys: thumbprint of %s", ks.sign[i].kid);
+		printf("sign %s %s %lld %s\n", ks.sign[i].kid,
+		    &ks.sign[i] == cs ? "current" : "old",
+		    key_mtime(dir, "sign-", ks.sign[i].kid), fp);
+	}
+	for (i = 0; i < ks.npepper; i++)
+		printf("pepper %s %s %lld -\n", ks.pepper[i].kid,
+		    &ks.pepper[i] == cp ? "current" : "old",
+		    key_mtime(dir, "pepper-", ks.pepper[i].kid));
 	keys_free(&ks);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -192,6 +265,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "keygen", required_argument, NULL, 'K' },
+		{ "list-keys", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -224,6 +298,10 @@ main(int argc, char **argv)
 			if (optind != argc)
 				usage();
 			return keygen(optarg);
+		case 'L':
+			if (optind != argc)
+				usage();
+			return list_keys(optarg);
 		default:
 			usage();
 		}

@@ -1,0 +1,276 @@
+/*
+ * wardenctl audit tail: the latest audit events, oldest first, and with
+ * --follow the new ones as they come (a poll for higher ids every second
+ * until SIGINT or SIGTERM).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "ctl.h"
+#include "fields.h"
+#include "table.h"
+#include "util.h"
+
+#define TAIL_DEFAULT	20
+#define TAIL_MAX	100000
+#define FOLLOW_BATCH	"1000"
+
+/* $1 user id or NULL, $2 event or "", $3 after this id, $4 limit. */
+#define EVENTS(order)							\
+	"SELECT a.id, " CTL_TS("a.at") ", a.event, a.user_id,"		\
+	" u.username, a.remote_addr, a.detail->>'operator',"		\
+	" nullif((coalesce(a.detail, '{}') - 'by' - 'operator')::text,"	\
+	" '{}'), a.detail::text"					\
+	" FROM audit_events a LEFT JOIN users u ON u.id = a.user_id"	\
+	" WHERE ($1::uuid IS NULL OR a.user_id = $1::uuid)"		\
+	" AND ($2 = '' OR a.event = $2) AND a.id > $3::bigint"		\
+	" ORDER BY a.id " order " LIMIT $4::int"
+enum { A_ID, A_AT, A_EVENT, A_USER_ID, A_USERNAME, A_REMOTE, A_OPERATOR,
+	A_REST, A_DETAIL };
+
+static const char latest_sql[] =
+    "SELECT * FROM (" EVENTS("DESC") ") AS latest ORDER BY 1";
+static const char newer_sql[] = EVENTS("ASC");
+
+static volatile sig_atomic_t stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *
+col(const PGresult *res, int row, int c)
+{
+	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
+static void
+add_opt_string(cJSON *o, const char *name, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, name, s);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *
+event_json(const PGresult *res, int i)
+{
+	cJSON		*o = cJSON_CreateObject(), *d;
+	const char	*detail = col(res, i, A_DETAIL);
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", strtod(col(res, i, A_ID), NULL));
+	cJSON_AddStringToObject(o, "at", col(res, i, A_AT));
+	cJSON_AddStringToObject(o, "event", col(res, i, A_EVENT));
+	add_opt_string(o, "user_id", col(res, i, A_USER_ID));
+	add_opt_string(o, "username", col(res, i, A_USERNAME));
+	add_opt_string(o, "remote_addr", col(res, i, A_REMOTE));
+	add_opt_string(o, "operator", col(res, i, A_OPERATOR));
+	if (detail != NULL && (d = cJSON_Parse(detail)) != NULL)
+		cJSON_AddItemToObject(o, "detail", d);
+	else
+		cJSON_AddNullToObject(o, "detail");
+	return o;
+}
+
+/*
+ * Prints the rows of res: into t, or as JSON (an array's items with
+ * *first, or one object a line when lines); *last is the highest id.
+ * 0 or -1.
+ */
+static int
+print_events(const PGresult *res, struct table *t, bool lines, bool *first,
+    char *last, size_t lastlen)
+{
+	int	 i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		str_copy(last, col(res, i, A_ID), lastlen);
+		if (t == NULL && lines) {
+			if (table_json_print(stdout, event_json(res, i)) == -1)
+				return -1;
+			continue;
+		}
+		if (t == NULL) {
+			if (table_json_item(stdout, event_json(res, i),
+			    first) == -1)
+				return -1;
+			continue;
+		}
+		const char *cells[] = {
+			col(res, i, A_ID), col(res, i, A_AT),
+			col(res, i, A_EVENT),
+			col(res, i, A_USERNAME) != NULL ?
+			    col(res, i, A_USERNAME) : col(res, i, A_USER_ID),
+			col(res, i, A_OPERATOR), col(res, i, A_REMOTE),
+			col(res, i, A_REST),
+		};
+		if (table_add(t, cells) == -1)
+			return -1;
+	}
+	return t != NULL ? table_print(t, stdout) : 0;
+}
+
+/* --user: an id as it is (events outlive their users), else a user's. */
+static int
+user_filter(PGconn *conn, const char *name, char *id, size_t len)
+{
+	struct ctl_user	 u;
+	int		 rc;
+
+	if (field_is_uuid(name))
+		return str_copy(id, name, len) == 0 ? 0 : CTL_EXIT_FAIL;
+	if ((rc = ctl_user_find(conn, name, false, &u)) != 0)
+		return rc;
+	return str_copy(id, u.id, len) == 0 ? 0 : CTL_EXIT_FAIL;
+}
+
+static bool
+is_event_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+
+	return n > 0 && n <= 32 && s[n] == '\0';
+}
+
+int
+cmd_audit_tail(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const headers[] = {
+		"ID", "AT", "EVENT", "USER", "OPERATOR", "ADDRESS", "DETAIL",
+	};
+	struct sigaction sa;
+	const char	*user = NULL, *event = "", *errstr, *v[4];
+	char		 user_id[FIELD_UUID_LEN + 1], last[24] = "0", limit[16];
+	long long	 n = TAIL_DEFAULT;
+	bool		 follow = false, json = false, first = true;
+	struct table	*t = NULL;
+	PGconn		*conn = NULL;
+	PGresult	*res;
+	int		 ch, rc = CTL_EXIT_FAIL;
+
+	while ((ch = getopt_long(argc, argv, "n:fu:e:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (num_parse(optarg, 1, TAIL_MAX, &n, &errstr) == -1) {
+				fprintf(stderr, PROG ": -n %s: %s (1 to %d)\n",
+				    optarg, errstr, TAIL_MAX);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'e':
+			if (!is_event_name(optarg)) {
+				fprintf(stderr, PROG ": --event %s: not an "
+				    "event name\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			event = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return ctl_help(ctl);
+		default:
+			return ctl_bad_option(ctl, argv);
+		}
+	}
+	if (ctl_operands(ctl, argc - optind) == -1)
+		return CTL_EXIT_USAGE;
+	if (!json && (t = table_new(sizeof(headers) / sizeof(headers[0]),
+	    headers)) == NULL)
+		return CTL_EXIT_FAIL;
+	if ((conn = ctl_connect(ctl)) == NULL)
+		goto out;
+	if (user != NULL &&
+	    (rc = user_filter(conn, user, user_id, sizeof(user_id))) != 0)
+		goto out;
+	rc = CTL_EXIT_FAIL;
+
+	str_printf(limit, sizeof(limit), "%lld", n);
+	v[0] = user != NULL ? user_id : NULL;
+	v[1] = event;
+	v[2] = last;
+	v[3] = limit;
+	if ((res = ctl_query(conn, latest_sql, 4, v)) == NULL)
+		goto out;
+	if (json && !follow && table_json_begin(stdout, &first) == -1) {
+		PQclear(res);
+		goto out;
+	}
+	if (print_events(res, t, follow, &first, last, sizeof(last)) == -1) {
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	if (!follow) {
+		rc = json && table_json_end(stdout) == -1 ?
+		    CTL_EXIT_FAIL : CTL_EXIT_OK;
+		goto out;
+	}
+
+	/* Nothing matched yet: poll from the newest event of all, so that
+	 * each poll reads only new rows, not the whole trail again. */
+	if (strcmp(last, "0") == 0) {
+		if ((res = ctl_query(conn, "SELECT coalesce(max(id), 0)"
+		    " FROM audit_events", 0, NULL)) == NULL)
+			goto out;
+		str_copy(last, PQgetvalue(res, 0, 0), sizeof(last));
+		PQclear(res);
+	}
+
+	/* Until interrupted: no SA_RESTART, so that sleep ends at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	v[3] = FOLLOW_BATCH;
+	while (!stop) {
+		sleep(1);
+		if (stop)
+			break;
+		if ((res = ctl_query(conn, newer_sql, 4, v)) == NULL)
+			goto out;
+		if (print_events(res, t, true, &first, last,
+		    sizeof(last)) == -1) {
+			PQclear(res);
+			goto out;
+		}
+		PQclear(res);
+	}
+	rc = CTL_EXIT_OK;
+out:
+	table_free(t);
+	PQfinish(conn);
+	return rc;
+}

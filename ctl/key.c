@@ -1,0 +1,209 @@
+/*
+ * wardenctl key list and key rotate: the key set of key_dir, read and made
+ * by the hasher binary (warden-hasher --list-keys / --keygen), so that
+ * wardenctl links none of the key code and prints nothing secret.
+ * A running wardend takes new keys on SIGHUP (it restarts its spawned
+ * hasher) or a restart; a split-mode hasher on its own restart.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "fields.h"
+#include "table.h"
+#include "util.h"
+
+/* What --list-keys prints for PROTO_KEYS_MAX keys of each kind, with
+ * room to spare. */
+#define LIST_MAX	8192
+
+/* One line of --list-keys. */
+struct key_line {
+	char		 kind[8];		/* sign, pepper */
+	char		 kid[FIELD_KID_MAX + 1];
+	bool		 current;
+	char		 created[32];		/* RFC 3339, or "" */
+	char		 fingerprint[64];	/* "" for pepper keys */
+};
+
+/* Parses a line "kind kid current|old mtime fingerprint|-".  0 or -1. */
+static int
+parse_line(const char *line, struct key_line *k)
+{
+	char		 state[16], fp[64];
+	long long	 mtime;
+	time_t		 t;
+	struct tm	 tm;
+
+	memset(k, 0, sizeof(*k));
+	if (sscanf(line, "%7s %" STRINGIFY(FIELD_KID_MAX) "s %15s %lld %63s",
+	    k->kind, k->kid, state, &mtime, fp) != 5 ||
+	    (strcmp(k->kind, "sign") != 0 && strcmp(k->kind, "pepper") != 0) ||
+	    !field_is_kid(k->kid))
+		return -1;
+	k->current = strcmp(state, "current") == 0;
+	if (strcmp(fp, "-") != 0)
+		str_copy(k->fingerprint, fp, sizeof(k->fingerprint));
+	t = (time_t)mtime;
+	if (mtime > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(k->created, sizeof(k->created), "%Y-%m-%dT%H:%M:%SZ",
+		    &tm);
+	return 0;
+}
+
+static const char *
+key_dir(const struct ctl *ctl)
+{
+	if (ctl->cfg.key_dir[0] == '\0') {
+		fprintf(stderr, PROG ": key_dir is not set\n");
+		return NULL;
+	}
+	return ctl->cfg.key_dir;
+}
+
+static cJSON *
+key_json(const struct key_line *k)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "kid", k->kid);
+	cJSON_AddStringToObject(o, "kind",
+	    strcmp(k->kind, "sign") == 0 ? "signing" : "pepper");
+	cJSON_AddBoolToObject(o, "current", k->current);
+	if (k->created[0] != '\0')
+		cJSON_AddStringToObject(o, "created_at", k->created);
+	else
+		cJSON_AddNullToObject(o, "created_at");
+	if (k->fingerprint[0] != '\0')
+		cJSON_AddStringToObject(o, "fingerprint", k->fingerprint);
+	else
+		cJSON_AddNullToObject(o, "fingerprint");
+	return o;
+}
+
+int
+cmd_key_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const headers[] = {
+		"KIND", "KID", "CURRENT", "CREATED", "FINGERPRINT (JWK SHA-256)",
+	};
+	struct key_line	 k;
+	struct table	*t = NULL;
+	const char	*dir;
+	char		*out, *line, *p;
+	bool		 json = false, first;
+	int		 ch, rc = CTL_EXIT_FAIL;
+
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return ctl_help(ctl);
+		default:
+			return ctl_bad_option(ctl, argv);
+		}
+	}
+	if (ctl_operands(ctl, argc - optind) == -1)
+		return CTL_EXIT_USAGE;
+	if ((dir = key_dir(ctl)) == NULL || ctl_find_hasher(&ctl->cfg) == -1)
+		return CTL_EXIT_FAIL;
+	if ((out = malloc(LIST_MAX)) == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return CTL_EXIT_FAIL;
+	}
+	if (ctl_hasher_run(&ctl->cfg, "--list-keys", dir, out, LIST_MAX) == -1)
+		goto out;
+	if (json ? table_json_begin(stdout, &first) == -1 :
+	    (t = table_new(sizeof(headers) / sizeof(headers[0]),
+	    headers)) == NULL)
+		goto out;
+	for (p = out; (line = strsep(&p, "\n")) != NULL;) {
+		if (*line == '\0')
+			continue;
+		if (parse_line(line, &k) == -1) {
+			fprintf(stderr, PROG ": %s --list-keys: unexpected "
+			    "output\n", ctl->cfg.hasher_path);
+			goto out;
+		}
+		if (json) {
+			if (table_json_item(stdout, key_json(&k), &first) == -1)
+				goto out;
+			continue;
+		}
+		const char *cells[] = {
+			strcmp(k.kind, "sign") == 0 ? "signing" : "pepper",
+			k.kid, k.current ? "yes" : "no", k.created,
+			k.fingerprint,
+		};
+		if (table_add(t, cells) == -1)
+			goto out;
+	}
+	if (json ? table_json_end(stdout) == -1 : table_print(t, stdout) == -1)
+		goto out;
+	rc = CTL_EXIT_OK;
+out:
+	table_free(t);
+	free(out);
+	return rc;
+}
+
+int
+cmd_key_rotate(struct ctl *ctl, int argc, char **argv)
+{
+	char		 out[256], sign[FIELD_KID_MAX + 1];
+	char		 pepper[FIELD_KID_MAX + 1], detail[128];
+	const char	*dir;
+	PGconn		*conn;
+	int		 rc;
+
+	if (ctl_getopt_plain(ctl, argc, argv, &rc) == -1)
+		return rc;
+	if ((dir = key_dir(ctl)) == NULL || ctl_find_hasher(&ctl->cfg) == -1)
+		return CTL_EXIT_FAIL;
+	/* The database first: no rotation that the trail would miss for
+	 * want of a connection. */
+	if ((conn = ctl_connect(ctl)) == NULL)
+		return CTL_EXIT_FAIL;
+	rc = CTL_EXIT_FAIL;
+	if (ctl_hasher_run(&ctl->cfg, "--keygen", dir, out, sizeof(out)) == -1)
+		goto out;
+	if (sscanf(out, "sign %" STRINGIFY(FIELD_KID_MAX) "s pepper %"
+	    STRINGIFY(FIELD_KID_MAX) "s", sign, pepper) != 2 ||
+	    !field_is_kid(sign) || !field_is_kid(pepper)) {
+		fprintf(stderr, PROG ": %s --keygen: unexpected output\n",
+		    ctl->cfg.hasher_path);
+		goto out;
+	}
+	str_printf(detail, sizeof(detail),
+	    "{\"sign\":\"%s\",\"pepper\":\"%s\"}", sign, pepper);
+	if (ctl_audit(conn, NULL, "key_rotated", detail) == -1) {
+		fprintf(stderr, PROG ": the keys are rotated, but the audit "
+		    "event is not written\n");
+		goto out;
+	}
+	fputs(out, stdout);
+	fprintf(stderr, PROG ": new current keys in %s; reload wardend "
+	    "(SIGHUP, systemctl reload wardend) to sign with them (a "
+	    "split-mode hasher: restart it)\n", dir);
+	rc = CTL_EXIT_OK;
+out:
+	PQfinish(conn);
+	return rc;
+}
