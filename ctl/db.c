@@ -29,13 +29,23 @@ complain(PGconn *conn, const PGresult *res)
 	const char *state = res != NULL ?
 	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
+	const char *prim = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *cons = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
 	if (state != NULL && strcmp(state, SQLSTATE_LAST_ADMIN) == 0)
 		fprintf(stderr, PROG ": refused: this is the last active "
 		    "admin; it cannot be disabled, lose the admin role or be "
 		    "deleted until another active user has the admin role\n");
+	else if (prim != NULL)
+		/* Never the detail: it can quote the whole row, password
+		 * hash included. */
+		fprintf(stderr, PROG ": database: %s%s%s%s\n", prim,
+		    cons != NULL ? " (" : "", cons != NULL ? cons : "",
+		    cons != NULL ? ")" : "");
 	else
-		fprintf(stderr, PROG ": database: %s", res != NULL ?
-		    PQresultErrorMessage(res) : PQerrorMessage(conn));
+		fprintf(stderr, PROG ": database: %s", PQerrorMessage(conn));
 }
 
 PGresult *
