@@ -90,7 +90,7 @@ struct secret {
 /*
  * The commands, ctl_cmd_fn each, dispatched by main.c's table: migrate.c,
  * keygen.c, admin.c, user.c (list, show), user_edit.c, user_password.c,
- * session.c, key.c, audit.c.
+ * session.c, key.c, audit.c, import.c, export.c.
  */
 ctl_cmd_fn	cmd_migrate, cmd_keygen, cmd_create_admin;
 ctl_cmd_fn	cmd_user_list, cmd_user_show;
@@ -100,6 +100,9 @@ ctl_cmd_fn	cmd_user_add, cmd_user_set_password, cmd_user_reset_link;
 ctl_cmd_fn	cmd_session_list, cmd_session_revoke;
 ctl_cmd_fn	cmd_key_list, cmd_key_rotate;
 ctl_cmd_fn	cmd_audit_tail;
+/* import.c, export.c: users of other systems in, warden's out, as JSON
+ * Lines (import_line.h). */
+ctl_cmd_fn	cmd_import, cmd_export;
 
 /* migrate.c: a connection to cfg's database_url, or NULL. */
 PGconn	*ctl_db_open(const struct cfg *cfg);

@@ -3,7 +3,8 @@
  *
  *	wardenctl [-f config] command [option ...] [argument ...]
  *
- * where a command is one word (migrate, keygen, create-admin) or a noun
+ * where a command is one word (migrate, keygen, create-admin, import,
+ * export) or a noun
  * and a verb (user list, session revoke, key rotate, audit tail): the rows
  * of cmds[] below, which main() dispatches and -h lists.  Each command
  * parses its own options with getopt_long and answers -h/--help.
@@ -83,6 +84,13 @@ static const struct ctl_cmd cmds[] = {
 	    "list the signing and pepper keys of key_dir" },
 	{ "key", "rotate", 0, 0, cmd_key_rotate, "",
 	    "make new current keys in key_dir (then reload wardend)" },
+	{ "import", NULL, 1, 1, cmd_import,
+	    "[--dry-run] [--batch N] [--quiet] file|-",
+	    "add the users of a JSON Lines file, with the password hashes of "
+	    "their old system (docs/migrating.md)" },
+	{ "export", NULL, 0, 1, cmd_export, "[file|-]",
+	    "write every user, with warden's sealed hashes, as JSON Lines "
+	    "(file: mode 0600, never overwritten)" },
 	{ "audit", "tail", 0, 0, cmd_audit_tail,
 	    "[-n N] [--follow] [--user U] [--event E] [--json]",
 	    "print the latest audit events, oldest first" },
