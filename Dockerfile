@@ -39,7 +39,7 @@ RUN apt-get update \
 	make gcc libc6-dev pkg-config \
 	libevent-dev libpq-dev libsodium-dev libcjson-dev libbsd-dev \
 	libseccomp-dev libcrypt-dev liboath-dev libqrencode-dev \
-	libcurl4-openssl-dev \
+	libcurl4-openssl-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -51,13 +51,14 @@ RUN make -j"$(nproc)" install DESTDIR=/out PREFIX=/usr sysconfdir=/etc \
 FROM debian:bookworm-slim
 
 # Only the shared libraries the three programs link (libcurl is wardend's
-# SMTP client), and john-data for the password blocklist
+# SMTP client, libssl3's libcrypto the hasher's PBKDF2 for imported
+# hashes), and john-data for the password blocklist
 # (/usr/share/john/password.lst).  No compiler, no HTTP client program:
 # the health check below uses the image's own bash.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
 	libevent-2.1-7 libpq5 libsodium23 libcjson1 libbsd0 libseccomp2 \
-	libcrypt1 liboath0 libqrencode4 libcurl4 john-data \
+	libcrypt1 liboath0 libqrencode4 libcurl4 libssl3 john-data \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --no-create-home --home-dir /nonexistent \
 	--shell /usr/sbin/nologin warden \

@@ -43,6 +43,7 @@
 #include "http/http.h"
 #include "http/listenfds.h"
 #include "log.h"
+#include "api/census.h"
 #include "api/mailer.h"
 #include "mail/transport.h"
 #include "api/metrics.h"
@@ -635,6 +636,15 @@ start_mail(struct daemon *d)
 		fatal("cannot start the mail worker");
 }
 
+/* The counts of /metrics that only the database knows (api/census.h). */
+static void
+start_census(struct daemon *d)
+{
+	if ((d->front.census = census_new(d->base)) == NULL ||
+	    census_start(d->front.census, d->front.db) == -1)
+		fatal("cannot start the census of legacy hashes");
+}
+
 /* SIGTERM, SIGINT and SIGHUP on the loop, and the watchdog's timer. */
 static void
 watch_signals(struct daemon *d)
@@ -681,8 +691,10 @@ shut_down(struct daemon *d)
 	hc_free(d->front.hc);
 	spawner_stop(d->spawner);
 	mailer_stop(d->front.mailer);	/* before the pool: see its header */
+	census_stop(d->front.census);
 	db_pool_free(d->front.db);
 	mailer_free(d->front.mailer);
+	census_free(d->front.census);
 	revocations_free(d->front.revocations);	/* after: see its header */
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
@@ -732,6 +744,7 @@ main(int argc, char *argv[])
 	open_pool(&d);
 	listen_revocations(&d);
 	start_mail(&d);
+	start_census(&d);
 	watch_signals(&d);
 	serve(&d);
 	shut_down(&d);

@@ -43,6 +43,7 @@
 #include "b64url.h"
 #include "config.h"
 #include "keys.h"
+#include "legacy_hash.h"
 #include "log.h"
 #include "password.h"
 #include "proto.h"
@@ -324,6 +325,9 @@ main(int argc, char **argv)
 	 * sandbox; its code generation makes no system call after it. */
 	if (oath_init() != OATH_OK)
 		fatal("liboath failed to initialise");
+	/* OpenSSL reads its configuration on first use: now, not sandboxed. */
+	if (legacy_hash_init() == -1)
+		fatal("OpenSSL's digests failed to initialise");
 	/* A front that went away must not kill us mid-answer. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal SIGPIPE: %s", strerror(errno));

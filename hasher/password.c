@@ -1,9 +1,8 @@
 /*
- * Argon2id password hashes sealed with the pepper, and the verification of
- * those, of plain Argon2id and of bcrypt.  No state outside the arguments:
+ * Argon2id password hashes sealed with the pepper, and their verification;
+ * the hashes of other systems go to legacy_hash.c.  No state outside the arguments:
  * the hasher's workers call these concurrently.
  */
-#include <crypt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +11,9 @@
 #include <sodium.h>
 
 #include "b64url.h"
+#include "legacy_hash.h"
 #include "password.h"
+#include "pwformat.h"
 #include "util.h"
 
 #define SEAL_PREFIX	"$warden$v=1$k="
@@ -23,17 +24,6 @@
 /* nonce || ciphertext of an Argon2id string (without its NUL) and tag */
 #define BLOB_MAX	(NONCE_LEN + STR_LEN - 1 + TAG_LEN)
 #define BLOB_B64_MAX	B64URL_ENCODED_LEN(BLOB_MAX)
-#define BCRYPT_LEN	60
-
-/*
- * Bounds on what an imported (not sealed, so not ours) hash may ask for, so
- * that a hostile row cannot make one verification take gigabytes or hours.
- * A policy above them raises them.
- */
-#define IMPORT_MEMORY_MAX	((size_t)256 * 1024 * 1024)
-#define IMPORT_ITERATIONS_MAX	16U
-#define IMPORT_LANES_MAX	16U
-#define BCRYPT_COST_MAX		16	/* 2^16 rounds: a few seconds */
 
 /* A typical Argon2id string of libsodium's: "$argon2id$v=19$m=19456,t=2,
  * p=1$" and 22 + 1 + 43 characters of salt and hash.  The dummy
@@ -116,60 +106,6 @@ out:
 	return rc;
 }
 
-/* Reads a decimal number of at most 10 digits (no sign, no blanks) at *s
- * and advances past it. */
-static bool
-parse_u32(const char **s, uint32_t *out)
-{
-	uint64_t	v = 0;
-	int		n = 0;
-
-	while (**s >= '0' && **s <= '9' && n < 10) {
-		v = v * 10 + (uint64_t)(**s - '0');
-		(*s)++;
-		n++;
-	}
-	if (n == 0 || (**s >= '0' && **s <= '9') || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-static bool
-expect(const char **s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (strncmp(*s, lit, n) != 0)
-		return false;
-	*s += n;
-	return true;
-}
-
-/*
- * Checks the parameters of an Argon2id string we did not make ourselves:
- * exactly "$argon2id$v=19$m=M,t=T,p=P$" (what libsodium verifies) with
- * costs within the import bounds or the policy.
- */
-static bool
-argon2id_params_ok(const char *str, const struct pw_policy *pol)
-{
-	uint32_t	 m, t, p;
-	size_t		 mem_max = IMPORT_MEMORY_MAX;
-	unsigned int	 it_max = IMPORT_ITERATIONS_MAX;
-
-	if (!expect(&str, ARGON2ID_PREFIX "v=19$m=") || !parse_u32(&str, &m) ||
-	    !expect(&str, ",t=") || !parse_u32(&str, &t) ||
-	    !expect(&str, ",p=") || !parse_u32(&str, &p) || *str != '$')
-		return false;
-	if (pol->memory > mem_max)
-		mem_max = pol->memory;
-	if (pol->iterations > it_max)
-		it_max = pol->iterations;
-	return (size_t)m <= mem_max / 1024 && t >= 1 && t <= it_max &&
-	    p >= 1 && p <= IMPORT_LANES_MAX;
-}
-
 /*
  * Checks password against an Argon2id string (NUL-terminated within
  * STR_LEN bytes).  Sets *match; *weak when it matched with parameters
@@ -240,77 +176,6 @@ out:
 	return rc;
 }
 
-/* A plain Argon2id string: always upgraded (sealed) on a match. */
-static int
-verify_argon2id(const struct pw_policy *pol, const uint8_t *password,
-    size_t password_len, const char *stored, bool *match, bool *rehash)
-{
-	char	 str[STR_LEN];
-	size_t	 len = strlen(stored);
-	bool	 weak;
-
-	if (len >= STR_LEN || !argon2id_params_ok(stored, pol))
-		return -1;
-	/* A copy of libsodium's full length: it may look at all STR_LEN. */
-	memset(str, 0, sizeof(str));
-	memcpy(str, stored, len);
-	argon2id_check(str, pol, password, password_len, match, &weak);
-	*rehash = *match;
-	sodium_memzero(str, sizeof(str));
-	return 0;
-}
-
-static bool
-is_bcrypt(const char *s)
-{
-	return s[0] == '$' && s[1] == '2' &&
-	    (s[2] == 'a' || s[2] == 'b' || s[2] == 'y') && s[3] == '$';
-}
-
-/* "$2b$NN$" + 53 characters of salt and hash, NN in 04..BCRYPT_COST_MAX. */
-static bool
-bcrypt_ok(const char *s)
-{
-	int cost;
-
-	if (strlen(s) != BCRYPT_LEN || !is_bcrypt(s) ||
-	    s[4] < '0' || s[4] > '9' || s[5] < '0' || s[5] > '9' || s[6] != '$')
-		return false;
-	cost = (s[4] - '0') * 10 + (s[5] - '0');
-	return cost >= 4 && cost <= BCRYPT_COST_MAX;
-}
-
-/* A bcrypt hash via libcrypt; always upgraded on a match.  bcrypt reads a
- * C string, so a password with a NUL byte in it never matches. */
-static int
-verify_bcrypt(const uint8_t *password, size_t password_len,
-    const char *stored, bool *match, bool *rehash)
-{
-	struct crypt_data	*cd;
-	char			 phrase[PROTO_PASSWORD_MAX + 1];
-	const char		*out;
-
-	if (!bcrypt_ok(stored))
-		return -1;
-	if (password_len > PROTO_PASSWORD_MAX ||
-	    (password_len > 0 && memchr(password, '\0', password_len) != NULL))
-		return 0;
-	/* About 32 KiB: too big for a worker's stack. */
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		return -1;
-	if (password_len > 0)
-		memcpy(phrase, password, password_len);
-	phrase[password_len] = '\0';
-	out = crypt_rn(phrase, stored, cd, (int)sizeof(*cd));
-	*match = out != NULL && strlen(out) == BCRYPT_LEN &&
-	    sodium_memcmp(out, stored, BCRYPT_LEN) == 0;
-	*rehash = *match;
-	sodium_memzero(phrase, sizeof(phrase));
-	sodium_memzero(cd, sizeof(*cd));
-	free(cd);
-	return 0;
-}
-
 /*
  * The cost of a real verification for an unknown user: Argon2id with the
  * policy's parameters over a fixed salt and hash that nothing matches,
@@ -347,8 +212,9 @@ pw_verify(const struct keyset *ks, const struct pw_policy *pol,
     const char *user_id, const uint8_t *password, size_t password_len,
     const char *stored, bool *match, char *rehash, size_t rehashlen)
 {
-	bool	 ok = false, upgrade = false;
-	int	 rc;
+	enum pw_format	 format;
+	bool		 ok = false, upgrade = false;
+	int		 rc;
 
 	if (rehash != NULL && rehashlen > 0)
 		rehash[0] = '\0';
@@ -362,16 +228,16 @@ pw_verify(const struct keyset *ks, const struct pw_policy *pol,
 		verify_dummy(ks, pol, password, password_len);
 		return 0;
 	}
-	if (strncmp(stored, SEAL_PREFIX, strlen(SEAL_PREFIX)) == 0)
+	format = pwformat_of(stored);
+	if (format == PWF_WARDEN)
 		rc = verify_sealed(ks, pol, user_id, password, password_len,
 		    stored, &ok, &upgrade);
-	else if (strncmp(stored, ARGON2ID_PREFIX, strlen(ARGON2ID_PREFIX)) == 0)
-		rc = verify_argon2id(pol, password, password_len, stored, &ok,
-		    &upgrade);
-	else if (is_bcrypt(stored))
-		rc = verify_bcrypt(password, password_len, stored, &ok,
-		    &upgrade);
-	else
+	else if (format != PWF_UNKNOWN) {
+		/* Another system's hash: replaced by ours at its match. */
+		rc = legacy_hash_verify(format, stored, password,
+		    password_len, &ok);
+		upgrade = ok;
+	} else
 		rc = -1;
 	if (rc == -1)
 		return -1;

@@ -19,6 +19,7 @@ struct blocklist;
 struct cfg;
 struct db_pool;
 struct hc;
+struct census;
 struct mailer;
 struct metrics;
 struct ratelimit;
@@ -43,6 +44,8 @@ struct front {
 	struct revocations	*revocations;	/* for forward-auth (NULL:
 						 * the token alone decides) */
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
+	struct census		*census;	/* counts for /metrics
+						 * (api/census.h) */
 };
 
 /*

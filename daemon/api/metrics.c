@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "census.h"
 #include "config.h"
 #include "front.h"
 #include "handlers.h"
@@ -276,9 +277,11 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 		db_pool_stats(f->db, &s->db);
 		s->have_db = true;
 	}
+	s->legacy_hashes = -1;
 	if (f != NULL) {
 		revocations_stats(f->revocations, &s->rev);
 		mailer_get_stats(f->mailer, &s->mail);
+		s->legacy_hashes = census_legacy_hashes(f->census);
 	}
 	s->started = f != NULL && f->started != 0 ? f->started : m->created;
 }
@@ -522,6 +525,14 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 	for (i = 0; i < METRICS_LOGIN_NOUTCOMES; i++)
 		out_printf(&o, "warden_logins_total{outcome=\"%s\"} %" PRIu64
 		    "\n", login_names[i], m->logins[i]);
+	/* Absent until the first count: 0 would claim a finished move. */
+	if (s->legacy_hashes >= 0) {
+		family(&o, "warden_legacy_password_hashes", "gauge",
+		    "Imported password hashes not yet replaced by a sealed "
+		    "Argon2id hash (at each user's first login).");
+		out_printf(&o, "warden_legacy_password_hashes %lld\n",
+		    (long long)s->legacy_hashes);
+	}
 	family(&o, "process_start_time_seconds", "gauge",
 	    "Start time of the process since the Unix epoch, seconds.");
 	out_printf(&o, "process_start_time_seconds %lld\n",

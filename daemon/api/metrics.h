@@ -65,6 +65,7 @@ struct metrics_snapshot {
 	struct db_stats	 db;
 	struct rev_stats rev;		/* zeroed: no revocations */
 	struct mailer_stats mail;	/* zeroed: no mail worker */
+	int64_t		 legacy_hashes;	/* -1: not counted yet */
 	time_t		 started;	/* wall clock, seconds */
 };
 

@@ -46,7 +46,8 @@ static const char login_sql[] =
     " ORDER BY last_used_at DESC LIMIT " STR(DEVICES_PER_USER) " - 1))),"
     " a AS (" AUDIT_INSERT " SELECT id, 'login_ok', $8,"
     " jsonb_build_object('rehashed', $6::text IS NOT NULL,"
-    " 'device', CASE WHEN $10::bool THEN 'known' ELSE 'new' END) FROM u)"
+    " 'device', CASE WHEN $10::bool THEN 'known' ELSE 'new' END) FROM u),"
+    " p AS (" AUDIT_UPGRADE("$6", "$7", "$8") ")"
     " SELECT id FROM t";
 
 int

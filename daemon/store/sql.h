@@ -34,6 +34,20 @@
 	"INSERT INTO audit_events (user_id, event, remote_addr, detail)"
 
 /*
+ * The WITH part that records an imported hash replaced by a sealed one at
+ * its user's first login ('password_upgraded', migration 0007): for a
+ * statement whose part u returns the user's id once the rehash is
+ * written, with the rehash (NULL: none), the hash that was verified and
+ * the client's address as the parameters rehash, stored and remote.
+ */
+#define AUDIT_UPGRADE(rehash, stored, remote)				\
+	AUDIT_INSERT " SELECT id, 'password_upgraded', " remote "::text,"	\
+	" jsonb_build_object('from', split_part(" stored "::text, '$',"	\
+	" CASE WHEN " stored "::text LIKE '$%' THEN 2 ELSE 1 END))"	\
+	" FROM u WHERE " rehash "::text IS NOT NULL"			\
+	" AND " stored "::text NOT LIKE '$warden$%'"
+
+/*
  * Revokes the live refresh tokens that match where.  Revocation always
  * takes whole families (a token's family, or every family of a user):
  * every check of a token treats a family with any revoked member as

@@ -40,7 +40,8 @@ tokens_issue(struct db_pool *pool, const struct tokens_login *l,
 	    " expires_at) SELECT $2, id, $3, $4::bytea,"
 	    " now() + $5::bigint * interval '1 second' FROM u RETURNING id),"
 	    " a AS (" AUDIT_INSERT " SELECT id, 'login_ok', $8,"
-	    " jsonb_build_object('rehashed', $6::text IS NOT NULL) FROM u)"
+	    " jsonb_build_object('rehashed', $6::text IS NOT NULL) FROM u),"
+	    " p AS (" AUDIT_UPGRADE("$6", "$7", "$8") ")"
 	    " SELECT id FROM t", 8, params, true, cb, arg);
 }
 

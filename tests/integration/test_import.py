@@ -8,6 +8,7 @@ nothing."""
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -99,6 +100,10 @@ def test_every_format_logs_in_and_is_upgraded_at_first_login(daemon, client, wor
         # The sealed hash takes the same password from now on.
         assert client.login_raw(name, pw).status == 200, fmt
         assert stored_hash(name) == after, fmt
+        ev = W.psql("SELECT a.detail->>'from' FROM audit_events a JOIN users u "
+                    "ON u.id = a.user_id WHERE u.username = '%s' "
+                    "AND a.event = 'password_upgraded'" % name)
+        assert len(ev) == 1 and ev[0], (fmt, ev)
         me = client.get("/api/v1/users/me", token=r.json()["access_token"]).json()
         assert me["roles"] == ["staff"] and me["email_verified"] is True, me
         assert me["full_name"] == "Imported %s" % fmt, me
@@ -235,3 +240,41 @@ def test_import_reads_standard_input_and_refuses_bad_usage(daemon):
     assert daemon.wardenctl("import", "--batch", "0", "-").returncode == 2
     missing = daemon.wardenctl("import", "/nonexistent/users.jsonl")
     assert missing.returncode == 1 and "No such file" in missing.stderr
+
+
+def metric(client, name):
+    r = client.get("/metrics")
+    assert r.status == 200, r
+    for line in r.body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def test_metrics_count_the_hashes_left_until_none_is(workdir):
+    """A daemon of its own, started after the import, so that its first
+    count (at start; then once a minute) sees the imported hashes."""
+    pw = "Count-me-" + uuid.uuid4().hex[:6]
+    names = [W.uniq("mc") for _ in range(2)]
+    d0 = W.start_session(workdir, "census0")
+    try:
+        path = write_lines(workdir, [row(n, pybcrypt(pw)) for n in names])
+        out = d0.wardenctl("import", path)
+        assert out.returncode == 0, out.stderr
+    finally:
+        W.stop_own(d0)
+    left = int(W.psql("SELECT count(*) FROM users WHERE password_hash NOT LIKE '$warden$%'")[0])
+    assert left >= 2
+    d = W.start_session(workdir, "census1")
+    try:
+        for _ in range(50):
+            if metric(d.client, "warden_legacy_password_hashes") is not None:
+                break
+            time.sleep(0.1)
+        assert metric(d.client, "warden_legacy_password_hashes") == left
+        for n in names:
+            assert d.client.login_raw(n, pw).status == 200
+        assert int(W.psql("SELECT count(*) FROM users WHERE password_hash "
+                          "NOT LIKE '$warden$%'")[0]) == left - 2
+    finally:
+        W.stop_own(d)

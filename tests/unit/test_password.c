@@ -359,10 +359,70 @@ test_plain_argon2id(void **state)
 	assert_false(match);
 	assert_string_equal(rehash, "");
 
-	/* argon2i is not argon2id */
+	/* argon2i, imported too: it matches and is replaced */
 	assert_int_equal(crypto_pwhash_str_alg(str, (const char *)PW, PW_LEN,
 	    3, pol.memory, crypto_pwhash_ALG_ARGON2I13), 0);
-	assert_no(str, PW, PW_LEN);
+	assert_int_equal(verify(&ks, &pol, USER_A, PW, PW_LEN, str, &match,
+	    rehash), 0);
+	assert_true(match);
+	assert_good_rehash(rehash, USER_A, PW, PW_LEN, &pol);
+}
+
+/*
+ * Hashes of the password "pw" made by other implementations: passlib
+ * 1.7.4 (argon2-cffi 21.1 for Argon2), Django 3.2, whois' mkpasswd
+ * (libxcrypt) and Python's hashlib in Keycloak's shape (a 64-byte
+ * PBKDF2-SHA256 key).
+ */
+static const char *const legacy_pw[] = {
+	"$argon2id$v=19$m=1024,t=2,p=2$51xLKUUIYcx5T8k5B8BY6w$G331+7VuBky9aNJ9G"
+	"RsbrQ",
+	"$argon2i$v=19$m=1024,t=2,p=1$EMJ4zzlHCOHcO4dQihHivA$tuoqZ6dQoQiPEpae5I"
+	"QD5w",
+	"$2y$05$IRZO.aP/f/ZlNJPpHUsCXe.4JYEZvXtMsCosI.a5T6QQfeiVp1dsC",
+	"pbkdf2_sha256$260000$LCacJZt7JA7SyaenPfZJJH$vROyTpCCKtSDtog/pQuOzeaPi0n"
+	"TRmxOQYX1RKp1SDo=",
+	"$pbkdf2-sha256$1000$OickxHgvxdi7N0YoZcwZIw$KghLWuwBVaT0XE97.ctxpewJmlUu"
+	"kS3Oh7w3N2/tDc0",
+	"$pbkdf2-sha512$1000$.N8bA4BQ6l1rTckZ45yzFg$xw6kbBf4ZYnlwvLRYabaJYI2VxL8"
+	"hVIwVuvOkh56yr4Cnr2nqv11QJ3vUqOIweEFzzNt1JQmyHBk8YJgpxuOWg",
+	"$pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg$g4BiOBrcHGnGTAdCcoA.WrLOFA69"
+	"L2c9HA5vVpt2o7B3TmzB7fU9bAYgGb8opcv71DrkWeJM0QLN/rn1j3LuLw",
+	"$6$rounds=1000$DZoyGM9vzlPV0gY5$nzc.I0rZhrqgc/MKSVVaVfZ9r0m.4ZCThs5/9W"
+	"CCphh1oIiCZZ0fVunMap5QGQ4gDKaAPYVMqu/5QJDM0HQpf/",
+	"$6$BFxTbH0qW1wQh5qv$thD9WG4DnhPFMxN6MmeeXk0qPE32hihtKEnb.sVqlTEi.IO12i1"
+	"nrWIhfL/Ba6E0g5dOhjWtoS9YyVpJiuxjw/",
+	"$y$j9T$UhzMIoTF1S2db1t9K2W0I1$lfA7Clj.JTRjxi6e/LhR7rcDghgU0R2fudlfh8xCA"
+	"96",
+};
+
+static void
+test_hashes_of_other_systems_match_and_are_replaced(void **state)
+{
+	char	 rehash[PROTO_STORED_MAX + 1], bad[PROTO_STORED_MAX + 1];
+	bool	 match;
+	size_t	 i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(legacy_pw) / sizeof(legacy_pw[0]); i++) {
+		if (verify(&ks, &pol, USER_A, (const uint8_t *)"pw", 2,
+		    legacy_pw[i], &match, rehash) != 0 || !match)
+			fail_msg("%s did not match", legacy_pw[i]);
+		assert_good_rehash(rehash, USER_A, (const uint8_t *)"pw", 2,
+		    &pol);
+		/* Any user id: these hashes are bound to no one. */
+		assert_int_equal(verify(&ks, &pol, USER_B,
+		    (const uint8_t *)"pw", 2, legacy_pw[i], &match, rehash), 0);
+		assert_true(match);
+		assert_no(legacy_pw[i], (const uint8_t *)"pW", 2);
+		assert_no(legacy_pw[i], (const uint8_t *)"pw\0", 3);
+		assert_no(legacy_pw[i], (const uint8_t *)"", 0);
+		/* The last character of the key changed: no match, no crash. */
+		len = strlen(legacy_pw[i]);
+		memcpy(bad, legacy_pw[i], len + 1);
+		bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
+		assert_no(bad, (const uint8_t *)"pw", 2);
+	}
 }
 
 static void
@@ -804,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_default_policy_and_dummy_cost),
 		cmocka_unit_test(test_plain_argon2id),
 		cmocka_unit_test(test_bcrypt),
+		cmocka_unit_test(test_hashes_of_other_systems_match_and_are_replaced),
 		cmocka_unit_test(test_old_pepper_rehash),
 		cmocka_unit_test(test_params_rehash),
 		cmocka_unit_test(test_long_and_nul_passwords),
