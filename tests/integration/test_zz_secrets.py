@@ -73,8 +73,15 @@ def test_no_response_contains_a_stored_hash(daemon, stored_hashes):
 
 
 def test_stored_hashes_are_sealed_argon2id(stored_hashes):
+    """Every hash is sealed but those that wardenctl import brought in and
+    whose users have not logged in since (test_import.py)."""
+    waiting = set(W.psql(
+        "SELECT u.password_hash FROM users u WHERE EXISTS (SELECT 1 FROM audit_events a"
+        " WHERE a.user_id = u.id AND a.event = 'imported') AND NOT EXISTS (SELECT 1"
+        " FROM audit_events a WHERE a.user_id = u.id AND a.event = 'password_upgraded')"))
     for h in stored_hashes:
-        assert h.startswith("$warden$v=1$k="), "unsealed hash: %s..." % h[:16]
+        if h not in waiting:
+            assert h.startswith("$warden$v=1$k="), "unsealed hash: %s..." % h[:16]
         for pw in W.SECRETS.passwords:
             assert pw not in h
 
