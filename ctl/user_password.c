@@ -4,15 +4,10 @@
  * link made exactly as wardend makes it, so that its reset endpoint takes
  * it.
  *
- * The link's token is the refresh tokens' shape (daemon/api/token.c,
- * token_refresh_new): 256 random bits in base64url, stored only as the
- * SHA-256 of that text, in one_time_tokens with the purpose
- * "password_reset", the user's token version and address, and
- * {public_url}/ui/reset-password?token=... is its link
- * (daemon/api/mail_link.c).  That code sits on the HTTP layer, which
- * wardenctl does not link; tests/integration/test_wardenctl.py resets a
- * password through the API with a link made here, and keeps the two the
- * same.
+ * The link is made by wardend's own mail_link_make (api/mail_link.h), and
+ * stored by the store's statements (store/sql.h): the token in
+ * one_time_tokens with the purpose "password_reset", and with
+ * --send-reset the mail in mail_outbox, as the forgot-password flow does.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -32,72 +27,20 @@
 #include "proto.h"
 #include "util.h"
 
-#define LINK_TOKEN_BYTES	32
-#define LINK_TOKEN_LEN		43	/* base64url, no padding */
-#define LINK_HASH_LEN		(2 + 64 + 1)	/* bytea literal "\x..." */
-#define LINK_URL_MAX		640
+#include "api/mail_link.h"
+#include "store/sql.h"
 
-/* A reset link: all of it a secret but expires_in. */
-struct reset_link {
-	char	 token[LINK_TOKEN_LEN + 1];
-	char	 hash[LINK_HASH_LEN];
-	char	 url[LINK_URL_MAX];
-	char	 expires_in[32];
-	char	 ttl[24];
-};
-
-/* Writes a duration in words as the mail says it (mail_link_words):
- * "30 minutes", "1 hour", "2 days". */
-static void
-words(char *buf, size_t len, int64_t s)
-{
-	static const struct { int64_t secs; const char *one; } units[] = {
-		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
-		{ 1, "second" },
-	};
-	size_t	 i;
-	int64_t	 n;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++)
-		if (s >= units[i].secs && s % units[i].secs == 0)
-			break;
-	n = s / units[i].secs;
-	str_printf(buf, len, "%lld %s%s", (long long)n, units[i].one,
-	    n == 1 ? "" : "s");
-}
-
-/* A new reset token, its hash and link, living password_reset_ttl.  0, or
- * -1 after saying why (l wiped). */
+/* A new reset token and its link, as the mail of a forgotten password
+ * has them.  0, or -1 after saying why. */
 static int
-link_make(struct reset_link *l, const struct cfg *cfg)
+link_make(struct mail_link *l, const struct cfg *cfg)
 {
-	uint8_t	 raw[LINK_TOKEN_BYTES], digest[crypto_hash_sha256_BYTES];
-
-	memset(l, 0, sizeof(*l));
-	randombytes_buf(raw, sizeof(raw));
-	if (b64url_encode(l->token, sizeof(l->token), raw, sizeof(raw)) !=
-	    LINK_TOKEN_LEN) {
-		sodium_memzero(raw, sizeof(raw));
-		sodium_memzero(l, sizeof(*l));
-		fprintf(stderr, PROG ": cannot encode a token\n");
-		return -1;
-	}
-	sodium_memzero(raw, sizeof(raw));
-	crypto_hash_sha256(digest, (const uint8_t *)l->token, LINK_TOKEN_LEN);
-	l->hash[0] = '\\';
-	l->hash[1] = 'x';
-	sodium_bin2hex(l->hash + 2, sizeof(l->hash) - 2, digest,
-	    sizeof(digest));
-	if (str_printf(l->url, sizeof(l->url), "%s/ui/reset-password?token=%s",
-	    cfg->public_url, l->token) == -1) {
-		sodium_memzero(l, sizeof(*l));
-		fprintf(stderr, PROG ": public_url is too long for a link\n");
-		return -1;
-	}
-	words(l->expires_in, sizeof(l->expires_in), cfg->password_reset_ttl);
-	str_printf(l->ttl, sizeof(l->ttl), "%lld",
-	    (long long)cfg->password_reset_ttl);
-	return 0;
+	if (mail_link_make(l, cfg, LINKS_PASSWORD_RESET,
+	    cfg->password_reset_ttl) == 0)
+		return 0;
+	fprintf(stderr, PROG ": cannot make a link (is public_url too "
+	    "long?)\n");
+	return -1;
 }
 
 /*
@@ -110,33 +53,29 @@ link_make(struct reset_link *l, const struct cfg *cfg)
  * caller frees it.
  */
 static char *
-link_store(PGconn *conn, const char *id, const struct reset_link *l,
-    bool mail)
+link_store(PGconn *conn, const char *id, const struct mail_link *l,
+    int64_t ttl, bool mail)
 {
 	static const char sql[] =
 	    "WITH u AS (SELECT id, username, email, token_version FROM users"
 	    " WHERE id = $1 AND is_active),"
-	    " t AS (INSERT INTO one_time_tokens (user_id, purpose, token_hash,"
-	    " token_version, email, expires_at) SELECT id, 'password_reset',"
+	    " t AS (" LINKS_TOKEN_UPSERT("SELECT id, 'password_reset',"
 	    " $2::bytea, token_version, email,"
-	    " now() + $3::bigint * interval '1 second' FROM u"
-	    " ON CONFLICT (user_id, purpose) DO UPDATE SET"
-	    " token_hash = excluded.token_hash,"
-	    " token_version = excluded.token_version,"
-	    " email = excluded.email, created_at = now(),"
-	    " expires_at = excluded.expires_at RETURNING expires_at),"
+	    " now() + $3::bigint * interval '1 second' FROM u")
+	    " RETURNING expires_at),"
 	    " s AS (INSERT INTO mail_sends (user_id) SELECT id FROM u"
 	    " WHERE $4::bool),"
-	    " m AS (INSERT INTO mail_outbox (template, recipient, user_id,"
-	    " params) SELECT 'password_reset', email, id,"
+	    " m AS (" MAIL_QUEUE " SELECT 'password_reset', email, id,"
 	    " jsonb_build_object('link', $5::text, 'username', username,"
 	    " 'expires_in', $6::text) FROM u WHERE $4::bool)"
 	    " SELECT " CTL_TS("expires_at") " FROM t";
-	const char	*v[6] = { id, l->hash, l->ttl, mail ? "t" : "f",
+	char		 secs[24];
+	const char	*v[6] = { id, l->hash, secs, mail ? "t" : "f",
 	    mail ? l->url : NULL, l->expires_in };
 	PGresult	*res;
 	char		*at = NULL;
 
+	str_printf(secs, sizeof(secs), "%lld", (long long)ttl);
 	if ((res = ctl_query(conn, sql, 6, v)) == NULL)
 		return NULL;
 	if (PQntuples(res) != 1)
@@ -169,7 +108,7 @@ ctl_new_user_ok(const char *username, const char *email)
 struct secrets {
 	struct secret		*pw;
 	struct proto_hash_ans	*ans;
-	struct reset_link	*link;
+	struct mail_link	*link;
 };
 
 static int
@@ -291,10 +230,7 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		    "no control characters\n", FIELD_FULL_NAME_MAX);
 		return CTL_EXIT_USAGE;
 	}
-	/* As mail_transport_enabled (daemon/mail/, a layer ctl/ may not
-	 * include): "off", the default, sends nothing. */
-	if (reset && (ctl->cfg.mail_transport[0] == '\0' ||
-	    strcmp(ctl->cfg.mail_transport, "off") == 0)) {
+	if (reset && !mail_link_mail_on(&ctl->cfg)) {
 		fprintf(stderr, PROG ": --send-reset: mail_transport is off, "
 		    "so no mail would go; use --password-stdin, or user "
 		    "reset-link after adding\n");
@@ -339,7 +275,8 @@ cmd_user_add(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (ctl_exec_new_user(conn, ins, 7, v, username, email) == -1 ||
 	    ctl_audit(conn, id, "registered", detail) == -1 ||
-	    (reset && ((at = link_store(conn, id, sec.link, true)) == NULL ||
+	    (reset && ((at = link_store(conn, id, sec.link,
+	    ctl->cfg.password_reset_ttl, true)) == NULL ||
 	    ctl_audit(conn, id, "password_reset_requested", NULL) == -1)) ||
 	    ctl_commit(conn) == -1) {
 		ctl_rollback(conn);
@@ -492,7 +429,8 @@ cmd_user_reset_link(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = CTL_EXIT_FAIL;
 	if (link_make(sec.link, &ctl->cfg) == -1 ||
-	    (at = link_store(conn, u.id, sec.link, false)) == NULL) {
+	    (at = link_store(conn, u.id, sec.link,
+	    ctl->cfg.password_reset_ttl, false)) == NULL) {
 		ctl_rollback(conn);
 		goto out;
 	}

@@ -25,7 +25,7 @@
 #define BAD_TOKEN	"the link is invalid, expired or already used"
 
 static const struct json_in_member token_members[] = {
-	{ "token", JSON_IN_STRING, TOKEN_REFRESH_LEN * 4, 0, true, false },
+	{ "token", JSON_IN_STRING, SECRET_TOKEN_LEN * 4, 0, true, false },
 };
 
 /*
@@ -34,7 +34,7 @@ static const struct json_in_member token_members[] = {
  * unknown one: the same 400).
  */
 static int
-email_token_hash(struct http_req *r, char hash[TOKEN_REFRESH_HASH_LITERAL])
+email_token_hash(struct http_req *r, char hash[SECRET_TOKEN_HASH_LITERAL])
 {
 	struct json_in_value v[1];
 	struct problem_fields pf;
@@ -50,7 +50,7 @@ email_token_hash(struct http_req *r, char hash[TOKEN_REFRESH_HASH_LITERAL])
 		return -1;
 	}
 	problem_fields_free(&pf);
-	if (token_refresh_hash(v[0].str, v[0].len, hash) == -1) {
+	if (secret_token_hash(v[0].str, v[0].len, hash) == -1) {
 		problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
 		rc = -1;
 	}
@@ -75,7 +75,7 @@ verified(enum store_status st, void *arg)
 void
 h_email_verify(struct http_req *r)
 {
-	char	 hash[TOKEN_REFRESH_HASH_LITERAL];
+	char	 hash[SECRET_TOKEN_HASH_LITERAL];
 
 	if (email_token_hash(r, hash) == -1)
 		return;

@@ -121,7 +121,7 @@ h_password_forgot(struct http_req *r)
 
 struct reset {
 	struct http_req	*r;
-	char		 hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 hash[SECRET_TOKEN_HASH_LITERAL];
 	char		 user_id[PROTO_UUID_LEN + 1];
 	size_t		 pwlen;
 	uint8_t		 pw[FIELD_PASSWORD_MAX];	/* secret */
@@ -129,7 +129,7 @@ struct reset {
 };
 
 static const struct json_in_member reset_members[] = {
-	{ "token", JSON_IN_STRING, TOKEN_REFRESH_LEN * 4, 0, true, false },
+	{ "token", JSON_IN_STRING, SECRET_TOKEN_LEN * 4, 0, true, false },
 	{ "new_password", JSON_IN_STRING, FIELD_PASSWORD_MAX * 4, 0, true,
 	    false },
 };
@@ -256,7 +256,7 @@ h_password_reset(struct http_req *r)
 	} else {
 		problem_fields_free(&pf);
 		x->r = r;
-		if (token_refresh_hash(v[R_TOKEN].str, v[R_TOKEN].len,
+		if (secret_token_hash(v[R_TOKEN].str, v[R_TOKEN].len,
 		    x->hash) == -1) {
 			bad = 1;
 			problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);

@@ -85,7 +85,7 @@ device_keep(struct token_req *req, const char *device)
 	if (device == NULL || req->device[0] != '\0')
 		return;
 	len = strlen(device);
-	if (token_refresh_hash(device, len, req->device_hash) == -1) {
+	if (secret_token_hash(device, len, req->device_hash) == -1) {
 		req->device_hash[0] = '\0';
 		return;
 	}
@@ -362,7 +362,7 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	t->signed_token = *ans;
 	uuid_random(t->family);
 	uuid_random(t->new_id);
-	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+	if (secret_token_new(t->refresh, t->refresh_hash) == -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
@@ -374,7 +374,7 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 		str_copy(t->device_out, t->req.device, sizeof(t->device_out));
 		str_copy(t->device_out_hash, t->req.device_hash,
 		    sizeof(t->device_out_hash));
-	} else if (token_refresh_new(t->device_out, t->device_out_hash) ==
+	} else if (secret_token_new(t->device_out, t->device_out_hash) ==
 	    -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -492,7 +492,7 @@ mfa_required(struct token_call *t)
 	struct http_req *r = t->r;
 	struct mfa_token_new n;
 
-	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+	if (secret_token_new(t->refresh, t->refresh_hash) == -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
@@ -670,7 +670,7 @@ int
 token_login_begin(struct token_call *t)
 {
 	struct http_req *r = t->r;
-	char	 cookie[TOKEN_REFRESH_LEN + 1];
+	char	 cookie[SECRET_TOKEN_LEN + 1];
 	int64_t	 retry;
 
 	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
@@ -778,7 +778,7 @@ void
 h_revoke(struct http_req *r)
 {
 	struct front *f = caller_of(r)->front;
-	char	 why[FORM_WHY_MAX], hash[TOKEN_REFRESH_HASH_LITERAL];
+	char	 why[FORM_WHY_MAX], hash[SECRET_TOKEN_HASH_LITERAL];
 	const char *token = NULL;
 	struct client_claim cc;
 	struct form fm;
@@ -808,7 +808,7 @@ h_revoke(struct http_req *r)
 		form_free(&fm);
 		return;
 	}
-	if (token_refresh_hash(token, strlen(token), hash) == -1) {
+	if (secret_token_hash(token, strlen(token), hash) == -1) {
 		form_free(&fm);
 		revoke_answer(r);
 		return;

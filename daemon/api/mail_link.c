@@ -46,7 +46,7 @@ mail_link_make(struct mail_link *l, const struct cfg *cfg,
 	    "reset-password" : "verify-email";
 
 	memset(l, 0, sizeof(*l));
-	if (token_refresh_new(l->token, l->hash) == -1 ||
+	if (secret_token_new(l->token, l->hash) == -1 ||
 	    str_printf(l->url, sizeof(l->url), "%s/ui/%s?token=%s",
 	    cfg->public_url, page, l->token) == -1) {
 		mail_link_wipe(l);

@@ -1,6 +1,6 @@
 /*
  * The one-time links that mail carries (ACCOUNTS.md): a token of 256
- * random bits (the refresh tokens' shape, token.h) in a URL of the login
+ * random bits (secret_token.h) in a URL of the login
  * portal, {public_url}/ui/verify-email?token=... or
  * /ui/reset-password?token=...; the store keeps only its hash (store/links.h).
  * Opening a link never spends it: only the page's form posts the token.
@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "secret_token.h"
 #include "store/links.h"
-#include "token.h"
 
 struct cfg;
 
@@ -20,8 +20,8 @@ struct cfg;
 #define MAIL_LINK_WORDS_MAX	32	/* "30 minutes" */
 
 struct mail_link {
-	char		 token[TOKEN_REFRESH_LEN + 1];		/* secret */
-	char		 hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 token[SECRET_TOKEN_LEN + 1];		/* secret */
+	char		 hash[SECRET_TOKEN_HASH_LITERAL];
 	char		 url[MAIL_LINK_URL_MAX];		/* secret */
 	char		 expires_in[MAIL_LINK_WORDS_MAX];
 	struct links_mail mail;		/* points into the above */

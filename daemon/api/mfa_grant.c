@@ -197,7 +197,7 @@ mfa_grant(struct token_call *t)
 
 	if (token_login_begin(t) == -1)
 		return;
-	if (token_refresh_hash(t->req.mfa_token, strlen(t->req.mfa_token),
+	if (secret_token_hash(t->req.mfa_token, strlen(t->req.mfa_token),
 	    t->mfa_hash) == -1) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
 		token_call_free(t);

@@ -62,7 +62,7 @@ refresh_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	}
 	t->signed_token = *ans;
 	uuid_random(t->new_id);
-	if (token_refresh_new(t->refresh, t->refresh_hash) == -1) {
+	if (secret_token_new(t->refresh, t->refresh_hash) == -1) {
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
@@ -140,9 +140,10 @@ void
 refresh_grant(struct token_call *t)
 {
 	struct http_req *r = t->r;
-	char	 hash[TOKEN_REFRESH_HASH_LITERAL];
+	char	 hash[SECRET_TOKEN_HASH_LITERAL];
 
-	if (token_refresh_hash(t->req.refresh, strlen(t->req.refresh), hash) == -1) {
+	if (secret_token_hash(t->req.refresh, strlen(t->req.refresh), hash) ==
+	    -1) {
 		token_call_free(t);
 		problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
 		return;

@@ -14,52 +14,6 @@
 #include "token.h"
 #include "util.h"
 
-static void
-hash_literal(const char *token, size_t len,
-    char hash[TOKEN_REFRESH_HASH_LITERAL])
-{
-	uint8_t	 digest[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(digest, (const unsigned char *)token, len);
-	hash[0] = '\\';
-	hash[1] = 'x';
-	sodium_bin2hex(hash + 2, TOKEN_REFRESH_HASH_LITERAL - 2, digest,
-	    sizeof(digest));
-}
-
-int
-token_refresh_new(char token[TOKEN_REFRESH_LEN + 1],
-    char hash[TOKEN_REFRESH_HASH_LITERAL])
-{
-	uint8_t	 raw[TOKEN_REFRESH_BYTES];
-
-	randombytes_buf(raw, sizeof(raw));
-	if (b64url_encode(token, TOKEN_REFRESH_LEN + 1, raw, sizeof(raw)) !=
-	    TOKEN_REFRESH_LEN) {
-		sodium_memzero(raw, sizeof(raw));
-		return -1;
-	}
-	sodium_memzero(raw, sizeof(raw));
-	hash_literal(token, TOKEN_REFRESH_LEN, hash);
-	return 0;
-}
-
-int
-token_refresh_hash(const char *token, size_t len,
-    char hash[TOKEN_REFRESH_HASH_LITERAL])
-{
-	uint8_t	 raw[TOKEN_REFRESH_BYTES + 2];
-
-	if (len != TOKEN_REFRESH_LEN ||
-	    b64url_decode(raw, sizeof(raw), token, len) != TOKEN_REFRESH_BYTES) {
-		sodium_memzero(raw, sizeof(raw));
-		return -1;
-	}
-	sodium_memzero(raw, sizeof(raw));
-	hash_literal(token, len, hash);
-	return 0;
-}
-
 void
 token_call_free(struct token_call *t)
 {

@@ -4,8 +4,8 @@
  * (refresh.c) both end by signing an access token for the call's user
  * and answering with it and a new refresh token.
  *
- * Refresh tokens: 256 random bits, base64url (43 characters), handed to
- * the client once; the database keeps only their SHA-256.
+ * Refresh tokens are secret tokens (secret_token.h): handed to the client
+ * once; the database keeps only their SHA-256.
  */
 #ifndef WARDEN_TOKEN_H
 #define WARDEN_TOKEN_H
@@ -20,17 +20,13 @@
 #include "http/form.h"
 #include "proto.h"
 #include "ratelimit.h"
+#include "secret_token.h"
 #include "store/users.h"
 
 struct front;
 struct http_req;
 
 #define TOKEN_BAD_REFRESH	"the refresh token is invalid, expired or revoked"
-
-#define TOKEN_REFRESH_BYTES	32
-#define TOKEN_REFRESH_LEN	43	/* base64url of 32 bytes, no padding */
-/* SHA-256 as a bytea literal in hex format: "\x" and 64 hex digits. */
-#define TOKEN_REFRESH_HASH_LITERAL	(2 + 64 + 1)
 
 enum token_grant { TOKEN_GRANT_PASSWORD, TOKEN_GRANT_REFRESH, TOKEN_GRANT_MFA };
 
@@ -48,10 +44,10 @@ struct token_req {
 	char		 refresh[FORM_VALUE_MAX + 1];		/* secret */
 	/* the password grant's device token (device.h), when one of the
 	 * right shape was presented: else both "" */
-	char		 device[TOKEN_REFRESH_LEN + 1];		/* secret */
-	char		 device_hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 device[SECRET_TOKEN_LEN + 1];		/* secret */
+	char		 device_hash[SECRET_TOKEN_HASH_LITERAL];
 	/* the mfa grant's */
-	char		 mfa_token[TOKEN_REFRESH_LEN + 1];	/* secret */
+	char		 mfa_token[SECRET_TOKEN_LEN + 1];	/* secret */
 	bool		 recovery;	/* code is a recovery code, else otp */
 	char		 code[TOKEN_CODE_MAX + 1];		/* secret */
 };
@@ -76,14 +72,14 @@ struct token_call {
 	char		 old_id[PROTO_UUID_LEN + 1];
 	char		 family[PROTO_UUID_LEN + 1];
 	char		 new_id[PROTO_UUID_LEN + 1];
-	char		 refresh[TOKEN_REFRESH_LEN + 1];	/* secret */
-	char		 refresh_hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 refresh[SECRET_TOKEN_LEN + 1];	/* secret */
+	char		 refresh_hash[SECRET_TOKEN_HASH_LITERAL];
 	/* the device token to hand out with the answer, or "" */
-	char		 device_out[TOKEN_REFRESH_LEN + 1];	/* secret */
-	char		 device_out_hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 device_out[SECRET_TOKEN_LEN + 1];	/* secret */
+	char		 device_out_hash[SECRET_TOKEN_HASH_LITERAL];
 	struct proto_sign_ans signed_token;			/* secret */
 	/* the mfa grant's token hash and the factor it checks */
-	char		 mfa_hash[TOKEN_REFRESH_HASH_LITERAL];
+	char		 mfa_hash[SECRET_TOKEN_HASH_LITERAL];
 	char		 sealed[PROTO_STORED_MAX + 1];
 	uint32_t	 last_step;
 	const char	*refusal;	/* invalid_grant's text, or NULL */
@@ -91,21 +87,6 @@ struct token_call {
 	int64_t		 sign_asked;	/* time(NULL) when the signature was
 					 * asked for */
 };
-
-/*
- * Makes a new refresh token into token and the bytea literal of its hash
- * into hash.  Returns 0, or -1 on failure.
- */
-int	token_refresh_new(char token[TOKEN_REFRESH_LEN + 1],
-	    char hash[TOKEN_REFRESH_HASH_LITERAL]);
-
-/*
- * Writes the bytea literal of the hash of the len bytes of token.  Returns
- * 0, or -1 when token cannot be one of ours (wrong length or alphabet):
- * the caller answers invalid_grant without asking the database.
- */
-int	token_refresh_hash(const char *token, size_t len,
-	    char hash[TOKEN_REFRESH_HASH_LITERAL]);
 
 /* Wipes and frees t (forgiving its running login, if counted, and
  * giving back its hasher slot, if held). */
