@@ -135,6 +135,12 @@ static const struct cfg_key keys[] = {
 	UINT(mail_rate, "3", 1, 1000),
 	UINT(addr_reset_limit, "20", 1, 100000),
 
+	/* browser sessions */
+	DUR(session_idle, "12h", 1 * U_MIN, 30 * U_DAY),
+	DUR(session_max, "7d", 5 * U_MIN, 365 * U_DAY),
+	DUR(session_check, "5s", 0, 1 * U_HOUR),
+	STR(session_domain, ""),
+
 	/* outgoing mail */
 	STR(mail_transport, "off"),
 	ENUM(smtp_starttls, enum cfg_starttls, "required", starttls_names),
