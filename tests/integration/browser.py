@@ -72,8 +72,11 @@ def _js(value):
 
 
 class Browser:
-    def __init__(self, timeout=DEFAULT_TIMEOUT, width=1280, height=800):
+    def __init__(self, timeout=DEFAULT_TIMEOUT, width=1280, height=800, args=()):
+        """ARGS: more Chromium switches, e.g.
+        "--host-resolver-rules=MAP warden.test 127.0.0.1"."""
         self.timeout = timeout
+        self.extra_args = list(args)
         self.exe = find_chromium()
         self.dir = tempfile.mkdtemp(prefix="warden-chromium.")
         self.profile = os.path.join(self.dir, "profile")
@@ -114,7 +117,7 @@ class Browser:
                 "--disable-component-update", "--disable-sync",
                 "--disable-crash-reporter", "--disable-breakpad",
                 "--hide-scrollbars", "--mute-audio", "--password-store=basic",
-                "--font-render-hinting=none", "about:blank"]
+                "--font-render-hinting=none"] + self.extra_args + ["about:blank"]
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")   # Chromium refuses root otherwise
         to_r, to_w = os.pipe()
