@@ -6,6 +6,7 @@ Content-Security-Policy that must block the page's inline script."""
 import html
 import http.server
 import os
+import re
 import signal
 import threading
 import time
@@ -287,7 +288,8 @@ def test_html_checks_pass_a_good_page():
     (GOOD.replace('name="code"', 'id="u" name="code"'), 'anchor "u" already defined'),
     (GOOD.replace("<body>", '<body><img src="/logo.png">'), 'lacks "alt"'),
     (GOOD.replace("<body>", "<body><blink>x</blink>"), "blink"),
-])
+], ids=["no-doctype", "html4-doctype", "unclosed-form", "no-title", "unknown-attribute",
+        "stray-end-tag", "duplicate-id", "img-without-alt", "obsolete-element"])
 def test_html_check_fails(bad, why):
     with pytest.raises(AssertionError, match=why):
         htmlcheck.assert_valid_html(bad)
@@ -300,7 +302,8 @@ def test_html_check_fails(bad, why):
     (GOOD.replace(' aria-label="Code"', ' aria-label=" "'), '<input name="code">'),
     (GOOD.replace('aria-labelledby="t"', 'aria-labelledby="nowhere"'), '<select name="c">'),
     (GOOD.replace("</form>", "<textarea name=note></textarea></form>"), "<textarea"),
-])
+], ids=["no-label", "empty-label", "no-aria-label", "blank-aria-label",
+        "labelledby-nothing", "bare-textarea"])
 def test_label_check_fails(bad, which):
-    with pytest.raises(AssertionError, match="without a label: .*" + __import__("re").escape(which)):
+    with pytest.raises(AssertionError, match="without a label: .*" + re.escape(which)):
         htmlcheck.assert_inputs_labelled(bad)
