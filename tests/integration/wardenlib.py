@@ -584,6 +584,16 @@ def new_workdir():
     return d
 
 
+def artifacts_dir(workdir, test_name):
+    """A folder for what a test leaves to be looked at (screenshots, page
+    sources): WORKDIR/artifacts/TEST_NAME, kept with the workdir when a
+    test of the session failed."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", test_name).strip("_")[:120] or "test"
+    d = os.path.join(workdir, "artifacts", safe)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
 # ---------------------------------------------------------------------------
 # Assertions shared by the test modules.
 
