@@ -464,8 +464,8 @@ check_partials(struct tmpl_set *s, size_t i, char *err, size_t errlen)
 		p = &s->t[nd->partial];
 		if (p->state == 1)
 			return load_error(err, errlen, t->label, nd->line,
-			    "{{> %s}} includes %s again: partials may not "
-			    "recurse", nd->s, t->name);
+			    "{{> %s}} recurses: %s includes %s again",
+			    nd->s, nd->s, t->name);
 		if (check_partials(s, nd->partial, err, errlen) == -1)
 			return -1;
 		if (p->height + 1 > t->height)
