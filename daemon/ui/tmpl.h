@@ -66,7 +66,8 @@ bool		 tmpl_set_has(const struct tmpl_set *s, const char *name);
 /*
  * Renders template name of s with view (a cJSON object, or NULL for an
  * empty one) and appends the HTML to out.  Returns 0, or -1 (unknown name,
- * output past TMPL_OUTPUT_MAX, out of memory) with out left as it was.
+ * output past TMPL_OUTPUT_MAX, sections over arrays past a bound of work
+ * even with no output, out of memory) with out left as it was.
  */
 int		 tmpl_render(const struct tmpl_set *s, const char *name,
 		    const cJSON *view, struct evbuffer *out);
