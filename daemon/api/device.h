@@ -23,12 +23,9 @@
 #define DEVICE_SET_COOKIE_MAX	192
 
 /*
- * Finds cookie name in the value of a Cookie request header ("a=1; b=2",
- * RFC 6265 5.4; the separators' spaces optional, a value in double quotes
- * unquoted) and copies its value, when it has one that fits, into out.
- * The first cookie of that name counts (a browser sends the one of the
- * longest path first).  Returns 0, or -1 when there is none, it is empty
- * or too long.
+ * http/cookie.h's cookie_get() under the name the token endpoint calls:
+ * the value of cookie name in the Cookie header into out.  Returns 0, or
+ * -1 when there is none, it is empty or too long.
  */
 int	device_cookie_get(const char *header, const char *name, char *out,
 	    size_t outlen);
