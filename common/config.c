@@ -140,6 +140,7 @@ static const struct cfg_key keys[] = {
 	DUR(session_max, "7d", 5 * U_MIN, 365 * U_DAY),
 	DUR(session_check, "5s", 0, 1 * U_HOUR),
 	STR(session_domain, ""),
+	STR(ui_dir, WARDEN_UI_DIR),
 
 	/* outgoing mail */
 	STR(mail_transport, "off"),

@@ -96,6 +96,8 @@ struct cfg {
 					 * database at most this often */
 	char		*session_domain;	/* forward-auth's return URLs
 						 * must fall under it */
+	char		*ui_dir;	/* the portal's templates and
+					 * static files */
 
 	/* outgoing mail */
 	char		*mail_transport;	/* smtp://, smtps://, dir:/path

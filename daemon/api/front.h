@@ -20,6 +20,7 @@ struct cfg;
 struct db_pool;
 struct hc;
 struct census;
+struct portal;
 struct mailer;
 struct metrics;
 struct ratelimit;
@@ -46,6 +47,8 @@ struct front {
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 	struct census		*census;	/* counts for /metrics
 						 * (api/census.h) */
+	struct portal		*portal;	/* the login portal's pages
+						 * (ui/portal.h) */
 };
 
 /*

@@ -396,6 +396,7 @@ class Daemon:
         "addr_reset_limit": "100000",
         # The templates of the tree (make install puts them in /etc).
         "mail_template_dir": os.path.join(repo_top(), "etc", "mail"),
+        "ui_dir": os.path.join(repo_top(), "etc", "ui"),
         "password_blocklist": BLOCKLIST,
         "log_level": "info",
     }

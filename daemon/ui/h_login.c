@@ -1,0 +1,91 @@
+/*
+ * GET /ui/login: the sign-in form.  A browser that has no pre-login
+ * cookie yet gets one, from which the form's CSRF token is derived
+ * (csrf.h); rd, where forward-auth sends the user back afterwards, is
+ * carried only when return_url_ok() accepts it, so the form never holds
+ * an address of someone else's choosing.
+ */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "api/front.h"
+#include "api/problem_reply.h"
+#include "config.h"
+#include "csrf.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "page.h"
+#include "return_url.h"
+#include "ui_handlers.h"
+#include "util.h"
+
+/*
+ * The pre-login secret of r: its cookie's, or a new one handed out with
+ * Set-Cookie.  0, or -1 when no secret could be made.
+ */
+static int
+pre_login_secret(struct http_req *r, const char *public_url,
+    char secret[SECRET_TOKEN_LEN + 1])
+{
+	char set[CSRF_PRE_SET_COOKIE_MAX];
+
+	if (csrf_pre_cookie_get(http_req_header(r, "Cookie"), public_url,
+	    secret) == 0)
+		return 0;
+	if (csrf_pre_new(secret) == -1 ||
+	    csrf_pre_cookie_set(set, sizeof(set), public_url, secret) == -1)
+		return -1;
+	return http_set_header(r, "Set-Cookie", set) == 0 ? 0 : -1;
+}
+
+/* The accepted rd of r's query into out ("" when absent or refused). */
+static void
+query_rd(struct http_req *r, const struct cfg *cfg, char *out,
+    size_t outlen)
+{
+	char		 why[FORM_WHY_MAX];
+	struct form	 q;
+	const char	*rd;
+
+	out[0] = '\0';
+	if (r->query == NULL || form_parse(&q, r->query, strlen(r->query),
+	    why, sizeof(why)) != 0)
+		return;
+	if ((rd = form_get(&q, "rd")) != NULL &&
+	    !return_url_ok(rd, cfg->public_url, cfg->session_domain, out,
+	    outlen))
+		out[0] = '\0';
+	form_free(&q);
+}
+
+void
+h_ui_login(struct http_req *r)
+{
+	struct caller	*c = caller_of(r);
+	const struct cfg *cfg = c->front->cfg;
+	char		 secret[SECRET_TOKEN_LEN + 1];
+	char		 csrf[CSRF_TOKEN_LEN + 1], rd[RETURN_URL_MAX + 1];
+	cJSON		*view;
+
+	if (pre_login_secret(r, cfg->public_url, secret) == -1 ||
+	    csrf_pre_token(secret, csrf) == -1) {
+		sodium_memzero(secret, sizeof(secret));
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	sodium_memzero(secret, sizeof(secret));
+	query_rd(r, cfg, rd, sizeof(rd));
+	if ((view = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(view, "title", "Sign in") == NULL ||
+	    cJSON_AddStringToObject(view, "csrf", csrf) == NULL ||
+	    cJSON_AddStringToObject(view, "rd", rd) == NULL ||
+	    cJSON_AddBoolToObject(view, "registration_open",
+	    cfg->registration == CFG_REGISTRATION_OPEN) == NULL) {
+		cJSON_Delete(view);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	page_reply(r, 200, "login", view);
+}

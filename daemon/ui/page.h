@@ -1,0 +1,29 @@
+/*
+ * A page of the login portal on the wire: a template of the portal
+ * (portal.h) rendered into an HTML answer with the headers every page
+ * carries: a strict Content-Security-Policy (no script at all, styles
+ * and images from the portal itself, forms posting only to it, never
+ * framed), X-Frame-Options DENY, nosniff, Referrer-Policy same-origin and
+ * Cache-Control no-store.
+ */
+#ifndef WARDEN_UI_PAGE_H
+#define WARDEN_UI_PAGE_H
+
+#include <cjson/cJSON.h>
+
+struct http_req;
+
+#define PAGE_CSP							\
+	"default-src 'none'; style-src 'self'; img-src 'self' data:; "	\
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+/*
+ * Replies status with the portal's template name rendered from view, to
+ * which it adds "product" and "base" (public_url without its trailing
+ * slash).  Takes ownership of view (NULL: an empty one).  A template
+ * that fails to render answers the 500 problem, logged.
+ */
+void	page_reply(struct http_req *r, int status, const char *name,
+	    cJSON *view);
+
+#endif

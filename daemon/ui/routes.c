@@ -1,0 +1,15 @@
+/*
+ * The portal's route table (ui_handlers.h).  No route needs a bearer
+ * token: a page finds its user by the session cookie itself.
+ */
+#include "ui_handlers.h"
+
+#define GET	EVHTTP_REQ_GET
+#define NONE	ROUTE_AUTH_NONE
+
+const struct route ui_routes[] = {
+	{ GET,	"/ui/login",		h_ui_login,	NONE },
+	{ GET,	"/ui/static/warden.css", h_ui_css,	NONE },
+};
+
+const size_t ui_nroutes = sizeof(ui_routes) / sizeof(ui_routes[0]);

@@ -1,0 +1,18 @@
+/*
+ * The login portal's routes (/ui/...): a table of their own beside the
+ * API's (api/handlers.h), which main.c serves together.  The pages are
+ * HTML for people; the OpenAPI document describes the API alone.
+ */
+#ifndef WARDEN_UI_HANDLERS_H
+#define WARDEN_UI_HANDLERS_H
+
+#include <stddef.h>
+
+#include "http/route.h"
+
+extern const struct route	ui_routes[];
+extern const size_t		ui_nroutes;
+
+route_handler_fn	h_ui_login, h_ui_css;
+
+#endif
