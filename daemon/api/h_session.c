@@ -116,6 +116,14 @@ verify_answer(struct http_req *r, const char *user_id, const char *username,
 	http_reply_empty(r, 204);
 }
 
+/* 401 for a cookie that is no live session: WWW-Authenticate names the
+ * scheme a client could use instead (RFC 9110 11.6.1), as without one. */
+static void
+cookie_refuse(struct http_req *r)
+{
+	problem_bearer(r, BEARER_NO_TOKEN, "no live session has that cookie");
+}
+
 /* A cookie being checked against the database. */
 struct cookie_check {
 	struct http_req	*r;
@@ -138,8 +146,7 @@ cookie_checked(enum store_status st, const struct sessions_found *s,
 	if (st == STORE_NOT_FOUND) {
 		if (cache != NULL)
 			session_cache_forget(cache, k->key);
-		problem_reply(r, PROBLEM_UNAUTHORIZED,
-		    "no live session has that cookie");
+		cookie_refuse(r);
 	} else if (st != STORE_OK)
 		reply_db_failed(r, st, "session check");
 	else {
@@ -186,8 +193,7 @@ verify_cookie(struct http_req *r, const char *value, const char *role,
 	if (secret_token_hash(value, strlen(value), hash) == -1 ||
 	    sodium_hex2bin(key, sizeof(key), hash + 2, strlen(hash + 2),
 	    NULL, &klen, NULL) != 0 || klen != sizeof(key)) {
-		problem_reply(r, PROBLEM_UNAUTHORIZED,
-		    "no live session has that cookie");
+		cookie_refuse(r);
 		return;
 	}
 	mono = clock_now_usec();

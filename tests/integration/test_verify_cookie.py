@@ -49,6 +49,8 @@ def _refused(client, token):
     r = _verify(client, token)
     assert r.status == 401, r
     assert r.header("X-Auth-User-Id") is None, r
+    assert (r.header("WWW-Authenticate") or "").startswith("Bearer"), r
+    W.assert_problem(r, 401, "unauthorized")
     return r
 
 
@@ -110,7 +112,7 @@ def test_role_is_checked_against_the_users_roles(quick, client, admin):
     token, _ = _new_session(u.id)
     for _ in range(2):      # from the database, then from memory
         r = _verify(quick.client, token, role="admin")
-        assert r.status == 403, r
+        W.assert_problem(r, 403, "forbidden")
         assert r.header("X-Auth-User-Id") is None, r
         r = _verify(quick.client, token, role="reader")
         assert r.status == 204, r
