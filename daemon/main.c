@@ -52,6 +52,7 @@
 #include "store/migrate.h"
 #include "api/ratelimit.h"
 #include "api/revocations.h"
+#include "api/session_cache.h"
 #include "sdnotify.h"
 #include "hc/spawner.h"
 #include "stdfds.h"
@@ -649,14 +650,17 @@ open_pool(struct daemon *d)
 		fatal("cannot create the database pool");
 }
 
-/* Forward-auth's revocations: a LISTEN connection of their own, look-ups
- * through the pool (api/revocations.h). */
+/* Forward-auth: revocations, a LISTEN connection of their own with look-ups
+ * through the pool (api/revocations.h), and the memory of session cookies
+ * (api/session_cache.h). */
 static void
 listen_revocations(struct daemon *d)
 {
 	if ((d->front.revocations = revocations_new(d->base, &d->front,
 	    d->cfg->database_url, REV_DEFAULT_MAX)) == NULL)
 		fatal("cannot start listening for revocations");
+	if ((d->front.sessions = session_cache_new(SESSION_CACHE_MAX)) == NULL)
+		fatal("cannot allocate the session cache");
 }
 
 /* The mail worker on the pool, with a LISTEN connection of its own. */
@@ -730,6 +734,8 @@ shut_down(struct daemon *d)
 	portal_free(d->front.portal);
 	free(d->routes);
 	revocations_free(d->front.revocations);	/* after: see its header */
+	session_cache_free(d->front.sessions);	/* after the pool: its last
+						 * callbacks store into it */
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
 	if (d->watchdog != NULL)

@@ -25,6 +25,7 @@ struct mailer;
 struct metrics;
 struct ratelimit;
 struct revocations;
+struct session_cache;
 
 struct front {
 	const struct cfg	*cfg;
@@ -44,6 +45,9 @@ struct front {
 	struct metrics		*metrics;	/* counters of /metrics */
 	struct revocations	*revocations;	/* for forward-auth (NULL:
 						 * the token alone decides) */
+	struct session_cache	*sessions;	/* forward-auth's memory of
+						 * session cookies (NULL: ask
+						 * the database every time) */
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 	struct census		*census;	/* counts for /metrics
 						 * (api/census.h) */

@@ -1,12 +1,19 @@
 /*
  * Forward-auth and logout.
  */
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bsd/string.h>
+#include <sodium.h>
 #include <time.h>
 
 #include "auth.h"
+#include "clock.h"
+#include "config.h"
+#include "device.h"
 #include "fields.h"
 #include "http/form.h"
 #include "front.h"
@@ -16,10 +23,18 @@
 #include "problem_reply.h"
 #include "reply.h"
 #include "revocations.h"
+#include "secret_token.h"
+#include "session_cache.h"
+#include "store/sessions.h"
 #include "store/users.h"
 #include "util.h"
 
-#define ROLES_HEADER_MAX	(PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1))
+#define ROLES_HEADER_MAX	SESSION_CACHE_ROLES_MAX
+#define SESSION_COOKIE		"__Host-warden_session"
+#define SESSION_COOKIE_DEV	"warden_session"
+/* Longer than any token of ours, so that an overlong cookie is read, then
+ * refused as malformed rather than taken for no cookie. */
+#define COOKIE_VALUE_MAX	128
 
 static bool
 claims_have_role(const struct jwt_claims *c, const char *role)
@@ -31,10 +46,194 @@ claims_have_role(const struct jwt_claims *c, const char *role)
 	return false;
 }
 
+/* True when the comma-separated list holds role. */
+static bool
+roles_hold(const char *list, const char *role)
+{
+	size_t len = strlen(role);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, role, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return true;
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
+	return false;
+}
+
+/* True when url is plain http to a loopback host (development). */
+static bool
+url_is_loopback_http(const char *url)
+{
+	char	 host[64];
+	struct in_addr a;
+	size_t	 len;
+
+	if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+		return false;
+	url += 7;
+	if (*url == '[')
+		return strncmp(url, "[::1]", 5) == 0 &&
+		    (url[5] == '\0' || url[5] == ':' || url[5] == '/');
+	len = strcspn(url, ":/");
+	if (len == 0 || len >= sizeof(host))
+		return false;
+	memcpy(host, url, len);
+	host[len] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/*
+ * The name of the portal's session cookie (OIDC.md, "Browser sessions").
+ * A stand-in: daemon/ui/session_cookie.h will own the cookie and replace
+ * this helper.
+ */
+static const char *
+session_cookie_name(const struct cfg *cfg)
+{
+	return url_is_loopback_http(cfg->public_url) ? SESSION_COOKIE_DEV :
+	    SESSION_COOKIE;
+}
+
+/* The 204 of a verified session: who it is, if it holds role. */
+static void
+verify_answer(struct http_req *r, const char *user_id, const char *username,
+    const char *roles, const char *role)
+{
+	if (role[0] != '\0' && !roles_hold(roles, role)) {
+		problem_reply(r, PROBLEM_FORBIDDEN, "the user lacks the role");
+		return;
+	}
+	http_set_header(r, "X-Auth-User-Id", user_id);
+	http_set_header(r, "X-Auth-Username", username);
+	http_set_header(r, "X-Auth-Roles", roles);
+	http_no_store(r, false);
+	http_reply_empty(r, 204);
+}
+
+/* 401 for a cookie that is no live session: WWW-Authenticate names the
+ * scheme a client could use instead (RFC 9110 11.6.1), as without one. */
+static void
+cookie_refuse(struct http_req *r)
+{
+	problem_bearer(r, BEARER_NO_TOKEN, "no live session has that cookie");
+}
+
+/* A cookie being checked against the database. */
+struct cookie_check {
+	struct http_req	*r;
+	struct front	*front;
+	uint8_t		 key[SESSION_CACHE_KEY_LEN];
+	char		 role[FIELD_ROLE_MAX + 1];
+	uint64_t	 asked;		/* monotonic, when the query left */
+	time_t		 asked_at;	/* the same, wall clock */
+};
+
+static void
+cookie_checked(enum store_status st, const struct sessions_found *s,
+    void *arg)
+{
+	struct cookie_check *k = arg;
+	struct http_req *r = k->r;
+	struct session_cache *cache = k->front->sessions;
+	struct session_cache_entry e;
+
+	if (st == STORE_NOT_FOUND) {
+		if (cache != NULL)
+			session_cache_forget(cache, k->key);
+		cookie_refuse(r);
+	} else if (st != STORE_OK)
+		reply_db_failed(r, st, "session check");
+	else {
+		memset(&e, 0, sizeof(e));
+		memcpy(e.key, k->key, sizeof(e.key));
+		str_copy(e.user_id, s->user.id, sizeof(e.user_id));
+		str_copy(e.username, s->user.username, sizeof(e.username));
+		for (size_t i = 0; i < s->user.nroles; i++) {
+			if (i > 0)
+				strlcat(e.roles, ",", sizeof(e.roles));
+			strlcat(e.roles, s->user.roles[i], sizeof(e.roles));
+		}
+		e.token_version = s->user.token_version;
+		/* Confirmed as of when the query left: a change committed
+		 * while it ran is seen within session_check of that. */
+		e.confirmed = k->asked;
+		e.confirmed_at = k->asked_at;
+		if (cache != NULL && k->front->cfg->session_check > 0)
+			session_cache_store(cache, &e);
+		verify_answer(r, e.user_id, e.username, e.roles, k->role);
+	}
+	free(k);
+}
+
+/*
+ * Forward-auth by the portal's session cookie value: from memory when the
+ * database confirmed the session within session_check and revocations
+ * have heard of no change to its user since; else from the database.
+ */
+static void
+verify_cookie(struct http_req *r, const char *value, const char *role,
+    time_t now)
+{
+	struct front *f = caller_of(r)->front;
+	struct session_cache *cache = f->sessions;
+	const struct session_cache_entry *e;
+	struct cookie_check *k;
+	char	 hash[SECRET_TOKEN_HASH_LITERAL];
+	char	 user_id[PROTO_UUID_LEN + 1];
+	uint8_t	 key[SESSION_CACHE_KEY_LEN];
+	uint64_t check = (uint64_t)f->cfg->session_check * 1000000, mono;
+	size_t	 klen;
+
+	if (secret_token_hash(value, strlen(value), hash) == -1 ||
+	    sodium_hex2bin(key, sizeof(key), hash + 2, strlen(hash + 2),
+	    NULL, &klen, NULL) != 0 || klen != sizeof(key)) {
+		cookie_refuse(r);
+		return;
+	}
+	mono = clock_now_usec();
+	if (cache != NULL && (e = session_cache_lookup(cache, key, mono,
+	    check)) != NULL) {
+		if (revocations_check_user(f->revocations, e->user_id,
+		    e->token_version, (int64_t)e->confirmed_at, role,
+		    now) == REV_PASS) {
+			verify_answer(r, e->user_id, e->username, e->roles,
+			    role);
+			return;
+		}
+		/* The user changed since (or this host cannot tell yet):
+		 * what it remembers of any session of the user is stale.
+		 * The copy: forgetting wipes the entry e points into. */
+		str_copy(user_id, e->user_id, sizeof(user_id));
+		session_cache_forget_user(cache, user_id);
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	k->r = r;
+	k->front = f;
+	memcpy(k->key, key, sizeof(k->key));
+	str_copy(k->role, role, sizeof(k->role));
+	k->asked = mono;
+	k->asked_at = now;
+	if (sessions_touch(f->db, hash, f->cfg->session_idle, cookie_checked,
+	    k) == -1) {
+		free(k);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
 /*
  * GET /api/v1/auth/verify[?role=NAME]: answers from the token and the
  * revocations this host has been told of (revocations.h), so a proxy may
- * call it on every request without touching the database.
+ * call it on every request without touching the database.  Without a
+ * bearer token, the portal's session cookie: see verify_cookie().
  */
 void
 h_verify(struct http_req *r)
@@ -42,9 +241,10 @@ h_verify(struct http_req *r)
 	struct caller *c = caller_of(r);
 	static const char *const allowed[] = { "role" };
 	char	 role[FIELD_ROLE_MAX + 1] = "", roles[ROLES_HEADER_MAX] = "";
-	char	 why[FORM_WHY_MAX];
+	char	 why[FORM_WHY_MAX], cookie[COOKIE_VALUE_MAX];
 	struct form q;
-	const char *v;
+	const char *v, *authz, *cookies, *tok;
+	size_t	 toklen;
 	enum auth_presented how;
 	time_t	 now = time(NULL);
 	int	 rc;
@@ -64,6 +264,18 @@ h_verify(struct http_req *r)
 	if (rc != 0) {
 		problem_reply(r, rc == -2 ? PROBLEM_INTERNAL :
 		    PROBLEM_MALFORMED, why);
+		return;
+	}
+	/* A bearer token wins over a cookie: the request is judged by the
+	 * Authorization header whenever it says "Bearer". */
+	authz = http_req_header(r, "Authorization");
+	if ((authz == NULL || auth_bearer_token(authz, &tok,
+	    &toklen) == AUTH_NO_TOKEN) &&
+	    (cookies = http_req_header(r, "Cookie")) != NULL &&
+	    device_cookie_get(cookies, session_cookie_name(c->front->cfg),
+	    cookie, sizeof(cookie)) == 0) {
+		verify_cookie(r, cookie, role, now);
+		sodium_memzero(cookie, sizeof(cookie));
 		return;
 	}
 	if (auth_verify_request(c->front, r, now, &c->claims,
