@@ -16,6 +16,7 @@ import wardenlib as W
 from test_mfa import enrolled, step_start, totp
 
 MAX_FAILURES = 3
+ADDR_LIMIT = 8
 BAD_LOGIN = "The username or password is incorrect."
 
 
@@ -27,6 +28,7 @@ def own(workdir, daemon):
     d = W.start_own(workdir, daemon, "portal_login",
                     login_max_failures=str(MAX_FAILURES),
                     login_lockout_max="60s",
+                    addr_login_limit=str(ADDR_LIMIT),
                     trusted_proxies="127.0.0.1")
     yield d
     W.stop_own(d)
@@ -168,6 +170,29 @@ def test_a_locked_account_is_refused_like_a_wrong_password(own):
     assert sessions_of(u.id, live=False) == 0
 
 
+def test_too_many_failures_from_an_address_get_429_with_retry_after(own):
+    p = Portal(own)
+    u = own.client.new_user("plimit", login=False)
+    for i in range(ADDR_LIMIT + 2):
+        r = p.login(u.username, "Wrong-" + u.password)
+        if r.status == 429:
+            break
+        assert r.status == 400, r
+    assert r.status == 429, "no limit after %d failures" % (i + 1)
+    assert int(r.header("Retry-After")) >= 1, r
+    assert r.content_type.startswith("text/html"), r
+    assert "too many failed logins" in (error_text(r) or "").lower(), r.body
+    assert field(r, "username") == u.username
+    # The token endpoint answers this address alike.
+    api = own.client.login_raw(u.username, u.password,
+                               headers={"X-Forwarded-For": p.addr})
+    assert api.status == 429, api
+    # So does a right password through the portal: no session.
+    r2 = p.login(u.username, u.password)
+    assert r2.status == 429 and session_set_cookie(r2) is None, r2
+    assert sessions_of(u.id, live=False) == 0
+
+
 # ---- success, fixation, logout ----
 
 def test_a_login_starts_a_new_session_and_logout_ends_it(own):
@@ -187,18 +212,26 @@ def test_a_login_starts_a_new_session_and_logout_ends_it(own):
     value = sc.split(";")[0].split("=", 1)[1]
     assert len(value) == 43 and value != planted
     assert value not in (p.jar.get("warden_pre"), planted)
-    W.SECRETS.add_issued(value, 0)
+    W.SECRETS.add_issued(value, r.index)
     assert "Max-Age=%d" % (7 * 86400) in attrs, sc
     assert sessions_of(u.id) == 1
     amr = W.psql("SELECT amr FROM browser_sessions WHERE user_id = '%s'" % u.id)
     assert amr == ["{pwd}"], amr
+    # The token endpoint's audit of a login, and the session's; no
+    # refresh token.
+    events = W.psql("SELECT event FROM audit_events WHERE user_id = '%s'"
+                    " AND event IN ('login_ok', 'session_started')"
+                    " ORDER BY at, id" % u.id)
+    assert events == ["login_ok", "session_started"], events
+    assert W.psql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'"
+                  % u.id) == ["0"]
     # A second login makes another cookie again.
     p.jar["warden_session"] = value
     r2 = p.login(u.username, u.password)
     assert r2.status == 303, r2
     assert r2.header("Location") == p.origin + "/ui/account"
     value2 = session_set_cookie(r2).split(";")[0].split("=", 1)[1]
-    W.SECRETS.add_issued(value2, 0)
+    W.SECRETS.add_issued(value2, r2.index)
     assert value2 != value
     assert sessions_of(u.id) == 2
     # Logout: the session's own CSRF token.
@@ -230,7 +263,7 @@ def test_rd_of_someone_else_goes_to_the_account_page(own):
     u = own.client.new_user("prd", login=False)
     r = p.login(u.username, u.password, rd="https://evil.example/")
     assert r.status == 303 and r.header("Location") == p.origin + "/ui/account", r
-    W.SECRETS.add_issued(session_set_cookie(r).split(";")[0].split("=", 1)[1], 0)
+    W.SECRETS.add_issued(session_set_cookie(r).split(";")[0].split("=", 1)[1], r.index)
 
 
 # ---- the TOTP step ----
@@ -246,7 +279,8 @@ def test_a_second_factor_gets_the_totp_page_then_a_session_with_otp(own):
     assert 'autocomplete="one-time-code"' in body and 'inputmode="numeric"' in body
     mfa = field(r, "mfa_token")
     assert len(mfa) == 43
-    W.SECRETS.add_issued(mfa, 0)
+    # Not registered as shown once: every TOTP page of this login holds
+    # it, as the form's hidden field.
     assert field(r, "rd") == rd
     assert session_set_cookie(r) is None
     # A wrong code: the page again, same token, the error.
@@ -264,7 +298,7 @@ def test_a_second_factor_gets_the_totp_page_then_a_session_with_otp(own):
     assert r4.status == 303 and r4.header("Location") == rd, r4
     sc = session_set_cookie(r4)
     assert sc and "HttpOnly" in sc, r4
-    W.SECRETS.add_issued(sc.split(";")[0].split("=", 1)[1], 0)
+    W.SECRETS.add_issued(sc.split(";")[0].split("=", 1)[1], r4.index)
     amr = W.psql("SELECT amr FROM browser_sessions WHERE user_id = '%s'" % u.id)
     assert amr == ["{pwd,otp}"], amr
     # The token is spent.
@@ -307,7 +341,7 @@ def test_the_login_in_a_browser(browser, daemon, client, artifacts):
     assert browser.url() == rd, browser.url()
     cookie = browser.cookie("warden_session")
     assert cookie is not None and cookie["httpOnly"], browser.cookies()
-    W.SECRETS.add_issued(cookie["value"], 0)
+    W.SECRETS.add_issued(cookie["value"], -1)   # in no recorded response
     # The 400 of the wrong password's page is the one expected error.
     errors = [e for e in browser.console_errors()
               if not ("status of 400" in e and e.endswith("/ui/login)"))]
@@ -330,5 +364,5 @@ def test_the_totp_page_in_a_browser(browser, daemon, client, artifacts):
     browser.submit("form")
     assert browser.url() == rd, browser.url()
     assert browser.cookie("warden_session") is not None
-    W.SECRETS.add_issued(browser.cookie("warden_session")["value"], 0)
+    W.SECRETS.add_issued(browser.cookie("warden_session")["value"], -1)
     assert browser.console_errors() == [], browser.console_errors()
