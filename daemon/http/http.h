@@ -261,6 +261,11 @@ bool	http_req_answered(const struct http_req *r);
 int	http_set_header(struct http_req *r, const char *name,
 	    const char *value);
 
+/* http_set_header() keeping the earlier ones of that name: for headers
+ * that may repeat, such as Set-Cookie (RFC 6265 3). */
+int	http_add_header(struct http_req *r, const char *name,
+	    const char *value);
+
 /* Cache-Control: no-store, for responses that carry tokens or user data;
  * with pragma also Pragma: no-cache (the token endpoint, RFC 6749 5.1). */
 void	http_no_store(struct http_req *r, bool pragma);

@@ -321,6 +321,15 @@ http_set_header(struct http_req *r, const char *name, const char *value)
 	return evhttp_add_header(h, name, value) == 0 ? 0 : -1;
 }
 
+int
+http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	if (r->evreq == NULL)
+		return -1;
+	return evhttp_add_header(evhttp_request_get_output_headers(r->evreq),
+	    name, value) == 0 ? 0 : -1;
+}
+
 void
 http_no_store(struct http_req *r, bool pragma)
 {

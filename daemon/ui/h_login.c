@@ -16,6 +16,7 @@
 #include "csrf.h"
 #include "http/form.h"
 #include "http/http.h"
+#include "login_page.h"
 #include "page.h"
 #include "return_url.h"
 #include "ui_handlers.h"
@@ -37,7 +38,7 @@ pre_login_secret(struct http_req *r, const char *public_url,
 	if (csrf_pre_new(secret) == -1 ||
 	    csrf_pre_cookie_set(set, sizeof(set), public_url, secret) == -1)
 		return -1;
-	return http_set_header(r, "Set-Cookie", set) == 0 ? 0 : -1;
+	return http_add_header(r, "Set-Cookie", set) == 0 ? 0 : -1;
 }
 
 /* The accepted rd of r's query into out ("" when absent or refused). */
@@ -60,13 +61,20 @@ query_rd(struct http_req *r, const struct cfg *cfg, char *out,
 	form_free(&q);
 }
 
-void
-h_ui_login(struct http_req *r)
+/*
+ * Replies status with template name: the common members (title, csrf,
+ * rd, registration_open) and those of the page (username or mfa_token,
+ * error).
+ */
+static void
+sign_in_reply(struct http_req *r, int status, const char *name,
+    const char *rd, const char *username, const char *mfa_token,
+    const char *error)
 {
 	struct caller	*c = caller_of(r);
 	const struct cfg *cfg = c->front->cfg;
 	char		 secret[SECRET_TOKEN_LEN + 1];
-	char		 csrf[CSRF_TOKEN_LEN + 1], rd[RETURN_URL_MAX + 1];
+	char		 csrf[CSRF_TOKEN_LEN + 1];
 	cJSON		*view;
 
 	if (pre_login_secret(r, cfg->public_url, secret) == -1 ||
@@ -76,16 +84,47 @@ h_ui_login(struct http_req *r)
 		return;
 	}
 	sodium_memzero(secret, sizeof(secret));
-	query_rd(r, cfg, rd, sizeof(rd));
 	if ((view = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(view, "title", "Sign in") == NULL ||
+	    cJSON_AddStringToObject(view, "title", mfa_token != NULL ?
+	    "Second factor" : "Sign in") == NULL ||
 	    cJSON_AddStringToObject(view, "csrf", csrf) == NULL ||
-	    cJSON_AddStringToObject(view, "rd", rd) == NULL ||
+	    cJSON_AddStringToObject(view, "rd", rd != NULL ? rd : "") == NULL ||
 	    cJSON_AddBoolToObject(view, "registration_open",
-	    cfg->registration == CFG_REGISTRATION_OPEN) == NULL) {
+	    cfg->registration == CFG_REGISTRATION_OPEN) == NULL ||
+	    (username != NULL && cJSON_AddStringToObject(view, "username",
+	    username) == NULL) ||
+	    (mfa_token != NULL && cJSON_AddStringToObject(view, "mfa_token",
+	    mfa_token) == NULL) ||
+	    (error != NULL && cJSON_AddStringToObject(view, "error",
+	    error) == NULL)) {
 		cJSON_Delete(view);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	page_reply(r, 200, "login", view);
+	page_reply(r, status, name, view);
+}
+
+void
+login_page_reply(struct http_req *r, int status, const char *rd,
+    const char *username, const char *error)
+{
+	sign_in_reply(r, status, "login", rd, username, NULL, error);
+}
+
+void
+login_totp_page_reply(struct http_req *r, int status, const char *rd,
+    const char *mfa_token, const char *error)
+{
+	sign_in_reply(r, status, "login_totp", rd, NULL,
+	    mfa_token != NULL ? mfa_token : "", error);
+}
+
+void
+h_ui_login(struct http_req *r)
+{
+	const struct cfg *cfg = caller_of(r)->front->cfg;
+	char		 rd[RETURN_URL_MAX + 1];
+
+	query_rd(r, cfg, rd, sizeof(rd));
+	login_page_reply(r, 200, rd, NULL, NULL);
 }

@@ -5,10 +5,14 @@
 #include "ui_handlers.h"
 
 #define GET	EVHTTP_REQ_GET
+#define POST	EVHTTP_REQ_POST
 #define NONE	ROUTE_AUTH_NONE
 
 const struct route ui_routes[] = {
 	{ GET,	"/ui/login",		h_ui_login,	NONE },
+	{ POST,	"/ui/login",		h_ui_login_post, NONE },
+	{ POST,	"/ui/login/totp",	h_ui_login_totp, NONE },
+	{ POST,	"/ui/logout",		h_ui_logout,	NONE },
 	{ GET,	"/ui/static/warden.css", h_ui_css,	NONE },
 };
 

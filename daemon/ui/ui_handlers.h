@@ -14,5 +14,7 @@ extern const struct route	ui_routes[];
 extern const size_t		ui_nroutes;
 
 route_handler_fn	h_ui_login, h_ui_css;
+/* h_login_post.c: the sign-in and sign-out forms */
+route_handler_fn	h_ui_login_post, h_ui_login_totp, h_ui_logout;
 
 #endif

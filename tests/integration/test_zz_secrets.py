@@ -146,6 +146,11 @@ def test_every_recorded_error_response_is_a_problem_or_an_oauth_error(daemon):
                 assert resp.content_type == W.PROBLEM, resp
         elif path == "/api/v1/auth/verify":
             continue
+        elif path.startswith("/ui/") and resp.content_type.startswith("text/html"):
+            # The portal answers people (OIDC.md): its page again, with
+            # the error in words and the pages' strict headers.
+            assert 'role="alert"' in resp.body.decode(), resp
+            assert resp.header("Content-Security-Policy"), resp
         else:
             assert resp.content_type == W.PROBLEM, resp
             p = resp.json()
