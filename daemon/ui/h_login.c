@@ -41,6 +41,32 @@ pre_login_secret(struct http_req *r, const char *public_url,
 	return http_add_header(r, "Set-Cookie", set) == 0 ? 0 : -1;
 }
 
+/*
+ * rd as a proxy without a URL encoder sends it (nginx's
+ * "return 302 .../ui/login?rd=$scheme://$http_host$request_uri", the
+ * Authelia pattern): the original URL verbatim, whose own "?" and "&"
+ * would split it into parameters.  An rd whose value starts with
+ * "http://" or "https://" as written (an encoded one starts "http%3A")
+ * therefore takes the rest of the query, as it is: such an rd comes last.
+ * The first rd= of the query, or NULL when it is encoded or absent.
+ */
+static const char *
+query_raw_rd(const char *query)
+{
+	const char *p = query;
+
+	for (;;) {
+		if (strncmp(p, "rd=", 3) == 0) {
+			p += 3;
+			return strncmp(p, "http://", 7) == 0 ||
+			    strncmp(p, "https://", 8) == 0 ? p : NULL;
+		}
+		if ((p = strchr(p, '&')) == NULL)
+			return NULL;
+		p++;
+	}
+}
+
 /* The accepted rd of r's query into out ("" when absent or refused). */
 static void
 query_rd(struct http_req *r, const struct cfg *cfg, char *out,
@@ -51,8 +77,16 @@ query_rd(struct http_req *r, const struct cfg *cfg, char *out,
 	const char	*rd;
 
 	out[0] = '\0';
-	if (r->query == NULL || form_parse(&q, r->query, strlen(r->query),
-	    why, sizeof(why)) != 0)
+	if (r->query == NULL)
+		return;
+	if ((rd = query_raw_rd(r->query)) != NULL) {
+		if (!return_url_ok(rd, cfg->public_url, cfg->session_domain,
+		    out, outlen))
+			out[0] = '\0';
+		return;
+	}
+	if (form_parse(&q, r->query, strlen(r->query), why,
+	    sizeof(why)) != 0)
 		return;
 	if ((rd = form_get(&q, "rd")) != NULL &&
 	    !return_url_ok(rd, cfg->public_url, cfg->session_domain, out,
