@@ -110,6 +110,12 @@ struct http_server;
 #define HTTP_BODY_HARD_SLACK	(16 * 1024)
 #define HTTP_STATUS_GONE	499	/* logged when the client left first */
 
+struct http_req;
+/* A reply caught on its way out (http_reply_hook()): status, ctype (NULL
+ * for none) and the body (data, len), valid during the call only. */
+typedef void http_reply_hook_fn(struct http_req *r, int status,
+    const char *ctype, const void *data, size_t len, void *arg);
+
 struct http_req {
 	/* --- read-only for handlers --- */
 	struct http_server	*srv;		/* NULL once the server is freed */
@@ -130,6 +136,10 @@ struct http_req {
 	int			 status;	/* the status sent, 0 until then */
 	bool			 gone;		/* the client left before its
 						 * response was written */
+
+	/* --- set by http_reply_hook() --- */
+	http_reply_hook_fn	*hook;
+	void			*hook_arg;
 
 	/* --- the lead's authentication code owns these --- */
 	void			*caller;	/* the authenticated caller */
@@ -293,6 +303,16 @@ void	http_reply_text(struct http_req *r, int status, const char *text);
 /* Ends the handler's duty without a reply: the client gets a 500 problem
  * if nothing was sent yet.  For paths that cannot build a reply. */
 void	http_req_abandon(struct http_req *r);
+
+/*
+ * Routes r's next reply through fn instead of the wire: a handler that
+ * runs another's code (the portal running an API operation) turns its
+ * JSON answer into its own.  The hook fires once, is then cleared, and
+ * must itself end in a reply of r (to which it may add headers: those
+ * the caught reply set stay).  NULL fn clears it.
+ */
+void	http_reply_hook(struct http_req *r, http_reply_hook_fn *fn,
+	    void *arg);
 
 /* --- building blocks, exposed for tests --- */
 

@@ -259,8 +259,15 @@ void
 http_reply_raw(struct http_req *r, int status, const char *ctype,
     const void *data, size_t len)
 {
+	http_reply_hook_fn *hook = r->hook;
+
 	if (r->handler_done) {
 		log_error("request %s: a second reply, dropped", r->id);
+		return;
+	}
+	if (hook != NULL) {
+		r->hook = NULL;
+		hook(r, status, ctype, data, len, r->hook_arg);
 		return;
 	}
 	r->handler_done = true;
@@ -300,6 +307,13 @@ http_reply_text(struct http_req *r, int status, const char *text)
 {
 	http_reply_raw(r, status, "text/plain; charset=utf-8", text,
 	    strlen(text));
+}
+
+void
+http_reply_hook(struct http_req *r, http_reply_hook_fn *fn, void *arg)
+{
+	r->hook = fn;
+	r->hook_arg = arg;
 }
 
 void

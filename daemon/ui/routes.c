@@ -14,6 +14,14 @@ const struct route ui_routes[] = {
 	{ POST,	"/ui/login/totp",	h_ui_login_totp, NONE },
 	{ POST,	"/ui/logout",		h_ui_logout,	NONE },
 	{ GET,	"/ui/static/warden.css", h_ui_css,	NONE },
+	/* account */
+	{ GET,	"/ui/account",		h_ui_account,	NONE },
+	{ POST,	"/ui/account/password",	h_ui_account_password, NONE },
+	{ POST,	"/ui/account/totp",	h_ui_account_totp, NONE },
+	{ POST,	"/ui/account/totp/confirm", h_ui_account_totp_confirm, NONE },
+	{ POST,	"/ui/account/totp/delete", h_ui_account_totp_delete, NONE },
+	{ POST,	"/ui/account/recovery-codes", h_ui_account_recovery, NONE },
+	{ POST,	"/ui/account/sessions/end", h_ui_account_session_end, NONE },
 };
 
 const size_t ui_nroutes = sizeof(ui_routes) / sizeof(ui_routes[0]);

@@ -16,5 +16,11 @@ extern const size_t		ui_nroutes;
 route_handler_fn	h_ui_login, h_ui_css;
 /* h_login_post.c: the sign-in and sign-out forms */
 route_handler_fn	h_ui_login_post, h_ui_login_totp, h_ui_logout;
+/* account */
+/* h_account.c: the account page and its forms */
+route_handler_fn	h_ui_account, h_ui_account_password,
+			h_ui_account_totp, h_ui_account_totp_confirm,
+			h_ui_account_totp_delete, h_ui_account_recovery,
+			h_ui_account_session_end;
 
 #endif
