@@ -16,5 +16,10 @@ extern const size_t		ui_nroutes;
 route_handler_fn	h_ui_login, h_ui_css;
 /* h_login_post.c: the sign-in and sign-out forms */
 route_handler_fn	h_ui_login_post, h_ui_login_totp, h_ui_logout;
+/* register, forgot, reset, verify */
+/* h_accounts.c: the account pages, on api/account_flows.h */
+route_handler_fn	h_ui_register, h_ui_register_post, h_ui_forgot,
+			h_ui_forgot_post, h_ui_reset, h_ui_reset_post,
+			h_ui_verify, h_ui_verify_post;
 
 #endif
