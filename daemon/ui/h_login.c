@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "api/front.h"
+#include "api/mail_link.h"
 #include "api/problem_reply.h"
 #include "config.h"
 #include "csrf.h"
@@ -67,18 +68,33 @@ query_raw_rd(const char *query)
 	}
 }
 
+int
+ui_pre_csrf(struct http_req *r, char csrf[CSRF_TOKEN_LEN + 1])
+{
+	const struct cfg *cfg = caller_of(r)->front->cfg;
+	char	 secret[SECRET_TOKEN_LEN + 1];
+	int	 rc;
+
+	rc = pre_login_secret(r, cfg->public_url, secret) == -1 ||
+	    csrf_pre_token(secret, csrf) == -1 ? -1 : 0;
+	sodium_memzero(secret, sizeof(secret));
+	return rc;
+}
+
 /* The accepted rd of r's query into out ("" when absent or refused). */
 static void
 query_rd(struct http_req *r, const struct cfg *cfg, char *out,
-    size_t outlen)
+    size_t outlen, enum login_notice *notice)
 {
 	char		 why[FORM_WHY_MAX];
 	struct form	 q;
-	const char	*rd;
+	const char	*rd, *n;
 
 	out[0] = '\0';
+	*notice = LOGIN_NOTICE_NONE;
 	if (r->query == NULL)
 		return;
+	/* A raw rd comes last and takes the rest: no notice beside it. */
 	if ((rd = query_raw_rd(r->query)) != NULL) {
 		if (!return_url_ok(rd, cfg->public_url, cfg->session_domain,
 		    out, outlen))
@@ -92,33 +108,39 @@ query_rd(struct http_req *r, const struct cfg *cfg, char *out,
 	    !return_url_ok(rd, cfg->public_url, cfg->session_domain, out,
 	    outlen))
 		out[0] = '\0';
+	if ((n = form_get(&q, "notice")) == NULL)
+		;
+	else if (strcmp(n, "created") == 0)
+		*notice = LOGIN_NOTICE_CREATED;
+	else if (strcmp(n, "reset") == 0)
+		*notice = LOGIN_NOTICE_RESET;
+	else if (strcmp(n, "verified") == 0)
+		*notice = LOGIN_NOTICE_VERIFIED;
 	form_free(&q);
 }
 
 /*
  * Replies status with template name: the common members (title, csrf,
  * rd, registration_open) and those of the page (username or mfa_token,
- * error).
+ * error, notice).
  */
 static void
 sign_in_reply(struct http_req *r, int status, const char *name,
     const char *rd, const char *username, const char *mfa_token,
-    const char *error)
+    const char *error, const char *notice)
 {
 	struct caller	*c = caller_of(r);
 	const struct cfg *cfg = c->front->cfg;
-	char		 secret[SECRET_TOKEN_LEN + 1];
 	char		 csrf[CSRF_TOKEN_LEN + 1];
 	cJSON		*view;
 
-	if (pre_login_secret(r, cfg->public_url, secret) == -1 ||
-	    csrf_pre_token(secret, csrf) == -1) {
-		sodium_memzero(secret, sizeof(secret));
+	if (ui_pre_csrf(r, csrf) == -1) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	sodium_memzero(secret, sizeof(secret));
 	if ((view = cJSON_CreateObject()) == NULL ||
+	    (notice != NULL && cJSON_AddStringToObject(view, "notice",
+	    notice) == NULL) ||
 	    cJSON_AddStringToObject(view, "title", mfa_token != NULL ?
 	    "Second factor" : "Sign in") == NULL ||
 	    cJSON_AddStringToObject(view, "csrf", csrf) == NULL ||
@@ -142,7 +164,7 @@ void
 login_page_reply(struct http_req *r, int status, const char *rd,
     const char *username, const char *error)
 {
-	sign_in_reply(r, status, "login", rd, username, NULL, error);
+	sign_in_reply(r, status, "login", rd, username, NULL, error, NULL);
 }
 
 void
@@ -150,7 +172,7 @@ login_totp_page_reply(struct http_req *r, int status, const char *rd,
     const char *mfa_token, const char *error)
 {
 	sign_in_reply(r, status, "login_totp", rd, NULL,
-	    mfa_token != NULL ? mfa_token : "", error);
+	    mfa_token != NULL ? mfa_token : "", error, NULL);
 }
 
 void
@@ -158,7 +180,25 @@ h_ui_login(struct http_req *r)
 {
 	const struct cfg *cfg = caller_of(r)->front->cfg;
 	char		 rd[RETURN_URL_MAX + 1];
+	enum login_notice notice;
+	const char	*text = NULL;
 
-	query_rd(r, cfg, rd, sizeof(rd));
-	login_page_reply(r, 200, rd, NULL, NULL);
+	query_rd(r, cfg, rd, sizeof(rd), &notice);
+	switch (notice) {
+	case LOGIN_NOTICE_CREATED:
+		text = mail_link_verifies(cfg) ? "Account created: check your "
+		    "mail for the link that verifies your address." :
+		    "Account created: you can sign in now.";
+		break;
+	case LOGIN_NOTICE_RESET:
+		text = "Your password has been changed: sign in with the new "
+		    "one.";
+		break;
+	case LOGIN_NOTICE_VERIFIED:
+		text = "Your e-mail address is verified.";
+		break;
+	case LOGIN_NOTICE_NONE:
+		break;
+	}
+	sign_in_reply(r, 200, "login", rd, NULL, NULL, NULL, text);
 }

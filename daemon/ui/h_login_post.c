@@ -209,11 +209,11 @@ form_read(struct http_req *r, struct form *f)
 	return 0;
 }
 
-/* True when r's form comes from our pages: Origin (or Referer), and
- * csrf is the token of the pre-login cookie. */
-static bool
-pre_form_ok(struct http_req *r, const struct cfg *cfg, const char *csrf)
+/* login_page.h: shared with the account pages (h_accounts.c). */
+bool
+ui_pre_form_ok(struct http_req *r, const char *csrf)
 {
+	const struct cfg *cfg = caller_of(r)->front->cfg;
 	char	 secret[SECRET_TOKEN_LEN + 1];
 	bool	 ok;
 
@@ -291,7 +291,7 @@ h_ui_login_post(struct http_req *r)
 	/* Too long to be anyone's: the same answer as a wrong one. */
 	copy_if_fits(t->req.username, sizeof(t->req.username),
 	    form_get(&f, "username"));
-	if (!pre_form_ok(r, cfg, form_get(&f, "csrf"))) {
+	if (!ui_pre_form_ok(r, form_get(&f, "csrf"))) {
 		form_free(&f);
 		login_page_reply(r, 403, u->rd, t->req.username, BAD_FORM);
 		token_call_free(t);
@@ -321,7 +321,7 @@ h_ui_login_totp(struct http_req *r)
 	}
 	u = t->ctx;
 	form_rd(&f, cfg, u);
-	if (!pre_form_ok(r, cfg, form_get(&f, "csrf"))) {
+	if (!ui_pre_form_ok(r, form_get(&f, "csrf"))) {
 		form_free(&f);
 		login_page_reply(r, 403, u->rd, NULL, BAD_FORM);
 		token_call_free(t);

@@ -8,7 +8,30 @@
 #ifndef WARDEN_UI_LOGIN_PAGE_H
 #define WARDEN_UI_LOGIN_PAGE_H
 
+#include <stdbool.h>
+
+#include "csrf.h"
+
 struct http_req;
+
+/* Which fixed notice the login page shows (?notice=...): never text of
+ * the request's. */
+enum login_notice {
+	LOGIN_NOTICE_NONE,
+	LOGIN_NOTICE_CREATED,	/* "created": after a registration */
+	LOGIN_NOTICE_RESET,	/* "reset": after a password reset */
+	LOGIN_NOTICE_VERIFIED,	/* "verified": after a verification */
+};
+
+/*
+ * The CSRF token of r's pre-login cookie into csrf, handing a new cookie
+ * out (Set-Cookie) when r has none.  0, or -1 when none could be made.
+ */
+int	ui_pre_csrf(struct http_req *r, char csrf[CSRF_TOKEN_LEN + 1]);
+
+/* True when r's POST comes from our pages: Origin (or Referer), and csrf
+ * is the token of its pre-login cookie. */
+bool	ui_pre_form_ok(struct http_req *r, const char *csrf);
 
 /*
  * Replies status with the login page: rd (an accepted return URL, or ""),

@@ -13,7 +13,9 @@
 #define PORTAL_CSS_MAX	(256 * 1024)	/* bytes of static/warden.css */
 
 /* The pages every portal must have; a set without one does not load. */
-#define PORTAL_PAGES	"login"
+#define PORTAL_PAGES	"login", "login_totp", "message", "register", \
+			"forgot", "reset_password", "verify_email", "account", \
+			"totp_setup", "recovery_codes"
 
 struct portal {
 	struct tmpl_set	*pages;

@@ -22,6 +22,15 @@ const struct route ui_routes[] = {
 	{ POST,	"/ui/account/totp/delete", h_ui_account_totp_delete, NONE },
 	{ POST,	"/ui/account/recovery-codes", h_ui_account_recovery, NONE },
 	{ POST,	"/ui/account/sessions/end", h_ui_account_session_end, NONE },
+	/* register, forgot, reset, verify */
+	{ GET,	"/ui/register",		h_ui_register,	NONE },
+	{ POST,	"/ui/register",		h_ui_register_post, NONE },
+	{ GET,	"/ui/forgot",		h_ui_forgot,	NONE },
+	{ POST,	"/ui/forgot",		h_ui_forgot_post, NONE },
+	{ GET,	"/ui/reset-password",	h_ui_reset,	NONE },
+	{ POST,	"/ui/reset-password",	h_ui_reset_post, NONE },
+	{ GET,	"/ui/verify-email",	h_ui_verify,	NONE },
+	{ POST,	"/ui/verify-email",	h_ui_verify_post, NONE },
 };
 
 const size_t ui_nroutes = sizeof(ui_routes) / sizeof(ui_routes[0]);

@@ -22,5 +22,10 @@ route_handler_fn	h_ui_account, h_ui_account_password,
 			h_ui_account_totp, h_ui_account_totp_confirm,
 			h_ui_account_totp_delete, h_ui_account_recovery,
 			h_ui_account_session_end;
+/* register, forgot, reset, verify */
+/* h_accounts.c: the account pages, on api/account_flows.h */
+route_handler_fn	h_ui_register, h_ui_register_post, h_ui_forgot,
+			h_ui_forgot_post, h_ui_reset, h_ui_reset_post,
+			h_ui_verify, h_ui_verify_post;
 
 #endif

@@ -87,6 +87,9 @@ class Registry:
     def __init__(self):
         self.lock = threading.Lock()
         self.passwords = set()
+        self.link_tokens = set()   # of mailed links: passwords too, but the
+                                   # link's own page carries its token
+                                   # back in a hidden field
         self.refresh_tokens = {}   # token -> index of the response that issued it
         self.device_tokens = set()  # handed out with logins (and back)
         self.issued = {}           # secret -> index of the one response that
@@ -99,6 +102,11 @@ class Registry:
     def add_password(self, pw):
         with self.lock:
             self.passwords.add(pw)
+
+    def add_link_token(self, token):
+        with self.lock:
+            self.passwords.add(token)
+            self.link_tokens.add(token)
 
     def add_response(self, resp):
         with self.lock:
