@@ -74,36 +74,21 @@ on_stop(int sig)
 	stop = 1;
 }
 
-static const char *
-col(const PGresult *res, int row, int c)
-{
-	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-}
-
-static void
-add_opt_string(cJSON *o, const char *name, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, name, s);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 static cJSON *
 event_json(const PGresult *res, int i)
 {
 	cJSON		*o = cJSON_CreateObject(), *d;
-	const char	*detail = col(res, i, A_DETAIL);
+	const char	*detail = ctl_col(res, i, A_DETAIL);
 
 	if (o == NULL)
 		return NULL;
-	cJSON_AddNumberToObject(o, "id", strtod(col(res, i, A_ID), NULL));
-	cJSON_AddStringToObject(o, "at", col(res, i, A_AT));
-	cJSON_AddStringToObject(o, "event", col(res, i, A_EVENT));
-	add_opt_string(o, "user_id", col(res, i, A_USER_ID));
-	add_opt_string(o, "username", col(res, i, A_USERNAME));
-	add_opt_string(o, "remote_addr", col(res, i, A_REMOTE));
-	add_opt_string(o, "operator", col(res, i, A_OPERATOR));
+	cJSON_AddNumberToObject(o, "id", strtod(ctl_col(res, i, A_ID), NULL));
+	cJSON_AddStringToObject(o, "at", ctl_col(res, i, A_AT));
+	cJSON_AddStringToObject(o, "event", ctl_col(res, i, A_EVENT));
+	table_json_string_or_null(o, "user_id", ctl_col(res, i, A_USER_ID));
+	table_json_string_or_null(o, "username", ctl_col(res, i, A_USERNAME));
+	table_json_string_or_null(o, "remote_addr", ctl_col(res, i, A_REMOTE));
+	table_json_string_or_null(o, "operator", ctl_col(res, i, A_OPERATOR));
 	if (detail != NULL && (d = cJSON_Parse(detail)) != NULL)
 		cJSON_AddItemToObject(o, "detail", d);
 	else
@@ -124,7 +109,7 @@ print_events(const PGresult *res, struct table *t, bool lines, bool *first,
 	int		 i;
 
 	for (i = 0; i < PQntuples(res); i++) {
-		str_copy(last, col(res, i, A_ID), lastlen);
+		str_copy(last, ctl_col(res, i, A_ID), lastlen);
 		if (p != NULL) {
 			if (p->n == p->cap) {
 				p->cap = p->cap == 0 ? 1024 : p->cap * 2;
@@ -133,7 +118,7 @@ print_events(const PGresult *res, struct table *t, bool lines, bool *first,
 					return -1;
 				p->ids = ids;
 			}
-			p->ids[p->n++] = strtoll(col(res, i, A_ID), NULL, 10);
+			p->ids[p->n++] = strtoll(ctl_col(res, i, A_ID), NULL, 10);
 		}
 		if (t == NULL && lines) {
 			if (table_json_print(stdout, event_json(res, i)) == -1)
@@ -147,12 +132,12 @@ print_events(const PGresult *res, struct table *t, bool lines, bool *first,
 			continue;
 		}
 		const char *cells[] = {
-			col(res, i, A_ID), col(res, i, A_AT),
-			col(res, i, A_EVENT),
-			col(res, i, A_USERNAME) != NULL ?
-			    col(res, i, A_USERNAME) : col(res, i, A_USER_ID),
-			col(res, i, A_OPERATOR), col(res, i, A_REMOTE),
-			col(res, i, A_REST),
+			ctl_col(res, i, A_ID), ctl_col(res, i, A_AT),
+			ctl_col(res, i, A_EVENT),
+			ctl_col(res, i, A_USERNAME) != NULL ?
+			    ctl_col(res, i, A_USERNAME) : ctl_col(res, i, A_USER_ID),
+			ctl_col(res, i, A_OPERATOR), ctl_col(res, i, A_REMOTE),
+			ctl_col(res, i, A_REST),
 		};
 		if (table_add(t, cells) == -1)
 			return -1;
