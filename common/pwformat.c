@@ -114,6 +114,10 @@ check_argon2(const char *s)
 	uint64_t	 m, t, p;
 	size_t		 n;
 
+	/* libsodium reads a string of crypto_pwhash_STRBYTES (128) at most. */
+	if (strlen(s) > 127)
+		return "argon2: longer than 127 characters (a salt or hash "
+		    "past 32 bytes)";
 	s = strchr(s + 1, '$') + 1;
 	if (!literal(&s, "v=19$"))
 		return "argon2: only version 19 (v=19) is supported";

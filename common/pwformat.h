@@ -10,8 +10,8 @@
  * take gigabytes or minutes: bcrypt cost 4..16; Argon2 memory <= 256 MiB,
  * 1..16 passes and lanes; PBKDF2 1,000..2,000,000 iterations, salts of
  * 1..64 bytes and keys of 16..64; sha512-crypt 1,000..1,000,000 rounds;
- * yescrypt at most 256 MiB (128 * r * N).  The hasher allows its own
- * Argon2id policy when that is higher.
+ * yescrypt at most 256 MiB (128 * r * N); and an Argon2 string fits
+ * libsodium's 127 characters.
  */
 #ifndef WARDEN_PWFORMAT_H
 #define WARDEN_PWFORMAT_H

@@ -77,6 +77,11 @@ int	ctl_operands(const struct ctl *ctl, int n);
 int	ctl_getopt_plain(const struct ctl *ctl, int argc, char **argv,
 	    int *rc);
 
+/* main.c: ctl_getopt_plain for a command whose one option is --json,
+ * which sets *json. */
+int	ctl_getopt_json(const struct ctl *ctl, int argc, char **argv,
+	    bool *json, int *rc);
+
 /* Room for one byte past the longest password, to tell "too long". */
 #define PW_BUF		(FIELD_PASSWORD_MAX + 2)
 
@@ -188,6 +193,8 @@ PGresult	*ctl_query(PGconn *conn, const char *sql, int n,
 int		 ctl_exec(PGconn *conn, const char *sql, int n,
 		    const char *const *v);
 int		 ctl_begin(PGconn *conn);
+/* db.c: column c of row, or NULL when it is SQL NULL. */
+const char	*ctl_col(const PGresult *res, int row, int c);
 int		 ctl_commit(PGconn *conn);
 void		 ctl_rollback(PGconn *conn);
 

@@ -126,6 +126,12 @@ ctl_exec(PGconn *conn, const char *sql, int n, const char *const *v)
 	return 0;
 }
 
+const char *
+ctl_col(const PGresult *res, int row, int c)
+{
+	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
 int
 ctl_begin(PGconn *conn)
 {

@@ -110,6 +110,7 @@ open_output(const char *path)
 	if ((f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		close(fd);
+		unlink(path);	/* ours, and empty */
 	}
 	return f;
 }

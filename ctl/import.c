@@ -269,33 +269,36 @@ take_line(struct import_run *run, const char *line, size_t len)
 	struct import_user	*u = &run->batch[run->n];
 	char			 why[IMPORT_WHY_MAX];
 	char			 key[FIELD_EMAIL_MAX + 1];
+	char			 name[FIELD_USERNAME_MAX + 1];
 	size_t			 first;
 
 	if (import_line_parse(line, len, u, why) == -1) {
 		reject(run, run->line, why);
 		return 0;
 	}
-	lower_into(key, u->username, sizeof(key));
-	if ((first = seen_add(run->names, key, run->line)) != run->line) {
+	/* Both are recorded, or neither: a rejected line holds no name. */
+	lower_into(name, u->username, sizeof(name));
+	lower_into(key, u->email, sizeof(key));
+	if ((first = seen_find(run->names, name)) != 0) {
 		snprintf(why, sizeof(why), "username: also on line %zu",
 		    first);
 		goto dup;
 	}
-	lower_into(key, u->email, sizeof(key));
-	if ((first = seen_add(run->emails, key, run->line)) != run->line) {
+	if ((first = seen_find(run->emails, key)) != 0) {
 		snprintf(why, sizeof(why), "email: also on line %zu", first);
 		goto dup;
+	}
+	if (seen_add(run->names, name, run->line) == 0 ||
+	    seen_add(run->emails, key, run->line) == 0) {
+		fprintf(stderr, PROG ": out of memory\n");
+		import_user_clear(u);
+		return -1;
 	}
 	run->lines[run->n++] = run->line;
 	if (run->n == run->cap)
 		return flush_batch(run);
 	return 0;
 dup:
-	if (first == 0) {
-		fprintf(stderr, PROG ": out of memory\n");
-		import_user_clear(u);
-		return -1;
-	}
 	reject(run, run->line, why);
 	import_user_clear(u);
 	return 0;

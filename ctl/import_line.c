@@ -2,6 +2,8 @@
  * The parser of one user line (import_line.h): cJSON for the syntax, the
  * API's field rules for the values, pwformat for the hash.
  */
+#define _GNU_SOURCE	/* memmem */
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +52,8 @@ check_members(const cJSON *obj, char *why)
 			    field_is_plain_name(m->string) ? m->string : "?");
 		for (n = m->next; n != NULL; n = n->next)
 			if (strcmp(m->string, n->string) == 0)
-				return fail(why, "%s: given twice", m->string);
+				return fail(why, "%s: given twice",
+				    m->string);	/* a known member's name */
 	}
 	return 0;
 }
@@ -246,12 +249,28 @@ get_fields(const cJSON *obj, struct import_user *u, char *why)
 	return 0;
 }
 
+/* The parse tree holds the hash too, once per member of that name. */
+static void
+wipe_hashes(cJSON *obj)
+{
+	cJSON *m;
+
+	if (!cJSON_IsObject(obj))
+		return;
+	for (m = obj->child; m != NULL; m = m->next)
+		if (m->string != NULL && strcmp(m->string,
+		    "password_hash") == 0 && cJSON_IsString(m))
+			sodium_memzero(m->valuestring,
+			    strlen(m->valuestring));
+}
+
 int
 import_line_parse(const char *line, size_t len, struct import_user *u,
     char *why)
 {
-	cJSON	*obj;
-	int	 rc;
+	const char	*end = NULL;
+	cJSON		*obj;
+	int		 rc;
 
 	memset(u, 0, sizeof(*u));
 	why[0] = '\0';
@@ -259,22 +278,28 @@ import_line_parse(const char *line, size_t len, struct import_user *u,
 		return fail(why, "%s", "line too long");
 	if (!field_utf8_valid(line, len))
 		return fail(why, "%s", "not valid UTF-8");
-	if ((obj = cJSON_ParseWithLength(line, len)) == NULL)
+	/* cJSON decodes \u0000 into a NUL that cuts its C strings short: a
+	 * value would be read as less than it is. */
+	if (memmem(line, len, "\\u0000", 6) != NULL)
+		return fail(why, "%s", "a NUL character (\\u0000) in a value");
+	if ((obj = cJSON_ParseWithLengthOpts(line, len, &end, false)) ==
+	    NULL)
 		return fail(why, "%s", "not valid JSON");
+	/* One object a line: nothing but blanks after it. */
+	while (end < line + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\r'))
+		end++;
+	if (end != line + len) {
+		wipe_hashes(obj);
+		cJSON_Delete(obj);
+		return fail(why, "%s", "text after the JSON object");
+	}
 	if (!cJSON_IsObject(obj))
 		rc = fail(why, "%s", "not a JSON object");
 	else
 		rc = check_members(obj, why) == 0 && get_fields(obj, u, why) ==
 		    0 ? 0 : -1;
-	/* The parse tree holds the hash too. */
-	if (cJSON_IsObject(obj)) {
-		cJSON *h = cJSON_GetObjectItemCaseSensitive(obj,
-		    "password_hash");
-
-		if (cJSON_IsString(h))
-			sodium_memzero(h->valuestring,
-			    strlen(h->valuestring));
-	}
+	wipe_hashes(obj);
 	cJSON_Delete(obj);
 	if (rc == -1)
 		import_user_clear(u);

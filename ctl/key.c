@@ -94,11 +94,6 @@ key_json(const struct key_line *k)
 int
 cmd_key_list(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const headers[] = {
 		"KIND", "KID", "CURRENT", "CREATED", "FINGERPRINT (JWK SHA-256)",
 	};
@@ -107,21 +102,10 @@ cmd_key_list(struct ctl *ctl, int argc, char **argv)
 	const char	*dir;
 	char		*out, *line, *p;
 	bool		 json = false, first;
-	int		 ch, rc = CTL_EXIT_FAIL;
+	int		 rc = CTL_EXIT_FAIL;
 
-	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			return ctl_help(ctl);
-		default:
-			return ctl_bad_option(ctl, argv);
-		}
-	}
-	if (ctl_operands(ctl, argc - optind) == -1)
-		return CTL_EXIT_USAGE;
+	if (ctl_getopt_json(ctl, argc, argv, &json, &rc) == -1)
+		return rc;
 	if ((dir = key_dir(ctl)) == NULL || ctl_find_hasher(&ctl->cfg) == -1)
 		return CTL_EXIT_FAIL;
 	if ((out = malloc(LIST_MAX)) == NULL) {

@@ -197,6 +197,33 @@ ctl_getopt_plain(const struct ctl *ctl, int argc, char **argv, int *rc)
 	return 0;
 }
 
+int
+ctl_getopt_json(const struct ctl *ctl, int argc, char **argv, bool *json,
+    int *rc)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	 ch;
+
+	*json = false;
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (ch == 'j') {
+			*json = true;
+			continue;
+		}
+		*rc = ch == 'h' ? ctl_help(ctl) : ctl_bad_option(ctl, argv);
+		return -1;
+	}
+	if (ctl_operands(ctl, argc - optind) == -1) {
+		*rc = CTL_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
 /* The row for argv (noun, then verb), or NULL after the usage of the
  * noun, or of every command. */
 static const struct ctl_cmd *

@@ -73,6 +73,14 @@ grow(struct seen *s)
 }
 
 size_t
+seen_find(const struct seen *s, const char *key)
+{
+	const struct seen_slot *slot = find(s->slots, s->cap, key);
+
+	return slot->key != NULL ? slot->line : 0;
+}
+
+size_t
 seen_add(struct seen *s, const char *key, size_t line)
 {
 	struct seen_slot *slot;

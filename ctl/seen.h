@@ -13,6 +13,9 @@ struct seen;
 /* An empty set, or NULL when out of memory. */
 struct seen	*seen_new(void);
 
+/* The line key was first seen at, or 0 when it was not. */
+size_t		 seen_find(const struct seen *s, const char *key);
+
 /*
  * Adds key (copied) seen at line (> 0).  Returns line when key is new,
  * the line it was first seen at when it is not, and 0 when out of memory.

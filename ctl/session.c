@@ -19,29 +19,9 @@
 #include "table.h"
 #include "util.h"
 
-static const char *
-col(const PGresult *res, int row, int c)
-{
-	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-}
-
-static void
-add_opt_string(cJSON *o, const char *name, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, name, s);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 int
 cmd_session_list(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	/*
 	 * A family is revoked when any of its tokens is (the store treats
 	 * it so), expired when its newest token is, spent when every token
@@ -68,21 +48,10 @@ cmd_session_list(struct ctl *ctl, int argc, char **argv)
 	PGresult	*res = NULL;
 	const char	*v[1];
 	cJSON		*o;
-	int		 ch, i, rc;
+	int		 i, rc;
 
-	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			return ctl_help(ctl);
-		default:
-			return ctl_bad_option(ctl, argv);
-		}
-	}
-	if (ctl_operands(ctl, argc - optind) == -1)
-		return CTL_EXIT_USAGE;
+	if (ctl_getopt_json(ctl, argc, argv, &json, &rc) == -1)
+		return rc;
 	if ((conn = ctl_connect(ctl)) == NULL)
 		return CTL_EXIT_FAIL;
 	if ((rc = ctl_user_find(conn, argv[optind], false, &u)) != 0)
@@ -97,18 +66,18 @@ cmd_session_list(struct ctl *ctl, int argc, char **argv)
 		for (i = 0; i < PQntuples(res); i++) {
 			if ((o = cJSON_CreateObject()) != NULL) {
 				cJSON_AddStringToObject(o, "family",
-				    col(res, i, 0));
+				    ctl_col(res, i, 0));
 				cJSON_AddStringToObject(o, "user_id", u.id);
 				cJSON_AddStringToObject(o, "created_at",
-				    col(res, i, 1));
-				add_opt_string(o, "last_rotated_at",
-				    col(res, i, 2));
+				    ctl_col(res, i, 1));
+				table_json_string_or_null(o, "last_rotated_at",
+				    ctl_col(res, i, 2));
 				cJSON_AddStringToObject(o, "expires_at",
-				    col(res, i, 3));
+				    ctl_col(res, i, 3));
 				cJSON_AddStringToObject(o, "state",
-				    col(res, i, 4));
+				    ctl_col(res, i, 4));
 				cJSON_AddNumberToObject(o, "tokens",
-				    strtod(col(res, i, 5), NULL));
+				    strtod(ctl_col(res, i, 5), NULL));
 			}
 			if (table_json_item(stdout, o, &first) == -1)
 				goto out;
@@ -121,8 +90,8 @@ cmd_session_list(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		for (i = 0; i < PQntuples(res); i++) {
 			const char *cells[] = {
-				col(res, i, 0), col(res, i, 1), col(res, i, 2),
-				col(res, i, 3), col(res, i, 4), col(res, i, 5),
+				ctl_col(res, i, 0), ctl_col(res, i, 1), ctl_col(res, i, 2),
+				ctl_col(res, i, 3), ctl_col(res, i, 4), ctl_col(res, i, 5),
 			};
 			if (table_add(t, cells) == -1)
 				goto out;

@@ -238,3 +238,12 @@ table_json_print(FILE *fp, cJSON *v)
 	}
 	return 0;
 }
+
+void
+table_json_string_or_null(cJSON *o, const char *name, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, name, s);
+	else
+		cJSON_AddNullToObject(o, name);
+}

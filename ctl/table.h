@@ -55,4 +55,8 @@ int		 table_json_end(FILE *fp);
  * memory").  0 or -1. */
 int		 table_json_print(FILE *fp, cJSON *v);
 
+/* Adds member name to o: the string s, or null when s is NULL. */
+void		 table_json_string_or_null(cJSON *o, const char *name,
+		    const char *s);
+
 #endif

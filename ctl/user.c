@@ -29,12 +29,6 @@ enum {
 /* Rows fetched from the cursor at a time. */
 #define LIST_PAGE	1000
 
-static const char *
-col(const PGresult *res, int row, int c)
-{
-	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-}
-
 static bool
 col_bool(const PGresult *res, int row, int c)
 {
@@ -66,26 +60,26 @@ static cJSON *
 user_json(const PGresult *res, int row)
 {
 	cJSON	*o = cJSON_CreateObject(), *mfa;
-	const char *fn = col(res, row, C_FULL_NAME);
+	const char *fn = ctl_col(res, row, C_FULL_NAME);
 
 	if (o == NULL)
 		return NULL;
-	cJSON_AddStringToObject(o, "id", col(res, row, C_ID));
-	cJSON_AddStringToObject(o, "username", col(res, row, C_USERNAME));
-	cJSON_AddStringToObject(o, "email", col(res, row, C_EMAIL));
+	cJSON_AddStringToObject(o, "id", ctl_col(res, row, C_ID));
+	cJSON_AddStringToObject(o, "username", ctl_col(res, row, C_USERNAME));
+	cJSON_AddStringToObject(o, "email", ctl_col(res, row, C_EMAIL));
 	if (fn != NULL)
 		cJSON_AddStringToObject(o, "full_name", fn);
 	else
 		cJSON_AddNullToObject(o, "full_name");
 	cJSON_AddItemToObject(o, "roles",
-	    names_array(col(res, row, C_ROLES)));
+	    names_array(ctl_col(res, row, C_ROLES)));
 	cJSON_AddBoolToObject(o, "is_active", col_bool(res, row, C_ACTIVE));
 	cJSON_AddBoolToObject(o, "email_verified",
 	    col_bool(res, row, C_VERIFIED));
 	mfa = names_array(col_bool(res, row, C_MFA) ? "totp" : "");
 	cJSON_AddItemToObject(o, "mfa", mfa);
-	cJSON_AddStringToObject(o, "created_at", col(res, row, C_CREATED));
-	cJSON_AddStringToObject(o, "updated_at", col(res, row, C_UPDATED));
+	cJSON_AddStringToObject(o, "created_at", ctl_col(res, row, C_CREATED));
+	cJSON_AddStringToObject(o, "updated_at", ctl_col(res, row, C_UPDATED));
 	return o;
 }
 
@@ -104,11 +98,11 @@ list_page(PGresult *res, struct table *t, bool *first)
 			continue;
 		}
 		const char *cells[] = {
-			col(res, i, C_ID), col(res, i, C_USERNAME),
-			col(res, i, C_EMAIL), col(res, i, C_ROLES),
+			ctl_col(res, i, C_ID), ctl_col(res, i, C_USERNAME),
+			ctl_col(res, i, C_EMAIL), ctl_col(res, i, C_ROLES),
 			col_bool(res, i, C_ACTIVE) ? "yes" : "no",
 			col_bool(res, i, C_MFA) ? "totp" : "",
-			col(res, i, C_CREATED),
+			ctl_col(res, i, C_CREATED),
 		};
 		if (table_add(t, cells) == -1)
 			return -1;
@@ -235,13 +229,13 @@ static int
 show_json(const PGresult *res)
 {
 	cJSON	*o = user_json(res, 0);
-	const char *lu = col(res, 0, C_LOCKED_UNTIL);
-	const char *lf = col(res, 0, C_LAST_FAILED);
+	const char *lu = ctl_col(res, 0, C_LOCKED_UNTIL);
+	const char *lf = ctl_col(res, 0, C_LAST_FAILED);
 
 	if (o == NULL)
 		return table_json_print(stdout, NULL);
 	cJSON_AddNumberToObject(o, "failed_logins",
-	    strtod(col(res, 0, C_FAILED), NULL));
+	    strtod(ctl_col(res, 0, C_FAILED), NULL));
 	if (lu != NULL)
 		cJSON_AddStringToObject(o, "locked_until", lu);
 	else
@@ -252,12 +246,12 @@ show_json(const PGresult *res)
 		cJSON_AddNullToObject(o, "last_failed_at");
 	cJSON_AddBoolToObject(o, "locked", col_bool(res, 0, C_LOCKED));
 	cJSON_AddNumberToObject(o, "locked_devices",
-	    strtod(col(res, 0, C_LOCKED_DEVICES), NULL));
+	    strtod(ctl_col(res, 0, C_LOCKED_DEVICES), NULL));
 	cJSON_AddNumberToObject(o, "active_sessions",
-	    strtod(col(res, 0, C_SESSIONS), NULL));
+	    strtod(ctl_col(res, 0, C_SESSIONS), NULL));
 	cJSON_AddNumberToObject(o, "token_version",
-	    strtod(col(res, 0, C_TOKEN_VERSION), NULL));
-	cJSON_AddStringToObject(o, "password_format", col(res, 0, C_HASH));
+	    strtod(ctl_col(res, 0, C_TOKEN_VERSION), NULL));
+	cJSON_AddStringToObject(o, "password_format", ctl_col(res, 0, C_HASH));
 	return table_json_print(stdout, o);
 }
 
@@ -272,17 +266,17 @@ show_text(const PGresult *res)
 		"password format",
 	};
 	const char *values[] = {
-		col(res, 0, C_ID), col(res, 0, C_USERNAME),
-		col(res, 0, C_EMAIL), col(res, 0, C_FULL_NAME),
-		col(res, 0, C_ROLES),
+		ctl_col(res, 0, C_ID), ctl_col(res, 0, C_USERNAME),
+		ctl_col(res, 0, C_EMAIL), ctl_col(res, 0, C_FULL_NAME),
+		ctl_col(res, 0, C_ROLES),
 		col_bool(res, 0, C_ACTIVE) ? "yes" : "no",
 		col_bool(res, 0, C_VERIFIED) ? "yes" : "no",
 		col_bool(res, 0, C_MFA) ? "totp" : "none",
-		col(res, 0, C_CREATED), col(res, 0, C_UPDATED),
-		col(res, 0, C_FAILED), col(res, 0, C_LOCKED_UNTIL),
-		col(res, 0, C_LAST_FAILED), col(res, 0, C_LOCKED_DEVICES),
-		col(res, 0, C_SESSIONS), col(res, 0, C_TOKEN_VERSION),
-		col(res, 0, C_HASH),
+		ctl_col(res, 0, C_CREATED), ctl_col(res, 0, C_UPDATED),
+		ctl_col(res, 0, C_FAILED), ctl_col(res, 0, C_LOCKED_UNTIL),
+		ctl_col(res, 0, C_LAST_FAILED), ctl_col(res, 0, C_LOCKED_DEVICES),
+		ctl_col(res, 0, C_SESSIONS), ctl_col(res, 0, C_TOKEN_VERSION),
+		ctl_col(res, 0, C_HASH),
 	};
 
 	return table_pairs(stdout, sizeof(keys) / sizeof(keys[0]), keys,
@@ -292,31 +286,15 @@ show_text(const PGresult *res)
 int
 cmd_user_show(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_user	 u;
 	bool		 json = false;
 	PGconn		*conn;
 	PGresult	*res;
 	const char	*v[1];
-	int		 ch, rc;
+	int		 rc;
 
-	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			return ctl_help(ctl);
-		default:
-			return ctl_bad_option(ctl, argv);
-		}
-	}
-	if (ctl_operands(ctl, argc - optind) == -1)
-		return CTL_EXIT_USAGE;
+	if (ctl_getopt_json(ctl, argc, argv, &json, &rc) == -1)
+		return rc;
 	if ((conn = ctl_connect(ctl)) == NULL)
 		return CTL_EXIT_FAIL;
 	if ((rc = ctl_user_find(conn, argv[optind], false, &u)) != 0)

@@ -1,6 +1,7 @@
 /*
  * SQL that several statements of the store share, spelled once.  For
- * daemon/store only: nothing outside the store writes SQL.
+ * daemon/store, and for wardenctl (ctl/), whose blocking statements must
+ * make the same rows as wardend's: nothing else writes SQL.
  *
  * The statements are whole constant strings built from these fragments at
  * compile time; values always travel as parameters.

@@ -194,6 +194,38 @@ def test_batches_go_in_whole_and_a_refused_batch_row_by_row(daemon, client, work
                   "('{%s}')" % ",".join(names)) == ["25"]
 
 
+def test_a_batch_the_database_refuses_goes_row_by_row(daemon, workdir):
+    """A rule of the database that no client check knows (here a CHECK
+    added for the test) refuses the batch; its rows are then tried one at
+    a time, and only the guilty line is rejected."""
+    h = pybcrypt("pw")
+    names = [W.uniq("rr") for _ in range(6)]
+    lines = [row(n, h, full_name="Refuse me" if i == 2 else "Fine") for i, n in
+             enumerate(names)]
+    W.psql("ALTER TABLE users ADD CONSTRAINT test_refuse_me"
+           " CHECK (full_name IS DISTINCT FROM 'Refuse me') NOT VALID")
+    try:
+        out = daemon.wardenctl("import", "--batch", "4", write_lines(workdir, lines))
+    finally:
+        W.psql("ALTER TABLE users DROP CONSTRAINT test_refuse_me")
+    assert out.returncode == 1, out
+    assert "line 3: the database refused it" in out.stderr, out.stderr
+    assert "test_refuse_me" in out.stderr and h not in out.stderr
+    assert "5 imported, 0 already present, 1 rejected, of 6 lines" in out.stdout, out.stdout
+    assert W.psql("SELECT count(*) FROM users WHERE username = ANY('{%s}')"
+                  % ",".join(names)) == ["5"]
+
+
+def test_a_line_rejected_for_its_address_leaves_its_username_free(daemon, workdir):
+    h = pybcrypt("pw")
+    a, b = W.uniq("fr"), W.uniq("fr")
+    lines = [row(a, h), row(b, h, email=a + "@example.test"), row(b, h)]
+    out = daemon.wardenctl("import", write_lines(workdir, lines))
+    assert "line 2: email: also on line 1" in out.stderr, out.stderr
+    assert "line 3:" not in out.stderr, out.stderr
+    assert "2 imported" in out.stdout, out.stdout
+
+
 def test_export_then_import_restores_a_deleted_user_with_the_same_password(
         daemon, client, admin, workdir):
     u = client.new_user("ex")

@@ -608,3 +608,38 @@ def test_audit_tail_follows(daemon, client):
 
 def test_create_admin_audit_names_the_operator(admin):
     by_operator(admin.id, "registered")
+
+
+def test_audit_follow_prints_an_event_whose_transaction_commits_late(daemon):
+    """Ids are taken at insert, not at commit: an event with a lower id
+    that commits after a higher one was printed still comes out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDEN_")}
+    mark = uuid.uuid4().hex[:8]
+    follower = subprocess.Popen(
+        [W.binary("wardenctl"), "-f", daemon.conf, "audit", "tail", "--follow",
+         "--event", "exported", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    slow = subprocess.Popen(["/usr/bin/psql", W.database_url(), "-X", "-q"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            text=True)
+    try:
+        time.sleep(1.5)                 # the follower has its watermark
+        slow.stdin.write("BEGIN; INSERT INTO audit_events (event, detail) VALUES "
+                         "('exported', '{\"mark\": \"slow-%s\"}');\n" % mark)
+        slow.stdin.flush()
+        time.sleep(0.5)
+        W.psql("INSERT INTO audit_events (event, detail) VALUES "
+               "('exported', '{\"mark\": \"fast-%s\"}')" % mark)
+        time.sleep(2.5)                 # fast is printed; slow is not visible
+        slow.stdin.write("COMMIT;\n")
+        slow.stdin.close()
+        slow.wait(timeout=10)
+        time.sleep(2.5)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=10)
+        if slow.poll() is None:
+            slow.kill()
+    marks = [json.loads(line)["detail"].get("mark") for line in out.splitlines()
+             if line.strip()]
+    assert "fast-" + mark in marks and "slow-" + mark in marks, (marks, err)

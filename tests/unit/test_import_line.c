@@ -140,6 +140,12 @@ test_broken_lines_are_refused_with_their_reason(void **state)
 	refused("{\"username\":\"bob\",\"email\":\"b@x.test\","
 	    "\"password_hash\":\"" BCRYPT "\",\"created_at\":\"yesterday\"}",
 	    "created_at: must be an RFC 3339");
+	refused("{\"username\":\"bob\",\"email\":\"b@x.test\","
+	    "\"password_hash\":\"" BCRYPT "\"} {\"username\":\"eve\"}",
+	    "text after the JSON object");
+	/* A NUL would cut the hash short after the parse. */
+	refused("{\"username\":\"bob\",\"email\":\"b@x.test\","
+	    "\"password_hash\":\"" BCRYPT "\\u0000junk\"}", "NUL");
 }
 
 static void

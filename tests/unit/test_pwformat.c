@@ -135,6 +135,10 @@ test_costs_out_of_bounds_are_refused(void **state)
 	    "7VuBky9aNJ9GRsbrQ", "passes");
 	refused("$argon2id$v=19$m=1024,t=2,p=17$51xLKUUIYcx5T8k5B8BY6w$G331+"
 	    "7VuBky9aNJ9GRsbrQ", "lanes");
+	/* A 64-byte hash: past libsodium's 127 characters. */
+	refused("$argon2id$v=19$m=1024,t=2,p=1$51xLKUUIYcx5T8k5B8BY6w$"
+	    "G331+7VuBky9aNJ9GRsbrQG331+7VuBky9aNJ9GRsbrQG331+7VuBky9aNJ9GRsbr"
+	    "QG331+7VuBky9aNJ9GRsbrQAAAAAAAAA", "127 characters");
 	refused("$argon2id$v=16$m=1024,t=2,p=1$51xLKUUIYcx5T8k5B8BY6w$G331+"
 	    "7VuBky9aNJ9GRsbrQ", "version 19");
 	refused("$pbkdf2-sha256$999$OickxHgvxdi7N0YoZcwZIw$KghLWuwBVaT0XE97."
