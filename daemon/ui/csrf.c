@@ -14,8 +14,8 @@
 #include "b64url.h"
 #include "csrf.h"
 #include "http/cookie.h"
-#include "session_cookie.h"
-#include "weburl.h"
+#include "http/session_cookie.h"
+#include "http/weburl.h"
 
 #define LABEL_SESSION	"warden-csrf-session"
 #define LABEL_PRE	"warden-csrf-pre"

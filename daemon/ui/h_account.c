@@ -37,7 +37,7 @@
 #include "http/http.h"
 #include "page.h"
 #include "secret_token.h"
-#include "session_cookie.h"
+#include "http/session_cookie.h"
 #include "store/sessions.h"
 #include "store/users.h"
 #include "ui_handlers.h"
@@ -103,7 +103,8 @@ to_login(struct acct *a, bool clear)
 
 	acct_free(a);
 	url_of(cfg, "/ui/login?rd=%2Fui%2Faccount", to, sizeof(to));
-	if (clear && session_cookie_clear(v, sizeof(v), cfg->public_url) == 0)
+	if (clear && session_cookie_clear(v, sizeof(v), cfg->public_url,
+	    cfg->session_domain) == 0)
 		(void)http_add_header(r, "Set-Cookie", v);
 	(void)http_set_header(r, "Location", to);
 	http_no_store(r, false);
@@ -358,7 +359,8 @@ new_session_made(enum store_status st, const char *id, void *arg)
 	char		 v[SESSION_SET_COOKIE_MAX];
 
 	if (st != STORE_OK || session_cookie_set(v, sizeof(v),
-	    cfg->public_url, a->token, cfg->session_max) == -1) {
+	    cfg->public_url, cfg->session_domain, a->token,
+	    cfg->session_max) == -1) {
 		/* Changed again meanwhile: the login page says the rest. */
 		to_login(a, true);
 		return;
@@ -613,7 +615,7 @@ account_start(struct http_req *r, enum acct_op op)
 		a->have_form = rc == 0;
 	}
 	if (session_cookie_get(http_req_header(r, "Cookie"), cfg->public_url,
-	    a->token) == -1 || secret_token_hash(a->token, strlen(a->token),
+	    cfg->session_domain, a->token) == -1 || secret_token_hash(a->token, strlen(a->token),
 	    a->hash) == -1) {
 		to_login(a, false);
 		return;

@@ -19,7 +19,7 @@
 #include "http/http.h"
 #include "login_page.h"
 #include "page.h"
-#include "return_url.h"
+#include "http/return_url.h"
 #include "ui_handlers.h"
 #include "util.h"
 

@@ -29,9 +29,9 @@
 #include "http/form.h"
 #include "http/http.h"
 #include "login_page.h"
-#include "return_url.h"
+#include "http/return_url.h"
 #include "secret_token.h"
-#include "session_cookie.h"
+#include "http/session_cookie.h"
 #include "store/sessions.h"
 #include "ui_handlers.h"
 #include "util.h"
@@ -90,7 +90,8 @@ session_made(enum store_status st, const char *id, void *arg)
 		return;
 	}
 	if (st != STORE_OK || session_cookie_set(v, sizeof(v),
-	    cfg->public_url, u->session, cfg->session_max) == -1) {
+	    cfg->public_url, cfg->session_domain, u->session,
+	    cfg->session_max) == -1) {
 		token_call_free(t);
 		reply_db_failed(r, st != STORE_OK ? st : STORE_ERROR,
 		    "session");
@@ -356,7 +357,8 @@ logged_out(enum store_status st, void *arg)
 		len--;
 	str_printf(to, sizeof(to), "%.*s/ui/login", (int)len,
 	    cfg->public_url);
-	if (session_cookie_clear(v, sizeof(v), cfg->public_url) == 0)
+	if (session_cookie_clear(v, sizeof(v), cfg->public_url,
+	    cfg->session_domain) == 0)
 		(void)http_add_header(r, "Set-Cookie", v);
 	(void)http_set_header(r, "Location", to);
 	http_no_store(r, false);
@@ -376,7 +378,7 @@ h_ui_logout(struct http_req *r)
 	if (form_read(r, &f) == -1)
 		return;
 	if (session_cookie_get(http_req_header(r, "Cookie"), cfg->public_url,
-	    token) == -1) {
+	    cfg->session_domain, token) == -1) {
 		/* No session to end: only the way back to the login. */
 		form_free(&f);
 		logged_out(STORE_NOT_FOUND, r);

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target of daemon/ui/return_url.c (rd of /ui/login, straight
+ * libFuzzer target of daemon/http/return_url.c (rd of /ui/login, straight
  * from the query string) and of csrf_origin_ok() (Origin and Referer
  * headers).  Whatever return_url_ok() accepts is re-read here by a
  * separate, naive reading: an http(s) URL whose authority holds no '@'
@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "ui/csrf.h"
-#include "ui/return_url.h"
+#include "http/return_url.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

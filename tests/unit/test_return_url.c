@@ -1,5 +1,5 @@
 /*
- * daemon/ui/return_url.c: the rd parameter of /ui/login, against every
+ * daemon/http/return_url.c: the rd parameter of /ui/login, against every
  * open-redirect trick of the brief and the good cases.
  */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "ui/return_url.h"
+#include "http/return_url.h"
 
 #define PUB	"https://auth.example.com"
 #define DOM	"example.com"

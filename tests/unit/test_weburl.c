@@ -1,5 +1,5 @@
 /*
- * daemon/ui/weburl.c: the strict http(s) URL parser under the portal's
+ * daemon/http/weburl.c: the strict http(s) URL parser under the portal's
  * origin checks and return URLs, and its development-mode test.
  */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "ui/weburl.h"
+#include "http/weburl.h"
 
 static void
 test_parses_and_normalises(void **state)

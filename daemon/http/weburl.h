@@ -9,8 +9,8 @@
  * a backslash, a space, a control character and any byte above 0x7e.
  * Pure string work, no allocation.
  */
-#ifndef WARDEN_UI_WEBURL_H
-#define WARDEN_UI_WEBURL_H
+#ifndef WARDEN_HTTP_WEBURL_H
+#define WARDEN_HTTP_WEBURL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,11 +4,18 @@
  * HttpOnly; Path=/; SameSite=Lax", holding a secret_token.h token (43
  * base64url characters).  When public_url is plain http:// to a loopback
  * host (weburl_dev(), development) it is warden_session without Secure,
- * as a browser drops a __Host- or Secure cookie set over http.  Pure
- * string work, no allocation.
+ * as a browser drops a __Host- or Secure cookie set over http.
+ *
+ * With session_domain set (and public_url not a development one) it is
+ * __Secure-warden_session with "Domain=<session_domain>" instead, the
+ * same attributes otherwise: the browser then sends it to every host
+ * below that domain, so that forward-auth on app.example.com sees the
+ * session a login at auth.example.com began (a __Host- cookie never
+ * leaves the host that set it).  The proxy strips it before the
+ * application (etc/nginx/warden.conf).  Pure string work, no allocation.
  */
-#ifndef WARDEN_UI_SESSION_COOKIE_H
-#define WARDEN_UI_SESSION_COOKIE_H
+#ifndef WARDEN_HTTP_SESSION_COOKIE_H
+#define WARDEN_HTTP_SESSION_COOKIE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,15 +24,19 @@
 #include "secret_token.h"
 
 #define SESSION_COOKIE		"__Host-warden_session"
+#define SESSION_COOKIE_DOMAIN	"__Secure-warden_session"
 #define SESSION_COOKIE_DEV	"warden_session"
+/* The attributes after the value, with a Domain of 253 characters. */
+#define SESSION_COOKIE_ATTR_MAX	320
 /* The longest Set-Cookie value session_cookie_set() writes, and more. */
-#define SESSION_SET_COOKIE_MAX	160
+#define SESSION_SET_COOKIE_MAX	(96 + SESSION_COOKIE_ATTR_MAX)
 
 /*
- * The cookie's name for public_url: a static string, never NULL (the
- * __Host- name when public_url is NULL or unparsable).
+ * The cookie's name for public_url and domain (session_domain; NULL or ""
+ * for none): a static string, never NULL (the __Host- name when
+ * public_url is NULL or unparsable and domain is none).
  */
-const char *session_cookie_name(const char *public_url);
+const char *session_cookie_name(const char *public_url, const char *domain);
 
 /*
  * True when s has a token's shape: exactly SECRET_TOKEN_LEN characters of
@@ -40,7 +51,7 @@ bool	session_cookie_token_ok(const char *s);
  * name) is not a token's shape; token is then wiped.
  */
 int	session_cookie_get(const char *cookie_header, const char *public_url,
-	    char token[SECRET_TOKEN_LEN + 1]);
+	    const char *domain, char token[SECRET_TOKEN_LEN + 1]);
 
 /*
  * Writes the value of the Set-Cookie header that hands out token for
@@ -49,13 +60,14 @@ int	session_cookie_get(const char *cookie_header, const char *public_url,
  * (SESSION_SET_COOKIE_MAX is not).
  */
 int	session_cookie_set(char *out, size_t outlen, const char *public_url,
-	    const char *token, int64_t max_age);
+	    const char *domain, const char *token, int64_t max_age);
 
 /*
  * Writes the value of the Set-Cookie header that makes the browser drop
  * the cookie (empty, Max-Age=0, same name and attributes) into out.
  * Returns 0, or -1 when out is too small.
  */
-int	session_cookie_clear(char *out, size_t outlen, const char *public_url);
+int	session_cookie_clear(char *out, size_t outlen, const char *public_url,
+	    const char *domain);
 
 #endif

@@ -4,8 +4,8 @@
  * or under session_domain pass (OIDC.md, "The login portal": no open
  * redirect).  Pure string work, no allocation.
  */
-#ifndef WARDEN_UI_RETURN_URL_H
-#define WARDEN_UI_RETURN_URL_H
+#ifndef WARDEN_HTTP_RETURN_URL_H
+#define WARDEN_HTTP_RETURN_URL_H
 
 #include <stdbool.h>
 #include <stddef.h>
