@@ -208,3 +208,103 @@ def test_a_remembered_cookie_is_answered_from_memory(slow, client):
         r = _verify(slow.client, token)
         assert r.status == 204, r
         assert r.header("X-Auth-User-Id") == u.id, r
+
+
+# --- ?redirect=login: the login page for proxies that pass a 401 through
+# as it is (Traefik's forwardAuth), from its X-Forwarded-* headers.
+
+@pytest.fixture(scope="module")
+def portal(workdir):
+    """A wardend whose portal serves the hosts under app.test."""
+    d = W.start_session(workdir, "verify_redirect", session_check="1s",
+                        public_url="{base}", session_domain="app.test")
+    yield d
+    W.stop_own(d)
+
+
+def _forwarded(host="www.app.test", uri="/page?a=1&b=2", proto="http",
+               method="GET"):
+    h = {"X-Forwarded-Proto": proto, "X-Forwarded-Host": host,
+         "X-Forwarded-Uri": uri}
+    if method is not None:
+        h["X-Forwarded-Method"] = method
+    return h
+
+
+def _redirect(d, headers):
+    return d.client.get(VERIFY + "?redirect=login", headers=headers)
+
+
+def test_redirect_login_sends_a_browser_without_a_session_to_the_login_page(portal):
+    login = portal.base + "/ui/login"
+    r = _redirect(portal, _forwarded())
+    assert r.status == 302, r
+    assert r.header("Location") == (
+        login + "?rd=http%3A%2F%2Fwww.app.test%2Fpage%3Fa%3D1%26b%3D2"), r
+    assert "no-store" in (r.header("Cache-Control") or ""), r
+    # The login page takes that rd back: the form carries it.
+    page = portal.client.get(r.header("Location")[len(portal.base):])
+    assert page.status == 200, page
+    assert (b'name="rd" value="http://www.app.test/page?a&#61;1&amp;b&#61;2"'
+            in page.body), page
+    # HEAD, and a proxy that names no method, are redirected too.
+    assert _redirect(portal, _forwarded(method="HEAD")).status == 302
+    assert _redirect(portal, _forwarded(method=None)).status == 302
+    # The parent domain itself and public_url's own host are acceptable.
+    r = _redirect(portal, _forwarded(host="app.test", uri="/"))
+    assert r.header("Location") == login + "?rd=http%3A%2F%2Fapp.test%2F", r
+
+
+def test_redirect_login_drops_an_original_url_outside_session_domain(portal):
+    login = portal.base + "/ui/login"
+    for host, uri, proto in (
+            ("evil.example", "/", "http"),
+            ("app.test.evil.example", "/", "http"),
+            ("www.app.test@evil.example", "/", "http"),
+            ("evil.example\\.app.test", "/", "http"),
+            ("evil.example/.app.test", "/", "http"),
+            ("www.app.test", "x", "http"),
+            ("www.app.test", "/", "javascript"),
+            ("", "/", "http")):
+        r = _redirect(portal, _forwarded(host=host, uri=uri, proto=proto))
+        assert r.status == 302, (host, uri, proto, r)
+        assert r.header("Location") == login, (host, uri, proto, r)
+    # A path that starts with two slashes stays a path of the host.
+    r = _redirect(portal, _forwarded(uri="//evil.example/"))
+    assert r.header("Location") == (
+        login + "?rd=http%3A%2F%2Fwww.app.test%2F%2Fevil.example%2F"), r
+    # Without the forwarded headers, the login page alone.
+    r = portal.client.get(VERIFY + "?redirect=login")
+    assert r.status == 302 and r.header("Location") == login, r
+
+
+def test_redirect_login_leaves_non_page_requests_and_presented_tokens_their_401(portal):
+    # A form posted without a session: no redirect to a page it cannot
+    # come back to with its body.
+    r = _redirect(portal, _forwarded(method="POST"))
+    W.assert_problem(r, 401, "unauthorized")
+    # A client that presented a token hears what is wrong with it.
+    h = _forwarded()
+    h["Authorization"] = "Bearer garbage"
+    r = _redirect(portal, h)
+    assert r.status == 401, r
+    assert 'error="invalid_token"' in (r.header("WWW-Authenticate") or ""), r
+    # A value other than login is a malformed request.
+    r = portal.client.get(VERIFY + "?redirect=yes", headers=_forwarded())
+    W.assert_problem(r, 400, "malformed-request")
+
+
+def test_redirect_login_passes_a_live_session_and_redirects_a_dead_one(portal, client):
+    u = client.new_user("ckredir", login=False)
+    token, sid = _new_session(u.id)
+    h = _forwarded()
+    h["Cookie"] = "%s=%s" % (COOKIE, token)
+    r = _redirect(portal, h)
+    assert r.status == 204 and r.header("X-Auth-User-Id") == u.id, r
+    W.psql("DELETE FROM browser_sessions WHERE id = '%s'" % sid)
+    deadline = time.monotonic() + 10
+    while r.status == 204 and time.monotonic() < deadline:
+        time.sleep(POLL)
+        r = _redirect(portal, h)
+    assert r.status == 302, r
+    assert r.header("Location").startswith(portal.base + "/ui/login?rd="), r
