@@ -37,6 +37,11 @@ class _App(BaseHTTPRequestHandler):
         rows = "".join("<tr><th>%s</th><td id=\"%s\">%s</td></tr>"
                        % (n, n.lower(), html.escape(self.headers.get(n) or ""))
                        for n in names)
+        # The names of the cookies it got: never the portal's session.
+        cookies = sorted(c.split("=", 1)[0].strip()
+                         for c in (self.headers.get("Cookie") or "").split(";") if c.strip())
+        rows += "<tr><th>Cookies</th><td id=\"cookies\">%s</td></tr>" % html.escape(
+            " ".join(cookies))
         body = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 "<title>The application</title></head>"
@@ -204,6 +209,13 @@ def test_a_browser_logs_in_through_nginx_and_comes_back(site, browser, artifacts
     assert browser.text("#path") == "/app/page?a=1&b=2"
     assert browser.text("#x-auth-user-id") == u.id
     assert browser.text("#x-auth-username") == u.username
+    # The browser holds the session cookie, nginx keeps it from the
+    # application; a cookie of the application's own passes.
+    assert cookie and "warden_session" not in browser.text("#cookies"), browser.text("#cookies")
+    browser.evaluate("document.cookie = 'app_pref=1; path=/'")
+    browser.goto(protected)
+    got = browser.text("#cookies").split()
+    assert "app_pref" in got and "warden_session" not in got, got
     _shots(browser, artifacts, "protected")
 
     # Logout (no page offers the button yet: a fetch from the portal's
