@@ -46,6 +46,7 @@
 #include "api/census.h"
 #include "api/mailer.h"
 #include "ui/portal.h"
+#include "ui/problem_page.h"
 #include "ui/ui_handlers.h"
 #include "mail/transport.h"
 #include "api/metrics.h"
@@ -627,6 +628,8 @@ open_listeners(struct daemon *d, const struct listenfds *lf)
 	    handlers_nroutes + ui_nroutes, err, sizeof(err))) == NULL)
 		fatal("http: %s", err);
 	http_server_set_dispatch(d->http, auth_dispatch, &d->front);
+	/* People on the portal's pages get a page whatever fails. */
+	http_server_set_problem_pages(d->http, "/ui/", problem_page, NULL);
 	http_server_set_cors_routes(d->http, handlers_cors_patterns,
 	    handlers_ncors_patterns);
 	if (lf->n > 0)

@@ -152,6 +152,8 @@ struct http_req {
 	bool			 handler_done;
 	bool			 net_done;
 	bool			 timed_out;
+	bool			 paged;		/* its problem page is on its
+						 * way (problem_pages) */
 	struct http_req		*next, **prevp;	/* the server's live list */
 };
 
@@ -197,6 +199,17 @@ void	http_server_set_cors_routes(struct http_server *srv,
 /* Sets the observer hook (NULL: none). */
 void	http_server_set_observer(struct http_server *srv,
 	    http_observe_fn *fn, void *arg);
+
+/*
+ * Sends the problem answers (PROBLEM_CTYPE) of the requests whose route
+ * pattern starts with prefix (static storage) through fn, as a reply
+ * hook (http_reply_hook()) would, after the request's own hook: the
+ * portal answers browsers with a page instead of JSON whichever path the
+ * problem came by (a failed database, a busy hasher, a deadline).  fn's
+ * own reply goes out as it is.  NULL fn: none.
+ */
+void	http_server_set_problem_pages(struct http_server *srv,
+	    const char *prefix, http_reply_hook_fn *fn, void *arg);
 
 /*
  * Binds and listens on one cfg.listen entry: "host:port" (a name may

@@ -255,6 +255,19 @@ req_send(struct http_req *r, int status, const char *ctype,
 		evbuffer_free(buf);
 }
 
+/* True when r's problem answer goes through the server's problem page
+ * (http_server_set_problem_pages()) instead of the wire. */
+static bool
+problem_paged(const struct http_req *r, const char *ctype)
+{
+	const struct http_server *srv = r->srv;
+
+	return !r->paged && srv != NULL && srv->page_fn != NULL &&
+	    ctype != NULL && strcmp(ctype, PROBLEM_CTYPE) == 0 &&
+	    r->route != NULL && strncmp(r->route->pattern, srv->page_prefix,
+	    strlen(srv->page_prefix)) == 0;
+}
+
 void
 http_reply_raw(struct http_req *r, int status, const char *ctype,
     const void *data, size_t len)
@@ -268,6 +281,11 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 	if (hook != NULL) {
 		r->hook = NULL;
 		hook(r, status, ctype, data, len, r->hook_arg);
+		return;
+	}
+	if (problem_paged(r, ctype)) {
+		r->paged = true;
+		r->srv->page_fn(r, status, ctype, data, len, r->srv->page_arg);
 		return;
 	}
 	r->handler_done = true;

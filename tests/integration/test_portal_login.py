@@ -366,3 +366,44 @@ def test_the_totp_page_in_a_browser(browser, daemon, client, artifacts):
     assert browser.cookie("warden_session") is not None
     W.SECRETS.add_issued(browser.cookie("warden_session")["value"], -1)
     assert browser.console_errors() == [], browser.console_errors()
+
+
+def test_a_server_failure_on_a_form_is_a_page_not_json(workdir, daemon):
+    """Whatever fails behind a form (here the database, held by a lock past
+    the request deadline), the browser gets the portal's page, with the
+    status and no internals; the JSON problem is for API clients."""
+    import subprocess
+    import time
+    d = W.start_own(workdir, daemon, "portal_deadline", request_timeout="1s")
+    try:
+        u = d.client.new_user("pfail", login=False)
+        p = Portal(d)
+        csrf = p.csrf()
+        hold = subprocess.Popen(
+            ["/usr/bin/psql", W.database_url(), "-X", "-q", "-c",
+             "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; "
+             "SELECT pg_sleep(4); COMMIT;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while W.psql("SELECT count(*) FROM pg_locks WHERE relation = "
+                         "'users'::regclass AND mode = 'AccessExclusiveLock' "
+                         "AND granted") != ["1"]:
+                assert time.monotonic() < deadline, "the lock was not taken"
+                time.sleep(0.05)
+            r = p.post("/ui/login", {"csrf": csrf, "rd": "", "username": u.username,
+                                     "password": u.password})
+        finally:
+            hold.wait(timeout=30)
+        assert r.status == 503, r
+        assert r.content_type == "text/html", r
+        assert b"Not available right now" in r.body, r.body
+        assert b"problem" not in r.body and b"urn:warden" not in r.body, r.body
+        assert "script-src" not in (r.header("Content-Security-Policy") or "x")
+        assert "default-src 'none'" in (r.header("Content-Security-Policy") or ""), r
+        htmlcheck.assert_valid_html(r.body.decode())
+        # The API keeps its JSON problems.
+        r = d.client.get("/api/v1/users/me")
+        assert r.content_type == "application/problem+json", r
+    finally:
+        W.stop_own(d)
