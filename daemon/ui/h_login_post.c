@@ -313,6 +313,7 @@ h_ui_login_totp(struct http_req *r)
 	struct token_call *t;
 	struct ui_login	*u;
 	struct form	 f;
+	const char	*code;
 
 	if (form_read(r, &f) == -1)
 		return;
@@ -329,11 +330,17 @@ h_ui_login_totp(struct http_req *r)
 		return;
 	}
 	t->req.grant = TOKEN_GRANT_MFA;
-	t->req.recovery = false;
+	/* The page's second form sends a recovery code instead of the
+	 * authenticator's: the one it holds is the one judged. */
+	if ((code = form_get(&f, "code")) == NULL &&
+	    (code = form_get(&f, "recovery_code")) != NULL)
+		t->req.recovery = true;
+	else
+		t->req.recovery = false;
 	/* Of the wrong shape: refused as a wrong one, by mfa_grant(). */
 	copy_if_fits(t->req.mfa_token, sizeof(t->req.mfa_token),
 	    form_get(&f, "mfa_token"));
-	copy_if_fits(t->req.code, sizeof(t->req.code), form_get(&f, "code"));
+	copy_if_fits(t->req.code, sizeof(t->req.code), code);
 	form_free(&f);
 	mfa_grant(t);
 }

@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-import pngcheck
 import wardenlib as W
+from pageshots import shots
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -154,13 +154,7 @@ http {{
 
 
 def _shots(browser, artifacts, name):
-    for width, (w, h, mobile) in (("desktop", (1280, 800, False)),
-                                  ("phone", (360, 740, True))):
-        browser.set_viewport(w, h, mobile=mobile)
-        path = os.path.join(artifacts, "%s-%s.png" % (name, width))
-        browser.screenshot(path)
-        pngcheck.assert_not_blank(path)
-    browser.set_viewport(1280, 800)
+    return shots(browser, artifacts, name, check_html=False)
 
 
 def _at_login(browser, base, protected):

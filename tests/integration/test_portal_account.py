@@ -12,9 +12,8 @@ import re
 
 import pytest
 
-import htmlcheck
-import pngcheck
 import wardenlib as W
+from pageshots import shots
 from test_mfa import step_start, totp
 from test_portal_login import (Portal, csrf_of_session, error_text, field,
                                session_set_cookie)
@@ -265,15 +264,7 @@ def test_ending_another_session(own):
 # ---- in a browser ----
 
 def _shots(browser, artifacts, name):
-    html_text = browser.source()
-    htmlcheck.assert_valid_html(html_text)
-    htmlcheck.assert_inputs_labelled(html_text)
-    for width, (w, h, mobile) in (("desktop", (1280, 800, False)), ("phone", (360, 740, True))):
-        browser.set_viewport(w, h, mobile=mobile)
-        path = os.path.join(artifacts, "%s-%s.png" % (name, width))
-        browser.screenshot(path)
-        pngcheck.assert_not_blank(path)
-    browser.set_viewport(1280, 800)
+    return shots(browser, artifacts, name)
 
 
 def test_the_account_pages_in_a_browser(browser, daemon, client, artifacts):

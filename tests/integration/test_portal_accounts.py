@@ -8,14 +8,13 @@ reset -> sign in in a headless Chromium at desktop and phone widths."""
 import html
 import os
 import re
-import shutil
 
 import pytest
 
 import htmlcheck
 import mailbox as MB
-import pngcheck
 import wardenlib as W
+from pageshots import shots
 from test_portal_login import Portal, error_text, field
 
 RESET_LIMIT = 3
@@ -337,19 +336,7 @@ def unexpected(errors, allowed):
 
 
 def _shots(browser, artifacts, name):
-    html = browser.source()
-    htmlcheck.assert_valid_html(html)
-    htmlcheck.assert_inputs_labelled(html)
-    for width, (w, h, mobile) in (("desktop", (1280, 800, False)),
-                                  ("phone", (360, 740, True))):
-        browser.set_viewport(w, h, mobile=mobile)
-        path = os.path.join(artifacts, "%s-%s.png" % (name, width))
-        browser.screenshot(path)
-        pngcheck.assert_not_blank(path)
-        # WARDEN_SCREENSHOTS=docs/screenshots refreshes the committed set.
-        if os.environ.get("WARDEN_SCREENSHOTS"):
-            shutil.copy(path, os.environ["WARDEN_SCREENSHOTS"])
-    browser.set_viewport(1280, 800)
+    return shots(browser, artifacts, name)
 
 
 def test_register_then_sign_in_in_a_browser(browser, own, artifacts):

@@ -11,8 +11,8 @@ import urllib.parse
 import pytest
 
 import htmlcheck
-import pngcheck
 import wardenlib as W
+from pageshots import shots
 from test_mfa import enrolled, step_start, totp
 
 MAX_FAILURES = 3
@@ -307,19 +307,44 @@ def test_a_second_factor_gets_the_totp_page_then_a_session_with_otp(own):
     assert r5.status == 400, r5
 
 
+def test_a_recovery_code_on_the_second_step_starts_a_session_once(own):
+    c = own.client
+    u, _secret, codes = enrolled(c)
+    p = Portal(own)
+    r = p.login(u.username, u.password)
+    assert r.status == 200, r
+    body = r.body.decode()
+    # The folded second form, labelled, beside the authenticator's.
+    assert '<label for="recovery_code">' in body and 'name="recovery_code"' in body, body
+    htmlcheck.assert_inputs_labelled(body)
+    mfa = field(r, "mfa_token")
+    # A wrong one: the page again, as for a wrong authenticator code.
+    r2 = p.post("/ui/login/totp", {"csrf": field(r, "csrf"), "rd": "",
+                                   "mfa_token": mfa, "recovery_code": "AAAAA-AAAAA"})
+    assert r2.status == 400 and error_text(r2) == "The code is wrong.", r2
+    # A right one, as typed with a dash and in lower case.
+    typed = (codes[0][:5] + "-" + codes[0][5:]).lower()
+    r3 = p.post("/ui/login/totp", {"csrf": field(r2, "csrf"), "rd": "",
+                                   "mfa_token": mfa, "recovery_code": typed})
+    assert r3.status == 303, r3
+    sc = session_set_cookie(r3)
+    assert sc, r3
+    W.SECRETS.add_issued(sc.split(";")[0].split("=", 1)[1], r3.index)
+    amr = W.psql("SELECT amr FROM browser_sessions WHERE user_id = '%s'" % u.id)
+    assert len(amr) == 1 and "pwd" in amr[0], amr
+    # Spent: the same code does not start a second session.
+    p2 = Portal(own)
+    r4 = p2.login(u.username, u.password)
+    r5 = p2.post("/ui/login/totp", {"csrf": field(r4, "csrf"), "rd": "",
+                                    "mfa_token": field(r4, "mfa_token"),
+                                    "recovery_code": codes[0]})
+    assert r5.status == 400 and error_text(r5) == "The code is wrong.", r5
+
+
 # ---- in a browser ----
 
 def _shots(browser, artifacts, name):
-    html = browser.source()
-    htmlcheck.assert_valid_html(html)
-    htmlcheck.assert_inputs_labelled(html)
-    url = browser.url()
-    for width, (w, h, mobile) in (("desktop", (1280, 800, False)), ("phone", (360, 740, True))):
-        browser.set_viewport(w, h, mobile=mobile)
-        path = os.path.join(artifacts, "%s-%s.png" % (name, width))
-        browser.screenshot(path)
-        pngcheck.assert_not_blank(path)
-    return url
+    return shots(browser, artifacts, name)
 
 
 def test_the_login_in_a_browser(browser, daemon, client, artifacts):
@@ -351,7 +376,7 @@ def test_the_login_in_a_browser(browser, daemon, client, artifacts):
 def test_the_totp_page_in_a_browser(browser, daemon, client, artifacts):
     base = "http://127.0.0.1:%d" % daemon.port
     u, secret, _codes = enrolled(client)
-    rd = base + "/ui/static/warden.css"   # the account page is not there yet
+    rd = base + "/ui/account"
     browser.goto(base + "/ui/login?rd=" + urllib.parse.quote(rd, safe=""))
     browser.fill("#username", u.username)
     browser.fill("#password", u.password)
@@ -359,10 +384,15 @@ def test_the_totp_page_in_a_browser(browser, daemon, client, artifacts):
     assert browser.status() == 200
     assert browser.exists("#code")
     _shots(browser, artifacts, "login-totp")
+    # The recovery code's form unfolds without a script.
+    browser.click("details.alternative summary", navigate=False)
+    assert browser.evaluate("document.querySelector('details.alternative').open")
+    _shots(browser, artifacts, "login-totp-recovery")
     browser.set_viewport(1280, 800)
     browser.fill("#code", totp(secret, step_start(+1)))
     browser.submit("form")
     assert browser.url() == rd, browser.url()
+    assert browser.exists("h1"), browser.html()
     assert browser.cookie("warden_session") is not None
     W.SECRETS.add_issued(browser.cookie("warden_session")["value"], -1)
     assert browser.console_errors() == [], browser.console_errors()
