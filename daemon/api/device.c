@@ -14,7 +14,7 @@ device_cookie_get(const char *header, const char *name, char *out,
 
 int
 device_set_cookie(char *out, size_t outlen, const char *token,
-    int64_t max_age, bool secure)
+    const char *path, int64_t max_age, bool secure)
 {
 	int	 n;
 
@@ -22,7 +22,7 @@ device_set_cookie(char *out, size_t outlen, const char *token,
 		return -1;
 	n = snprintf(out, outlen, "%s=%s; Max-Age=%lld; Path=%s; HttpOnly; "
 	    "SameSite=Strict%s", DEVICE_COOKIE, token, (long long)max_age,
-	    DEVICE_COOKIE_PATH, secure ? "; Secure" : "");
+	    path, secure ? "; Secure" : "");
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 

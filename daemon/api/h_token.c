@@ -314,7 +314,8 @@ set_device_cookie(struct token_call *t)
 	char	 v[DEVICE_SET_COOKIE_MAX];
 
 	if (device_set_cookie(v, sizeof(v), t->device_out,
-	    cfg->login_device_ttl, device_cookie_secure(cfg->public_url)) == 0)
+	    t->ops->device_cookie_path, cfg->login_device_ttl,
+	    device_cookie_secure(cfg->public_url)) == 0)
 		(void)http_add_header(t->r, "Set-Cookie", v);
 	sodium_memzero(v, sizeof(v));
 }
@@ -764,6 +765,7 @@ endpoint_refused(struct token_call *t, int status, const char *why,
 
 const struct token_login_ops token_endpoint_ops = {
 	.tokens = true,
+	.device_cookie_path = DEVICE_COOKIE_PATH,
 	.done = endpoint_done,
 	.mfa = endpoint_mfa,
 	.refused = endpoint_refused,

@@ -69,6 +69,9 @@ struct token_login_ops {
 	 * refresh-token family (the token endpoint); false: it is only
 	 * recorded (login_ok, failures cleared, rehash, device) */
 	bool	 tokens;
+	/* Where a browser sends the device cookie back (device.h): the
+	 * path of this login's form or endpoint. */
+	const char *device_cookie_path;
 	/* The login passed and was recorded: answer it (t->user; with
 	 * tokens, t->signed_token and t->refresh). */
 	void	(*done)(struct token_call *t);

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "api/body.h"
+#include "api/device.h"
 #include "api/front.h"
 #include "api/problem_reply.h"
 #include "api/reply.h"
@@ -176,6 +177,7 @@ portal_refused(struct token_call *t, int status, const char *why,
 
 static const struct token_login_ops portal_ops = {
 	.tokens = false,
+	.device_cookie_path = DEVICE_COOKIE_PATH_PORTAL,
 	.done = portal_done,
 	.mfa = portal_mfa,
 	.refused = portal_refused,

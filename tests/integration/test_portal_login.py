@@ -170,6 +170,32 @@ def test_a_locked_account_is_refused_like_a_wrong_password(own):
     assert sessions_of(u.id, live=False) == 0
 
 
+def test_the_owners_browser_still_signs_in_while_others_lock_the_account(own):
+    """The device cookie (OWASP device cookies, docs/login-lockout.md) of a
+    login on the portal comes back to the portal's forms: a browser that
+    signed in before is judged by its own failures, not by the lock that
+    someone else's guesses put on the account."""
+    u = own.client.new_user("pdevice", login=False)
+    owner = Portal(own)
+    r = owner.login(u.username, u.password)
+    assert r.status == 303, r
+    device = [v for v in r.header_all("Set-Cookie") if v.startswith("warden_device=")]
+    assert len(device) == 1 and "; Path=/ui/login;" in device[0], device
+    assert "HttpOnly" in device[0] and "SameSite=Strict" in device[0], device
+    W.SECRETS.add_issued(owner.jar["warden_device"], r.index)
+    W.SECRETS.add_issued(owner.jar["warden_session"], r.index)
+    thief = Portal(own)
+    for _ in range(MAX_FAILURES):
+        assert thief.login(u.username, "Wrong-" + u.password).status == 400
+    # Locked for the thief, even with the right password ...
+    r = thief.login(u.username, u.password)
+    assert r.status == 400 and error_text(r) == BAD_LOGIN, r
+    # ... not for the owner's browser, which presents its device cookie.
+    r = owner.login(u.username, u.password)
+    assert r.status == 303, r
+    W.SECRETS.add_issued(owner.jar["warden_session"], r.index)
+
+
 def test_too_many_failures_from_an_address_get_429_with_retry_after(own):
     p = Portal(own)
     u = own.client.new_user("plimit", login=False)
