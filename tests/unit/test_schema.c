@@ -395,6 +395,66 @@ test_keyset_index(void **state)
 	assert_string_equal(v, "t");
 }
 
+/* The provider's clients: a secret exactly when confidential, redirect
+ * URIs absolute https or loopback http, scopes of ours, a known alg. */
+static void
+test_oauth_clients(void **state)
+{
+#define CLIENT_INSERT \
+	"INSERT INTO oauth_clients (client_id, name, secret_hash, public, " \
+	"redirect_uris, scopes, id_token_signed_response_alg) VALUES " \
+	"($1, 'App', $2::bytea, $3::boolean, $4::text[], " \
+	"coalesce($5::text[], '{openid}'), coalesce($6, 'RS256'))"
+	static const char *h = "\\x0000000000000000000000000000000000000000"
+	    "000000000000000000000000";
+	static const char *id = "abcdefghijklmnopqrstuv";
+	const char *good[] = { id, h, "f", "{https://a.example/cb}", NULL,
+	    NULL };
+	const char *pub[] = { "abcdefghijklmnopqrstuw", NULL, "t",
+	    "{http://127.0.0.1:9/cb,http://[::1]/x,http://localhost}", NULL,
+	    "EdDSA" };
+	static const char *const bad_uris[] = {
+		"{}", "{http://a.example/cb}", "{https://a.example/cb#f}",
+		"{https://u@a.example/cb}", "{/cb}", "{\"https://a b/\"}",
+		"{http://127.0.0.1.evil.example/}",
+	};
+	size_t i;
+
+	assert_string_equal(run(CLIENT_INSERT, 6, good), "");
+	assert_string_equal(run(CLIENT_INSERT, 6, pub), "");
+	for (i = 0; i < sizeof(bad_uris) / sizeof(bad_uris[0]); i++) {
+		const char *p[] = { "zbcdefghijklmnopqrstuv", h, "f",
+		    bad_uris[i], NULL, NULL };
+
+		assert_string_equal(run(CLIENT_INSERT, 6, p), CHECK_VIOLATION);
+	}
+	{
+		const char *nosecret[] = { "zbcdefghijklmnopqrstuv", NULL, "f",
+		    "{https://a.example/cb}", NULL, NULL };
+		const char *pubsecret[] = { "zbcdefghijklmnopqrstuv", h, "t",
+		    "{https://a.example/cb}", NULL, NULL };
+		const char *scope[] = { "zbcdefghijklmnopqrstuv", h, "f",
+		    "{https://a.example/cb}", "{openid,admin}", NULL };
+		const char *alg[] = { "zbcdefghijklmnopqrstuv", h, "f",
+		    "{https://a.example/cb}", NULL, "HS256" };
+		const char *shortid[] = { "short", h, "f",
+		    "{https://a.example/cb}", NULL, NULL };
+
+		assert_string_equal(run(CLIENT_INSERT, 6, nosecret),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, pubsecret),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, scope),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, alg),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, shortid),
+		    CHECK_VIOLATION);
+	}
+	assert_string_equal(run("DELETE FROM oauth_clients", 0, NULL), "");
+#undef CLIENT_INSERT
+}
+
 int
 main(void)
 {
@@ -408,6 +468,7 @@ main(void)
 		cmocka_unit_test_setup(test_refresh_tokens, clean),
 		cmocka_unit_test_setup(test_audit_events, clean),
 		cmocka_unit_test_setup(test_keyset_index, clean),
+		cmocka_unit_test_setup(test_oauth_clients, clean),
 	};
 
 	dbt_require_url("test_schema");
