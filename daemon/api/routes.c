@@ -16,6 +16,13 @@ const struct route handlers_routes[] = {
 	{ POST,   "/api/v1/users",		h_register,	NONE },
 	{ POST,   "/api/v1/auth/token",		h_token,	NONE },
 	{ POST,   "/api/v1/auth/revoke",	h_revoke,	NONE },
+	/* The OpenID Connect provider's (OIDC.md): the token endpoint
+	 * again, and what registered clients call with their tokens. */
+	{ POST,   "/oauth2/token",		h_token,	NONE },
+	{ GET,    "/oauth2/userinfo",		h_userinfo,	NONE },
+	{ POST,   "/oauth2/userinfo",		h_userinfo,	NONE },
+	{ POST,   "/oauth2/introspect",		h_introspect,	NONE },
+	{ POST,   "/oauth2/revoke",		h_oauth2_revoke, NONE },
 	{ POST,   "/api/v1/auth/logout",	h_logout,	BEARER },
 	{ POST,   "/api/v1/auth/email/verify",	h_email_verify,	NONE },
 	{ POST,   "/api/v1/auth/password/forgot", h_password_forgot, NONE },

@@ -214,3 +214,14 @@ codes_issued(struct db_pool *pool, const char *hash, const char *family,
 	    " AND (SELECT reused FROM o)") " RETURNING id)"
 	    " SELECT reused FROM o", 3, params, issued, p);
 }
+
+int
+codes_access_revoked(struct db_pool *pool, const char *jti,
+    store_done_cb *cb, void *arg)
+{
+	const char	*params[] = { jti };
+
+	return row_exec(pool, "codes_access_revoked",
+	    "SELECT 1 FROM oauth_codes WHERE access_jti = $1::uuid"
+	    " AND reused_at IS NOT NULL", 1, params, true, cb, arg);
+}

@@ -107,4 +107,12 @@ int	codes_issued(struct db_pool *pool, const char *hash,
 	    const char *family, const char *jti, store_done_cb *cb,
 	    void *arg);
 
+/*
+ * Whether the access token jti (a uuid) was issued by the first exchange
+ * of a code that came back: OK when it was (the token is revoked),
+ * NOT_FOUND when not.
+ */
+int	codes_access_revoked(struct db_pool *pool, const char *jti,
+	    store_done_cb *cb, void *arg);
+
 #endif

@@ -1302,7 +1302,7 @@ test_real_hasher(void **state)
 {
 	struct hc_params		 p = params();
 	const struct proto_pubkeys_ans	*keys;
-	struct jwt_verify_params	 vp = { "warden-test", "warden-aud", 60 };
+	struct jwt_verify_params	 vp = { "warden-test", "warden-aud", 60, false };
 	struct jwt_claims		 cl;
 	struct proto_sign_req		 sr;
 	struct rec			 h = { 0 }, v = { 0 }, w = { 0 },
