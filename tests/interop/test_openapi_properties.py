@@ -104,6 +104,15 @@ DRIVERS = {
     "healthz": dict(auth="none"),
     "readyz": dict(auth="none"),
     "metrics": dict(auth="none"),
+    # The OpenID Connect provider's: driven without a registered client,
+    # so their refusals (invalid_client, invalid_token) are what is checked
+    # against the document; tests/integration/test_oidc_token.py drives
+    # their successes with clients and codes of its own.
+    "oauth2Token": dict(auth="none"),
+    "userinfo": dict(auth="bearer", caller="shared"),
+    "userinfoPost": dict(auth="bearer", caller="shared"),
+    "introspect": dict(auth="none"),
+    "oauth2Revoke": dict(auth="none"),
 }
 
 # Members whose rules go beyond what JSON Schema can say (the blocklist of
