@@ -2,8 +2,7 @@
  * A page of the login portal on the wire: a template of the portal
  * (portal.h) rendered into an HTML answer with the headers every page
  * carries: a strict Content-Security-Policy (no script at all, styles
- * and images from the portal itself, forms posting only to it, never
- * framed), X-Frame-Options DENY, nosniff, Referrer-Policy same-origin and
+ * and images from the portal itself, never framed), X-Frame-Options DENY, nosniff, Referrer-Policy same-origin and
  * Cache-Control no-store.
  */
 #ifndef WARDEN_UI_PAGE_H
@@ -13,9 +12,16 @@
 
 struct http_req;
 
+/*
+ * No form-action: Chromium and WebKit apply it to every redirect that
+ * follows a form's POST, and a login ends at the page it was for, on an
+ * application's host (rd under session_domain) or at an OpenID client's
+ * redirect_uri, origins a page cannot list.  The forms' actions are fixed
+ * in the templates, and every value in a page is escaped.
+ */
 #define PAGE_CSP							\
 	"default-src 'none'; style-src 'self'; img-src 'self' data:; "	\
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"frame-ancestors 'none'; base-uri 'none'"
 
 /*
  * Replies status with the portal's template name rendered from view, to

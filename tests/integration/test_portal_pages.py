@@ -14,8 +14,10 @@ def test_the_login_page_has_its_headers_cookie_and_token(client):
     assert r.status == 200, r
     assert r.content_type.startswith("text/html"), r
     csp = r.header("Content-Security-Policy") or ""
-    for directive in ("default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"):
+    for directive in ("default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"):
         assert directive in csp, csp
+    # No form-action: see test_a_login_in_a_browser_lands_on_another_host_...
+    assert "form-action" not in csp, csp
     assert "script-src" not in csp and "unsafe" not in csp, csp
     assert r.header("X-Frame-Options") == "DENY"
     assert "no-store" in (r.header("Cache-Control") or "")
