@@ -23,13 +23,27 @@ struct http_req;
 	"default-src 'none'; style-src 'self'; img-src 'self' data:; "	\
 	"frame-ancestors 'none'; base-uri 'none'"
 
+struct evbuffer;
+struct front;
+
 /*
  * Replies status with the portal's template name rendered from view, to
  * which it adds "product" and "base" (public_url without its trailing
- * slash).  Takes ownership of view (NULL: an empty one).  A template
+ * slash).  Takes ownership of view (NULL: an empty one) and wipes its
+ * strings and the rendered page once sent: a page may show a secret (a
+ * TOTP secret, recovery codes, a token in a hidden field).  A template
  * that fails to render answers the 500 problem, logged.
  */
 void	page_reply(struct http_req *r, int status, const char *name,
 	    cJSON *view);
+
+/*
+ * page_reply()'s two halves, for a caller that sends the page itself:
+ * the template name rendered from view (owned, wiped and freed as above)
+ * into out, 0 or -1 (logged); and the headers every page carries.
+ */
+int	page_render(const struct front *f, const char *name, cJSON *view,
+	    struct evbuffer *out);
+void	page_headers(struct http_req *r);
 
 #endif
