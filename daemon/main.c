@@ -629,7 +629,8 @@ open_listeners(struct daemon *d, const struct listenfds *lf)
 		fatal("http: %s", err);
 	http_server_set_dispatch(d->http, auth_dispatch, &d->front);
 	/* People on the portal's pages get a page whatever fails. */
-	http_server_set_problem_pages(d->http, "/ui/", problem_page, NULL);
+	http_server_set_problem_pages(d->http, "/ui/", problem_page,
+	    &d->front);
 	http_server_set_cors_routes(d->http, handlers_cors_patterns,
 	    handlers_ncors_patterns);
 	if (lf->n > 0)

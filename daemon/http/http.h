@@ -152,8 +152,6 @@ struct http_req {
 	bool			 handler_done;
 	bool			 net_done;
 	bool			 timed_out;
-	bool			 paged;		/* its problem page is on its
-						 * way (problem_pages) */
 	struct http_req		*next, **prevp;	/* the server's live list */
 };
 
@@ -201,15 +199,26 @@ void	http_server_set_observer(struct http_server *srv,
 	    http_observe_fn *fn, void *arg);
 
 /*
- * Sends the problem answers (PROBLEM_CTYPE) of the requests whose route
- * pattern starts with prefix (static storage) through fn, as a reply
- * hook (http_reply_hook()) would, after the request's own hook: the
- * portal answers browsers with a page instead of JSON whichever path the
- * problem came by (a failed database, a busy hasher, a deadline).  fn's
- * own reply goes out as it is.  NULL fn: none.
+ * Writes the page (text/html) that stands for the problem answer of r
+ * (status, the problem's JSON in data, len) into out, and may set
+ * headers of r (those the problem set stay).  Returns 0, or -1 to send
+ * the problem as it is.  It must not reply: it may run while r's handler
+ * still holds r (a deadline).
+ */
+struct evbuffer;
+typedef int http_problem_page_fn(struct http_req *r, int status,
+    const void *data, size_t len, struct evbuffer *out, void *arg);
+
+/*
+ * Answers the problems (PROBLEM_CTYPE) of the requests whose path starts
+ * with prefix (static storage) with fn's page instead, after the
+ * request's own hook: the portal answers browsers with a page whichever
+ * way the problem came (a failed database, a busy hasher, the handler's
+ * deadline, an unknown path, a wrong method, a body too large).  The
+ * page's buffer is wiped once sent.  NULL fn: none.
  */
 void	http_server_set_problem_pages(struct http_server *srv,
-	    const char *prefix, http_reply_hook_fn *fn, void *arg);
+	    const char *prefix, http_problem_page_fn *fn, void *arg);
 
 /*
  * Binds and listens on one cfg.listen entry: "host:port" (a name may

@@ -62,7 +62,7 @@ struct http_server {
 	http_observe_fn		*observe;
 	void			*observe_arg;
 	const char		*page_prefix;	/* problem pages: see */
-	http_reply_hook_fn	*page_fn;	/* http_server_set_problem_pages() */
+	http_problem_page_fn	*page_fn;	/* http_server_set_problem_pages() */
 	void			*page_arg;
 
 	struct listener		*ls;

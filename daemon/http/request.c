@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 
 static void	req_send(struct http_req *, int, const char *, const void *,
 		    size_t);
+static void	req_send_problem(struct http_req *, int, const char *,
+		    const void *, size_t);
 
 static const char *
 reason_phrase(int status)
@@ -198,8 +201,7 @@ req_on_deadline(evutil_socket_t fd, short what, void *arg)
 		s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	http_set_header(r, "Retry-After", "1");
-	req_send(r, 503, "application/problem+json", s,
-	    s != NULL ? strlen(s) : 0);
+	req_send_problem(r, 503, PROBLEM_CTYPE, s, s != NULL ? strlen(s) : 0);
 	cJSON_free(s);
 }
 
@@ -255,17 +257,51 @@ req_send(struct http_req *r, int status, const char *ctype,
 		evbuffer_free(buf);
 }
 
-/* True when r's problem answer goes through the server's problem page
- * (http_server_set_problem_pages()) instead of the wire. */
-static bool
-problem_paged(const struct http_req *r, const char *ctype)
+/*
+ * The page that stands for the problem answer of r into a new buffer
+ * (http_server_set_problem_pages()), or NULL: not a problem, not under
+ * the prefix, or the page could not be made.
+ */
+static struct evbuffer *
+problem_page(struct http_req *r, int status, const char *ctype,
+    const void *data, size_t len)
 {
 	const struct http_server *srv = r->srv;
+	const char	*path;
+	struct evbuffer	*out;
 
-	return !r->paged && srv != NULL && srv->page_fn != NULL &&
-	    ctype != NULL && strcmp(ctype, PROBLEM_CTYPE) == 0 &&
-	    r->route != NULL && strncmp(r->route->pattern, srv->page_prefix,
-	    strlen(srv->page_prefix)) == 0;
+	if (srv == NULL || srv->page_fn == NULL || ctype == NULL ||
+	    strcmp(ctype, PROBLEM_CTYPE) != 0 || r->evreq == NULL ||
+	    (path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    r->evreq))) == NULL ||
+	    strncmp(path, srv->page_prefix, strlen(srv->page_prefix)) != 0 ||
+	    (out = evbuffer_new()) == NULL)
+		return NULL;
+	if (srv->page_fn(r, status, data, len, out, srv->page_arg) == -1) {
+		evwipe_drain(out, SIZE_MAX);
+		evbuffer_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* req_send() of the problem, or of the page that stands for it. */
+static void
+req_send_problem(struct http_req *r, int status, const char *ctype,
+    const void *data, size_t len)
+{
+	struct evbuffer	*page = problem_page(r, status, ctype, data, len);
+	size_t		 n;
+
+	if (page == NULL) {
+		req_send(r, status, ctype, data, len);
+		return;
+	}
+	n = evbuffer_get_length(page);
+	req_send(r, status, "text/html; charset=utf-8",
+	    evbuffer_pullup(page, (ev_ssize_t)n), n);
+	evwipe_drain(page, SIZE_MAX);
+	evbuffer_free(page);
 }
 
 void
@@ -283,13 +319,8 @@ http_reply_raw(struct http_req *r, int status, const char *ctype,
 		hook(r, status, ctype, data, len, r->hook_arg);
 		return;
 	}
-	if (problem_paged(r, ctype)) {
-		r->paged = true;
-		r->srv->page_fn(r, status, ctype, data, len, r->srv->page_arg);
-		return;
-	}
 	r->handler_done = true;
-	req_send(r, status, ctype, data, len);
+	req_send_problem(r, status, ctype, data, len);
 	req_maybe_free(r);
 }
 

@@ -400,7 +400,7 @@ http_server_set_observer(struct http_server *srv, http_observe_fn *fn,
 
 void
 http_server_set_problem_pages(struct http_server *srv, const char *prefix,
-    http_reply_hook_fn *fn, void *arg)
+    http_problem_page_fn *fn, void *arg)
 {
 	srv->page_prefix = prefix;
 	srv->page_fn = fn;

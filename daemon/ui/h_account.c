@@ -32,6 +32,7 @@
 #include "api/problem_reply.h"
 #include "api/reply.h"
 #include "config.h"
+#include "fields.h"
 #include "csrf.h"
 #include "http/form.h"
 #include "http/http.h"
@@ -534,8 +535,13 @@ run_op(struct acct *a)
 			}
 			return;
 		}
-		if (sessions_end_one(c->front->db, c->user.id, id != NULL ?
-		    id : "", r->remote, session_ended, a) == -1) {
+		if (id == NULL || !field_is_uuid(id)) {
+			/* No session of anyone has such an id. */
+			session_ended(STORE_NOT_FOUND, a);
+			return;
+		}
+		if (sessions_end_one(c->front->db, c->user.id, id, r->remote,
+		    session_ended, a) == -1) {
 			acct_free(a);
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 		}

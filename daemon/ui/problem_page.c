@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/front.h"
 #include "http/http.h"
 #include "page.h"
 #include "problem_page.h"
@@ -23,8 +24,6 @@ static const struct wording wordings[] = {
 	{ 403, "Not allowed", NULL },
 	{ 404, "Page not found", NULL },
 	{ 405, "Page not found", NULL },
-	{ 408, "Too slow", "The request took too long. Please try again." },
-	{ 413, "Too much", "The form was larger than this server takes." },
 	{ 429, "Too many attempts",
 	    "Please wait a little, then try again." },
 	{ 503, "Not available right now",
@@ -36,15 +35,14 @@ static const struct wording wordings[] = {
 #define SERVER_ERROR_TEXT	"This server could not finish the request. " \
 				"Please try again."
 
-void
-problem_page(struct http_req *r, int status, const char *ctype,
-    const void *data, size_t len, void *arg)
+int
+problem_page(struct http_req *r, int status, const void *data, size_t len,
+    struct evbuffer *out, void *arg)
 {
+	const struct front *f = arg;
 	const char	*heading = NULL, *text = NULL, *detail = NULL;
 	cJSON		*problem = NULL, *view;
 
-	(void)ctype;
-	(void)arg;
 	for (size_t i = 0; i < sizeof(wordings) / sizeof(wordings[0]); i++)
 		if (wordings[i].status == status) {
 			heading = wordings[i].heading;
@@ -78,7 +76,10 @@ problem_page(struct http_req *r, int status, const char *ctype,
 		view = NULL;
 	}
 	cJSON_Delete(problem);
-	/* Without a view the page cannot say more than its status: page_reply
-	 * of NULL renders the template empty, which still is a page. */
-	page_reply(r, status, "message", view);
+	/* Without a view the page cannot say more than its status: NULL
+	 * renders the template empty, which still is a page. */
+	if (page_render(f, "message", view, out) == -1)
+		return -1;
+	page_headers(r);
+	return 0;
 }

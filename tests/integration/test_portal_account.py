@@ -254,6 +254,12 @@ def test_ending_another_session(own):
     assert q.get("/ui/account").status == 303
     r = post(p, "/ui/account/sessions/end", {"id": theirs[0]})
     assert r.status == 404 and error_text(r), r
+    # An id that is no session's at all, or none: the same page, no error.
+    for bad_id in ("not-a-uuid", "", "1' OR '1'='1"):
+        r = post(p, "/ui/account/sessions/end", {"id": bad_id})
+        assert r.status == 404 and error_text(r) == "That session has already ended.", r
+    r = post(p, "/ui/account/sessions/end", {})
+    assert r.status == 404, r
     # Ending this browser's own: signed out.
     own_id = session_ids(r)[0]
     r = post(p, "/ui/account/sessions/end", {"id": own_id})

@@ -182,7 +182,7 @@ def test_the_owners_browser_still_signs_in_while_others_lock_the_account(own):
     device = [v for v in r.header_all("Set-Cookie") if v.startswith("warden_device=")]
     assert len(device) == 1 and "; Path=/ui/login;" in device[0], device
     assert "HttpOnly" in device[0] and "SameSite=Strict" in device[0], device
-    W.SECRETS.add_issued(owner.jar["warden_device"], r.index)
+    W.SECRETS.add_device(owner.jar["warden_device"])
     W.SECRETS.add_issued(owner.jar["warden_session"], r.index)
     thief = Portal(own)
     for _ in range(MAX_FAILURES):
@@ -422,6 +422,46 @@ def test_the_totp_page_in_a_browser(browser, daemon, client, artifacts):
     assert browser.cookie("warden_session") is not None
     W.SECRETS.add_issued(browser.cookie("warden_session")["value"], -1)
     assert browser.console_errors() == [], browser.console_errors()
+
+
+def test_a_login_in_a_browser_lands_on_another_host_of_the_session_domain(
+        browser, workdir, daemon, artifacts):
+    """After the login form's POST, the browser follows the 303 to rd on
+    another origin (an application host under session_domain): a
+    Content-Security-Policy form-action would make Chromium refuse that
+    redirect."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class App(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>app</title><h1 id=app>the application</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    app = ThreadingHTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    d = W.start_own(workdir, daemon, "portal_cross_host", public_url="{base}",
+                    session_domain="app.test")
+    try:
+        u = d.client.new_user("pcross", login=False)
+        rd = "http://www.app.test:%d/landing?a=1" % app.server_address[1]
+        browser.goto("%s/ui/login?rd=%s" % (d.base, urllib.parse.quote(rd, safe="")))
+        browser.fill("#username", u.username)
+        browser.fill("#password", u.password)
+        browser.submit("form")
+        assert browser.url() == rd, browser.url()
+        assert browser.text("#app") == "the application"
+        W.SECRETS.add_issued(browser.cookie("warden_session")["value"], -1)
+    finally:
+        W.stop_own(d)
+        app.shutdown()
 
 
 def test_a_server_failure_on_a_form_is_a_page_not_json(workdir, daemon):

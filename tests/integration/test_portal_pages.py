@@ -7,6 +7,7 @@ labelled, screenshots that are not blank."""
 import urllib.parse
 
 from pageshots import shots
+import htmlcheck
 
 
 def test_the_login_page_has_its_headers_cookie_and_token(client):
@@ -14,8 +15,10 @@ def test_the_login_page_has_its_headers_cookie_and_token(client):
     assert r.status == 200, r
     assert r.content_type.startswith("text/html"), r
     csp = r.header("Content-Security-Policy") or ""
-    for directive in ("default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"):
+    for directive in ("default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"):
         assert directive in csp, csp
+    # No form-action: see test_a_login_in_a_browser_lands_on_another_host_...
+    assert "form-action" not in csp, csp
     assert "script-src" not in csp and "unsafe" not in csp, csp
     assert r.header("X-Frame-Options") == "DENY"
     assert "no-store" in (r.header("Cache-Control") or "")
@@ -97,3 +100,19 @@ def test_the_login_page_in_a_browser_at_desktop_and_phone_width(browser, daemon,
     assert browser.status() == 200
     shots(browser, artifacts, "login")
     assert browser.console_errors() == [], browser.console_errors()
+
+
+def test_the_servers_own_refusals_under_ui_are_pages(client):
+    """An unknown path and a wrong method under /ui/ are the portal's
+    message page with their status; elsewhere, problems."""
+    for method, path, status, heading in (
+            ("GET", "/ui/no-such-page", 404, b"Page not found"),
+            ("GET", "/ui/logout", 405, b"Page not found")):
+        r = client.request(method, path)
+        assert r.status == status, r
+        assert r.content_type == "text/html", r
+        assert b"<h1>" + heading + b"</h1>" in r.body, r.body
+        assert "default-src 'none'" in (r.header("Content-Security-Policy") or ""), r
+        htmlcheck.assert_valid_html(r.body.decode())
+    r = client.get("/api/v1/no-such-thing")
+    assert r.status == 404 and r.content_type == "application/problem+json", r
