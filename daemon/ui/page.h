@@ -13,9 +13,11 @@
 
 struct http_req;
 
-#define PAGE_CSP							\
+#define PAGE_CSP_FORM							\
 	"default-src 'none'; style-src 'self'; img-src 'self' data:; "	\
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"form-action 'self'"
+#define PAGE_CSP_REST	"; frame-ancestors 'none'; base-uri 'none'"
+#define PAGE_CSP	PAGE_CSP_FORM PAGE_CSP_REST
 
 /*
  * Replies status with the portal's template name rendered from view, to
@@ -25,5 +27,15 @@ struct http_req;
  */
 void	page_reply(struct http_req *r, int status, const char *name,
 	    cJSON *view);
+
+/*
+ * page_reply() for a page whose form leads on to another site: a POST
+ * answered by a redirect to form_origin (an OAuth client's redirect URI,
+ * "https://host[:port]"), which form-action must allow as browsers apply
+ * it to the redirects of a form's submission (CSP Level 3, form-action).
+ * form_origin of anything but an origin's characters is left out.
+ */
+void	page_reply_form_to(struct http_req *r, int status, const char *name,
+	    cJSON *view, const char *form_origin);
 
 #endif
