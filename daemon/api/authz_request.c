@@ -7,6 +7,7 @@
 
 #include "authz_request.h"
 #include "fields.h"
+#include "oidc_client.h"
 #include "util.h"
 
 /* Our parameters: name, offset and size of the field that holds it. */
