@@ -52,6 +52,8 @@ const struct route handlers_routes[] = {
 	{ GET,    "/.well-known/jwks.json",	h_jwks,		NONE },
 	{ GET,    "/.well-known/oauth-authorization-server",
 						h_as_metadata,	NONE },
+	{ GET,    "/.well-known/openid-configuration",
+						h_as_metadata,	NONE },
 	{ GET,    "/openapi.json",		h_openapi,	NONE },
 	{ GET,    "/healthz",			h_healthz,	NONE },
 	{ GET,    "/readyz",			h_readyz,	NONE },
@@ -81,6 +83,7 @@ const char *const handlers_cors_patterns[] = {
 	"/api/v1/users/{id:uuid}/mfa",
 	"/.well-known/jwks.json",
 	"/.well-known/oauth-authorization-server",
+	"/.well-known/openid-configuration",
 	"/openapi.json",
 };
 

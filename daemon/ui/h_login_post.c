@@ -349,12 +349,24 @@ h_ui_login_totp(struct http_req *r)
 
 /* ---- logout ---- */
 
+/* login_page.h: shared with RP-initiated logout (h_oidc_logout.c). */
+void
+ui_session_cookie_clear(struct http_req *r)
+{
+	const struct cfg *cfg = caller_of(r)->front->cfg;
+	char		 v[SESSION_SET_COOKIE_MAX];
+
+	if (session_cookie_clear(v, sizeof(v), cfg->public_url,
+	    cfg->session_domain) == 0)
+		(void)http_add_header(r, "Set-Cookie", v);
+}
+
 static void
 logged_out(enum store_status st, void *arg)
 {
 	struct http_req	*r = arg;
 	const struct cfg *cfg = caller_of(r)->front->cfg;
-	char		 v[SESSION_SET_COOKIE_MAX], to[RETURN_URL_MAX + 1];
+	char		 to[RETURN_URL_MAX + 1];
 	size_t		 len = strlen(cfg->public_url);
 
 	/* NOT_FOUND: ended already, or expired: logged out all the same. */
@@ -366,9 +378,7 @@ logged_out(enum store_status st, void *arg)
 		len--;
 	str_printf(to, sizeof(to), "%.*s/ui/login", (int)len,
 	    cfg->public_url);
-	if (session_cookie_clear(v, sizeof(v), cfg->public_url,
-	    cfg->session_domain) == 0)
-		(void)http_add_header(r, "Set-Cookie", v);
+	ui_session_cookie_clear(r);
 	(void)http_set_header(r, "Location", to);
 	http_no_store(r, false);
 	http_reply_empty(r, 303);

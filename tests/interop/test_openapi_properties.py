@@ -100,6 +100,7 @@ DRIVERS = {
     "deleteUser": dict(auth="admin", target="fresh"),
     "jwks": dict(auth="none"),
     "authorizationServerMetadata": dict(auth="none"),
+    "openidConfiguration": dict(auth="none"),
     "openapi": dict(auth="none"),
     "healthz": dict(auth="none"),
     "readyz": dict(auth="none"),
@@ -1183,8 +1184,9 @@ def test_authorization_server_metadata(doc, client, base_url):
     assert r.status == 200, short(r)
     m = r.json()
     assert m["issuer"] == base_url, m
-    for k, path in (("token_endpoint", "/api/v1/auth/token"),
-                    ("revocation_endpoint", "/api/v1/auth/revoke"),
+    for k, path in (("token_endpoint", "/oauth2/token"),
+                    ("revocation_endpoint", "/oauth2/revoke"),
+                    ("authorization_endpoint", "/oauth2/authorize"),
                     ("jwks_uri", "/.well-known/jwks.json")):
         assert m[k] == base_url + path, (k, m)
 
