@@ -391,7 +391,12 @@ access_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	q.ttl = (uint32_t)c->f->cfg->access_token_ttl;
 	str_copy(q.sid, c->sid, sizeof(q.sid));
 	oidc_user_claims(&q, &c->user, c->scopes);
-	str_copy(q.access_token, c->at.jwt, sizeof(q.access_token));
+	/* at_hash is optional here (OpenID Connect Core 3.1.3.6), and for
+	 * EdDSA its hash is an erratum's (SHA-512) that relying parties
+	 * disagree on (authlib before 1.3 cannot compute it and refuses the
+	 * token): RS256 ID tokens carry it, EdDSA ones do not. */
+	if (q.alg == PROTO_ALG_RS256)
+		str_copy(q.access_token, c->at.jwt, sizeof(q.access_token));
 	if (hc_sign_id(c->f->hc, &q, id_signed, c, &why) == NULL) {
 		call_free(c);
 		token_signer_unavailable(r);

@@ -173,7 +173,7 @@ codes_redeem(struct db_pool *pool, const char *hash, const char *client_id,
 	    " CASE WHEN k.reused THEN (SELECT count(*) FROM rv) ELSE 0 END,"
 	    " k.client_id, k.redirect_uri, array_to_string(k.scopes, ','),"
 	    " k.nonce, k.code_challenge,"
-	    " extract(epoch FROM k.auth_time)::bigint, 'otp' = ANY (k.amr),"
+	    " floor(extract(epoch FROM k.auth_time))::bigint, 'otp' = ANY (k.amr),"
 	    " k.session_id, u.* FROM k, LATERAL (SELECT " USER_COLUMNS
 	    " FROM users WHERE users.id = k.user_id) u", 3, params, redeemed,
 	    p);

@@ -115,10 +115,10 @@ tokens_find(struct db_pool *pool, const char *hash, int64_t grace,
 	    " false), " FAMILY_REVOKED("t") ","
 	    " t.expires_at <= now(), u.*, t.client_id,"
 	    " array_to_string(t.scopes, ','),"
-	    " extract(epoch FROM t.auth_time)::bigint,"
+	    " floor(extract(epoch FROM t.auth_time))::bigint,"
 	    " coalesce('otp' = ANY (t.amr), false),"
-	    " extract(epoch FROM t.expires_at)::bigint,"
-	    " extract(epoch FROM t.created_at)::bigint"
+	    " floor(extract(epoch FROM t.expires_at))::bigint,"
+	    " floor(extract(epoch FROM t.created_at))::bigint"
 	    " FROM refresh_tokens t, LATERAL (SELECT " USER_COLUMNS
 	    " FROM users WHERE users.id = t.user_id) u"
 	    " WHERE t.token_hash = $1::bytea",

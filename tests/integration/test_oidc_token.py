@@ -161,6 +161,8 @@ def test_eddsa_id_token(client, eddsa, jwks):
     assert r.status == 200, r
     claims, header = _verify_id(jwks, r.json()["id_token"])
     assert header["alg"] == "EdDSA" and claims["aud"] == eddsa["client_id"]
+    # No at_hash: its hash for EdDSA is one that clients disagree on.
+    assert "at_hash" not in claims, claims
 
 
 def test_wrong_pkce_verifier_is_invalid_grant(client, conf):
