@@ -129,15 +129,9 @@ h_as_metadata(struct http_req *r)
 	static const char *const prompts[] = { "none", "login", "consent",
 	    "select_account", NULL };
 	const struct cfg *cfg = caller_of(r)->front->cfg;
-	char	 base[1024];
-	size_t	 len = strlen(cfg->public_url);
+	const char *base = cfg->public_url;
 	cJSON	*o = cJSON_CreateObject();
 
-	while (len > 0 && cfg->public_url[len - 1] == '/')
-		len--;
-	if (str_printf(base, sizeof(base), "%.*s", (int)len,
-	    cfg->public_url) == -1)
-		base[0] = '\0';
 	if (o == NULL ||
 	    cJSON_AddStringToObject(o, "issuer", cfg->issuer) == NULL ||
 	    !add_url(o, "authorization_endpoint", base, "/oauth2/authorize") ||

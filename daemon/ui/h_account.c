@@ -83,17 +83,6 @@ acct_free(struct acct *a)
 	free(a);
 }
 
-/* public_url without its trailing slashes, then path, into out. */
-static void
-url_of(const struct cfg *cfg, const char *path, char *out, size_t outlen)
-{
-	size_t	 len = strlen(cfg->public_url);
-
-	while (len > 0 && cfg->public_url[len - 1] == '/')
-		len--;
-	str_printf(out, outlen, "%.*s%s", (int)len, cfg->public_url, path);
-}
-
 /* 303 to the login page, which comes back here; frees a. */
 static void
 to_login(struct acct *a, bool clear)
@@ -103,7 +92,7 @@ to_login(struct acct *a, bool clear)
 	char		 to[2300], v[SESSION_SET_COOKIE_MAX];
 
 	acct_free(a);
-	url_of(cfg, "/ui/login?rd=%2Fui%2Faccount", to, sizeof(to));
+	cfg_url(cfg, "/ui/login?rd=%2Fui%2Faccount", to, sizeof(to));
 	if (clear && session_cookie_clear(v, sizeof(v), cfg->public_url,
 	    cfg->session_domain) == 0)
 		(void)http_add_header(r, "Set-Cookie", v);

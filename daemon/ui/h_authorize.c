@@ -95,18 +95,6 @@ cfg_of(struct authz *a)
 	return caller_of(a->r)->front->cfg;
 }
 
-/* public_url without its trailing slashes, into out. */
-static void
-base_of(const struct cfg *cfg, char *out, size_t outlen)
-{
-	size_t	 len = strlen(cfg->public_url);
-
-	while (len > 0 && cfg->public_url[len - 1] == '/')
-		len--;
-	if (str_printf(out, outlen, "%.*s", (int)len, cfg->public_url) == -1)
-		out[0] = '\0';
-}
-
 /* ---- answers ---- */
 
 /* The portal's page for a request that cannot be answered at its
@@ -182,13 +170,13 @@ to_login(struct authz *a, int64_t login_at)
 {
 	struct http_req	*r = a->r;
 	char		 path[RETURN_URL_MAX + 1];
-	char		 rd[3 * RETURN_URL_MAX + 1], base[1024];
-	char		 to[sizeof(rd) + sizeof(base) + 32];
+	char		 rd[3 * RETURN_URL_MAX + 1], login[sizeof(rd) + 16];
+	char		 to[sizeof(login) + 1024];
 
-	base_of(cfg_of(a), base, sizeof(base));
 	if (authz_request_path(&a->q, login_at, path, sizeof(path)) == -1 ||
 	    authz_encode(path, rd, sizeof(rd)) == -1 ||
-	    str_printf(to, sizeof(to), "%s/ui/login?rd=%s", base, rd) == -1) {
+	    str_printf(login, sizeof(login), "/ui/login?rd=%s", rd) == -1 ||
+	    cfg_url(cfg_of(a), login, to, sizeof(to)) == -1) {
 		error_page(a, 400, "The request is too long to carry through "
 		    "the sign-in page.");
 		return;
