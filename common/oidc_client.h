@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fields.h"
 #include "secret_token.h"
 
 #define OIDC_CLIENT_ID_MIN	22	/* 128 random bits, base64url */
@@ -19,7 +20,7 @@
 #define OIDC_CLIENT_NAME_BYTES	(OIDC_CLIENT_NAME_MAX * 4)
 #define OIDC_URIS_MAX		16	/* redirect URIs of a client, each list */
 #define OIDC_URI_MAX		2000	/* bytes of one */
-#define OIDC_NONCE_MAX		512	/* bytes of an authorization's nonce */
+#define OIDC_NONCE_MAX		FIELD_NONCE_MAX	/* the hasher signs no more */
 #define OIDC_CHALLENGE_LEN	43	/* PKCE S256: base64url of a SHA-256 */
 #define OIDC_CODE_TTL		60	/* seconds an authorization code lives */
 #define OIDC_ALG_MAX		5	/* "RS256", "EdDSA" */

@@ -247,6 +247,11 @@ authz_request_check(const struct authz_request *q, unsigned client_scopes,
 	if (q->max_age_bad)
 		return refuse(e, "invalid_request", "max_age is not a number "
 		    "of seconds");
+	/* The ID token carries it: refused now, not after the code is
+	 * spent at the token endpoint. */
+	if (q->nonce[0] != '\0' && !field_is_nonce(q->nonce))
+		return refuse(e, "invalid_request", "nonce must be 1 to 255 "
+		    "printable ASCII characters");
 	if (oidc_scopes_parse(q->scope, ' ', scopes) == -1) {
 		*scopes = 0;
 		return refuse(e, "invalid_scope", "scope names a scope that "

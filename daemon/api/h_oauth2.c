@@ -259,7 +259,8 @@ h_userinfo(struct http_req *r)
 /*
  * Parses r's form (RFC 7662 2.1, RFC 7009 2.1): token into c->token,
  * token_type_hint checked, the client read (oidc_auth.h) into *cc.
- * Returns 0, or -1 after replying.
+ * Returns 1 when a registered client is named, 0 when the first-party
+ * client or none is (nothing replied), or -1 after replying.
  */
 static int
 o2_form(struct http_req *r, struct o2_call *c, struct oidc_client_claim *cc)
@@ -301,13 +302,9 @@ o2_form(struct http_req *r, struct o2_call *c, struct oidc_client_claim *cc)
 	rc = oidc_auth_claim(r, c->f->cfg, form_get(&fm, "client_id"),
 	    form_get(&fm, "client_secret"), cc);
 	form_free(&fm);
-	if (rc == 0) {
+	if (rc == 0)
 		sodium_memzero(cc, sizeof(*cc));
-		problem_oauth(r, OAUTH_INVALID_CLIENT, "a registered client "
-		    "must authenticate", 0);
-		return -1;
-	}
-	return rc == 1 ? 0 : -1;
+	return rc;
 }
 
 /* ---- introspection ---- */
@@ -414,8 +411,14 @@ h_introspect(struct http_req *r)
 	c->r = r;
 	c->f = caller_of(r)->front;
 	c->introspect = true;
-	if (o2_form(r, c, &cc) == -1) {
+	switch (o2_form(r, c, &cc)) {
+	case -1:
 		o2_free(c);
+		return;
+	case 0:
+		o2_free(c);
+		problem_oauth(r, OAUTH_INVALID_CLIENT, "a registered client "
+		    "must authenticate", 0);
 		return;
 	}
 	if (oidc_auth_client(c->f, r, &cc, introspector_authenticated, c) ==
@@ -486,8 +489,15 @@ h_oauth2_revoke(struct http_req *r)
 	}
 	c->r = r;
 	c->f = caller_of(r)->front;
-	if (o2_form(r, c, &cc) == -1) {
+	switch (o2_form(r, c, &cc)) {
+	case -1:
 		o2_free(c);
+		return;
+	case 0:
+		/* The first-party client, as discovery names this endpoint
+		 * for every client: /api/v1/auth/revoke's own answer. */
+		o2_free(c);
+		h_revoke(r);
 		return;
 	}
 	if (oidc_auth_client(c->f, r, &cc, revoker_authenticated, c) == -1) {

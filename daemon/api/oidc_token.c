@@ -384,9 +384,12 @@ access_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 	q.auth_time = (uint32_t)c->auth_time;
 	q.namr = 1;
 	str_copy(q.amr[0], "pwd", sizeof(q.amr[0]));
+	/* acr: the class of the login, as amr says how (OIDC.md). */
+	str_copy(q.acr, "urn:warden:acr:password", sizeof(q.acr));
 	if (c->second_factor) {
 		str_copy(q.amr[1], "otp", sizeof(q.amr[1]));
 		q.namr = 2;
+		str_copy(q.acr, "urn:warden:acr:mfa", sizeof(q.acr));
 	}
 	q.ttl = (uint32_t)c->f->cfg->access_token_ttl;
 	str_copy(q.sid, c->sid, sizeof(q.sid));
@@ -637,7 +640,7 @@ parse(struct http_req *r, const struct form *f, struct oidc_call *c)
 		}
 		c->code_ok = secret_token_hash(v, strlen(v), c->old_hash) ==
 		    0;
-		if ((s = form_get(f, "scope")) != NULL) {
+		if ((s = form_get(f, "scope")) != NULL && *s != '\0') {
 			if (oidc_scopes_parse(s, ' ', &c->asked) == -1) {
 				problem_oauth(r, OAUTH_INVALID_SCOPE,
 				    "scope names an unknown scope", 0);

@@ -173,7 +173,8 @@ tokens_revoke(struct db_pool *pool, const char *hash, const char *remote,
 
 	return row_exec(pool, "tokens_revoke",
 	    "WITH rv AS (" TOKENS_REVOKE("family = (SELECT family"
-	    " FROM refresh_tokens WHERE token_hash = $1::bytea)")
+	    " FROM refresh_tokens WHERE token_hash = $1::bytea"
+	    " AND client_id IS NULL)")
 	    " RETURNING user_id) "
 	    AUDIT_INSERT " SELECT user_id, 'revoked', $2,"
 	    " jsonb_build_object('tokens', count(*)) FROM rv GROUP BY user_id"

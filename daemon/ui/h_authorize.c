@@ -187,6 +187,15 @@ to_login(struct authz *a, int64_t login_at)
 	http_reply_empty(r, 302);
 }
 
+/* The mark a login for a carries back: now when the request asks for a
+ * fresh login (prompt=login, max_age), else none. */
+static int64_t
+login_mark(const struct authz *a)
+{
+	return (a->q.prompts & AUTHZ_PROMPT_LOGIN) || a->q.max_age_s >= 0 ?
+	    a->now : 0;
+}
+
 /* ---- the code ---- */
 
 static void
@@ -197,7 +206,7 @@ code_stored(enum store_status st, void *arg)
 
 	if (st == STORE_NOT_FOUND) {
 		/* The user changed (disabled, a new password) meanwhile. */
-		to_login(a, 0);
+		to_login(a, login_mark(a));
 		return;
 	}
 	if (st != STORE_OK) {
@@ -340,7 +349,7 @@ consent_granted(enum store_status st, void *arg)
 	struct authz	*a = arg;
 
 	if (st == STORE_NOT_FOUND) {
-		to_login(a, 0);
+		to_login(a, login_mark(a));
 		return;
 	}
 	if (st != STORE_OK) {
@@ -436,8 +445,7 @@ no_session(struct authz *a)
 		    "in");
 		return;
 	}
-	to_login(a, (a->q.prompts & AUTHZ_PROMPT_LOGIN) ||
-	    a->q.max_age_s >= 0 ? a->now : 0);
+	to_login(a, login_mark(a));
 }
 
 static void

@@ -180,7 +180,8 @@ def test_a_bad_client_or_redirect_uri_is_a_page_and_no_redirect(own, client_id, 
     ("no-openid", "invalid_scope"), ("unknown-scope", "invalid_scope"),
     ("scope-not-the-clients", "invalid_scope"), ("repeated-scope", "invalid_request"),
     ("request-object", "request_not_supported"), ("prompt-none-and-login", "invalid_request"),
-    ("bad-max-age", "invalid_request"),
+    ("bad-max-age", "invalid_request"), ("long-nonce", "invalid_request"),
+    ("non-ascii-nonce", "invalid_request"),
 ])
 def test_a_bad_request_goes_back_to_the_client_with_state_and_iss(own, client_id, case, error):
     p = Portal(own)
@@ -212,6 +213,10 @@ def test_a_bad_request_goes_back_to_the_client_with_state_and_iss(own, client_id
         q["prompt"] = "none login"
     elif case == "bad-max-age":
         q["max_age"] = "-1"
+    elif case == "long-nonce":      # the ID token could not carry it
+        q["nonce"] = "n" * 256
+    elif case == "non-ascii-nonce":
+        q["nonce"] = "n\u00e9"
     assert_error_redirect(own, authorize(p, q, raw), q, error)
 
 

@@ -370,3 +370,47 @@ def test_revoke_unknown_token_and_unsupported_type(client, conf, public):
     r = client.post("/oauth2/revoke", form={"token": "x", "token_type_hint": "id_token"},
                     headers=_basic(conf["client_id"], conf["client_secret"]))
     W.assert_oauth_error(r, "unsupported_token_type")
+
+
+def test_a_clients_access_token_tells_the_client_nothing_beyond_its_scopes(client, conf):
+    """The client reads its access token: no username, roles or
+    email_verified there, whatever the scopes; userinfo answers by scope."""
+    u = client.new_user(login=False)
+    W.psql("UPDATE users SET roles = '{ops}' WHERE id = '%s'" % u.id)
+    code, v = _code(conf, u, scopes="openid")
+    b = _exchange(client, conf, code, v).json()
+    at = W.jwt_parts(b["access_token"])[1]
+    for claim in ("username", "roles", "email_verified", "email", "preferred_username"):
+        assert claim not in at, at
+    assert at["sub"] == u.id and at["scope"] == "openid"
+    r = client.get("/oauth2/userinfo", headers={"Authorization": "Bearer " + b["access_token"]})
+    assert r.status == 200 and r.json() == {"sub": u.id}, r
+
+
+def test_the_id_token_says_the_class_of_the_login(client, conf, jwks):
+    u = client.new_user(login=False)
+    code, v = _code(conf, u)
+    claims, _ = _verify_id(jwks, _exchange(client, conf, code, v).json()["id_token"])
+    assert claims["acr"] == "urn:warden:acr:password" and claims["amr"] == ["pwd"], claims
+
+
+def test_the_first_party_revoke_leaves_a_clients_family_alone(client, conf):
+    """/api/v1/auth/revoke has no client authentication: it cannot end
+    what a registered client holds (RFC 7009 2.1)."""
+    u = client.new_user(login=False)
+    code, v = _code(conf, u, scopes="openid offline_access")
+    rt = _exchange(client, conf, code, v).json()["refresh_token"]
+    r = client.post("/api/v1/auth/revoke", form={"token": rt})
+    assert r.status == 200, r
+    r = _refresh(client, conf, rt)
+    assert r.status == 200, r
+
+
+def test_oauth2_revoke_answers_the_first_party_client_as_the_api_does(client):
+    """Discovery names /oauth2/revoke for every client: a first-party
+    refresh token sent there without a registered client is revoked."""
+    u = client.new_user()
+    r = client.post("/oauth2/revoke", form={"token": u.refresh})
+    assert r.status == 200, r
+    r = client.token({"grant_type": "refresh_token", "refresh_token": u.refresh})
+    W.assert_oauth_error(r, "invalid_grant")
