@@ -50,7 +50,8 @@ enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER, KIND_RSA };
  * or KIND_NONE for anything else.  Returns -1 for a name that looks like
  * a key file but carries an invalid kid. */
 static int
-key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1])
+key_name_parse(const char *name, enum key_kind *kind,
+    char kid[PROTO_KID_MAX + 1])
 {
 	size_t		 len = strlen(name), plen, slen = strlen(KEY_SUFFIX);
 	const char	*p;

@@ -104,7 +104,8 @@ const struct sign_key	*keys_sign_find(const struct keyset *ks, const char *kid);
 const struct rsa_key	*keys_rsa_current(const struct keyset *ks);
 const struct rsa_key	*keys_rsa_find(const struct keyset *ks, const char *kid);
 const struct pepper_key	*keys_pepper_current(const struct keyset *ks);
-const struct pepper_key	*keys_pepper_find(const struct keyset *ks, const char *kid);
+const struct pepper_key	*keys_pepper_find(const struct keyset *ks,
+			    const char *kid);
 
 /* Zeroes and frees every key and leaves *ks empty (twice is harmless). */
 void	keys_free(struct keyset *ks);

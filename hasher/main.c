@@ -19,8 +19,9 @@
  *						parts only (wardenctl key list)
  *
  * Set-up, then lock-down, then service: sodium_init, keys, a self-test
- * hash and ID-token signature, sandbox_drop(), worker threads, sandbox_lock(), the loop.  The
- * process ends with _exit() after wiping the keys: exit-time handlers
+ * hash and ID-token signature, sandbox_drop(), worker threads,
+ * sandbox_lock(), the loop.  The process ends with _exit() after wiping
+ * the keys: exit-time handlers
  * have nothing left to do, and could not make their system calls.
  */
 #include <sys/socket.h>

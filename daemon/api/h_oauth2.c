@@ -239,7 +239,7 @@ h_userinfo(struct http_req *r)
 	    JWT_OK || oidc_scopes_parse(c->claims.scope, ' ', &c->scopes) ==
 	    -1) {
 		o2_free(c);
-		auth_refuse(r, how == AUTH_TOKEN ? AUTH_TOKEN : how);
+		auth_refuse(r, how);
 		return;
 	}
 	if (!(c->scopes & OIDC_SCOPE_OPENID)) {

@@ -47,8 +47,9 @@ enum jwt_result {
 
 /*
  * The audience: a first-party token (client false) has aud == audience
- * (its client_id claim, if any, is not read); an OpenID Connect client's token (client true,
- * userinfo and introspection alone take them) has a single aud that is a
+ * (its client_id claim, if any, is not read); an OpenID Connect
+ * client's token (client true, userinfo and introspection alone take
+ * them) has a single aud that is a
  * client id, other than audience, a client_id claim equal to it, and a
  * scope claim (RFC 9068 2.2).  Neither kind passes for the other.
  */

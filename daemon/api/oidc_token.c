@@ -438,6 +438,16 @@ sign(struct oidc_call *c)
 
 /* ---- authorization_code ---- */
 
+/* A reused code's family is revoked (or the database failed: the first
+ * statement revoked what it saw, and the tokens' reuse detection does
+ * the rest): the exchange is refused either way. */
+static void
+reuse_revoked(enum store_status st, void *arg)
+{
+	(void)st;
+	refuse(arg, OAUTH_INVALID_GRANT, BAD_CODE);
+}
+
 static void
 code_redeemed(enum store_status st, const struct oauth_code *k, void *arg)
 {
@@ -454,11 +464,14 @@ code_redeemed(enum store_status st, const struct oauth_code *k, void *arg)
 		return;
 	}
 	if (k->reused) {
-		/* The store revoked the refresh family; the access token's
-		 * jti is refused by userinfo and introspection (codes.h). */
+		/* What the store's snapshot missed, revoked in a statement of
+		 * its own; the access token's jti is refused by userinfo and
+		 * introspection (codes.h). */
 		log_warn("authorization code of client %s used twice: what "
 		    "it issued is revoked", c->client->client_id);
-		refuse(c, OAUTH_INVALID_GRANT, BAD_CODE);
+		if (codes_revoke_issued(c->f->db, c->code_hash, reuse_revoked,
+		    c) == -1)
+			refuse(c, OAUTH_INVALID_GRANT, BAD_CODE);
 		return;
 	}
 	/* OpenID Connect Core 3.1.3.2: the same redirect URI, exactly. */

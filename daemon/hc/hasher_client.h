@@ -22,9 +22,10 @@
  *
  * Back-pressure: HASH and VERIFY (the expensive ones) count against
  * hasher_queue; SIGN, SIGN_ID, JWT_CHECK, PUBKEYS and the TOTP and
- * recovery-code requests (a signature or a few hashes each) count against their own, smaller bound, so a flood of
- * logins never refuses a token signature or a second factor.  A request past its
- * bound is refused at once (NULL, HC_BUSY) and the handler answers 503 with
+ * recovery-code requests (a signature or a few hashes each) count
+ * against their own, smaller bound, so a flood of logins never refuses a
+ * token signature or a second factor.  A request past its bound is
+ * refused at once (NULL, HC_BUSY) and the handler answers 503 with
  * Retry-After.
  *
  * Secrets: the request frame that carries a password is encoded into a

@@ -216,6 +216,19 @@ codes_issued(struct db_pool *pool, const char *hash, const char *family,
 }
 
 int
+codes_revoke_issued(struct db_pool *pool, const char *hash, store_done_cb *cb,
+    void *arg)
+{
+	const char	*params[] = { hash };
+
+	return row_exec(pool, "codes_revoke_issued",
+	    "WITH rv AS (" TOKENS_REVOKE("family = (SELECT refresh_family"
+	    " FROM oauth_codes WHERE code_hash = $1::bytea"
+	    " AND reused_at IS NOT NULL)") " RETURNING id)"
+	    " SELECT count(*) FROM rv", 1, params, false, cb, arg);
+}
+
+int
 codes_access_revoked(struct db_pool *pool, const char *jti,
     store_done_cb *cb, void *arg)
 {

@@ -55,10 +55,12 @@ int	codes_insert(struct db_pool *pool, const struct codes_new *n,
 struct oauth_code {
 	/*
 	 * A second exchange of a spent code: only the four fields below
-	 * are set.  The refresh tokens of refresh_family are revoked
-	 * already (revoked of them were live) and 'code_reused' recorded;
-	 * the access token access_jti is the caller's to refuse.  "" for
-	 * what the first exchange has not recorded yet (codes_issued).
+	 * are set.  The refresh tokens of refresh_family that the
+	 * statement could see are revoked (revoked: how many were live)
+	 * and 'code_reused' recorded; the caller then runs
+	 * codes_revoke_issued() for those its snapshot could not see, and
+	 * refuses the access token access_jti.  "" for what the first
+	 * exchange has not recorded yet (codes_issued).
 	 */
 	bool		 reused;
 	char		 refresh_family[PROTO_UUID_LEN + 1];
@@ -106,6 +108,15 @@ int	codes_redeem(struct db_pool *pool, const char *hash,
 int	codes_issued(struct db_pool *pool, const char *hash,
 	    const char *family, const char *jti, store_done_cb *cb,
 	    void *arg);
+
+/*
+ * Revokes the refresh family a spent code issued, in a statement of its
+ * own: codes_redeem()'s reuse branch runs on the snapshot its statement
+ * began with, and misses a family whose tokens committed while it
+ * waited for the code's row lock.  OK also when there is none.
+ */
+int	codes_revoke_issued(struct db_pool *pool, const char *hash,
+	    store_done_cb *cb, void *arg);
 
 /*
  * Whether the access token jti (a uuid) was issued by the first exchange

@@ -233,7 +233,8 @@ problem_message(struct acct *a, int status, const void *data, size_t len)
 	}
 	if (msg == NULL)
 		msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "detail"));
-	for (size_t i = 0; field != NULL && i < sizeof(labels) / sizeof(labels[0]); i++)
+	for (size_t i = 0; field != NULL &&
+	    i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (strcmp(field, labels[i].field) == 0)
 			label = labels[i].label;
 	if (status >= 500 || msg == NULL)
@@ -610,8 +611,8 @@ account_start(struct http_req *r, enum acct_op op)
 		a->have_form = rc == 0;
 	}
 	if (session_cookie_get(http_req_header(r, "Cookie"), cfg->public_url,
-	    cfg->session_domain, a->token) == -1 || secret_token_hash(a->token, strlen(a->token),
-	    a->hash) == -1) {
+	    cfg->session_domain, a->token) == -1 ||
+	    secret_token_hash(a->token, strlen(a->token), a->hash) == -1) {
 		to_login(a, false);
 		return;
 	}
