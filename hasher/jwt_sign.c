@@ -105,13 +105,15 @@ claims_build(const struct jwt_sign_params *p, const struct proto_sign_req *req,
 	    cJSON_AddStringToObject(c, "scope", req->scope) == NULL) ||
 	    cJSON_AddNumberToObject(c, "iat", (double)iat) == NULL ||
 	    cJSON_AddNumberToObject(c, "exp", (double)exp) == NULL ||
-	    cJSON_AddStringToObject(c, "jti", jti) == NULL ||
-	    cJSON_AddNumberToObject(c, "ver", (double)req->ver) == NULL)
+	    cJSON_AddStringToObject(c, "jti", jti) == NULL)
 		goto fail;
 	/* A client reads its token: what the user let it see comes from
 	 * userinfo by the scopes granted, never from here. */
-	if (req->aud[0] != '\0')
+	if (req->aud[0] != '\0') {
+		if (cJSON_AddNumberToObject(c, "ver", (double)req->ver) == NULL)
+			goto fail;
 		return c;
+	}
 	if (cJSON_AddStringToObject(c, "username", req->username) == NULL ||
 	    (roles = cJSON_AddArrayToObject(c, "roles")) == NULL)
 		goto fail;
@@ -123,7 +125,8 @@ claims_build(const struct jwt_sign_params *p, const struct proto_sign_req *req,
 			goto fail;
 		}
 	}
-	if (cJSON_AddBoolToObject(c, "email_verified", req->email_verified) ==
+	if (cJSON_AddNumberToObject(c, "ver", (double)req->ver) == NULL ||
+	    cJSON_AddBoolToObject(c, "email_verified", req->email_verified) ==
 	    NULL)
 		goto fail;
 	return c;
