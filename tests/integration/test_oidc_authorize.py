@@ -242,6 +242,72 @@ def test_redirect_uri_with_a_query_keeps_it(own):
     assert loc.startswith("https://app.example.com/cb?tenant=a&error=login_required&"), loc
 
 
+def test_redirect_uri_with_another_query_is_a_page_and_no_redirect(own):
+    cid = add_client(own, redirect="https://app.example.com/cb?tenant=a")
+    for uri in ("https://app.example.com/cb?tenant=b", "https://app.example.com/cb",
+                "https://app.example.com/cb?tenant=a&x=1"):
+        assert_error_page(authorize(Portal(own), params(cid, redirect_uri=uri)))
+
+
+# ---- parameters a client may send that warden does not act on ----
+
+def test_unknown_and_optional_parameters_are_ignored(own):
+    # RFC 6749 3.1: unknown parameters are ignored; OpenID Connect Core
+    # 3.1.2.1: display, ui_locales, claims_locales, acr_values, login_hint
+    # and id_token_hint are optional, and claims (5.5) is not supported
+    # (claims_parameter_supported false); none of them stops the flow.
+    cid = add_client(own, "--skip-consent")
+    p, _ = signed_in(own)
+    for extra in ({"display": "page"}, {"display": "popup"},
+                  {"ui_locales": "fr-CA fr en"}, {"claims_locales": "de"},
+                  {"acr_values": "urn:mace:incommon:iap:silver"},
+                  {"login_hint": "someone@example.com"},
+                  {"claims": json.dumps({"id_token": {"name": {"essential": True}}})},
+                  {"id_token_hint": "not.a.token"},
+                  {"vendor_extension": "x", "another": ""}):
+        q = params(cid, **extra)
+        code_of(own, authorize(p, q), q)
+
+
+def test_scope_order_does_not_matter(own):
+    cid = add_client(own, "--skip-consent")
+    p, _ = signed_in(own)
+    q = params(cid, scope="email openid profile")
+    code = code_of(own, authorize(p, q), q)
+    row = W.psql("SELECT scopes::text FROM oauth_codes WHERE code_hash = sha256('%s'::bytea)"
+                 % code)
+    assert row and set(row[0].strip("{}").split(",")) == {"openid", "profile", "email"}, row
+
+
+def test_code_flow_without_nonce_succeeds(own):
+    cid = add_client(own, "--skip-consent")
+    p, _ = signed_in(own)
+    q = params(cid, nonce=None)
+    assert "nonce" not in q
+    code = code_of(own, authorize(p, q), q)
+    assert W.psql("SELECT nonce IS NULL FROM oauth_codes WHERE code_hash = sha256('%s'::bytea)"
+                  % code) == ["t"]
+
+
+def test_prompt_none_with_a_session_and_a_grant_answers_a_code(own):
+    cid = add_client(own, "--skip-consent")
+    p, _ = signed_in(own)
+    q = params(cid, prompt="none")
+    code_of(own, authorize(p, q), q)
+
+
+def test_max_age_not_past_keeps_the_session(own):
+    cid = add_client(own, "--skip-consent")
+    p, _ = signed_in(own)
+    time.sleep(1.1)
+    q = params(cid, max_age="10000")
+    code = code_of(own, authorize(p, q), q)
+    # No new login: the code carries the session's login time.
+    rows = W.psql("SELECT auth_time <= created_at - interval '1 second' FROM oauth_codes"
+                  " WHERE code_hash = sha256('%s'::bytea)" % code)
+    assert rows == ["t"], rows
+
+
 # ---- no session ----
 
 def test_prompt_none_without_a_session_is_login_required_at_the_client(own, client_id):

@@ -165,6 +165,25 @@ def test_eddsa_id_token(client, eddsa, jwks):
     assert "at_hash" not in claims, claims
 
 
+def test_code_without_nonce_gives_id_token_without_nonce(client, conf, jwks):
+    u = client.new_user(login=False)
+    code, v = _code(conf, u, nonce=None)
+    r = _exchange(client, conf, code, v)
+    assert r.status == 200, r
+    claims, _ = _verify_id(jwks, r.json()["id_token"])
+    assert "nonce" not in claims and claims["sub"] == u.id, claims
+
+
+def test_userinfo_does_not_read_a_token_from_the_form_body(client, conf):
+    # RFC 6750 2.2 (the form body) is optional and not served: only the
+    # Authorization header carries the token.
+    u = client.new_user(login=False)
+    code, v = _code(conf, u, scopes="openid")
+    at = _exchange(client, conf, code, v).json()["access_token"]
+    r = client.post("/oauth2/userinfo", form={"access_token": at})
+    assert r.status == 401 and r.header("WWW-Authenticate").startswith("Bearer"), r
+
+
 def test_wrong_pkce_verifier_is_invalid_grant(client, conf):
     u = client.new_user(login=False)
     code, _ = _code(conf, u)
