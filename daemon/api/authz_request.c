@@ -146,9 +146,10 @@ authz_request_parse(const char *s, size_t len, struct authz_request *q)
 				break;
 			continue;
 		}
-		if ((nlen == 7 && memcmp(name, "request", 7) == 0) ||
-		    (nlen == 11 && memcmp(name, "request_uri", 11) == 0))
+		if (nlen == 7 && memcmp(name, "request", 7) == 0)
 			q->request_object = true;
+		if (nlen == 11 && memcmp(name, "request_uri", 11) == 0)
+			q->request_uri = true;
 		for (i = 0; i < NPARAMS; i++)
 			if (strlen(params[i].name) == nlen &&
 			    memcmp(params[i].name, name, nlen) == 0)
@@ -220,9 +221,13 @@ authz_request_check(const struct authz_request *q, unsigned client_scopes,
 		    "too long", q->bad_param);
 		return refuse(e, "invalid_request", d);
 	}
+	/* OpenID Connect Core 3.1.2.6: an error of each its own. */
 	if (q->request_object)
 		return refuse(e, "request_not_supported", "request objects "
-		    "(request, request_uri) are not supported");
+		    "are not supported");
+	if (q->request_uri)
+		return refuse(e, "request_uri_not_supported", "request_uri is "
+		    "not supported");
 	if (q->response_type[0] == '\0')
 		return refuse(e, "invalid_request", "response_type is missing");
 	if (strcmp(q->response_type, "code") != 0)

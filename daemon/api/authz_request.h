@@ -60,7 +60,8 @@ struct authz_request {
 	unsigned prompts;	/* AUTHZ_PROMPT_* */
 	bool	 prompt_bad;	/* a value not of the list */
 	bool	 max_age_bad;	/* present and not 0..2^31-1 */
-	bool	 request_object; /* request or request_uri was given */
+	bool	 request_object; /* request was given */
+	bool	 request_uri;	/* request_uri was given */
 
 	/*
 	 * The first fault of a parameter of ours (see above), or NULL: its

@@ -179,7 +179,8 @@ def test_a_bad_client_or_redirect_uri_is_a_page_and_no_redirect(own, client_id, 
     ("token-response", "unsupported_response_type"), ("no-response-type", "invalid_request"),
     ("no-openid", "invalid_scope"), ("unknown-scope", "invalid_scope"),
     ("scope-not-the-clients", "invalid_scope"), ("repeated-scope", "invalid_request"),
-    ("request-object", "request_not_supported"), ("prompt-none-and-login", "invalid_request"),
+    ("request-object", "request_not_supported"), ("request-uri", "request_uri_not_supported"),
+    ("prompt-none-and-login", "invalid_request"),
     ("bad-max-age", "invalid_request"), ("long-nonce", "invalid_request"),
     ("non-ascii-nonce", "invalid_request"),
 ])
@@ -209,6 +210,8 @@ def test_a_bad_request_goes_back_to_the_client_with_state_and_iss(own, client_id
         raw = urllib.parse.urlencode(q) + "&scope=openid"
     elif case == "request-object":
         q["request"] = "eyJhbGciOiJub25lIn0.e30."
+    elif case == "request-uri":
+        q["request_uri"] = "https://app.example.com/request.jwt"
     elif case == "prompt-none-and-login":
         q["prompt"] = "none login"
     elif case == "bad-max-age":
