@@ -135,6 +135,13 @@ static const struct cfg_key keys[] = {
 	UINT(mail_rate, "3", 1, 1000),
 	UINT(addr_reset_limit, "20", 1, 100000),
 
+	/* browser sessions */
+	DUR(session_idle, "12h", 1 * U_MIN, 30 * U_DAY),
+	DUR(session_max, "7d", 5 * U_MIN, 365 * U_DAY),
+	DUR(session_check, "5s", 0, 1 * U_HOUR),
+	STR(session_domain, ""),
+	STR(ui_dir, WARDEN_UI_DIR),
+
 	/* outgoing mail */
 	STR(mail_transport, "off"),
 	ENUM(smtp_starttls, enum cfg_starttls, "required", starttls_names),
@@ -841,6 +848,49 @@ url_of_listen(const struct cfg_list *l, char *buf, size_t len)
 	str_copy(buf, "http://localhost", len);
 }
 
+/* True when s is a lower-case DNS name of two labels or more (RFC 1123):
+ * what a cookie's Domain attribute may name. */
+static bool
+is_cookie_domain(const char *s)
+{
+	size_t	 len = strlen(s), label = 0, labels = 1;
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-' ||
+	    s[len - 1] == '.' || s[len - 1] == '-')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (label == 0 || s[-1] == '-' || s[1] == '-')
+				return false;
+			label = 0;
+			labels++;
+		} else if ((*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-') {
+			if (++label > 63)
+				return false;
+		} else
+			return false;
+	}
+	return labels >= 2;
+}
+
+/* True when public_url's host is domain or a host below it. */
+static bool
+url_under_domain(const char *url, const char *domain)
+{
+	const char *host = strstr(url, "://");
+	size_t	 hlen, dlen = strlen(domain);
+
+	if (host == NULL)
+		return false;
+	host += 3;
+	hlen = strcspn(host, ":/");
+	if (hlen == dlen)
+		return strncasecmp(host, domain, dlen) == 0;
+	return hlen > dlen && host[hlen - dlen - 1] == '.' &&
+	    strncasecmp(host + hlen - dlen, domain, dlen) == 0;
+}
+
 /*
  * The values that default to others: public_url to the first listen
  * address, issuer to public_url.  A public_url must be an http(s) URL
@@ -867,6 +917,18 @@ resolve(struct cfg *c, char *err, size_t errlen)
 	while ((len = strlen(c->public_url)) > 8 &&
 	    c->public_url[len - 1] == '/')
 		c->public_url[len - 1] = '\0';
+	/* Over https the session cookie is set for session_domain
+	 * (session_cookie.h): a browser takes it only from a host below it.
+	 * Over http (development) the cookie stays on public_url's host. */
+	if (c->session_domain[0] != '\0' &&
+	    (!is_cookie_domain(c->session_domain) ||
+	    (strncmp(c->public_url, "https://", 8) == 0 &&
+	    !url_under_domain(c->public_url, c->session_domain)))) {
+		seterr(err, errlen, "session_domain: a lower-case DNS name of "
+		    "two labels or more, an https public_url's host or a "
+		    "parent of it, is needed");
+		return -1;
+	}
 	if (!field_is_plain_name(c->client_id)) {
 		seterr(err, errlen, "client_id: 1..%d of [A-Za-z0-9._-] are "
 		    "needed", FIELD_PLAIN_NAME_MAX);

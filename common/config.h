@@ -89,6 +89,16 @@ struct cfg {
 	unsigned int	addr_reset_limit;	/* reset requests per client
 						 * address per hour */
 
+	/* browser sessions of the login portal */
+	int64_t		session_idle;	/* unused that long: ended */
+	int64_t		session_max;	/* after the login: ended */
+	int64_t		session_check;	/* a cookie is checked against the
+					 * database at most this often */
+	char		*session_domain;	/* forward-auth's return URLs
+						 * must fall under it */
+	char		*ui_dir;	/* the portal's templates and
+					 * static files */
+
 	/* outgoing mail */
 	char		*mail_transport;	/* smtp://, smtps://, dir:/path
 						 * or "off" */

@@ -45,11 +45,15 @@
 #include "log.h"
 #include "api/census.h"
 #include "api/mailer.h"
+#include "ui/portal.h"
+#include "ui/problem_page.h"
+#include "ui/ui_handlers.h"
 #include "mail/transport.h"
 #include "api/metrics.h"
 #include "store/migrate.h"
 #include "api/ratelimit.h"
 #include "api/revocations.h"
+#include "api/session_cache.h"
 #include "sdnotify.h"
 #include "hc/spawner.h"
 #include "stdfds.h"
@@ -76,6 +80,7 @@ struct daemon {
 	struct event		*watchdog;
 	struct timeval		 watchdog_tv;
 	struct event		*sigterm, *sigint, *sighup;
+	struct route		*routes;	/* the API's and the portal's */
 };
 
 /* What the command line asks. */
@@ -296,6 +301,7 @@ reload(struct daemon *d)
 {
 	struct cfg *nc, *old;
 	struct blocklist *bl;
+	struct portal *np;
 	char	 err[512];
 
 	if ((nc = load_config(d->config_file, err, sizeof(err))) == NULL) {
@@ -318,6 +324,13 @@ reload(struct daemon *d)
 	/* The templates; the rest of mail's settings need a restart. */
 	if (mailer_reload(d->front.mailer, nc, err, sizeof(err)) == -1)
 		log_error("reload: %s; keeping the running templates", err);
+	if ((np = portal_load(nc->ui_dir, err, sizeof(err))) == NULL)
+		log_error("reload: ui_dir: %s; keeping the running pages",
+		    err);
+	else {
+		portal_free(d->front.portal);
+		d->front.portal = np;
+	}
 	log_set_level(nc->log_level);
 	log_set_json(nc->log_format == CFG_LOG_JSON);
 	log_ignored(d->cfg, nc);
@@ -582,6 +595,18 @@ start_hasher(struct daemon *d)
 		fatal("cannot start the hasher client");
 }
 
+/* The login portal's templates and stylesheet, read before privileges are
+ * dropped (ui_dir may be root's to read, as /etc/warden is). */
+static void
+load_portal(struct daemon *d)
+{
+	char	 err[512];
+
+	if ((d->front.portal = portal_load(d->cfg->ui_dir, err,
+	    sizeof(err))) == NULL)
+		fatal("ui_dir: %s", err);
+}
+
 /* The HTTP server on cfg.listen or on the sockets from systemd, and the
  * metrics listener. */
 static void
@@ -590,10 +615,22 @@ open_listeners(struct daemon *d, const struct listenfds *lf)
 	int	 metrics_fd = -1;
 	char	 err[512];
 
-	if ((d->http = http_server_new(d->base, d->cfg, handlers_routes,
-	    handlers_nroutes, err, sizeof(err))) == NULL)
+	/* One table of the API's routes and the portal's, which the server
+	 * keeps: it lives as long as the daemon. */
+	if ((d->routes = calloc(handlers_nroutes + ui_nroutes,
+	    sizeof(*d->routes))) == NULL)
+		fatal("out of memory");
+	memcpy(d->routes, handlers_routes, handlers_nroutes *
+	    sizeof(*d->routes));
+	memcpy(d->routes + handlers_nroutes, ui_routes, ui_nroutes *
+	    sizeof(*d->routes));
+	if ((d->http = http_server_new(d->base, d->cfg, d->routes,
+	    handlers_nroutes + ui_nroutes, err, sizeof(err))) == NULL)
 		fatal("http: %s", err);
 	http_server_set_dispatch(d->http, auth_dispatch, &d->front);
+	/* People on the portal's pages get a page whatever fails. */
+	http_server_set_problem_pages(d->http, "/ui/", problem_page,
+	    &d->front);
 	http_server_set_cors_routes(d->http, handlers_cors_patterns,
 	    handlers_ncors_patterns);
 	if (lf->n > 0)
@@ -617,14 +654,17 @@ open_pool(struct daemon *d)
 		fatal("cannot create the database pool");
 }
 
-/* Forward-auth's revocations: a LISTEN connection of their own, look-ups
- * through the pool (api/revocations.h). */
+/* Forward-auth: revocations, a LISTEN connection of their own with look-ups
+ * through the pool (api/revocations.h), and the memory of session cookies
+ * (api/session_cache.h). */
 static void
 listen_revocations(struct daemon *d)
 {
 	if ((d->front.revocations = revocations_new(d->base, &d->front,
 	    d->cfg->database_url, REV_DEFAULT_MAX)) == NULL)
 		fatal("cannot start listening for revocations");
+	if ((d->front.sessions = session_cache_new(SESSION_CACHE_MAX)) == NULL)
+		fatal("cannot allocate the session cache");
 }
 
 /* The mail worker on the pool, with a LISTEN connection of its own. */
@@ -695,7 +735,11 @@ shut_down(struct daemon *d)
 	db_pool_free(d->front.db);
 	mailer_free(d->front.mailer);
 	census_free(d->front.census);
+	portal_free(d->front.portal);
+	free(d->routes);
 	revocations_free(d->front.revocations);	/* after: see its header */
+	session_cache_free(d->front.sessions);	/* after the pool: its last
+						 * callbacks store into it */
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
 	if (d->watchdog != NULL)
@@ -739,6 +783,7 @@ main(int argc, char *argv[])
 	prepare_process(&d);
 	make_front(&d);
 	make_mailer(&d);
+	load_portal(&d);
 	start_hasher(&d);
 	open_listeners(&d, &lf);
 	open_pool(&d);

@@ -20,10 +20,12 @@ struct cfg;
 struct db_pool;
 struct hc;
 struct census;
+struct portal;
 struct mailer;
 struct metrics;
 struct ratelimit;
 struct revocations;
+struct session_cache;
 
 struct front {
 	const struct cfg	*cfg;
@@ -43,9 +45,14 @@ struct front {
 	struct metrics		*metrics;	/* counters of /metrics */
 	struct revocations	*revocations;	/* for forward-auth (NULL:
 						 * the token alone decides) */
+	struct session_cache	*sessions;	/* forward-auth's memory of
+						 * session cookies (NULL: ask
+						 * the database every time) */
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 	struct census		*census;	/* counts for /metrics
 						 * (api/census.h) */
+	struct portal		*portal;	/* the login portal's pages
+						 * (ui/portal.h) */
 };
 
 /*

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "account_flows.h"
 #include "body.h"
 #include "config.h"
 #include "front.h"
@@ -22,41 +23,25 @@
 #include "store/links.h"
 #include "token.h"
 
-#define BAD_TOKEN	"the link is invalid, expired or already used"
+#define BAD_TOKEN	RESET_BAD_TOKEN
 
 static const struct json_in_member token_members[] = {
 	{ "token", JSON_IN_STRING, SECRET_TOKEN_LEN * 4, 0, true, false },
 };
 
-/*
- * Reads {"token"} and writes the bytea literal of its hash.  Returns 0, or
- * -1 when it has replied (a token of the wrong shape is as bad as an
- * unknown one: the same 400).
- */
-static int
-email_token_hash(struct http_req *r, char hash[SECRET_TOKEN_HASH_LITERAL])
+int
+email_verify_start(struct http_req *r, const char *token, size_t tokenlen,
+    store_done_cb *cb, void *arg)
 {
-	struct json_in_value v[1];
-	struct problem_fields pf;
-	cJSON	*o;
-	int	 rc = 0;
+	char	 hash[SECRET_TOKEN_HASH_LITERAL];
 
-	if (body_json(r, caller_of(r)->front->cfg->json_max_depth, &o) == -1)
-		return -1;
-	problem_fields_init(&pf);
-	if (json_in_extract(o, token_members, 1, v, &pf) > 0) {
-		cJSON_Delete(o);
-		problem_reply_validation(r, &pf);
-		return -1;
+	/* A token of the wrong shape is as bad as an unknown one. */
+	if (secret_token_hash(token, tokenlen, hash) == -1) {
+		cb(STORE_NOT_FOUND, arg);
+		return 0;
 	}
-	problem_fields_free(&pf);
-	if (secret_token_hash(v[0].str, v[0].len, hash) == -1) {
-		problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
-		rc = -1;
-	}
-	sodium_memzero((void *)v[0].str, v[0].len);
-	cJSON_Delete(o);
-	return rc;
+	return links_verify_email(caller_of(r)->front->db, hash, r->remote,
+	    cb, arg);
 }
 
 static void
@@ -75,13 +60,23 @@ verified(enum store_status st, void *arg)
 void
 h_email_verify(struct http_req *r)
 {
-	char	 hash[SECRET_TOKEN_HASH_LITERAL];
+	struct json_in_value v[1];
+	struct problem_fields pf;
+	cJSON	*o;
 
-	if (email_token_hash(r, hash) == -1)
+	if (body_json(r, caller_of(r)->front->cfg->json_max_depth, &o) == -1)
 		return;
-	if (links_verify_email(caller_of(r)->front->db, hash, r->remote,
-	    verified, r) == -1)
+	problem_fields_init(&pf);
+	if (json_in_extract(o, token_members, 1, v, &pf) > 0) {
+		cJSON_Delete(o);
+		problem_reply_validation(r, &pf);
+		return;
+	}
+	problem_fields_free(&pf);
+	if (email_verify_start(r, v[0].str, v[0].len, verified, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	sodium_memzero((void *)v[0].str, v[0].len);
+	cJSON_Delete(o);
 }
 
 /* --- sending the link again --- */

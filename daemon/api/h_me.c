@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "http/json_in.h"
 #include "log.h"
+#include "me_ops.h"
 #include "proof.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
@@ -99,6 +100,47 @@ static const struct json_in_member password_members[] = {
 	    false },
 };
 
+/*
+ * A new proof of pw (and newpw when not NULL, validated) for r, which
+ * runs proven once the password is right; replies and returns NULL on a
+ * bad value.
+ */
+static struct proof *
+proof_of(struct http_req *r, const char *pw, size_t pwlen, const char *newpw,
+    size_t newlen, void (*proven)(struct proof *))
+{
+	struct caller *c = caller_of(r);
+	struct problem_fields pf;
+	struct proof *p;
+	char	 msg[VALIDATE_MSG_MAX];
+
+	problem_fields_init(&pf);
+	if (pwlen > FIELD_PASSWORD_MAX)
+		problem_field_add(&pf, "current_password", "is too long");
+	if (newpw != NULL && !validate_password(newpw, newlen,
+	    c->front->cfg->password_min_length, c->user.username,
+	    c->user.email, c->front->blocklist, msg))
+		problem_field_add(&pf, "new_password", msg);
+	if (problem_fields_count(&pf) > 0) {
+		problem_reply_validation(r, &pf);
+		return NULL;
+	}
+	problem_fields_free(&pf);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return NULL;
+	}
+	proof_init(p, r, proven);
+	/* Bounded above: at most FIELD_PASSWORD_MAX bytes each. */
+	p->pwlen = pwlen;
+	memcpy(p->pw, pw, pwlen);
+	if (newpw != NULL) {
+		p->newlen = newlen;
+		memcpy(p->newpw, newpw, newlen);
+	}
+	return p;
+}
+
 /* Takes the parsed body's password(s) into a new proof; replies on error. */
 static struct proof *
 proof_new(struct http_req *r, const struct json_in_member *members,
@@ -108,42 +150,36 @@ proof_new(struct http_req *r, const struct json_in_member *members,
 	struct json_in_value v[2];
 	struct problem_fields pf;
 	struct proof *p = NULL;
-	char	 msg[VALIDATE_MSG_MAX];
 	cJSON	*o;
 
 	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
 		return NULL;
 	memset(v, 0, sizeof(v));
 	problem_fields_init(&pf);
-	if (json_in_extract(o, members, n, v, &pf) == 0 && n == 2 &&
-	    !validate_password(v[1].str, v[1].len,
-	    c->front->cfg->password_min_length, c->user.username,
-	    c->user.email, c->front->blocklist, msg))
-		problem_field_add(&pf, "new_password", msg);
-	if (problem_fields_count(&pf) > 0) {
+	if (json_in_extract(o, members, n, v, &pf) > 0)
 		problem_reply_validation(r, &pf);
-		goto out;
+	else {
+		problem_fields_free(&pf);
+		p = proof_of(r, v[0].str, v[0].len, n == 2 ? v[1].str : NULL,
+		    n == 2 ? v[1].len : 0, proven);
 	}
-	problem_fields_free(&pf);
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		goto out;
-	}
-	proof_init(p, r, proven);
-	/* Bounded by the member specs: at most FIELD_PASSWORD_MAX bytes. */
-	p->pwlen = v[0].len;
-	memcpy(p->pw, v[0].str, v[0].len);
-	if (n == 2) {
-		p->newlen = v[1].len;
-		memcpy(p->newpw, v[1].str, v[1].len);
-	}
-out:
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].str != NULL)
 			sodium_memzero((void *)v[i].str, v[i].len);
 	}
 	cJSON_Delete(o);
 	return p;
+}
+
+void
+me_password_change(struct http_req *r, const char *pw, size_t pwlen,
+    const char *newpw, size_t newlen)
+{
+	struct proof *p;
+
+	if ((p = proof_of(r, pw, pwlen, newpw, newlen,
+	    change_password)) != NULL)
+		proof_start(p);
 }
 
 void

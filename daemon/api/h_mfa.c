@@ -24,6 +24,7 @@
 #include "hc/hasher_client.h"
 #include "http/http.h"
 #include "http/json_in.h"
+#include "me_ops.h"
 #include "problem_reply.h"
 #include "proof.h"
 #include "qr_svg.h"
@@ -163,6 +164,37 @@ static const struct json_in_member proof_members[] = {
 };
 
 /*
+ * A proof of the caller's password pw, with code when not NULL; replies
+ * and returns NULL on a bad value.
+ */
+static struct proof *
+proof_of(struct http_req *r, const char *pw, size_t pwlen, const char *code,
+    void (*proven)(struct proof *))
+{
+	struct problem_fields pf;
+	struct proof *p;
+
+	if (pwlen > FIELD_PASSWORD_MAX || (code != NULL &&
+	    strlen(code) > PROOF_CODE_MAX)) {
+		problem_fields_init(&pf);
+		problem_field_add(&pf, pwlen > FIELD_PASSWORD_MAX ?
+		    "password" : "code", "is too long");
+		problem_reply_validation(r, &pf);
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return NULL;
+	}
+	proof_init(p, r, proven);
+	p->pwlen = pwlen;
+	memcpy(p->pw, pw, pwlen);
+	if (code != NULL)
+		str_copy(p->code, code, sizeof(p->code));
+	return p;
+}
+
+/*
  * A proof of the caller's password, with a code when with_code; replies
  * and returns NULL on a bad body.
  */
@@ -183,16 +215,10 @@ proof_parse(struct http_req *r, bool with_code,
 	problem_fields_init(&pf);
 	if (json_in_extract(o, proof_members, n, v, &pf) > 0)
 		problem_reply_validation(r, &pf);
-	else if ((p = calloc(1, sizeof(*p))) == NULL) {
+	else {
 		problem_fields_free(&pf);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	} else {
-		problem_fields_free(&pf);
-		proof_init(p, r, proven);
-		p->pwlen = v[0].len;
-		memcpy(p->pw, v[0].str, v[0].len);
-		if (with_code)
-			str_copy(p->code, v[1].str, sizeof(p->code));
+		p = proof_of(r, v[0].str, v[0].len, with_code ? v[1].str :
+		    NULL, proven);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (v[i].str != NULL)
@@ -227,6 +253,20 @@ h_me_totp_enrol(struct http_req *r)
 		return;
 	}
 	if ((p = proof_parse(r, false, enrol)) != NULL)
+		proof_start(p);
+}
+
+void
+me_totp_enrol(struct http_req *r, const char *pw, size_t pwlen)
+{
+	struct proof *p;
+
+	if (caller_of(r)->user.totp) {
+		problem_reply(r, PROBLEM_CONFLICT, "TOTP is already active: "
+		    "remove it first");
+		return;
+	}
+	if ((p = proof_of(r, pw, pwlen, NULL, enrol)) != NULL)
 		proof_start(p);
 }
 
@@ -399,35 +439,20 @@ static const struct json_in_member code_members[] = {
 };
 
 void
-h_me_totp_confirm(struct http_req *r)
+me_totp_confirm(struct http_req *r, const char *typed)
 {
 	struct caller *c = caller_of(r);
-	struct json_in_value v[1];
-	struct problem_fields pf;
 	struct code_set *k;
 	char	 code[PROOF_CODE_MAX + 1];
-	cJSON	*o;
 
-	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
+	if (!proof_charge(r, WRONG_CODES))
 		return;
-	problem_fields_init(&pf);
-	if (json_in_extract(o, code_members, 1, v, &pf) > 0) {
-		cJSON_Delete(o);
-		problem_reply_validation(r, &pf);
-		return;
-	}
-	problem_fields_free(&pf);
-	if (!proof_charge(r, WRONG_CODES)) {
-		cJSON_Delete(o);
-		return;
-	}
-	if (!validate_totp_code(v[0].str, code, sizeof(code))) {
-		cJSON_Delete(o);
+	if (!validate_totp_code(typed, code, sizeof(code))) {
 		reply_wrong_code(r);
 		return;
 	}
-	cJSON_Delete(o);
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		sodium_memzero(code, sizeof(code));
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
@@ -439,6 +464,28 @@ h_me_totp_confirm(struct http_req *r)
 		code_set_free(k);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
+}
+
+void
+h_me_totp_confirm(struct http_req *r)
+{
+	struct caller *c = caller_of(r);
+	struct json_in_value v[1];
+	struct problem_fields pf;
+	cJSON	*o;
+
+	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
+		return;
+	problem_fields_init(&pf);
+	if (json_in_extract(o, code_members, 1, v, &pf) > 0) {
+		cJSON_Delete(o);
+		problem_reply_validation(r, &pf);
+		return;
+	}
+	problem_fields_free(&pf);
+	me_totp_confirm(r, v[0].str);
+	sodium_memzero((void *)v[0].str, v[0].len);
+	cJSON_Delete(o);
 }
 
 /* --- removal by the user --- */
@@ -583,6 +630,17 @@ h_me_totp_delete(struct http_req *r)
 		proof_start(p);
 }
 
+void
+me_totp_remove(struct http_req *r, const char *pw, size_t pwlen,
+    const char *code)
+{
+	struct proof *p;
+
+	if ((p = proof_of(r, pw, pwlen, code != NULL ? code : "",
+	    remove_proven)) != NULL)
+		proof_start(p);
+}
+
 /* --- a new set of recovery codes --- */
 
 static void
@@ -611,6 +669,20 @@ h_me_recovery_codes(struct http_req *r)
 		return;
 	}
 	if ((p = proof_parse(r, false, renew)) != NULL)
+		proof_start(p);
+}
+
+void
+me_recovery_renew(struct http_req *r, const char *pw, size_t pwlen)
+{
+	struct proof *p;
+
+	if (!caller_of(r)->user.totp) {
+		problem_reply(r, PROBLEM_CONFLICT, "the account has no active "
+		    "second factor");
+		return;
+	}
+	if ((p = proof_of(r, pw, pwlen, NULL, renew)) != NULL)
 		proof_start(p);
 }
 

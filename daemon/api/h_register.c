@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "account_flows.h"
 #include "body.h"
 #include "config.h"
 #include "fields.h"
@@ -38,6 +39,8 @@
 
 struct registration {
 	struct http_req	*r;
+	const struct register_ops *ops;
+	void		*ctx;
 	char		 id[PROTO_UUID_LEN + 1];
 	char		 username[FIELD_USERNAME_MAX + 1];
 	char		 email[FIELD_EMAIL_MAX + 1];
@@ -55,13 +58,29 @@ static const struct json_in_member register_members[] = {
 };
 enum { M_USERNAME, M_EMAIL, M_PASSWORD, M_FULL_NAME, M_COUNT };
 
+/* Gives back g's hasher slot: before any answer (r may go with it). */
 static void
-registration_free(struct registration *g)
+registration_release(struct registration *g)
 {
 	hshare_give(&caller_of(g->r)->front->hasher_share, &g->slot);
+}
+
+/* Frees g and its ctx without touching g->r. */
+static void
+registration_drop(struct registration *g)
+{
+	if (g->ops->ctx_free != NULL && g->ctx != NULL)
+		g->ops->ctx_free(g->ctx);
 	free(g->full_name);
 	sodium_memzero(g, sizeof(*g));
 	free(g);
+}
+
+static void
+registration_free(struct registration *g)
+{
+	registration_release(g);
+	registration_drop(g);
 }
 
 /*
@@ -78,15 +97,20 @@ body_free(cJSON *o)
 	cJSON_Delete(o);
 }
 
-/* The 409 of a taken field. */
-static void
-reply_taken(struct http_req *r, enum users_taken taken)
+const char *
+register_taken_text(enum users_taken taken)
 {
-	if (taken == USERS_TAKEN_EMAIL)
-		problem_reply(r, PROBLEM_CONFLICT,
-		    "the e-mail address is already registered");
-	else
-		problem_reply(r, PROBLEM_CONFLICT, "the username is taken");
+	return taken == USERS_TAKEN_EMAIL ?
+	    "the e-mail address is already registered" :
+	    "the username is taken";
+}
+
+static void
+registration_taken(struct registration *g, enum users_taken taken)
+{
+	registration_release(g);
+	g->ops->taken(g->r, g->ctx, taken);
+	registration_drop(g);
 }
 
 static void
@@ -95,21 +119,19 @@ inserted(enum store_status st, const struct user *u, enum users_taken taken,
 {
 	struct registration *g = arg;
 	struct http_req *r = g->r;
-	char	 location[LOCATION_MAX];
 
-	registration_free(g);
 	if (st == STORE_CONFLICT) {
-		reply_taken(r, taken);
+		registration_taken(g, taken);
 		return;
 	}
 	if (st != STORE_OK) {
+		registration_free(g);
 		reply_db_failed(r, st, "registration");
 		return;
 	}
-	str_printf(location, sizeof(location), "/api/v1/users/%s", u->id);
-	http_set_header(r, "Location", location);
-	http_no_store(r, false);
-	http_reply_json(r, 201, user_to_json(u));
+	registration_release(g);
+	g->ops->done(r, g->ctx, u);
+	registration_drop(g);
 }
 
 static void
@@ -169,11 +191,12 @@ checked(enum store_status st, enum users_taken taken, void *arg)
 	enum hc_status why;
 
 	if (st != STORE_OK) {
-		registration_free(g);
 		if (st == STORE_CONFLICT)
-			reply_taken(r, taken);
-		else
+			registration_taken(g, taken);
+		else {
+			registration_free(g);
 			reply_db_failed(r, st, "registration");
+		}
 		return;
 	}
 	if (!hshare_take(&f->hasher_share, &g->slot, r->remote,
@@ -194,6 +217,100 @@ checked(enum store_status st, enum users_taken taken, void *arg)
 	g->pwlen = 0;
 }
 
+bool
+register_admit(struct http_req *r, int64_t *retry)
+{
+	struct caller *c = caller_of(r);
+	time_t	 now = time(NULL);
+
+	/* Every attempt counts, taken names and bad bodies too, and one over
+	 * the limit costs neither a parse nor a query. */
+	if (rl_blocked(c->front->register_limit, r->remote, now, retry))
+		return false;
+	rl_fail(c->front->register_limit, r->remote, now);
+	return true;
+}
+
+int
+register_validate(struct http_req *r, const struct register_input *in,
+    struct register_errors *e)
+{
+	struct front *f = caller_of(r)->front;
+	int	 n = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!validate_username(in->username, e->username))
+		n++;
+	if (!validate_email(in->email, e->email))
+		n++;
+	if (in->full_name != NULL &&
+	    !validate_full_name(in->full_name, e->full_name))
+		n++;
+	if (!validate_password(in->password, in->pwlen,
+	    f->cfg->password_min_length, in->username, in->email,
+	    f->blocklist, e->password))
+		n++;
+	return n;
+}
+
+void
+register_start(struct http_req *r, const struct register_input *in,
+    const struct register_ops *ops, void *ctx)
+{
+	struct registration *g = NULL;
+
+	if (in->pwlen > sizeof(g->pw) ||
+	    (g = calloc(1, sizeof(*g))) == NULL ||
+	    (in->full_name != NULL &&
+	    (g->full_name = strdup(in->full_name)) == NULL)) {
+		free(g);
+		if (ops->ctx_free != NULL && ctx != NULL)
+			ops->ctx_free(ctx);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	g->r = r;
+	g->ops = ops;
+	g->ctx = ctx;
+	uuid_random(g->id);
+	str_copy(g->username, in->username, sizeof(g->username));
+	str_copy(g->email, in->email, sizeof(g->email));
+	g->pwlen = in->pwlen;
+	memcpy(g->pw, in->password, g->pwlen);
+	if (users_taken(caller_of(r)->front->db, g->username, g->email,
+	    checked, g) == -1) {
+		registration_free(g);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/* ---- the API's answers ---- */
+
+static void
+api_done(struct http_req *r, void *ctx, const struct user *u)
+{
+	char	 location[LOCATION_MAX];
+
+	(void)ctx;
+	str_printf(location, sizeof(location), "/api/v1/users/%s", u->id);
+	http_set_header(r, "Location", location);
+	http_no_store(r, false);
+	http_reply_json(r, 201, user_to_json(u));
+}
+
+static void
+api_taken(struct http_req *r, void *ctx, enum users_taken taken)
+{
+	(void)ctx;
+	problem_reply(r, PROBLEM_CONFLICT, register_taken_text(taken));
+}
+
+static const struct register_ops api_register_ops = {
+	.done = api_done,
+	.taken = api_taken,
+	.ctx_free = NULL,
+};
+
 void
 h_register(struct http_req *r)
 {
@@ -201,26 +318,21 @@ h_register(struct http_req *r)
 	const struct cfg *cfg = c->front->cfg;
 	struct json_in_value v[M_COUNT];
 	struct problem_fields pf;
-	struct registration *g = NULL;
+	struct register_input in;
+	struct register_errors e;
 	cJSON	*o;
-	char	 msg[VALIDATE_MSG_MAX];
 	int64_t	 retry;
-	time_t	 now;
 
 	if (cfg->registration == CFG_REGISTRATION_CLOSED) {
 		problem_reply(r, PROBLEM_FORBIDDEN, "registration is closed");
 		return;
 	}
-	/* Every attempt counts, taken names and bad bodies too, and one over
-	 * the limit costs neither a parse nor a query. */
-	now = time(NULL);
-	if (rl_blocked(c->front->register_limit, r->remote, now, &retry)) {
+	if (!register_admit(r, &retry)) {
 		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
 		    "too many registrations from this address: try again "
 		    "later");
 		return;
 	}
-	rl_fail(c->front->register_limit, r->remote, now);
 	if (body_json(r, cfg->json_max_depth, &o) == -1)
 		return;
 	problem_fields_init(&pf);
@@ -229,44 +341,28 @@ h_register(struct http_req *r)
 		problem_reply_validation(r, &pf);
 		return;
 	}
-	if (!validate_username(v[M_USERNAME].str, msg))
-		problem_field_add(&pf, "username", msg);
-	if (!validate_email(v[M_EMAIL].str, msg))
-		problem_field_add(&pf, "email", msg);
-	if (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
-	    !validate_full_name(v[M_FULL_NAME].str, msg))
-		problem_field_add(&pf, "full_name", msg);
-	if (!validate_password(v[M_PASSWORD].str, v[M_PASSWORD].len,
-	    cfg->password_min_length, v[M_USERNAME].str, v[M_EMAIL].str,
-	    c->front->blocklist, msg))
-		problem_field_add(&pf, "password", msg);
-	if (problem_fields_count(&pf) > 0) {
+	memset(&in, 0, sizeof(in));
+	in.username = v[M_USERNAME].str;
+	in.email = v[M_EMAIL].str;
+	in.full_name = v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null ?
+	    v[M_FULL_NAME].str : NULL;
+	in.password = v[M_PASSWORD].str;
+	in.pwlen = v[M_PASSWORD].len;
+	if (register_validate(r, &in, &e) > 0) {
+		if (e.username[0] != '\0')
+			problem_field_add(&pf, "username", e.username);
+		if (e.email[0] != '\0')
+			problem_field_add(&pf, "email", e.email);
+		if (e.full_name[0] != '\0')
+			problem_field_add(&pf, "full_name", e.full_name);
+		if (e.password[0] != '\0')
+			problem_field_add(&pf, "password", e.password);
 		body_free(o);
 		problem_reply_validation(r, &pf);
 		return;
 	}
 	problem_fields_free(&pf);
-
-	if (v[M_PASSWORD].len > sizeof(g->pw) ||
-	    (g = calloc(1, sizeof(*g))) == NULL ||
-	    (v[M_FULL_NAME].present && !v[M_FULL_NAME].is_null &&
-	    (g->full_name = strdup(v[M_FULL_NAME].str)) == NULL)) {
-		free(g);
-		body_free(o);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	g->r = r;
-	uuid_random(g->id);
-	str_copy(g->username, v[M_USERNAME].str, sizeof(g->username));
-	str_copy(g->email, v[M_EMAIL].str, sizeof(g->email));
-	g->pwlen = v[M_PASSWORD].len;
-	memcpy(g->pw, v[M_PASSWORD].str, g->pwlen);
+	register_start(r, &in, &api_register_ops, NULL);
 	/* The tree's copy of the password goes now; g's with g. */
 	body_free(o);
-	if (users_taken(c->front->db, g->username, g->email, checked,
-	    g) == -1) {
-		registration_free(g);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
 }

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "account_flows.h"
 #include "body.h"
 #include "config.h"
 #include "fields.h"
@@ -38,7 +39,7 @@
 #include "util.h"
 #include "validate.h"
 
-#define BAD_TOKEN	"the link is invalid, expired or already used"
+#define BAD_TOKEN	RESET_BAD_TOKEN
 
 /* --- forgot --- */
 
@@ -46,12 +47,75 @@ static const struct json_in_member forgot_members[] = {
 	{ "email", JSON_IN_STRING, FIELD_EMAIL_MAX * 4, 0, true, false },
 };
 
+enum forgot_gate
+password_forgot_gate(struct http_req *r, int64_t *retry)
+{
+	struct caller *c = caller_of(r);
+
+	*retry = 0;
+	if (!mail_link_mail_on(c->front->cfg)) {
+		*retry = 3600;
+		return FORGOT_NO_MAIL;
+	}
+	if (rl_blocked(c->front->forgot_limit, r->remote, time(NULL), retry))
+		return FORGOT_LIMITED;
+	return FORGOT_OPEN;
+}
+
+struct forgot_call {
+	store_done_cb	*cb;
+	void		*arg;
+};
+
 static void
-forgot_done(enum store_status st, enum links_outcome out, void *arg)
+forgot_issued(enum store_status st, enum links_outcome out, void *arg)
+{
+	struct forgot_call fc = *(struct forgot_call *)arg;
+
+	(void)out;	/* queued, no account or limited: the same answer */
+	free(arg);
+	fc.cb(st, fc.arg);
+}
+
+int
+password_forgot_issue(struct http_req *r, const char *email,
+    store_done_cb *cb, void *arg)
+{
+	struct caller *c = caller_of(r);
+	const struct cfg *cfg = c->front->cfg;
+	struct links_request q;
+	struct forgot_call *fc;
+	struct mail_link l;
+	int	 rc;
+
+	rl_fail(c->front->forgot_limit, r->remote, time(NULL));
+	if ((fc = calloc(1, sizeof(*fc))) == NULL)
+		return -1;
+	fc->cb = cb;
+	fc->arg = arg;
+	if (mail_link_make(&l, cfg, LINKS_PASSWORD_RESET,
+	    cfg->password_reset_ttl) == -1) {
+		free(fc);
+		return -1;
+	}
+	memset(&q, 0, sizeof(q));
+	q.purpose = LINKS_PASSWORD_RESET;
+	q.email = email;
+	q.mail = l.mail;
+	q.rate = cfg->mail_rate;
+	q.remote = r->remote;
+	rc = links_issue(c->front->db, &q, forgot_issued, fc);
+	mail_link_wipe(&l);
+	if (rc == -1)
+		free(fc);
+	return rc;
+}
+
+static void
+forgot_done(enum store_status st, void *arg)
 {
 	struct http_req *r = arg;
 
-	(void)out;	/* queued, no account or limited: the same answer */
 	if (st != STORE_OK) {
 		reply_db_failed(r, st, "password reset request");
 		return;
@@ -66,24 +130,23 @@ h_password_forgot(struct http_req *r)
 	const struct cfg *cfg = c->front->cfg;
 	struct json_in_value v[1];
 	struct problem_fields pf;
-	struct links_request q;
-	struct mail_link l;
 	char	 msg[VALIDATE_MSG_MAX];
 	int64_t	 retry;
-	time_t	 now = time(NULL);
 	cJSON	*o;
 	int	 rc;
 
-	if (!mail_link_mail_on(cfg)) {
-		problem_retry(r, PROBLEM_UNAVAILABLE, 3600,
+	switch (password_forgot_gate(r, &retry)) {
+	case FORGOT_NO_MAIL:
+		problem_retry(r, PROBLEM_UNAVAILABLE, (unsigned int)retry,
 		    "this server sends no mail: ask an administrator");
 		return;
-	}
-	if (rl_blocked(c->front->forgot_limit, r->remote, now, &retry)) {
+	case FORGOT_LIMITED:
 		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
 		    "too many password reset requests from this address: "
 		    "try again later");
 		return;
+	case FORGOT_OPEN:
+		break;
 	}
 	if (body_json(r, cfg->json_max_depth, &o) == -1)
 		return;
@@ -97,21 +160,7 @@ h_password_forgot(struct http_req *r)
 		return;
 	}
 	problem_fields_free(&pf);
-	rl_fail(c->front->forgot_limit, r->remote, now);
-	if (mail_link_make(&l, cfg, LINKS_PASSWORD_RESET,
-	    cfg->password_reset_ttl) == -1) {
-		cJSON_Delete(o);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.purpose = LINKS_PASSWORD_RESET;
-	q.email = v[0].str;
-	q.mail = l.mail;
-	q.rate = cfg->mail_rate;
-	q.remote = r->remote;
-	rc = links_issue(c->front->db, &q, forgot_done, r);
-	mail_link_wipe(&l);
+	rc = password_forgot_issue(r, v[0].str, forgot_done, r);
 	cJSON_Delete(o);
 	if (rc == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -121,6 +170,8 @@ h_password_forgot(struct http_req *r)
 
 struct reset {
 	struct http_req	*r;
+	const struct reset_ops *ops;
+	void		*ctx;
 	char		 hash[SECRET_TOKEN_HASH_LITERAL];
 	char		 user_id[PROTO_UUID_LEN + 1];
 	size_t		 pwlen;
@@ -135,12 +186,39 @@ static const struct json_in_member reset_members[] = {
 };
 enum { R_TOKEN, R_PASSWORD, R_COUNT };
 
+/* Frees x and its ctx without touching x->r (it may be answered). */
+static void
+reset_drop(struct reset *x)
+{
+	if (x->ops->ctx_free != NULL && x->ctx != NULL)
+		x->ops->ctx_free(x->ctx);
+	sodium_memzero(x, sizeof(*x));
+	free(x);
+}
+
+/* Gives back x's hasher slot and frees x, before an answer. */
 static void
 reset_free(struct reset *x)
 {
 	hshare_give(&caller_of(x->r)->front->hasher_share, &x->slot);
-	sodium_memzero(x, sizeof(*x));
-	free(x);
+	reset_drop(x);
+}
+
+/* Answers through ops, then frees x. */
+static void
+reset_bad_token(struct reset *x)
+{
+	hshare_give(&caller_of(x->r)->front->hasher_share, &x->slot);
+	x->ops->bad_token(x->r, x->ctx);
+	reset_drop(x);
+}
+
+static void
+reset_bad_password(struct reset *x, const char *msg)
+{
+	hshare_give(&caller_of(x->r)->front->hasher_share, &x->slot);
+	x->ops->bad_password(x->r, x->ctx, msg);
+	reset_drop(x);
 }
 
 static void
@@ -149,13 +227,16 @@ reset_written(enum store_status st, void *arg)
 	struct reset *x = arg;
 	struct http_req *r = x->r;
 
-	reset_free(x);
 	if (st == STORE_NOT_FOUND)
-		problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
-	else if (st != STORE_OK)
+		reset_bad_token(x);
+	else if (st != STORE_OK) {
+		reset_free(x);
 		reply_db_failed(r, st, "password reset");
-	else
-		http_reply_empty(r, 204);
+	} else {
+		hshare_give(&caller_of(r)->front->hasher_share, &x->slot);
+		x->ops->done(r, x->ctx);
+		reset_drop(x);
+	}
 }
 
 static void
@@ -188,25 +269,22 @@ reset_found(enum store_status st, const struct user *u, void *arg)
 	struct reset *x = arg;
 	struct http_req *r = x->r;
 	struct front *f = caller_of(r)->front;
-	struct problem_fields pf;
 	char	 msg[VALIDATE_MSG_MAX];
 	enum hc_status why;
 
 	if (st != STORE_OK) {
-		reset_free(x);
 		if (st == STORE_NOT_FOUND)
-			problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
-		else
+			reset_bad_token(x);
+		else {
+			reset_free(x);
 			reply_db_failed(r, st, "password reset");
+		}
 		return;
 	}
 	if (!validate_password((const char *)x->pw, x->pwlen,
 	    f->cfg->password_min_length, u->username, u->email, f->blocklist,
 	    msg)) {
-		reset_free(x);
-		problem_fields_init(&pf);
-		problem_field_add(&pf, "new_password", msg);
-		problem_reply_validation(r, &pf);
+		reset_bad_password(x, msg);
 		return;
 	}
 	str_copy(x->user_id, u->id, sizeof(x->user_id));
@@ -228,55 +306,135 @@ reset_found(enum store_status st, const struct user *u, void *arg)
 }
 
 void
+password_reset_start(struct http_req *r, const char *token, size_t tokenlen,
+    const char *pw, size_t pwlen, const struct reset_ops *ops, void *ctx)
+{
+	struct reset *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		if (ops->ctx_free != NULL && ctx != NULL)
+			ops->ctx_free(ctx);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	x->r = r;
+	x->ops = ops;
+	x->ctx = ctx;
+	if (pwlen > FIELD_PASSWORD_MAX) {
+		reset_bad_password(x, "must be at most "
+		    STRINGIFY(FIELD_PASSWORD_MAX) " bytes");
+		return;
+	}
+	if (secret_token_hash(token, tokenlen, x->hash) == -1) {
+		reset_bad_token(x);
+		return;
+	}
+	x->pwlen = pwlen;
+	memcpy(x->pw, pw, pwlen);
+	if (links_reset_find(caller_of(r)->front->db, x->hash, reset_found,
+	    x) == -1) {
+		reset_free(x);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+/* --- a look at a token, for the portal's page --- */
+
+struct reset_look {
+	store_done_cb	*cb;
+	void		*arg;
+};
+
+static void
+reset_looked(enum store_status st, const struct user *u, void *arg)
+{
+	struct reset_look l = *(struct reset_look *)arg;
+
+	(void)u;
+	free(arg);
+	l.cb(st, l.arg);
+}
+
+int
+password_reset_check(struct http_req *r, const char *token, size_t tokenlen,
+    store_done_cb *cb, void *arg)
+{
+	char	 hash[SECRET_TOKEN_HASH_LITERAL];
+	struct reset_look *l;
+
+	if (secret_token_hash(token, tokenlen, hash) == -1) {
+		cb(STORE_NOT_FOUND, arg);
+		return 0;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	l->cb = cb;
+	l->arg = arg;
+	if (links_reset_find(caller_of(r)->front->db, hash, reset_looked,
+	    l) == -1) {
+		free(l);
+		return -1;
+	}
+	return 0;
+}
+
+/* The API's answers. */
+
+static void
+api_reset_done(struct http_req *r, void *ctx)
+{
+	(void)ctx;
+	http_reply_empty(r, 204);
+}
+
+static void
+api_bad_token(struct http_req *r, void *ctx)
+{
+	(void)ctx;
+	problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
+}
+
+static void
+api_bad_password(struct http_req *r, void *ctx, const char *msg)
+{
+	struct problem_fields pf;
+
+	(void)ctx;
+	problem_fields_init(&pf);
+	problem_field_add(&pf, "new_password", msg);
+	problem_reply_validation(r, &pf);
+}
+
+static const struct reset_ops api_reset_ops = {
+	.done = api_reset_done,
+	.bad_token = api_bad_token,
+	.bad_password = api_bad_password,
+	.ctx_free = NULL,
+};
+
+void
 h_password_reset(struct http_req *r)
 {
 	struct caller *c = caller_of(r);
 	struct json_in_value v[R_COUNT];
 	struct problem_fields pf;
-	struct reset *x = NULL;
 	cJSON	*o;
-	int	 bad = 0;
 
 	if (body_json(r, c->front->cfg->json_max_depth, &o) == -1)
 		return;
 	memset(v, 0, sizeof(v));
 	problem_fields_init(&pf);
-	if (json_in_extract(o, reset_members, R_COUNT, v, &pf) > 0) {
-		bad = 1;
+	if (json_in_extract(o, reset_members, R_COUNT, v, &pf) > 0)
 		problem_reply_validation(r, &pf);
-	} else if (v[R_PASSWORD].len > FIELD_PASSWORD_MAX) {
-		bad = 1;
-		problem_field_add(&pf, "new_password", "must be at most "
-		    STRINGIFY(FIELD_PASSWORD_MAX) " bytes");
-		problem_reply_validation(r, &pf);
-	} else if ((x = calloc(1, sizeof(*x))) == NULL) {
-		bad = 1;
+	else {
 		problem_fields_free(&pf);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	} else {
-		problem_fields_free(&pf);
-		x->r = r;
-		if (secret_token_hash(v[R_TOKEN].str, v[R_TOKEN].len,
-		    x->hash) == -1) {
-			bad = 1;
-			problem_reply(r, PROBLEM_INVALID_TOKEN, BAD_TOKEN);
-		} else {
-			x->pwlen = v[R_PASSWORD].len;
-			memcpy(x->pw, v[R_PASSWORD].str, x->pwlen);
-		}
+		password_reset_start(r, v[R_TOKEN].str, v[R_TOKEN].len,
+		    v[R_PASSWORD].str, v[R_PASSWORD].len, &api_reset_ops,
+		    NULL);
 	}
 	if (v[R_TOKEN].str != NULL)
 		sodium_memzero((void *)v[R_TOKEN].str, v[R_TOKEN].len);
 	if (v[R_PASSWORD].str != NULL)
 		sodium_memzero((void *)v[R_PASSWORD].str, v[R_PASSWORD].len);
 	cJSON_Delete(o);
-	if (bad) {
-		if (x != NULL)
-			reset_free(x);
-		return;
-	}
-	if (links_reset_find(c->front->db, x->hash, reset_found, x) == -1) {
-		reset_free(x);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
 }

@@ -56,7 +56,7 @@
 #include "token.h"
 #include "util.h"
 
-#define BAD_LOGIN	"the username or password is incorrect"
+#define BAD_LOGIN	TOKEN_BAD_LOGIN
 /* Stands in for the user id when verifying against no user at all. */
 #define NOBODY_ID	"00000000-0000-4000-8000-000000000000"
 
@@ -314,8 +314,9 @@ set_device_cookie(struct token_call *t)
 	char	 v[DEVICE_SET_COOKIE_MAX];
 
 	if (device_set_cookie(v, sizeof(v), t->device_out,
-	    cfg->login_device_ttl, device_cookie_secure(cfg->public_url)) == 0)
-		(void)http_set_header(t->r, "Set-Cookie", v);
+	    t->ops->device_cookie_path, cfg->login_device_ttl,
+	    device_cookie_secure(cfg->public_url)) == 0)
+		(void)http_add_header(t->r, "Set-Cookie", v);
 	sodium_memzero(v, sizeof(v));
 }
 
@@ -328,17 +329,60 @@ login_written(enum store_status st, void *arg)
 	if (st != STORE_OK) {
 		/* NOT_FOUND: deleted, disabled or given a new password
 		 * between lookup and login, so no token. */
-		token_call_free(t);
 		if (st == STORE_NOT_FOUND)
-			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
-		else
+			token_login_refused(t, 400, BAD_LOGIN, 0);
+		else {
+			token_call_free(t);
 			reply_db_failed(r, st, "login");
+		}
 		return;
 	}
 	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
 	rl_forgive(t->f->addr_limit, r->remote);
 	set_device_cookie(t);
-	token_reply(t);
+	t->ops->done(t);
+}
+
+/* Records t's verified login and its device (devices_login), with the
+ * refresh family t->refresh_hash when the ops hand out tokens. */
+static void
+login_record(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	struct devices_login d;
+	struct tokens_login *l = &d.login;
+
+	/* A trusted device keeps its token; any other client gets a new
+	 * one (never the one it presented: a token planted in a browser
+	 * must not become trusted for the user who then logs in there). */
+	if (t->trusted) {
+		str_copy(t->device_out, t->req.device, sizeof(t->device_out));
+		str_copy(t->device_out_hash, t->req.device_hash,
+		    sizeof(t->device_out_hash));
+	} else if (secret_token_new(t->device_out, t->device_out_hash) ==
+	    -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	l->user_id = t->user.id;
+	l->stored = t->stored;
+	l->rehash = t->rehash[0] != '\0' ? t->rehash : NULL;
+	if (t->ops->tokens) {
+		l->token_id = t->new_id;
+		l->family = t->family;
+		l->hash = t->refresh_hash;
+	}
+	l->ttl = t->f->cfg->refresh_token_ttl;
+	l->remote = r->remote;
+	d.device = t->device_out_hash;
+	d.trusted = t->trusted;
+	d.device_ttl = t->f->cfg->login_device_ttl;
+	if (devices_login(t->f->db, &d, login_written, t) == -1) {
+		token_call_free(t);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
 }
 
 static void
@@ -346,8 +390,6 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
-	struct devices_login d;
-	struct tokens_login *l = &d.login;
 
 	if (st != HC_OK) {
 		token_call_free(t);
@@ -367,44 +409,21 @@ login_signed(enum hc_status st, const struct proto_sign_ans *ans, void *arg)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	/* A trusted device keeps its token; any other client gets a new
-	 * one (never the one it presented: a token planted in a browser
-	 * must not become trusted for the user who then logs in there). */
-	if (t->trusted) {
-		str_copy(t->device_out, t->req.device, sizeof(t->device_out));
-		str_copy(t->device_out_hash, t->req.device_hash,
-		    sizeof(t->device_out_hash));
-	} else if (secret_token_new(t->device_out, t->device_out_hash) ==
-	    -1) {
-		token_call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	l->user_id = t->user.id;
-	l->stored = t->stored;
-	l->rehash = t->rehash[0] != '\0' ? t->rehash : NULL;
-	l->token_id = t->new_id;
-	l->family = t->family;
-	l->hash = t->refresh_hash;
-	l->ttl = t->f->cfg->refresh_token_ttl;
-	l->remote = r->remote;
-	d.device = t->device_out_hash;
-	d.trusted = t->trusted;
-	d.device_ttl = t->f->cfg->login_device_ttl;
-	if (devices_login(t->f->db, &d, login_written, t) == -1) {
-		token_call_free(t);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
+	login_record(t);
+}
+
+void
+token_login_refused(struct token_call *t, int status, const char *why,
+    unsigned int retry)
+{
+	t->ops->refused(t, status, why, retry);
 }
 
 static void
 refuse(struct token_call *t)
 {
-	struct http_req *r = t->r;
-	const char *why = t->refusal != NULL ? t->refusal : BAD_LOGIN;
-
-	token_call_free(t);
-	problem_oauth(r, OAUTH_INVALID_GRANT, why, 0);
+	token_login_refused(t, 400, t->refusal != NULL ? t->refusal :
+	    BAD_LOGIN, 0);
 }
 
 static void
@@ -453,35 +472,20 @@ mfa_token_written(enum store_status st, void *arg)
 {
 	struct token_call *t = arg;
 	struct http_req *r = t->r;
-	cJSON	*o;
 
 	if (st != STORE_OK) {
 		sodium_memzero(t->refresh, sizeof(t->refresh));
-		token_call_free(t);
 		/* NOT_FOUND: the account changed since the lookup. */
 		if (st == STORE_NOT_FOUND)
-			problem_oauth(r, OAUTH_INVALID_GRANT, BAD_LOGIN, 0);
-		else
+			token_login_refused(t, 400, BAD_LOGIN, 0);
+		else {
+			token_call_free(t);
 			reply_db_failed(r, st, "mfa token");
+		}
 		return;
 	}
 	rl_forgive(t->f->addr_limit, r->remote);
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(o, "error", "mfa_required") == NULL ||
-	    cJSON_AddStringToObject(o, "error_description", "a second factor "
-	    "is required: use grant_type " TOKEN_GRANT_MFA_URN " with this "
-	    "mfa_token and an otp or a recovery_code") == NULL ||
-	    cJSON_AddStringToObject(o, "mfa_token", t->refresh) == NULL) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	token_call_free(t);
-	if (o == NULL) {
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-		return;
-	}
-	http_no_store(r, true);
-	http_reply_json(r, 403, o);
+	t->ops->mfa(t);
 }
 
 /* The password was right and the user has a second factor: hand out an
@@ -519,7 +523,7 @@ record_failure(struct token_call *t, bool wrong_password, const char *reason)
 	const struct cfg *cfg = t->f->cfg;
 	struct users_failure uf;
 
-	/* The address was charged when the attempt began (password_grant). */
+	/* The address was charged when the attempt began (token_login_begin). */
 	uf.id = t->found ? t->user.id : NULL;
 	uf.counts = wrong_password;
 	uf.max_failures = cfg->login_max_failures;
@@ -544,7 +548,15 @@ token_login_refuse(struct token_call *t, bool counts, const char *reason,
 void
 token_login_finish(struct token_call *t)
 {
-	token_sign(t, login_signed);
+	if (t->ops->tokens)
+		token_sign(t, login_signed);
+	else if (reply_too_late(t->r, "the login's write")) {
+		struct http_req *r = t->r;
+
+		token_call_free(t);
+		http_req_abandon(r);
+	} else
+		login_record(t);
 }
 
 static void
@@ -586,7 +598,7 @@ login_verified(enum hc_status st, bool match, const char *rehash, void *arg)
 		if (t->user.totp)
 			mfa_required(t);
 		else
-			token_sign(t, login_signed);
+			token_login_finish(t);
 	}
 }
 
@@ -652,9 +664,8 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 		/* Nothing was tried: the address is not charged for it. */
 		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
 		rl_forgive(t->f->addr_limit, r->remote);
-		token_call_free(t);
-		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many logins from "
-		    "this address at once: try again", 1);
+		token_login_refused(t, 429, "too many logins from this "
+		    "address at once: try again", 1);
 		return;
 	}
 	/* An unknown user costs a dummy verification all the same. */
@@ -675,10 +686,8 @@ token_login_begin(struct token_call *t)
 
 	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
-		token_call_free(t);
-		problem_oauth(r, OAUTH_TOO_MANY_REQUESTS, "too many failed "
-		    "logins from this address: try again later",
-		    (unsigned int)retry);
+		token_login_refused(t, 429, "too many failed logins from "
+		    "this address: try again later", (unsigned int)retry);
 		return -1;
 	}
 	/* Charged now, forgiven on success: logins sent in parallel cannot
@@ -692,8 +701,8 @@ token_login_begin(struct token_call *t)
 	return 0;
 }
 
-static void
-password_grant(struct token_call *t)
+void
+token_password_login(struct token_call *t)
 {
 	struct http_req *r = t->r;
 	const struct cfg *cfg = t->f->cfg;
@@ -711,6 +720,58 @@ password_grant(struct token_call *t)
 	}
 }
 
+/* ---- the token endpoint's answers (token_login_ops) ---- */
+
+static void
+endpoint_done(struct token_call *t)
+{
+	token_reply(t);
+}
+
+static void
+endpoint_mfa(struct token_call *t)
+{
+	struct http_req *r = t->r;
+	cJSON	*o;
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "error", "mfa_required") == NULL ||
+	    cJSON_AddStringToObject(o, "error_description", "a second factor "
+	    "is required: use grant_type " TOKEN_GRANT_MFA_URN " with this "
+	    "mfa_token and an otp or a recovery_code") == NULL ||
+	    cJSON_AddStringToObject(o, "mfa_token", t->refresh) == NULL) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	token_call_free(t);
+	if (o == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	http_no_store(r, true);
+	http_reply_json(r, 403, o);
+}
+
+static void
+endpoint_refused(struct token_call *t, int status, const char *why,
+    unsigned int retry)
+{
+	struct http_req *r = t->r;
+
+	token_call_free(t);
+	problem_oauth(r, status == 429 ? OAUTH_TOO_MANY_REQUESTS :
+	    OAUTH_INVALID_GRANT, why, retry);
+}
+
+const struct token_login_ops token_endpoint_ops = {
+	.tokens = true,
+	.device_cookie_path = DEVICE_COOKIE_PATH,
+	.done = endpoint_done,
+	.mfa = endpoint_mfa,
+	.refused = endpoint_refused,
+	.ctx_free = NULL,
+};
+
 void
 h_token(struct http_req *r)
 {
@@ -724,6 +785,7 @@ h_token(struct http_req *r)
 	}
 	t->r = r;
 	t->f = f;
+	t->ops = &token_endpoint_ops;
 	if (body_is_form(r))
 		rc = parse_form(r, &t->req);
 	else if (body_is_json(r))
@@ -738,7 +800,7 @@ h_token(struct http_req *r)
 		return;
 	}
 	if (t->req.grant == TOKEN_GRANT_PASSWORD)
-		password_grant(t);
+		token_password_login(t);
 	else if (t->req.grant == TOKEN_GRANT_MFA)
 		mfa_grant(t);
 	else

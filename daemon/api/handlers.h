@@ -29,6 +29,7 @@ route_handler_fn	h_token, h_revoke;
 route_handler_fn	h_logout, h_verify;
 /* h_me.c */
 route_handler_fn	h_me_get, h_me_patch, h_me_password, h_me_delete;
+route_handler_fn	h_me_sessions, h_me_session_delete;
 /* h_email.c */
 route_handler_fn	h_email_verify, h_me_email_verification;
 /* h_reset.c */

@@ -29,7 +29,7 @@
 #include "util.h"
 #include "validate.h"
 
-#define BAD_MFA_TOKEN	"the mfa_token is invalid or expired"
+#define BAD_MFA_TOKEN	TOKEN_BAD_MFA_TOKEN
 #define BAD_CODE	"the code is wrong"
 
 static void
@@ -144,8 +144,7 @@ pending_found(enum store_status st, const struct mfa_pending *p, void *arg)
 
 	if (st == STORE_NOT_FOUND) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
-		token_call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_MFA_TOKEN, 0);
+		token_login_refused(t, 400, BAD_MFA_TOKEN, 0);
 		return;
 	}
 	if (st != STORE_OK) {
@@ -200,8 +199,7 @@ mfa_grant(struct token_call *t)
 	if (secret_token_hash(t->req.mfa_token, strlen(t->req.mfa_token),
 	    t->mfa_hash) == -1) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
-		token_call_free(t);
-		problem_oauth(r, OAUTH_INVALID_GRANT, BAD_MFA_TOKEN, 0);
+		token_login_refused(t, 400, BAD_MFA_TOKEN, 0);
 		return;
 	}
 	if (mfa_token_find(t->f->db, t->mfa_hash, pending_found, t) == -1) {

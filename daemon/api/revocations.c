@@ -205,15 +205,22 @@ enum rev_verdict
 revtab_check(struct revtab *t, const struct jwt_claims *c, const char *role,
     time_t now)
 {
+	return revtab_check_user(t, c->sub, c->ver, c->iat, role, now);
+}
+
+enum rev_verdict
+revtab_check_user(struct revtab *t, const char *user_id, uint32_t ver,
+    int64_t since, const char *role, time_t now)
+{
 	struct rev_entry *e;
 
 	if (now < t->overflow_until &&
-	    c->iat <= (int64_t)t->overflow_at + JWT_LEEWAY_MAX)
+	    since <= (int64_t)t->overflow_at + JWT_LEEWAY_MAX)
 		return REV_REVOKED;
-	if ((e = revtab_find(t, c->sub, now)) == NULL)
+	if ((e = revtab_find(t, user_id, now)) == NULL)
 		return REV_PASS;
 	if (!e->known || !e->exists || !e->is_active ||
-	    e->token_version != c->ver)
+	    e->token_version != ver)
 		return REV_REVOKED;
 	if (role != NULL && *role != '\0' && !roles_hold(e->roles, role))
 		return REV_NO_ROLE;
@@ -522,6 +529,17 @@ revocations_check(struct revocations *rv, const struct jwt_claims *c,
 	if (!rv->synced)
 		return REV_UNSYNCED;
 	return revtab_check(rv->tab, c, role, now);
+}
+
+enum rev_verdict
+revocations_check_user(struct revocations *rv, const char *user_id,
+    uint32_t ver, int64_t since, const char *role, time_t now)
+{
+	if (rv == NULL)
+		return REV_PASS;
+	if (!rv->synced)
+		return REV_UNSYNCED;
+	return revtab_check_user(rv->tab, user_id, ver, since, role, now);
 }
 
 bool

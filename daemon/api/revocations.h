@@ -111,6 +111,11 @@ void		 revtab_sweep(struct revtab *t, time_t now,
 enum rev_verdict revtab_check(struct revtab *t, const struct jwt_claims *c,
 		    const char *role, time_t now);
 
+/* The same for what the database confirmed of user_id at version ver,
+ * at since (Unix seconds): a browser session (api/session_cache.h). */
+enum rev_verdict revtab_check_user(struct revtab *t, const char *user_id,
+		    uint32_t ver, int64_t since, const char *role, time_t now);
+
 size_t		 revtab_count(const struct revtab *t);
 uint64_t	 revtab_overflows(const struct revtab *t);
 
@@ -139,6 +144,15 @@ void		 revocations_free(struct revocations *rv);
 /* The verdict on a verified token's claims at now (NULL rv: REV_PASS). */
 enum rev_verdict revocations_check(struct revocations *rv,
 		    const struct jwt_claims *c, const char *role, time_t now);
+
+/*
+ * The verdict on user_id as the database confirmed it at since (Unix
+ * seconds) with token version ver: a session cookie's memo
+ * (api/session_cache.h), which is good only while this says REV_PASS.
+ */
+enum rev_verdict revocations_check_user(struct revocations *rv,
+		    const char *user_id, uint32_t ver, int64_t since,
+		    const char *role, time_t now);
 
 /* True once the first catch-up has completed (NULL rv: true). */
 bool		 revocations_ready(const struct revocations *rv);

@@ -20,6 +20,8 @@ token_call_free(struct token_call *t)
 	if (t->inflight)
 		rl_forgive(t->f->account_inflight, t->inflight_key);
 	hshare_give(&t->f->hasher_share, &t->slot);
+	if (t->ops != NULL && t->ops->ctx_free != NULL && t->ctx != NULL)
+		t->ops->ctx_free(t->ctx);
 	sodium_memzero(t, sizeof(*t));
 	free(t);
 }

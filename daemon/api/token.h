@@ -26,6 +26,8 @@
 struct front;
 struct http_req;
 
+#define TOKEN_BAD_LOGIN		"the username or password is incorrect"
+#define TOKEN_BAD_MFA_TOKEN	"the mfa_token is invalid or expired"
 #define TOKEN_BAD_REFRESH	"the refresh token is invalid, expired or revoked"
 
 enum token_grant { TOKEN_GRANT_PASSWORD, TOKEN_GRANT_REFRESH, TOKEN_GRANT_MFA };
@@ -52,9 +54,46 @@ struct token_req {
 	char		 code[TOKEN_CODE_MAX + 1];		/* secret */
 };
 
+struct token_call;
+
+/*
+ * Who asked for a login, and how its outcome is answered: the token
+ * endpoint (token_endpoint_ops: JSON) or the portal (ui/: pages).  The
+ * flow (the back-off, the limits, the hasher, the audit) is the same for
+ * both; only these differ.  Each hook takes ownership of t and must free
+ * it (token_call_free()) after answering.  Failures of the database or
+ * the hasher are answered by the flow itself, as problem details.
+ */
+struct token_login_ops {
+	/* true: a verified login signs an access token and starts a
+	 * refresh-token family (the token endpoint); false: it is only
+	 * recorded (login_ok, failures cleared, rehash, device) */
+	bool	 tokens;
+	/* Where a browser sends the device cookie back (device.h): the
+	 * path of this login's form or endpoint. */
+	const char *device_cookie_path;
+	/* The login passed and was recorded: answer it (t->user; with
+	 * tokens, t->signed_token and t->refresh). */
+	void	(*done)(struct token_call *t);
+	/* The password was right and the user has a second factor:
+	 * t->refresh holds the mfa_token to hand out. */
+	void	(*mfa)(struct token_call *t);
+	/* Refused: status 400 with why (invalid_grant's text, the same for
+	 * every wrong login), or 429 with retry seconds (Retry-After). */
+	void	(*refused)(struct token_call *t, int status, const char *why,
+		    unsigned int retry);
+	/* Frees t->ctx, called by token_call_free() (NULL: nothing). */
+	void	(*ctx_free)(void *ctx);
+};
+
+/* The token endpoint's answers (h_token.c). */
+extern const struct token_login_ops token_endpoint_ops;
+
 struct token_call {
 	struct http_req	*r;
 	struct front	*f;
+	const struct token_login_ops *ops;	/* never NULL for a login */
+	void		*ctx;		/* the ops' own, freed by ops->ctx_free */
 	struct token_req req;
 	/* the user, once looked up */
 	bool		 found;
@@ -108,17 +147,30 @@ void	token_sign(struct token_call *t, hc_sign_cb *next);
  */
 int	token_login_begin(struct token_call *t);
 
-/* Signs for t->user and finishes the login (h_token.c): the refresh
- * family, the device, the answer. */
+/*
+ * The password grant of t->req (username, password, device): the
+ * per-address limit, the lookup, the hasher's verification, the back-off;
+ * the outcome goes to t->ops.  Takes ownership of t.
+ */
+void	token_password_login(struct token_call *t);
+
+/* Hands t to t->ops->refused (status 400 or 429, see there). */
+void	token_login_refused(struct token_call *t, int status, const char *why,
+	    unsigned int retry);
+
+/* Finishes a verified login (h_token.c): with t->ops->tokens signs for
+ * t->user and starts the refresh family; records the login and the
+ * device; then t->ops->done. */
 void	token_login_finish(struct token_call *t);
 
 /* Records a failed login of t->user (counts: on the back-off of the
- * client's record; reason: the audit's) and answers invalid_grant with
- * why (NULL: the wrong-login text); frees t. */
+ * client's record; reason: the audit's), then hands t to
+ * t->ops->refused, 400 with why (NULL: the wrong-login text). */
 void	token_login_refuse(struct token_call *t, bool counts,
 	    const char *reason, const char *why);
 
-/* The mfa grant (mfa_grant.c). */
+/* The mfa grant (mfa_grant.c) of t->req (mfa_token, code); the outcome
+ * goes to t->ops.  Takes ownership of t. */
 void	mfa_grant(struct token_call *t);
 
 /* Answers 503: the token signer is unavailable. */

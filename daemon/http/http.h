@@ -110,6 +110,12 @@ struct http_server;
 #define HTTP_BODY_HARD_SLACK	(16 * 1024)
 #define HTTP_STATUS_GONE	499	/* logged when the client left first */
 
+struct http_req;
+/* A reply caught on its way out (http_reply_hook()): status, ctype (NULL
+ * for none) and the body (data, len), valid during the call only. */
+typedef void http_reply_hook_fn(struct http_req *r, int status,
+    const char *ctype, const void *data, size_t len, void *arg);
+
 struct http_req {
 	/* --- read-only for handlers --- */
 	struct http_server	*srv;		/* NULL once the server is freed */
@@ -130,6 +136,10 @@ struct http_req {
 	int			 status;	/* the status sent, 0 until then */
 	bool			 gone;		/* the client left before its
 						 * response was written */
+
+	/* --- set by http_reply_hook() --- */
+	http_reply_hook_fn	*hook;
+	void			*hook_arg;
 
 	/* --- the lead's authentication code owns these --- */
 	void			*caller;	/* the authenticated caller */
@@ -187,6 +197,28 @@ void	http_server_set_cors_routes(struct http_server *srv,
 /* Sets the observer hook (NULL: none). */
 void	http_server_set_observer(struct http_server *srv,
 	    http_observe_fn *fn, void *arg);
+
+/*
+ * Writes the page (text/html) that stands for the problem answer of r
+ * (status, the problem's JSON in data, len) into out, and may set
+ * headers of r (those the problem set stay).  Returns 0, or -1 to send
+ * the problem as it is.  It must not reply: it may run while r's handler
+ * still holds r (a deadline).
+ */
+struct evbuffer;
+typedef int http_problem_page_fn(struct http_req *r, int status,
+    const void *data, size_t len, struct evbuffer *out, void *arg);
+
+/*
+ * Answers the problems (PROBLEM_CTYPE) of the requests whose path starts
+ * with prefix (static storage) with fn's page instead, after the
+ * request's own hook: the portal answers browsers with a page whichever
+ * way the problem came (a failed database, a busy hasher, the handler's
+ * deadline, an unknown path, a wrong method, a body too large).  The
+ * page's buffer is wiped once sent.  NULL fn: none.
+ */
+void	http_server_set_problem_pages(struct http_server *srv,
+	    const char *prefix, http_problem_page_fn *fn, void *arg);
 
 /*
  * Binds and listens on one cfg.listen entry: "host:port" (a name may
@@ -261,6 +293,11 @@ bool	http_req_answered(const struct http_req *r);
 int	http_set_header(struct http_req *r, const char *name,
 	    const char *value);
 
+/* http_set_header() keeping the earlier ones of that name: for headers
+ * that may repeat, such as Set-Cookie (RFC 6265 3). */
+int	http_add_header(struct http_req *r, const char *name,
+	    const char *value);
+
 /* Cache-Control: no-store, for responses that carry tokens or user data;
  * with pragma also Pragma: no-cache (the token endpoint, RFC 6749 5.1). */
 void	http_no_store(struct http_req *r, bool pragma);
@@ -288,6 +325,16 @@ void	http_reply_text(struct http_req *r, int status, const char *text);
 /* Ends the handler's duty without a reply: the client gets a 500 problem
  * if nothing was sent yet.  For paths that cannot build a reply. */
 void	http_req_abandon(struct http_req *r);
+
+/*
+ * Routes r's next reply through fn instead of the wire: a handler that
+ * runs another's code (the portal running an API operation) turns its
+ * JSON answer into its own.  The hook fires once, is then cleared, and
+ * must itself end in a reply of r (to which it may add headers: those
+ * the caught reply set stay).  NULL fn clears it.
+ */
+void	http_reply_hook(struct http_req *r, http_reply_hook_fn *fn,
+	    void *arg);
 
 /* --- building blocks, exposed for tests --- */
 

@@ -61,6 +61,9 @@ struct http_server {
 	void			*dispatch_arg;
 	http_observe_fn		*observe;
 	void			*observe_arg;
+	const char		*page_prefix;	/* problem pages: see */
+	http_problem_page_fn	*page_fn;	/* http_server_set_problem_pages() */
+	void			*page_arg;
 
 	struct listener		*ls;
 	size_t			 nls;

@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 
 static void	req_send(struct http_req *, int, const char *, const void *,
 		    size_t);
+static void	req_send_problem(struct http_req *, int, const char *,
+		    const void *, size_t);
 
 static const char *
 reason_phrase(int status)
@@ -198,8 +201,7 @@ req_on_deadline(evutil_socket_t fd, short what, void *arg)
 		s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	http_set_header(r, "Retry-After", "1");
-	req_send(r, 503, "application/problem+json", s,
-	    s != NULL ? strlen(s) : 0);
+	req_send_problem(r, 503, PROBLEM_CTYPE, s, s != NULL ? strlen(s) : 0);
 	cJSON_free(s);
 }
 
@@ -255,16 +257,70 @@ req_send(struct http_req *r, int status, const char *ctype,
 		evbuffer_free(buf);
 }
 
+/*
+ * The page that stands for the problem answer of r into a new buffer
+ * (http_server_set_problem_pages()), or NULL: not a problem, not under
+ * the prefix, or the page could not be made.
+ */
+static struct evbuffer *
+problem_page(struct http_req *r, int status, const char *ctype,
+    const void *data, size_t len)
+{
+	const struct http_server *srv = r->srv;
+	const char	*path;
+	struct evbuffer	*out;
+
+	if (srv == NULL || srv->page_fn == NULL || ctype == NULL ||
+	    strcmp(ctype, PROBLEM_CTYPE) != 0 || r->evreq == NULL ||
+	    (path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    r->evreq))) == NULL ||
+	    strncmp(path, srv->page_prefix, strlen(srv->page_prefix)) != 0 ||
+	    (out = evbuffer_new()) == NULL)
+		return NULL;
+	if (srv->page_fn(r, status, data, len, out, srv->page_arg) == -1) {
+		evwipe_drain(out, SIZE_MAX);
+		evbuffer_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* req_send() of the problem, or of the page that stands for it. */
+static void
+req_send_problem(struct http_req *r, int status, const char *ctype,
+    const void *data, size_t len)
+{
+	struct evbuffer	*page = problem_page(r, status, ctype, data, len);
+	size_t		 n;
+
+	if (page == NULL) {
+		req_send(r, status, ctype, data, len);
+		return;
+	}
+	n = evbuffer_get_length(page);
+	req_send(r, status, "text/html; charset=utf-8",
+	    evbuffer_pullup(page, (ev_ssize_t)n), n);
+	evwipe_drain(page, SIZE_MAX);
+	evbuffer_free(page);
+}
+
 void
 http_reply_raw(struct http_req *r, int status, const char *ctype,
     const void *data, size_t len)
 {
+	http_reply_hook_fn *hook = r->hook;
+
 	if (r->handler_done) {
 		log_error("request %s: a second reply, dropped", r->id);
 		return;
 	}
+	if (hook != NULL) {
+		r->hook = NULL;
+		hook(r, status, ctype, data, len, r->hook_arg);
+		return;
+	}
 	r->handler_done = true;
-	req_send(r, status, ctype, data, len);
+	req_send_problem(r, status, ctype, data, len);
 	req_maybe_free(r);
 }
 
@@ -303,6 +359,13 @@ http_reply_text(struct http_req *r, int status, const char *text)
 }
 
 void
+http_reply_hook(struct http_req *r, http_reply_hook_fn *fn, void *arg)
+{
+	r->hook = fn;
+	r->hook_arg = arg;
+}
+
+void
 http_req_abandon(struct http_req *r)
 {
 	req_reply_problem(r, PROBLEM_INTERNAL, NULL);
@@ -319,6 +382,15 @@ http_set_header(struct http_req *r, const char *name, const char *value)
 	while (evhttp_remove_header(h, name) == 0)
 		;
 	return evhttp_add_header(h, name, value) == 0 ? 0 : -1;
+}
+
+int
+http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	if (r->evreq == NULL)
+		return -1;
+	return evhttp_add_header(evhttp_request_get_output_headers(r->evreq),
+	    name, value) == 0 ? 0 : -1;
 }
 
 void

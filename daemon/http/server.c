@@ -398,6 +398,15 @@ http_server_set_observer(struct http_server *srv, http_observe_fn *fn,
 	srv->observe_arg = arg;
 }
 
+void
+http_server_set_problem_pages(struct http_server *srv, const char *prefix,
+    http_problem_page_fn *fn, void *arg)
+{
+	srv->page_prefix = prefix;
+	srv->page_fn = fn;
+	srv->page_arg = arg;
+}
+
 size_t
 http_server_inflight(const struct http_server *srv)
 {

@@ -16,7 +16,8 @@
 /*
  * $1 user, $2 token id, $3 family, $4 refresh token hash, $5 its ttl,
  * $6 rehash or NULL, $7 the verified hash, $8 remote, $9 device hash,
- * $10 trusted, $11 device ttl.  One statement, so that the device is
+ * $10 trusted, $11 device ttl.  No refresh token when $4 is NULL (a
+ * login of the portal, tokens.h).  One statement, so that the device is
  * trusted exactly when the login happened.
  */
 static const char login_sql[] =
@@ -28,7 +29,8 @@ static const char login_sql[] =
     " WHERE id = $1 AND password_hash = $7 AND is_active RETURNING id),"
     " t AS (INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
     " expires_at) SELECT $2, id, $3, $4::bytea,"
-    " now() + $5::bigint * interval '1 second' FROM u RETURNING id),"
+    " now() + $5::bigint * interval '1 second' FROM u"
+    " WHERE $4::bytea IS NOT NULL RETURNING id),"
     /* A token of another user is never taken over (the caller makes a
      * new one for an untrusted client): the WHERE leaves it alone. */
     " d AS (INSERT INTO login_devices (token_hash, user_id)"
@@ -48,7 +50,7 @@ static const char login_sql[] =
     " jsonb_build_object('rehashed', $6::text IS NOT NULL,"
     " 'device', CASE WHEN $10::bool THEN 'known' ELSE 'new' END) FROM u),"
     " p AS (" AUDIT_UPGRADE("$6", "$7", "$8") ")"
-    " SELECT id FROM t";
+    " SELECT id FROM u";
 
 int
 devices_login(struct db_pool *pool, const struct devices_login *d,

@@ -40,7 +40,9 @@ struct devices_login {
  * refreshed (last used now, its failures cleared), any other is added as
  * a new trusted device of the user, and only then are the account's
  * failures cleared (a login from a trusted device leaves the lock that
- * untrusted clients built as it is).  The user's devices unused for
+ * untrusted clients built as it is).  With login.hash NULL (the portal's
+ * login, which starts a browser session instead) no refresh token is
+ * issued; token_id and family may then be NULL too.  The user's devices unused for
  * device_ttl and those past DEVICES_PER_USER go.  NOT_FOUND when the row
  * is gone, changed or disabled.
  */

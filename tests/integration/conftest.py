@@ -8,6 +8,9 @@ import shutil
 import pytest
 
 import wardenlib as W
+# The browser of the portal's tests: `browser`, `artifacts`.
+from conftest_browser import (  # noqa: F401
+    _chromium, artifacts, browser, pytest_runtest_makereport)
 
 
 KEPT = []

@@ -28,7 +28,7 @@ class Message:
         """(url, token) of the message's link (of the given page), or None."""
         for m in LINK_RE.finditer(self.text):
             if kind is None or m.group(2) == kind:
-                W.SECRETS.add_password(m.group(3))
+                W.SECRETS.add_link_token(m.group(3))
                 return m.group(1), m.group(3)
         return None
 

@@ -87,6 +87,9 @@ class Registry:
     def __init__(self):
         self.lock = threading.Lock()
         self.passwords = set()
+        self.link_tokens = set()   # of mailed links: passwords too, but the
+                                   # link's own page carries its token
+                                   # back in a hidden field
         self.refresh_tokens = {}   # token -> index of the response that issued it
         self.device_tokens = set()  # handed out with logins (and back)
         self.issued = {}           # secret -> index of the one response that
@@ -99,6 +102,11 @@ class Registry:
     def add_password(self, pw):
         with self.lock:
             self.passwords.add(pw)
+
+    def add_link_token(self, token):
+        with self.lock:
+            self.passwords.add(token)
+            self.link_tokens.add(token)
 
     def add_response(self, resp):
         with self.lock:
@@ -396,6 +404,7 @@ class Daemon:
         "addr_reset_limit": "100000",
         # The templates of the tree (make install puts them in /etc).
         "mail_template_dir": os.path.join(repo_top(), "etc", "mail"),
+        "ui_dir": os.path.join(repo_top(), "etc", "ui"),
         "password_blocklist": BLOCKLIST,
         "log_level": "info",
     }
@@ -581,6 +590,16 @@ def make_keys(key_dir):
 def new_workdir():
     d = tempfile.mkdtemp(prefix="warden-it.")
     os.chmod(d, 0o755)   # the hasher's chroot lives below, root-owned
+    return d
+
+
+def artifacts_dir(workdir, test_name):
+    """A folder for what a test leaves to be looked at (screenshots, page
+    sources): WORKDIR/artifacts/TEST_NAME, kept with the workdir when a
+    test of the session failed."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", test_name).strip("_")[:120] or "test"
+    d = os.path.join(workdir, "artifacts", safe)
+    os.makedirs(d, exist_ok=True)
     return d
 
 

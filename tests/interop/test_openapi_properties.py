@@ -72,6 +72,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #   target: for /users/{id}: "shared" (read-only: the module's user) or
 #           "victim" (a user made for admin writes) or "fresh" (one per example)
 #           or "fresh_mfa" (one per example, with a pending TOTP enrolment)
+#   target: for /users/me/sessions/{id}: "own_session" (one of the caller's)
 DRIVERS = {
     "register": dict(auth="none"),
     "listUsers": dict(auth="admin"),
@@ -91,6 +92,8 @@ DRIVERS = {
     "confirmTotp": dict(auth="bearer", caller="throwaway"),
     "deleteTotp": dict(auth="bearer", caller="throwaway"),
     "renewRecoveryCodes": dict(auth="bearer", caller="throwaway"),
+    "listSessions": dict(auth="bearer", caller="shared"),
+    "deleteSession": dict(auth="bearer", caller="throwaway", target="own_session"),
     "deleteUserMfa": dict(auth="admin", target="fresh_mfa"),
     "getUser": dict(auth="admin", target="shared"),
     "patchUser": dict(auth="admin", target="victim"),
@@ -555,6 +558,12 @@ def valid_request(draw, doc, op, ctx):
                     f = ctx.c.new_user("oam")
                     enrol_totp(ctx, f)
                     v = f.id
+            elif drv.get("target") == "own_session":
+                v = draw(st.sampled_from(["own", None]))
+                if v == "own":
+                    r = ctx.c.request("GET", "/api/v1/users/me/sessions",
+                                      token=caller.access)
+                    v = r.json()["items"][0]["id"]
             else:
                 v = None
             if v is None:

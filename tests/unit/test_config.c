@@ -851,6 +851,52 @@ test_public_url(void **state)
 	}
 }
 
+/* session_domain names a cookie's Domain: a DNS name that an https
+ * public_url's host is or lies below. */
+static void
+test_session_domain(void **state)
+{
+	static const char *const ok[] = {
+		"public_url https://auth.example.com\nsession_domain example.com\n",
+		"public_url https://example.com\nsession_domain example.com\n",
+		"public_url https://a.b.example.co.uk:8443/x\n"
+		    "session_domain b.example.co.uk\n",
+		/* Development: the cookie stays on its host, rd may go on. */
+		"public_url http://127.0.0.1:8080\nsession_domain app.test\n",
+	};
+	static const char *const bad[] = {
+		"public_url https://auth.example.com\nsession_domain other.com\n",
+		"public_url https://auth.badexample.com\n"
+		    "session_domain example.com\n",
+		"public_url https://auth.example.com\nsession_domain com\n",
+		"public_url https://auth.example.com\n"
+		    "session_domain .example.com\n",
+		"public_url https://auth.example.com\n"
+		    "session_domain Example.com\n",
+		"public_url https://auth.example.com\n"
+		    "session_domain \"example.com; Secure\"\n",
+		"public_url https://auth.example.com\n"
+		    "session_domain example..com\n",
+		"public_url https://auth.example.com\n"
+		    "session_domain -example.com\n",
+		"public_url https://[::1]\nsession_domain example.com\n",
+	};
+	struct cfg	 c;
+	char		 err[ERRLEN];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		load_ok(&c, ok[i]);
+		cfg_free(&c);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load_n(&c, bad[i], strlen(bad[i]), err), -1);
+		assert_non_null(strstr(err, "session_domain"));
+		cfg_free(&c);
+	}
+}
+
 static void
 test_dump_round_trip(void **state)
 {
@@ -1030,6 +1076,7 @@ main(void)
 		T(test_cfg_set),
 		T(test_dump_masks_password),
 		T(test_public_url),
+		T(test_session_domain),
 		T(test_dump_round_trip),
 		T(test_example_config),
 	};

@@ -79,28 +79,41 @@ test_set_cookie_is_scoped_to_the_token_endpoint(void **state)
 	char	 v[DEVICE_SET_COOKIE_MAX];
 
 	(void)state;
-	assert_int_equal(device_set_cookie(v, sizeof(v), TOK, 31536000, false),
-	    0);
+	assert_int_equal(device_set_cookie(v, sizeof(v), TOK,
+	    DEVICE_COOKIE_PATH, 31536000, false), 0);
 	assert_string_equal(v, "warden_device=" TOK "; Max-Age=31536000; "
 	    "Path=/api/v1/auth/token; HttpOnly; SameSite=Strict");
-	assert_int_equal(device_set_cookie(v, sizeof(v), TOK, 60, true), 0);
+	assert_int_equal(device_set_cookie(v, sizeof(v), TOK,
+	    DEVICE_COOKIE_PATH, 60, true), 0);
 	assert_string_equal(v, "warden_device=" TOK "; Max-Age=60; "
 	    "Path=/api/v1/auth/token; HttpOnly; SameSite=Strict; Secure");
+}
+
+/* A login on the portal's form gets the cookie back on that form. */
+static void
+test_set_cookie_of_the_portal_is_scoped_to_its_login_forms(void **state)
+{
+	char	 v[DEVICE_SET_COOKIE_MAX];
+
+	(void)state;
+	assert_int_equal(device_set_cookie(v, sizeof(v), TOK,
+	    DEVICE_COOKIE_PATH_PORTAL, 60, true), 0);
+	assert_string_equal(v, "warden_device=" TOK "; Max-Age=60; "
+	    "Path=/ui/login; HttpOnly; SameSite=Strict; Secure");
 }
 
 static void
 test_set_cookie_refuses_what_cannot_be_a_value(void **state)
 {
+	static const char *const bad[] = { "", "a;b", "a b", "a\r\nb" };
 	char	 v[DEVICE_SET_COOKIE_MAX], small[40];
 
 	(void)state;
-	assert_int_equal(device_set_cookie(v, sizeof(v), "", 60, true), -1);
-	assert_int_equal(device_set_cookie(v, sizeof(v), "a;b", 60, true), -1);
-	assert_int_equal(device_set_cookie(v, sizeof(v), "a b", 60, true), -1);
-	assert_int_equal(device_set_cookie(v, sizeof(v), "a\r\nb", 60, true),
-	    -1);
-	assert_int_equal(device_set_cookie(small, sizeof(small), TOK, 60,
-	    true), -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(device_set_cookie(v, sizeof(v), bad[i],
+		    DEVICE_COOKIE_PATH, 60, true), -1);
+	assert_int_equal(device_set_cookie(small, sizeof(small), TOK,
+	    DEVICE_COOKIE_PATH, 60, true), -1);
 }
 
 static void
@@ -123,6 +136,8 @@ main(void)
 		cmocka_unit_test(test_names_match_whole_and_exactly),
 		cmocka_unit_test(test_absent_empty_or_too_long_is_none),
 		cmocka_unit_test(test_set_cookie_is_scoped_to_the_token_endpoint),
+		cmocka_unit_test(
+		    test_set_cookie_of_the_portal_is_scoped_to_its_login_forms),
 		cmocka_unit_test(test_set_cookie_refuses_what_cannot_be_a_value),
 		cmocka_unit_test(test_secure_follows_the_public_url),
 	};

@@ -132,6 +132,36 @@ role_is_checked_against_the_current_roles(void **st)
 	revtab_free(t);
 }
 
+/* A session cookie's memo (api/session_cache.h) is judged like a token
+ * of its user, version and confirmation time. */
+static void
+a_confirmed_session_is_checked_by_user_version_and_time(void **st)
+{
+	struct revtab *t = revtab_new(4);
+	struct user_state s = state(A, true, true, 3, "reader");
+
+	assert_int_equal(revtab_check_user(t, A, 3, T0 - 1, "reader", T0),
+	    REV_PASS);
+	assert_non_null(revtab_touch(t, A, T0, T0 + LIFE));
+	/* Being looked up: refused, whoever confirmed it. */
+	assert_int_equal(revtab_check_user(t, A, 3, T0 - 1, NULL, T0),
+	    REV_REVOKED);
+	assert_int_equal(revtab_set(revtab_touch(t, A, T0, T0 + LIFE), &s), 0);
+	assert_int_equal(revtab_check_user(t, A, 3, T0 - 1, "reader", T0),
+	    REV_PASS);
+	assert_int_equal(revtab_check_user(t, A, 2, T0 - 1, NULL, T0),
+	    REV_REVOKED);
+	assert_int_equal(revtab_check_user(t, A, 3, T0 - 1, "admin", T0),
+	    REV_NO_ROLE);
+	assert_int_equal(revtab_check_user(t, B, 0, T0 - 1, "admin", T0),
+	    REV_PASS);
+	s = state(A, true, false, 3, "reader");
+	assert_int_equal(revtab_set(revtab_touch(t, A, T0, T0 + LIFE), &s), 0);
+	assert_int_equal(revtab_check_user(t, A, 3, T0 + 1, NULL, T0 + 1),
+	    REV_REVOKED);
+	revtab_free(t);
+}
+
 static void
 entries_expire_after_their_life(void **st)
 {
@@ -290,6 +320,7 @@ main(void)
 		cmocka_unit_test(changed_user_refuses_until_known_then_by_version),
 		cmocka_unit_test(disabled_and_deleted_users_refuse_every_token),
 		cmocka_unit_test(role_is_checked_against_the_current_roles),
+		cmocka_unit_test(a_confirmed_session_is_checked_by_user_version_and_time),
 		cmocka_unit_test(entries_expire_after_their_life),
 		cmocka_unit_test(sweep_keeps_lookups_and_offers_unknown_entries),
 		cmocka_unit_test(full_table_refuses_tokens_issued_before_the_overflow),

@@ -937,6 +937,41 @@ test_a_login_from_a_new_device_trusts_it_and_clears_the_account(void **state)
 	    "detail->>'device' = 'new'", 1, p), 1);
 }
 
+/* The portal's login (h_login_post.c): recorded, no refresh token. */
+static void
+test_a_login_without_a_refresh_token_is_recorded_all_the_same(void **state)
+{
+	struct user u;
+	struct devices_login d;
+	char	 stored[64];
+	const char *p[] = { NULL };
+
+	make_user("portia", &u);
+	p[0] = u.id;
+	fail_login(&u, true, "wrong_password");
+	snprintf(stored, sizeof(stored), "hash-%s", u.username);
+	memset(&d, 0, sizeof(d));
+	d.login.user_id = u.id;
+	d.login.stored = stored;
+	d.login.ttl = 3600;
+	d.login.remote = REMOTE;
+	d.device = DEV_A;
+	d.device_ttl = DEVICE_TTL;
+	reset();
+	assert_int_equal(answer(devices_login(s.pool, &d, done_cb, NULL)),
+	    STORE_OK);
+	assert_int_equal(live_tokens(u.id), 0);
+	expect_login("portia", NULL, false, false, 0);
+	assert_int_equal(devices_of(u.id), 1);
+	assert_int_equal(dbt_count(s.ctl, "SELECT count(*) FROM audit_events "
+	    "WHERE user_id = $1 AND event = 'login_ok'", 1, p), 1);
+	/* A changed password hash: NOT_FOUND, as with a token. */
+	d.login.stored = "hash-other";
+	reset();
+	assert_int_equal(answer(devices_login(s.pool, &d, done_cb, NULL)),
+	    STORE_NOT_FOUND);
+}
+
 static void
 test_a_login_from_a_trusted_device_leaves_the_account_lock(void **state)
 {
@@ -1153,6 +1188,7 @@ main(void)
 		T(test_a_trusted_device_has_a_count_and_lock_of_its_own),
 		T(test_a_device_unused_for_its_ttl_is_not_trusted),
 		T(test_a_login_from_a_new_device_trusts_it_and_clears_the_account),
+		T(test_a_login_without_a_refresh_token_is_recorded_all_the_same),
 		T(test_a_login_from_a_trusted_device_leaves_the_account_lock),
 		T(test_another_users_device_is_never_taken_over),
 		T(test_a_user_keeps_a_bounded_number_of_live_devices),
