@@ -918,6 +918,7 @@ BAD_QUERY = {
     "after": ["", "!!!", "a" * 300],
     "q": ["a" * 255],
     "role": ["", "Admin", "a b", "x" * 33, "ä"],
+    "redirect": ["", "yes", "LOGIN", "login2", "ä"],
 }
 
 
