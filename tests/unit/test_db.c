@@ -382,8 +382,10 @@ test_open_transaction_is_rolled_back(void **state)
 /*
  * The pool's timeout: a statement stuck behind a lock is cancelled by the
  * server (57014) once it has run that long, and the query queued behind
- * it, which has waited as long by then, fails without ever being sent:
- * its write never happens.
+ * it, which has waited as long by then, fails without ever being sent,
+ * or, when the cancellation reaches the pool before its own wait has run
+ * out (a loaded machine: the two deadlines are microseconds apart), is
+ * sent and cancelled behind the same lock: its write never happens.
  */
 static void
 test_timeout_bounds_running_and_waiting_queries(void **state)
@@ -411,7 +413,7 @@ test_timeout_bounds_running_and_waiting_queries(void **state)
 	assert_true(wait_count(&ndone, 2, 10000));
 	assert_int_equal(dbt_exec(ctl, "COMMIT"), PGRES_COMMAND_OK);
 	assert_string_equal(stuck.sqlstate, "57014");
-	assert_true(queued.null);
+	assert_true(queued.null || strcmp(queued.sqlstate, "57014") == 0);
 	spin(200);
 	assert_int_equal(ctl_count("SELECT count(*) FROM t WHERE k = "
 	    "'after-timeout'"), 0);
