@@ -940,6 +940,17 @@ resolve(struct cfg *c, char *err, size_t errlen)
 }
 
 int
+cfg_url(const struct cfg *c, const char *path, char *out, size_t outlen)
+{
+	if (str_printf(out, outlen, "%s%s", c->public_url, path) == -1) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
 cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 {
 	size_t	 i;

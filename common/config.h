@@ -160,6 +160,14 @@ int	cfg_set(struct cfg *c, const char *keyword, const char *value,
  */
 void	cfg_dump(const struct cfg *c, FILE *out);
 
+/*
+ * public_url followed by path ("/ui/login?..."), into out: cfg_load()
+ * leaves public_url without a trailing '/'.  Returns 0, or -1 when it
+ * does not fit (out is then "").
+ */
+int	cfg_url(const struct cfg *c, const char *path, char *out,
+	    size_t outlen);
+
 /* Releases every string and list entry; *c is left zeroed. */
 void	cfg_free(struct cfg *c);
 

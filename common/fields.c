@@ -111,6 +111,70 @@ field_is_kid(const char *s)
 }
 
 bool
+field_is_vstoken(const char *s, size_t max)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= max || c < 0x21 || c > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+bool
+field_is_client_id(const char *s)
+{
+	return field_is_vstoken(s, FIELD_CLIENT_ID_MAX);
+}
+
+bool
+field_is_nonce(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= FIELD_NONCE_MAX || c < 0x20 || c > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+bool
+field_is_scope(const char *s)
+{
+	size_t i;
+	bool token = false;	/* inside a scope token */
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= FIELD_SCOPE_MAX)
+			return false;
+		if (c == ' ') {
+			if (!token)
+				return false;	/* leading or doubled */
+			token = false;
+			continue;
+		}
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+			return false;
+		token = true;
+	}
+	return token;	/* no trailing space */
+}
+
+bool
 field_is_plain_char(unsigned char c)
 {
 	return is_alnum(c) || c == '.' || c == '_' || c == '-';

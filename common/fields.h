@@ -21,6 +21,9 @@
 #define FIELD_PASSWORD_MAX	1024	/* bytes */
 #define FIELD_KID_MAX		64
 #define FIELD_PLAIN_NAME_MAX	64
+#define FIELD_CLIENT_ID_MAX	64	/* an OAuth client's id */
+#define FIELD_NONCE_MAX		255	/* an OpenID Connect nonce */
+#define FIELD_SCOPE_MAX		512	/* a space-separated scope list */
 
 bool	field_is_uuid(const char *s);		/* lower-case, hyphenated */
 bool	field_is_username(const char *s);	/* 3..32 of [A-Za-z0-9._-], first alnum */
@@ -39,6 +42,24 @@ bool	field_is_kid(const char *s);
  */
 bool	field_is_plain_name(const char *s);
 bool	field_is_plain_char(unsigned char c);
+
+/*
+ * A visible-ASCII token: 1..max bytes of 0x21..0x7e (RFC 6749's VSCHAR
+ * without the space).  field_is_client_id() is it with
+ * FIELD_CLIENT_ID_MAX: an OAuth client id, the aud of the tokens a
+ * client is given.
+ */
+bool	field_is_vstoken(const char *s, size_t max);
+bool	field_is_client_id(const char *s);
+
+/* An OpenID Connect nonce as the hasher signs it: 1..FIELD_NONCE_MAX of
+ * printable ASCII (0x20..0x7e), no control character. */
+bool	field_is_nonce(const char *s);
+
+/* An RFC 6749 3.3 scope: 1..FIELD_SCOPE_MAX bytes of scope tokens
+ * (0x21, 0x23..0x5b, 0x5d..0x7e) separated by single spaces, no leading
+ * or trailing space. */
+bool	field_is_scope(const char *s);
 
 /*
  * At most 254 bytes; exactly one '@'; a local part of 1..64 bytes of

@@ -468,6 +468,8 @@ proto_encode_sign_req(struct proto_buf *b, uint32_t id,
 	put_u32(&w, m->ver);
 	put_u32(&w, m->ttl);
 	put_bool(&w, m->email_verified);
+	put_str(&w, m->aud, PROTO_CLIENT_ID_MAX);
+	put_str(&w, m->scope, PROTO_SCOPE_MAX);
 	return frame_end(&w);
 }
 
@@ -490,6 +492,8 @@ proto_decode_sign_req(const uint8_t *p, size_t len,
 	m->ver = get_u32(&r);
 	m->ttl = get_u32(&r);
 	m->email_verified = get_bool(&r);
+	get_str(&r, m->aud, PROTO_CLIENT_ID_MAX);
+	get_str(&r, m->scope, PROTO_SCOPE_MAX);
 	return get_end(&r, m, sizeof(*m));
 }
 
@@ -519,6 +523,164 @@ proto_decode_sign_ans(const uint8_t *p, size_t len,
 	return get_end(&r, m, sizeof(*m));
 }
 
+/*
+ * SIGN_ID: u8 alg, sub, aud, nonce, u32 auth_time, u32 namr and its
+ * values, acr, u32 ttl, sid, preferred_username, name, email, u8
+ * email_verified, u8 roles_claim, u32 nroles and the roles, access_token.
+ */
+static bool
+alg_known(uint8_t alg)
+{
+	return alg == PROTO_ALG_EDDSA || alg == PROTO_ALG_RS256;
+}
+
+int
+proto_encode_sign_id_req(struct proto_buf *b, uint32_t id,
+    const struct proto_sign_id_req *m)
+{
+	struct writer w;
+	size_t i;
+
+	if (!alg_known(m->alg) || m->namr > PROTO_AMR_MAX ||
+	    m->nroles > PROTO_ROLES_MAX)
+		return -1;
+	frame_begin(&w, b, id, PROTO_SIGN_ID);
+	put_u8(&w, m->alg);
+	put_str(&w, m->sub, PROTO_UUID_LEN);
+	put_str(&w, m->aud, PROTO_CLIENT_ID_MAX);
+	put_str(&w, m->nonce, PROTO_NONCE_MAX);
+	put_u32(&w, m->auth_time);
+	put_u32(&w, (uint32_t)m->namr);
+	for (i = 0; i < m->namr; i++)
+		put_str(&w, m->amr[i], PROTO_AMR_LEN);
+	put_str(&w, m->acr, PROTO_ACR_MAX);
+	put_u32(&w, m->ttl);
+	put_str(&w, m->sid, PROTO_SID_MAX);
+	put_str(&w, m->preferred_username, PROTO_USERNAME_MAX);
+	put_str(&w, m->name, PROTO_NAME_MAX);
+	put_str(&w, m->email, PROTO_EMAIL_MAX);
+	put_bool(&w, m->email_verified);
+	put_bool(&w, m->roles_claim);
+	put_u32(&w, (uint32_t)m->nroles);
+	for (i = 0; i < m->nroles; i++)
+		put_str(&w, m->roles[i], PROTO_ROLE_MAX);
+	put_str(&w, m->access_token, PROTO_JWT_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_sign_id_req(const uint8_t *p, size_t len,
+    struct proto_sign_id_req *m)
+{
+	struct reader r;
+	uint32_t n, i;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	m->alg = get_u8(&r);
+	if (!r.err && !alg_known(m->alg))
+		r.err = 1;
+	get_str(&r, m->sub, PROTO_UUID_LEN);
+	get_str(&r, m->aud, PROTO_CLIENT_ID_MAX);
+	get_str(&r, m->nonce, PROTO_NONCE_MAX);
+	m->auth_time = get_u32(&r);
+	n = get_u32(&r);
+	if (n > PROTO_AMR_MAX)
+		r.err = 1;
+	for (i = 0; i < n && !r.err; i++)
+		get_str(&r, m->amr[i], PROTO_AMR_LEN);
+	m->namr = n;
+	get_str(&r, m->acr, PROTO_ACR_MAX);
+	m->ttl = get_u32(&r);
+	get_str(&r, m->sid, PROTO_SID_MAX);
+	get_str(&r, m->preferred_username, PROTO_USERNAME_MAX);
+	get_str(&r, m->name, PROTO_NAME_MAX);
+	get_str(&r, m->email, PROTO_EMAIL_MAX);
+	m->email_verified = get_bool(&r);
+	m->roles_claim = get_bool(&r);
+	n = get_u32(&r);
+	if (n > PROTO_ROLES_MAX)
+		r.err = 1;
+	for (i = 0; i < n && !r.err; i++)
+		get_str(&r, m->roles[i], PROTO_ROLE_MAX);
+	m->nroles = n;
+	get_str(&r, m->access_token, PROTO_JWT_MAX);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_sign_id_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_sign_id_ans *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_R_SIGN_ID);
+	put_str(&w, m->jwt, PROTO_JWT_MAX);
+	put_u32(&w, m->exp);
+	return frame_end(&w);
+}
+
+int
+proto_decode_sign_id_ans(const uint8_t *p, size_t len,
+    struct proto_sign_id_ans *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->jwt, PROTO_JWT_MAX);
+	m->exp = get_u32(&r);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_jwt_check_req(struct proto_buf *b, uint32_t id,
+    const struct proto_jwt_check_req *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_JWT_CHECK);
+	put_str(&w, m->token, PROTO_JWT_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_jwt_check_req(const uint8_t *p, size_t len,
+    struct proto_jwt_check_req *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->token, PROTO_JWT_MAX);
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_jwt_check_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_jwt_check_ans *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_R_JWT_CHECK);
+	put_bool(&w, m->valid);
+	put_str(&w, m->sub, PROTO_UUID_LEN);
+	put_str(&w, m->aud, PROTO_CLIENT_ID_MAX);
+	put_str(&w, m->sid, PROTO_SID_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_jwt_check_ans(const uint8_t *p, size_t len,
+    struct proto_jwt_check_ans *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	m->valid = get_bool(&r);
+	get_str(&r, m->sub, PROTO_UUID_LEN);
+	get_str(&r, m->aud, PROTO_CLIENT_ID_MAX);
+	get_str(&r, m->sid, PROTO_SID_MAX);
+	return get_end(&r, m, sizeof(*m));
+}
+
 int
 proto_encode_pubkeys_req(struct proto_buf *b, uint32_t id)
 {
@@ -544,8 +706,11 @@ proto_encode_pubkeys_ans(struct proto_buf *b, uint32_t id,
 	struct writer w;
 	size_t i;
 
-	if (m->nkeys > PROTO_KEYS_MAX)
+	if (m->nkeys > PROTO_KEYS_MAX || m->nrsa > PROTO_KEYS_MAX)
 		return -1;
+	for (i = 0; i < m->nrsa; i++)
+		if (m->rsa[i].e_len == 0 || m->rsa[i].e_len > PROTO_RSA_E_MAX)
+			return -1;
 	frame_begin(&w, b, id, PROTO_R_PUBKEYS);
 	put_u32(&w, (uint32_t)m->nkeys);
 	for (i = 0; i < m->nkeys; i++) {
@@ -553,6 +718,13 @@ proto_encode_pubkeys_ans(struct proto_buf *b, uint32_t id,
 		put_bytes(&w, m->keys[i].pk, PROTO_PUBKEY_LEN,
 		    PROTO_PUBKEY_LEN);
 		put_bool(&w, m->keys[i].current);
+	}
+	put_u32(&w, (uint32_t)m->nrsa);
+	for (i = 0; i < m->nrsa; i++) {
+		put_str(&w, m->rsa[i].kid, PROTO_KID_MAX);
+		put_bytes(&w, m->rsa[i].n, PROTO_RSA_N_LEN, PROTO_RSA_N_LEN);
+		put_bytes(&w, m->rsa[i].e, m->rsa[i].e_len, PROTO_RSA_E_MAX);
+		put_bool(&w, m->rsa[i].current);
 	}
 	return frame_end(&w);
 }
@@ -574,6 +746,18 @@ proto_decode_pubkeys_ans(const uint8_t *p, size_t len,
 		m->keys[i].current = get_bool(&r);
 	}
 	m->nkeys = n;
+	n = get_u32(&r);
+	if (n > PROTO_KEYS_MAX)
+		r.err = 1;
+	for (i = 0; i < n && !r.err; i++) {
+		get_str(&r, m->rsa[i].kid, PROTO_KID_MAX);
+		get_bytes_exact(&r, m->rsa[i].n, PROTO_RSA_N_LEN);
+		get_bytes(&r, m->rsa[i].e, &m->rsa[i].e_len, PROTO_RSA_E_MAX);
+		if (!r.err && m->rsa[i].e_len == 0)
+			r.err = 1;
+		m->rsa[i].current = get_bool(&r);
+	}
+	m->nrsa = n;
 	return get_end(&r, m, sizeof(*m));
 }
 
@@ -824,6 +1008,8 @@ static const struct {
 	{ PROTO_TOTP_CHECK,	"TOTP_CHECK" },
 	{ PROTO_RECOVERY_NEW,	"RECOVERY_NEW" },
 	{ PROTO_RECOVERY_HASH,	"RECOVERY_HASH" },
+	{ PROTO_SIGN_ID,	"SIGN_ID" },
+	{ PROTO_JWT_CHECK,	"JWT_CHECK" },
 	{ PROTO_R_HELLO,	"R_HELLO" },
 	{ PROTO_R_HASH,		"R_HASH" },
 	{ PROTO_R_VERIFY,	"R_VERIFY" },
@@ -833,6 +1019,8 @@ static const struct {
 	{ PROTO_R_TOTP_CHECK,	"R_TOTP_CHECK" },
 	{ PROTO_R_RECOVERY_NEW,	"R_RECOVERY_NEW" },
 	{ PROTO_R_RECOVERY_HASH, "R_RECOVERY_HASH" },
+	{ PROTO_R_SIGN_ID,	"R_SIGN_ID" },
+	{ PROTO_R_JWT_CHECK,	"R_JWT_CHECK" },
 	{ PROTO_R_ERROR,	"R_ERROR" },
 };
 

@@ -32,8 +32,10 @@
  * version 1 (split mode, upgraded out of step) would see the connection
  * dropped at its first TOTP request as an unknown type; the bump makes
  * the mismatch plain at HELLO instead.
+ * 3: SIGN_ID and JWT_CHECK; SIGN gains aud and scope; R_PUBKEYS gains the
+ * RSA keys.
  */
-#define PROTO_VERSION		2
+#define PROTO_VERSION		3
 #define PROTO_HEADER_SIZE	12
 #define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
 
@@ -67,6 +69,17 @@
 #define PROTO_RECOVERY_CODE_LEN	10	/* RFC 4648 base32 characters */
 #define PROTO_RECOVERY_INPUT_MAX 32	/* a code as typed: blanks, '-' */
 #define PROTO_RECOVERY_HASH_LEN	64	/* lower-case hex of 32 bytes */
+#define PROTO_CLIENT_ID_MAX	FIELD_CLIENT_ID_MAX
+#define PROTO_SCOPE_MAX		FIELD_SCOPE_MAX
+#define PROTO_NONCE_MAX		FIELD_NONCE_MAX
+#define PROTO_EMAIL_MAX		FIELD_EMAIL_MAX
+#define PROTO_NAME_MAX		(4 * FIELD_FULL_NAME_MAX) /* UTF-8 bytes */
+#define PROTO_AMR_MAX		4	/* amr values in an ID token */
+#define PROTO_AMR_LEN		8	/* one value: "pwd", "otp", "mfa"... */
+#define PROTO_ACR_MAX		64
+#define PROTO_SID_MAX		64
+#define PROTO_RSA_N_LEN		384	/* a 3072-bit modulus, big-endian */
+#define PROTO_RSA_E_MAX		8	/* its public exponent, no leading 0 */
 
 /*
  * Payload bounds of each request, from the field layouts of proto.c: a
@@ -82,11 +95,36 @@
 #define PROTO_VERIFY_MIN	(4 + 4 + 4)
 #define PROTO_VERIFY_MAX	(PROTO_HASH_MAX +			\
 				 PROTO_FIELD_MAX(PROTO_STORED_MAX))
-#define PROTO_SIGN_MIN		(4 + 4 + 4 + 4 + 4 + 1)
+#define PROTO_SIGN_MIN		(4 + 4 + 4 + 4 + 4 + 1 + 4 + 4)
 #define PROTO_SIGN_MAX		(PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
 				 PROTO_FIELD_MAX(PROTO_USERNAME_MAX) + 4 + \
 				 PROTO_ROLES_MAX *			\
-				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) + 4 + 4 + 1)
+				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) + 4 + 4 + 1 + \
+				 PROTO_FIELD_MAX(PROTO_CLIENT_ID_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_SCOPE_MAX))
+#define PROTO_SIGN_ID_MIN	(1 + 13 * 4 + 1 + 1)
+#define PROTO_SIGN_ID_MAX	(1 + PROTO_FIELD_MAX(PROTO_UUID_LEN) +	\
+				 PROTO_FIELD_MAX(PROTO_CLIENT_ID_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_NONCE_MAX) + 4 + 4 + \
+				 PROTO_AMR_MAX * PROTO_FIELD_MAX(PROTO_AMR_LEN) + \
+				 PROTO_FIELD_MAX(PROTO_ACR_MAX) + 4 +	\
+				 PROTO_FIELD_MAX(PROTO_SID_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_USERNAME_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_NAME_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_EMAIL_MAX) + 1 + 1 + 4 + \
+				 PROTO_ROLES_MAX *			\
+				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_JWT_MAX))
+#define PROTO_JWT_CHECK_MIN	4
+#define PROTO_JWT_CHECK_MAX	PROTO_FIELD_MAX(PROTO_JWT_MAX)
+/* The largest R_PUBKEYS: PROTO_KEYS_MAX keys of each kind. */
+#define PROTO_PUBKEYS_ANS_MAX	(4 + PROTO_KEYS_MAX *			\
+				 (PROTO_FIELD_MAX(PROTO_KID_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_PUBKEY_LEN) + 1) + 4 + \
+				 PROTO_KEYS_MAX *			\
+				 (PROTO_FIELD_MAX(PROTO_KID_MAX) +	\
+				 PROTO_FIELD_MAX(PROTO_RSA_N_LEN) +	\
+				 PROTO_FIELD_MAX(PROTO_RSA_E_MAX) + 1))
 #define PROTO_PUBKEYS_LEN	0
 #define PROTO_TOTP_NEW_MIN	4
 #define PROTO_TOTP_NEW_MAX	PROTO_FIELD_MAX(PROTO_UUID_LEN)
@@ -102,6 +140,10 @@
 
 _Static_assert(PROTO_VERIFY_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 _Static_assert(PROTO_SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_SIGN_ID_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_JWT_CHECK_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_PUBKEYS_ANS_MAX <= PROTO_MAX_PAYLOAD,
+    "every key of each kind fits one R_PUBKEYS");
 _Static_assert(PROTO_TOTP_CHECK_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 _Static_assert(PROTO_RECOVERY_HASH_MAX <= PROTO_MAX_PAYLOAD,
     "bounds fit a frame");
@@ -117,6 +159,8 @@ enum proto_type {
 	PROTO_TOTP_CHECK = 0x0007,
 	PROTO_RECOVERY_NEW = 0x0008,
 	PROTO_RECOVERY_HASH = 0x0009,
+	PROTO_SIGN_ID	= 0x000a,
+	PROTO_JWT_CHECK	= 0x000b,
 	/* answers, hasher -> front */
 	PROTO_R_HELLO	= 0x8001,
 	PROTO_R_HASH	= 0x8002,
@@ -127,6 +171,8 @@ enum proto_type {
 	PROTO_R_TOTP_CHECK = 0x8007,
 	PROTO_R_RECOVERY_NEW = 0x8008,
 	PROTO_R_RECOVERY_HASH = 0x8009,
+	PROTO_R_SIGN_ID	= 0x800a,
+	PROTO_R_JWT_CHECK = 0x800b,
 	PROTO_R_ERROR	= 0x80ff,
 };
 
@@ -134,6 +180,12 @@ enum proto_error {
 	PROTO_ERR_INVALID	= 1,	/* a field broke its rule */
 	PROTO_ERR_INTERNAL	= 2,	/* the hasher failed; nothing to retry */
 	PROTO_ERR_BUSY		= 3,	/* the hasher's own queue is full */
+};
+
+/* The JWS algorithm of an ID token (a u8 on the wire). */
+enum proto_alg {
+	PROTO_ALG_EDDSA		= 1,	/* Ed25519, RFC 8037 */
+	PROTO_ALG_RS256		= 2,	/* RSASSA-PKCS1-v1_5 with SHA-256 */
 };
 
 struct proto_header {
@@ -169,6 +221,13 @@ struct proto_verify_ans {
 	char		rehash[PROTO_STORED_MAX + 1];	/* "" = keep the stored one */
 };
 
+/*
+ * SIGN: an access token.  aud and scope are "" for the API's own tokens
+ * (aud is then the configured audience, and the token is what it always
+ * was); an OAuth client's token carries its client id in aud, which makes
+ * the claims aud and client_id (RFC 9068 2.2) that id, and scope its
+ * granted scope.
+ */
 struct proto_sign_req {
 	char		sub[PROTO_UUID_LEN + 1];
 	char		username[PROTO_USERNAME_MAX + 1];
@@ -177,6 +236,8 @@ struct proto_sign_req {
 	uint32_t	ver;	/* token version */
 	uint32_t	ttl;	/* seconds asked; the hasher clamps it */
 	bool		email_verified;	/* the email_verified claim */
+	char		aud[PROTO_CLIENT_ID_MAX + 1];	/* "" = none */
+	char		scope[PROTO_SCOPE_MAX + 1];	/* "" = none */
 };
 
 struct proto_sign_ans {
@@ -191,9 +252,76 @@ struct proto_pubkey {
 	bool		current;	/* the one that signs */
 };
 
+/* An RSA public key (RS256): modulus and exponent, big-endian. */
+struct proto_rsa_pubkey {
+	char		kid[PROTO_KID_MAX + 1];
+	uint8_t		n[PROTO_RSA_N_LEN];
+	size_t		e_len;
+	uint8_t		e[PROTO_RSA_E_MAX];
+	bool		current;	/* the one that signs RS256 */
+};
+
+/* The Ed25519 keys, then the RSA keys (none for a key set made before
+ * RSA keys existed). */
 struct proto_pubkeys_ans {
 	size_t		nkeys;
 	struct proto_pubkey keys[PROTO_KEYS_MAX];
+	size_t		nrsa;
+	struct proto_rsa_pubkey rsa[PROTO_KEYS_MAX];
+};
+
+/*
+ * SIGN_ID: an OpenID Connect ID token (OpenID Connect Core 1.0, 2) for
+ * sub, to the client aud, signed with alg.  The hasher adds iss (its
+ * issuer), iat, exp (ttl clamped to access_token_ttl) and the header's
+ * kid, and checks every field: sub a UUID, aud a client id, nonce, acr
+ * and sid visible ASCII, amr values from {pwd, otp, mfa, hwk, swk} without
+ * repeats, the user claims by their API rules.  A "" string, namr 0 or
+ * roles_claim false leaves its claim out; email_verified goes with email.
+ * access_token, when set, makes at_hash (3.1.3.6: the left half of the
+ * SHA-256, for RS256, or SHA-512, for EdDSA, of its ASCII).
+ */
+struct proto_sign_id_req {
+	uint8_t		alg;		/* enum proto_alg */
+	char		sub[PROTO_UUID_LEN + 1];
+	char		aud[PROTO_CLIENT_ID_MAX + 1];
+	char		nonce[PROTO_NONCE_MAX + 1];
+	uint32_t	auth_time;	/* seconds since the epoch; 0 = none */
+	size_t		namr;
+	char		amr[PROTO_AMR_MAX][PROTO_AMR_LEN + 1];
+	char		acr[PROTO_ACR_MAX + 1];
+	uint32_t	ttl;		/* seconds asked; the hasher clamps it */
+	char		sid[PROTO_SID_MAX + 1];
+	char		preferred_username[PROTO_USERNAME_MAX + 1];
+	char		name[PROTO_NAME_MAX + 1];
+	char		email[PROTO_EMAIL_MAX + 1];
+	bool		email_verified;
+	bool		roles_claim;	/* the roles claim, even when empty */
+	size_t		nroles;
+	char		roles[PROTO_ROLES_MAX][PROTO_ROLE_MAX + 1];
+	char		access_token[PROTO_JWT_MAX + 1];	/* secret */
+};
+
+struct proto_sign_id_ans {
+	char		jwt[PROTO_JWT_MAX + 1];
+	uint32_t	exp;	/* seconds since the epoch */
+};
+
+/*
+ * JWT_CHECK(token): was token an ID token signed by this hasher (any key
+ * it holds, RS256 or EdDSA) for its issuer?  exp is not checked: an
+ * id_token_hint of RP-initiated logout may have expired.  valid false
+ * leaves sub, aud and sid "".
+ */
+struct proto_jwt_check_req {
+	char		token[PROTO_JWT_MAX + 1];
+};
+
+struct proto_jwt_check_ans {
+	bool		valid;
+	char		sub[PROTO_UUID_LEN + 1];
+	char		aud[PROTO_CLIENT_ID_MAX + 1];
+	char		sid[PROTO_SID_MAX + 1];		/* "" = none */
 };
 
 /*
@@ -302,6 +430,14 @@ int	proto_encode_sign_req(struct proto_buf *b, uint32_t id,
 	    const struct proto_sign_req *m);
 int	proto_encode_sign_ans(struct proto_buf *b, uint32_t id,
 	    const struct proto_sign_ans *m);
+int	proto_encode_sign_id_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_sign_id_req *m);
+int	proto_encode_sign_id_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_sign_id_ans *m);
+int	proto_encode_jwt_check_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_jwt_check_req *m);
+int	proto_encode_jwt_check_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_jwt_check_ans *m);
 int	proto_encode_pubkeys_req(struct proto_buf *b, uint32_t id);
 int	proto_encode_pubkeys_ans(struct proto_buf *b, uint32_t id,
 	    const struct proto_pubkeys_ans *m);
@@ -328,8 +464,10 @@ int	proto_encode_error_ans(struct proto_buf *b, uint32_t id,
  * Decoders read one payload (without its header) into *m.  Each returns 0,
  * or -1 on a short read, a field past its bound, a NUL in a string, a u8
  * boolean other than 0 or 1, a count past PROTO_ROLES_MAX/PROTO_KEYS_MAX/
- * PROTO_RECOVERY_CODES, a public key not exactly PROTO_PUBKEY_LEN bytes,
- * or bytes left over; *m is then wiped.  On success the unused parts of *m
+ * PROTO_RECOVERY_CODES/PROTO_AMR_MAX, a public key not exactly
+ * PROTO_PUBKEY_LEN bytes, an RSA modulus not exactly PROTO_RSA_N_LEN
+ * bytes or an empty exponent, an alg not of enum proto_alg, or bytes left
+ * over; *m is then wiped.  On success the unused parts of *m
  * are zero.  Syntax only: the hasher still checks what the fields mean
  * (uuid form, role names, digits), and the front what the answers hold
  * (exact lengths, alphabets).
@@ -347,6 +485,14 @@ int	proto_decode_sign_req(const uint8_t *p, size_t len,
 	    struct proto_sign_req *m);
 int	proto_decode_sign_ans(const uint8_t *p, size_t len,
 	    struct proto_sign_ans *m);
+int	proto_decode_sign_id_req(const uint8_t *p, size_t len,
+	    struct proto_sign_id_req *m);
+int	proto_decode_sign_id_ans(const uint8_t *p, size_t len,
+	    struct proto_sign_id_ans *m);
+int	proto_decode_jwt_check_req(const uint8_t *p, size_t len,
+	    struct proto_jwt_check_req *m);
+int	proto_decode_jwt_check_ans(const uint8_t *p, size_t len,
+	    struct proto_jwt_check_ans *m);
 int	proto_decode_pubkeys_req(const uint8_t *p, size_t len);
 int	proto_decode_pubkeys_ans(const uint8_t *p, size_t len,
 	    struct proto_pubkeys_ans *m);

@@ -22,7 +22,7 @@
 #define CTL_EXIT_OK		0
 #define CTL_EXIT_FAIL		1	/* an error, said on stderr */
 #define CTL_EXIT_USAGE		2
-#define CTL_EXIT_NOTFOUND	3	/* no such user or session */
+#define CTL_EXIT_NOTFOUND	3	/* no such user, session or client */
 
 /* A timestamp column as RFC 3339 UTC text, as the API writes it. */
 #define CTL_TS(col)							\
@@ -95,7 +95,7 @@ struct secret {
 /*
  * The commands, ctl_cmd_fn each, dispatched by main.c's table: migrate.c,
  * keygen.c, admin.c, user.c (list, show), user_edit.c, user_password.c,
- * session.c, key.c, audit.c, import.c, export.c.
+ * session.c, key.c, audit.c, client.c, import.c, export.c.
  */
 ctl_cmd_fn	cmd_migrate, cmd_keygen, cmd_create_admin;
 ctl_cmd_fn	cmd_user_list, cmd_user_show;
@@ -105,6 +105,9 @@ ctl_cmd_fn	cmd_user_add, cmd_user_set_password, cmd_user_reset_link;
 ctl_cmd_fn	cmd_session_list, cmd_session_revoke;
 ctl_cmd_fn	cmd_key_list, cmd_key_rotate;
 ctl_cmd_fn	cmd_audit_tail;
+/* client.c: the OpenID Connect provider's clients. */
+ctl_cmd_fn	cmd_client_add, cmd_client_list, cmd_client_show;
+ctl_cmd_fn	cmd_client_remove, cmd_client_rotate_secret;
 /* import.c, export.c: users of other systems in, warden's out, as JSON
  * Lines (import_line.h). */
 ctl_cmd_fn	cmd_import, cmd_export;

@@ -27,7 +27,7 @@
 
 /* One line of --list-keys. */
 struct key_line {
-	char		 kind[8];		/* sign, pepper */
+	char		 kind[8];		/* sign, rsa, pepper */
 	char		 kid[FIELD_KID_MAX + 1];
 	bool		 current;
 	char		 created[32];		/* RFC 3339, or "" */
@@ -46,7 +46,8 @@ parse_line(const char *line, struct key_line *k)
 	memset(k, 0, sizeof(*k));
 	if (sscanf(line, "%7s %" STRINGIFY(FIELD_KID_MAX) "s %15s %lld %63s",
 	    k->kind, k->kid, state, &mtime, fp) != 5 ||
-	    (strcmp(k->kind, "sign") != 0 && strcmp(k->kind, "pepper") != 0) ||
+	    (strcmp(k->kind, "sign") != 0 && strcmp(k->kind, "rsa") != 0 &&
+	    strcmp(k->kind, "pepper") != 0) ||
 	    !field_is_kid(k->kid))
 		return -1;
 	k->current = strcmp(state, "current") == 0;
@@ -57,6 +58,17 @@ parse_line(const char *line, struct key_line *k)
 		strftime(k->created, sizeof(k->created), "%Y-%m-%dT%H:%M:%SZ",
 		    &tm);
 	return 0;
+}
+
+/* The kind as wardenctl shows it: Ed25519 and RSA signing keys, pepper. */
+static const char *
+kind_label(const struct key_line *k)
+{
+	if (strcmp(k->kind, "sign") == 0)
+		return "signing";
+	if (strcmp(k->kind, "rsa") == 0)
+		return "signing-rsa";
+	return "pepper";
 }
 
 static const char *
@@ -77,8 +89,7 @@ key_json(const struct key_line *k)
 	if (o == NULL)
 		return NULL;
 	cJSON_AddStringToObject(o, "kid", k->kid);
-	cJSON_AddStringToObject(o, "kind",
-	    strcmp(k->kind, "sign") == 0 ? "signing" : "pepper");
+	cJSON_AddStringToObject(o, "kind", kind_label(k));
 	cJSON_AddBoolToObject(o, "current", k->current);
 	if (k->created[0] != '\0')
 		cJSON_AddStringToObject(o, "created_at", k->created);
@@ -132,7 +143,7 @@ cmd_key_list(struct ctl *ctl, int argc, char **argv)
 			continue;
 		}
 		const char *cells[] = {
-			strcmp(k.kind, "sign") == 0 ? "signing" : "pepper",
+			kind_label(&k),
 			k.kid, k.current ? "yes" : "no", k.created,
 			k.fingerprint,
 		};
@@ -152,7 +163,8 @@ int
 cmd_key_rotate(struct ctl *ctl, int argc, char **argv)
 {
 	char		 out[256], sign[FIELD_KID_MAX + 1];
-	char		 pepper[FIELD_KID_MAX + 1], detail[128];
+	char		 pepper[FIELD_KID_MAX + 1], rsa[FIELD_KID_MAX + 1];
+	char		 detail[256];
 	const char	*dir;
 	PGconn		*conn;
 	int		 rc;
@@ -169,14 +181,16 @@ cmd_key_rotate(struct ctl *ctl, int argc, char **argv)
 	if (ctl_hasher_run(&ctl->cfg, "--keygen", dir, out, sizeof(out)) == -1)
 		goto out;
 	if (sscanf(out, "sign %" STRINGIFY(FIELD_KID_MAX) "s pepper %"
-	    STRINGIFY(FIELD_KID_MAX) "s", sign, pepper) != 2 ||
-	    !field_is_kid(sign) || !field_is_kid(pepper)) {
+	    STRINGIFY(FIELD_KID_MAX) "s rsa %" STRINGIFY(FIELD_KID_MAX) "s",
+	    sign, pepper, rsa) != 3 ||
+	    !field_is_kid(sign) || !field_is_kid(pepper) || !field_is_kid(rsa)) {
 		fprintf(stderr, PROG ": %s --keygen: unexpected output\n",
 		    ctl->cfg.hasher_path);
 		goto out;
 	}
 	str_printf(detail, sizeof(detail),
-	    "{\"sign\":\"%s\",\"pepper\":\"%s\"}", sign, pepper);
+	    "{\"sign\":\"%s\",\"pepper\":\"%s\",\"rsa\":\"%s\"}", sign,
+	    pepper, rsa);
 	if (ctl_audit(conn, NULL, "key_rotated", detail) == -1) {
 		fprintf(stderr, PROG ": the keys are rotated, but the audit "
 		    "event is not written\n");

@@ -16,8 +16,9 @@
  * for the sealed hash.
  *
  * Exit status: 0 on success, 1 on errors (with the cause on stderr), 2 on
- * a usage error, 3 when the user or session named does not exist.  Each
- * command is a file (ctl.h lists them); ctl.h is what they share.
+ * a usage error, 3 when the user, session or client named does not
+ * exist.  Each command is a file (ctl.h lists them); ctl.h is what they
+ * share.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -84,6 +85,22 @@ static const struct ctl_cmd cmds[] = {
 	    "list the signing and pepper keys of key_dir" },
 	{ "key", "rotate", 0, 0, cmd_key_rotate, "",
 	    "make new current keys in key_dir (then reload wardend)" },
+	{ "client", "add", 1, 1, cmd_client_add,
+	    "name --redirect-uri URI... [--public] [--post-logout-uri URI]..."
+	    " [--scope S]... [--skip-consent] [--id-token-alg RS256|EdDSA]"
+	    " [--json]",
+	    "register an OpenID Connect client; print its id and, unless "
+	    "public, its secret (shown once)" },
+	{ "client", "list", 0, 0, cmd_client_list, "[--json]",
+	    "list the OpenID Connect clients, oldest first" },
+	{ "client", "show", 1, 1, cmd_client_show, "client-id [--json]",
+	    "show one client" },
+	{ "client", "remove", 1, 1, cmd_client_remove, "client-id",
+	    "remove a client, its pending codes and its users' consents" },
+	{ "client", "rotate-secret", 1, 1, cmd_client_rotate_secret,
+	    "client-id",
+	    "give a confidential client a new secret (printed once); the old "
+	    "one stops working" },
 	{ "import", NULL, 1, 1, cmd_import,
 	    "[--dry-run] [--batch N] [--quiet] file|-",
 	    "add the users of a JSON Lines file, with the password hashes of "
@@ -137,7 +154,7 @@ help(void)
 	    WARDEN_CONFIG_PATH ")\n"
 	    "  -h          this help; COMMAND -h: the command's\n"
 	    "\nExit status: 0 success, 1 failure, 2 usage, "
-	    "3 no such user or session.\n");
+	    "3 no such user, session or client.\n");
 }
 
 int

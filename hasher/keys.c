@@ -2,7 +2,8 @@
  * The hasher's key set: loading with ssh-style refusals of unsafe files,
  * and generation with rotation.  Secret bytes are read with read(2)
  * straight into sodium_malloc'd (guarded, mlock'd) memory and never pass
- * through a stack buffer.
+ * through a stack buffer; an RSA key's DER goes from there to OpenSSL,
+ * and is wiped.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 
 #include "fields.h"
@@ -24,6 +29,9 @@
 
 #define SIGN_PREFIX	"sign-"
 #define PEPPER_PREFIX	"pepper-"
+#define RSA_PREFIX	"rsa-"
+#define RSA_DER_MIN	256	/* far less than any 3072-bit key's DER */
+#define RSA_DER_MAX	4096	/* far more */
 #define KEY_SUFFIX	".key"
 #define CURRENT_FILE	"current"
 #define CURRENT_MAX	512	/* far more than two lines of two kids */
@@ -36,13 +44,14 @@ _Static_assert(PEPPER_LEN == 32, "XChaCha20-Poly1305 key size");
 _Static_assert(crypto_sign_PUBLICKEYBYTES == PROTO_PUBKEY_LEN,
     "an Ed25519 public key is what PUBKEYS carries");
 
-enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER };
+enum key_kind { KIND_NONE, KIND_SIGN, KIND_PEPPER, KIND_RSA };
 
 /* Classifies a directory entry: a key file of one kind (kid copied out),
  * or KIND_NONE for anything else.  Returns -1 for a name that looks like
  * a key file but carries an invalid kid. */
 static int
-key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1])
+key_name_parse(const char *name, enum key_kind *kind,
+    char kid[PROTO_KID_MAX + 1])
 {
 	size_t		 len = strlen(name), plen, slen = strlen(KEY_SUFFIX);
 	const char	*p;
@@ -54,6 +63,9 @@ key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1
 	} else if (strncmp(name, PEPPER_PREFIX, strlen(PEPPER_PREFIX)) == 0) {
 		*kind = KIND_PEPPER;
 		plen = strlen(PEPPER_PREFIX);
+	} else if (strncmp(name, RSA_PREFIX, strlen(RSA_PREFIX)) == 0) {
+		*kind = KIND_RSA;
+		plen = strlen(RSA_PREFIX);
 	} else
 		return 0;
 	if (len < plen + slen || strcmp(name + len - slen, KEY_SUFFIX) != 0) {
@@ -71,12 +83,13 @@ key_name_parse(const char *name, enum key_kind *kind, char kid[PROTO_KID_MAX + 1
 
 /*
  * Opens name in dirfd for reading and checks that it is a regular file of
- * our own, with no access for group or others, and of size want (0: any
- * size up to CURRENT_MAX).  Returns the fd, or -1 with the reason in err.
+ * our own, with no access for group or others, and of a size from min to
+ * max (min 0: the current file; min == max: exactly that).  Returns the
+ * fd with the size in *size (may be NULL), or -1 with the reason in err.
  */
 static int
-open_checked(int dirfd, const char *dir, const char *name, off_t want,
-    char *err, size_t errlen)
+open_range(int dirfd, const char *dir, const char *name, off_t min,
+    off_t max, off_t *size, char *err, size_t errlen)
 {
 	struct stat	 st;
 	int		 fd, saved;
@@ -112,26 +125,43 @@ open_checked(int dirfd, const char *dir, const char *name, off_t want,
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		str_printf(err, errlen, "%s/%s: %spermissions %04o are too open "
 		    "(group or others may access it); chmod 600 it", dir, name,
-		    want > 0 ? "UNPROTECTED PRIVATE KEY FILE: " : "",
+		    min > 0 ? "UNPROTECTED PRIVATE KEY FILE: " : "",
 		    (unsigned int)(st.st_mode & 07777));
 		goto fail;
 	}
-	if (want > 0 && st.st_size != want) {
+	if (min > 0 && min == max && st.st_size != min) {
 		str_printf(err, errlen, "%s/%s: wrong size %lld bytes, a key of "
 		    "this kind has %lld", dir, name, (long long)st.st_size,
-		    (long long)want);
+		    (long long)min);
 		goto fail;
 	}
-	if (want == 0 && st.st_size > CURRENT_MAX) {
+	if (min > 0 && min != max && (st.st_size < min || st.st_size > max)) {
+		str_printf(err, errlen, "%s/%s: wrong size %lld bytes, a key of "
+		    "this kind has %lld to %lld", dir, name,
+		    (long long)st.st_size, (long long)min, (long long)max);
+		goto fail;
+	}
+	if (st.st_size > max) {
 		str_printf(err, errlen, "%s/%s: too large (%lld bytes)", dir, name,
 		    (long long)st.st_size);
 		goto fail;
 	}
+	if (size != NULL)
+		*size = st.st_size;
 	return fd;
 fail:
 	close(fd);
 	errno = EPERM;
 	return -1;
+}
+
+/* open_range() of exactly want bytes, or (want 0) of the current file. */
+static int
+open_checked(int dirfd, const char *dir, const char *name, off_t want,
+    char *err, size_t errlen)
+{
+	return open_range(dirfd, dir, name, want, want > 0 ? want : CURRENT_MAX,
+	    NULL, err, errlen);
 }
 
 /* Reads exactly len bytes into buf and checks that nothing follows. */
@@ -227,16 +257,117 @@ sign_key_check(struct sign_key *k, const char *dir, const char *name,
 	return 0;
 }
 
+/* Copies the modulus and exponent of pkey out, big-endian; -1 when the
+ * key is not RSA of KEYS_RSA_BITS bits or its exponent is too long. */
+static int
+rsa_public(struct evp_pkey_st *pkey, uint8_t n[PROTO_RSA_N_LEN],
+    uint8_t e[PROTO_RSA_E_MAX], size_t *e_len)
+{
+	BIGNUM	*bn = NULL, *be = NULL;
+	int	 ok;
+
+	if (!EVP_PKEY_is_a(pkey, "RSA") ||
+	    EVP_PKEY_get_bits(pkey) != KEYS_RSA_BITS ||
+	    !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &bn) ||
+	    !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &be)) {
+		BN_free(bn);
+		return -1;
+	}
+	ok = BN_num_bytes(bn) == PROTO_RSA_N_LEN &&
+	    BN_bn2binpad(bn, n, PROTO_RSA_N_LEN) == PROTO_RSA_N_LEN &&
+	    BN_num_bytes(be) >= 1 && BN_num_bytes(be) <= PROTO_RSA_E_MAX;
+	if (ok)
+		*e_len = (size_t)BN_bn2bin(be, e);
+	BN_free(bn);
+	BN_free(be);
+	return ok ? 0 : -1;
+}
+
+/* Signs and verifies a fixed message with pkey: a damaged key that
+ * parses must not sign what its published half cannot verify. */
+static int
+rsa_selftest(struct evp_pkey_st *pkey)
+{
+	static const uint8_t msg[] = "warden rsa key self-test";
+	uint8_t		 sig[PROTO_RSA_N_LEN];
+	size_t		 siglen = sizeof(sig);
+	EVP_MD_CTX	*ctx;
+	int		 ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg)) == 1 &&
+	    siglen == sizeof(sig) &&
+	    EVP_MD_CTX_reset(ctx) == 1 &&
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg)) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* Loads an RSA key file: DER into locked memory, then into an EVP_PKEY;
+ * the DER is wiped either way. */
+static int
+rsa_key_load(struct rsa_key *k, int dirfd, const char *dir, const char *name,
+    char *err, size_t errlen)
+{
+	const unsigned char	*p;
+	uint8_t			*buf;
+	off_t			 size;
+	int			 fd;
+
+	if ((fd = open_range(dirfd, dir, name, RSA_DER_MIN, RSA_DER_MAX, &size,
+	    err, errlen)) == -1)
+		return -1;
+	if ((buf = sodium_malloc((size_t)size)) == NULL) {
+		str_printf(err, errlen, "%s/%s: cannot allocate locked memory",
+		    dir, name);
+		close(fd);
+		return -1;
+	}
+	if (read_exact(fd, buf, (size_t)size, dir, name, err, errlen) == -1) {
+		sodium_free(buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	p = buf;
+	k->pkey = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)size);
+	if (k->pkey != NULL && p != buf + size) {
+		EVP_PKEY_free(k->pkey);	/* bytes after the key */
+		k->pkey = NULL;
+	}
+	sodium_free(buf);	/* zeroes */
+	if (k->pkey == NULL) {
+		str_printf(err, errlen, "%s/%s: not an RSA private key in DER",
+		    dir, name);
+		return -1;
+	}
+	if (rsa_public(k->pkey, k->n, k->e, &k->e_len) == -1) {
+		str_printf(err, errlen, "%s/%s: not a %d-bit RSA key", dir, name,
+		    KEYS_RSA_BITS);
+		return -1;
+	}
+	if (rsa_selftest(k->pkey) == -1) {
+		str_printf(err, errlen, "%s/%s: damaged key: it does not verify "
+		    "what it signs", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses the current file: lines "sign <kid>" and "pepper <kid>", each
- * exactly once. */
+ * exactly once, and "rsa <kid>" at most once. */
 static int
 current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
-    char pepper[PROTO_KID_MAX + 1], char *err, size_t errlen)
+    char pepper[PROTO_KID_MAX + 1], char rsa[PROTO_KID_MAX + 1], char *err,
+    size_t errlen)
 {
 	char	*line = text, *nl, *sp, *dst;
 	int	 lineno = 0;
 
-	sign[0] = pepper[0] = '\0';
+	sign[0] = pepper[0] = rsa[0] = '\0';
 	while (*line != '\0') {
 		lineno++;
 		if ((nl = strchr(line, '\n')) != NULL)
@@ -252,6 +383,8 @@ current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
 			dst = sign;
 		else if (strcmp(line, "pepper") == 0)
 			dst = pepper;
+		else if (strcmp(line, "rsa") == 0)
+			dst = rsa;
 		else {
 			str_printf(err, errlen, "%s/%s: line %d: unknown key "
 			    "kind", dir, CURRENT_FILE, lineno);
@@ -282,8 +415,8 @@ current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
 
 static int
 current_read(int dirfd, const char *dir, const char *current_file,
-    char sign[PROTO_KID_MAX + 1], char pepper[PROTO_KID_MAX + 1], char *err,
-    size_t errlen)
+    char sign[PROTO_KID_MAX + 1], char pepper[PROTO_KID_MAX + 1],
+    char rsa[PROTO_KID_MAX + 1], char *err, size_t errlen)
 {
 	char	 buf[CURRENT_MAX + 1];
 	size_t	 off = 0;
@@ -324,7 +457,7 @@ current_read(int dirfd, const char *dir, const char *current_file,
 		    current_file);
 		return -1;
 	}
-	return current_parse(buf, dir, sign, pepper, err, errlen);
+	return current_parse(buf, dir, sign, pepper, rsa, err, errlen);
 }
 
 static int
@@ -332,6 +465,13 @@ sign_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sign_key *)a)->kid,
 	    ((const struct sign_key *)b)->kid);
+}
+
+static int
+rsa_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rsa_key *)a)->kid,
+	    ((const struct rsa_key *)b)->kid);
 }
 
 static int
@@ -373,6 +513,7 @@ key_add(struct keyset *ks, int dirfd, const char *dir, const char *name,
 {
 	struct sign_key		*sk;
 	struct pepper_key	*pk;
+	struct rsa_key		*rk;
 
 	if (kind == KIND_SIGN) {
 		if (ks->nsign == KEYS_MAX) {
@@ -387,6 +528,17 @@ key_add(struct keyset *ks, int dirfd, const char *dir, const char *name,
 		memcpy(sk->kid, kid, sizeof(sk->kid));
 		ks->nsign++;	/* keys_free() frees it from now on */
 		return sign_key_check(sk, dir, name, err, errlen);
+	}
+	if (kind == KIND_RSA) {
+		if (ks->nrsa == KEYS_MAX) {
+			str_printf(err, errlen, "%s: more than %d RSA keys; "
+			    "remove retired ones", dir, KEYS_MAX);
+			return -1;
+		}
+		rk = &ks->rsa[ks->nrsa];
+		memcpy(rk->kid, kid, sizeof(rk->kid));
+		ks->nrsa++;	/* keys_free() frees its pkey */
+		return rsa_key_load(rk, dirfd, dir, name, err, errlen);
 	}
 	if (ks->npepper == KEYS_MAX) {
 		str_printf(err, errlen, "%s: more than %d pepper keys; "
@@ -448,19 +600,22 @@ keys_mark_current(struct keyset *ks, int dirfd, const char *dir,
 	char			 current_file[NAME_MAX + 1];
 	char			 cur_sign[PROTO_KID_MAX + 1];
 	char			 cur_pepper[PROTO_KID_MAX + 1];
+	char			 cur_rsa[PROTO_KID_MAX + 1];
 	const struct sign_key	*s;
 	const struct pepper_key	*p;
+	const struct rsa_key	*r = NULL;
 
 	if (str_printf(current_file, sizeof(current_file), "%s%s", prefix,
 	    CURRENT_FILE) == -1) {
 		str_printf(err, errlen, "%s: key name prefix too long", dir);
 		return -1;
 	}
-	if (current_read(dirfd, dir, current_file, cur_sign, cur_pepper, err,
-	    errlen) == -1)
+	if (current_read(dirfd, dir, current_file, cur_sign, cur_pepper,
+	    cur_rsa, err, errlen) == -1)
 		return -1;
 
 	qsort(ks->sign, ks->nsign, sizeof(ks->sign[0]), sign_cmp);
+	qsort(ks->rsa, ks->nrsa, sizeof(ks->rsa[0]), rsa_cmp);
 	qsort(ks->pepper, ks->npepper, sizeof(ks->pepper[0]), pepper_cmp);
 
 	if ((s = keys_sign_find(ks, cur_sign)) == NULL) {
@@ -475,8 +630,16 @@ keys_mark_current(struct keyset *ks, int dirfd, const char *dir,
 		    cur_pepper, KEY_SUFFIX);
 		return -1;
 	}
+	if (cur_rsa[0] != '\0' && (r = keys_rsa_find(ks, cur_rsa)) == NULL) {
+		str_printf(err, errlen, "%s/%s: names RSA key %s, but there "
+		    "is no %s%s%s", dir, CURRENT_FILE, cur_rsa, RSA_PREFIX,
+		    cur_rsa, KEY_SUFFIX);
+		return -1;
+	}
 	ks->sign_current = (size_t)(s - ks->sign);
 	ks->pepper_current = (size_t)(p - ks->pepper);
+	/* No rsa line (a set from before RSA keys): no current RSA key. */
+	ks->rsa_current = r != NULL ? (size_t)(r - ks->rsa) : ks->nrsa;
 	return 0;
 }
 
@@ -564,14 +727,14 @@ fail:
 /* Counts the key files of each kind already in dirfd. */
 static int
 count_keys(int dirfd, const char *dir, size_t *nsign, size_t *npepper,
-    char *err, size_t errlen)
+    size_t *nrsa, char *err, size_t errlen)
 {
 	char		 kid[PROTO_KID_MAX + 1];
 	DIR		*d;
 	struct dirent	*de;
 	enum key_kind	 kind;
 
-	*nsign = *npepper = 0;
+	*nsign = *npepper = *nrsa = 0;
 	if ((d = dir_stream(dirfd, dir, err, errlen)) == NULL)
 		return -1;
 	while ((errno = 0, de = readdir(d)) != NULL) {
@@ -581,6 +744,8 @@ count_keys(int dirfd, const char *dir, size_t *nsign, size_t *npepper,
 			(*nsign)++;
 		else if (kind == KIND_PEPPER)
 			(*npepper)++;
+		else if (kind == KIND_RSA)
+			(*nrsa)++;
 	}
 	if (errno != 0) {
 		str_printf(err, errlen, "%s: readdir: %s", dir, strerror(errno));
@@ -630,12 +795,16 @@ keys_generate(const char *dir, char *err, size_t errlen)
 {
 	char		 sign_kid[PROTO_KID_MAX + 1], pepper_kid[PROTO_KID_MAX + 1];
 	char		 sign_name[NAME_MAX + 1], pepper_name[NAME_MAX + 1];
+	char		 rsa_kid[PROTO_KID_MAX + 1], rsa_name[NAME_MAX + 1];
 	char		 tmp_kid[PROTO_KID_MAX + 1], tmp_name[NAME_MAX + 1];
 	char		 text[CURRENT_MAX];
 	uint8_t		 pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL, *pepper = NULL;
-	size_t		 nsign, npepper;
-	int		 dirfd = -1, rc = -1;
-	bool		 wrote_sign = false, wrote_pepper = false;
+	uint8_t		*der = NULL;
+	unsigned char	*dp;
+	EVP_PKEY	*rsa = NULL;
+	size_t		 nsign, npepper, nrsa;
+	int		 dirfd = -1, rc = -1, derlen = 0;
+	bool		 wrote_sign = false, wrote_pepper = false, wrote_rsa = false;
 
 	if (errlen > 0)
 		err[0] = '\0';
@@ -651,12 +820,12 @@ keys_generate(const char *dir, char *err, size_t errlen)
 		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (count_keys(dirfd, dir, &nsign, &npepper, err, errlen) == -1)
+	if (count_keys(dirfd, dir, &nsign, &npepper, &nrsa, err, errlen) == -1)
 		goto out;
-	if (nsign >= KEYS_MAX || npepper >= KEYS_MAX) {
-		str_printf(err, errlen, "%s: already holds %zu signing and %zu "
-		    "pepper keys, and %d of a kind is the most; remove retired "
-		    "ones first", dir, nsign, npepper, KEYS_MAX);
+	if (nsign >= KEYS_MAX || npepper >= KEYS_MAX || nrsa >= KEYS_MAX) {
+		str_printf(err, errlen, "%s: already holds %zu signing, %zu RSA "
+		    "and %zu pepper keys, and %d of a kind is the most; remove "
+		    "retired ones first", dir, nsign, nrsa, npepper, KEYS_MAX);
 		goto out;
 	}
 
@@ -668,6 +837,17 @@ keys_generate(const char *dir, char *err, size_t errlen)
 	}
 	crypto_sign_keypair(pk, sk);
 	crypto_aead_xchacha20poly1305_ietf_keygen(pepper);
+	/* The RSA key leaves OpenSSL only as DER in locked memory. */
+	if ((rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)KEYS_RSA_BITS)) == NULL ||
+	    (derlen = i2d_PrivateKey(rsa, NULL)) < RSA_DER_MIN ||
+	    derlen > RSA_DER_MAX ||
+	    (der = sodium_malloc((size_t)derlen)) == NULL ||
+	    (dp = der, i2d_PrivateKey(rsa, &dp)) != derlen) {
+		str_printf(err, errlen, "cannot make an RSA-%d key",
+		    KEYS_RSA_BITS);
+		goto out;
+	}
 
 	if (write_key(dirfd, dir, SIGN_PREFIX, sk, SIGN_SK_LEN, sign_kid,
 	    sign_name, err, errlen) == -1)
@@ -677,13 +857,17 @@ keys_generate(const char *dir, char *err, size_t errlen)
 	    pepper_name, err, errlen) == -1)
 		goto out;
 	wrote_pepper = true;
+	if (write_key(dirfd, dir, RSA_PREFIX, der, (size_t)derlen, rsa_kid,
+	    rsa_name, err, errlen) == -1)
+		goto out;
+	wrote_rsa = true;
 
 	/* The new current file appears whole or not at all. */
 	kid_random(tmp_kid);
 	if (str_printf(tmp_name, sizeof(tmp_name), ".%s.%s", CURRENT_FILE,
 	    tmp_kid) == -1 ||
-	    str_printf(text, sizeof(text), "sign %s\npepper %s\n", sign_kid,
-	    pepper_kid) == -1 ||
+	    str_printf(text, sizeof(text), "sign %s\npepper %s\nrsa %s\n",
+	    sign_kid, pepper_kid, rsa_kid) == -1 ||
 	    write_new(dirfd, dir, tmp_name, text, strlen(text), err,
 	    errlen) == -1) {
 		if (err[0] == '\0')
@@ -700,17 +884,21 @@ keys_generate(const char *dir, char *err, size_t errlen)
 	if (fsync(dirfd) == -1) {
 		/* The keys are in place; only their durability is in doubt. */
 		str_printf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
-		wrote_sign = wrote_pepper = false;
+		wrote_sign = wrote_pepper = wrote_rsa = false;
 		goto out;
 	}
 	rc = 0;
 out:
+	if (rc == -1 && wrote_rsa)
+		unlinkat(dirfd, rsa_name, 0);
 	if (rc == -1 && wrote_pepper)
 		unlinkat(dirfd, pepper_name, 0);
 	if (rc == -1 && wrote_sign)
 		unlinkat(dirfd, sign_name, 0);
 	sodium_free(sk);	/* zeroes; NULL is fine */
 	sodium_free(pepper);
+	sodium_free(der);
+	EVP_PKEY_free(rsa);
 	if (dirfd != -1)
 		close(dirfd);
 	return rc;
@@ -734,6 +922,27 @@ keys_sign_find(const struct keyset *ks, const char *kid)
 	for (i = 0; i < ks->nsign; i++)
 		if (strcmp(ks->sign[i].kid, kid) == 0)
 			return &ks->sign[i];
+	return NULL;
+}
+
+const struct rsa_key *
+keys_rsa_current(const struct keyset *ks)
+{
+	if (ks == NULL || ks->rsa_current >= ks->nrsa)
+		return NULL;
+	return &ks->rsa[ks->rsa_current];
+}
+
+const struct rsa_key *
+keys_rsa_find(const struct keyset *ks, const char *kid)
+{
+	size_t i;
+
+	if (ks == NULL || kid == NULL)
+		return NULL;
+	for (i = 0; i < ks->nrsa; i++)
+		if (strcmp(ks->rsa[i].kid, kid) == 0)
+			return &ks->rsa[i];
 	return NULL;
 }
 
@@ -769,5 +978,7 @@ keys_free(struct keyset *ks)
 		sodium_free(ks->sign[i].sk);
 	for (i = 0; i < ks->npepper && i < KEYS_MAX; i++)
 		sodium_free(ks->pepper[i].key);
+	for (i = 0; i < ks->nrsa && i < KEYS_MAX; i++)
+		EVP_PKEY_free(ks->rsa[i].pkey);	/* clears the private parts */
 	sodium_memzero(ks, sizeof(*ks));
 }

@@ -1,16 +1,23 @@
 /*
- * The hasher's key set: Ed25519 signing keys and pepper keys, each with an
- * id, one of each current.  Loaded once at start-up from key_dir (or
- * $CREDENTIALS_DIRECTORY); all secret bytes live in sodium_malloc'd,
- * mlock'd memory and are zeroed by keys_free().
+ * The hasher's key set: Ed25519 signing keys, RSA-3072 signing keys (RS256,
+ * for ID tokens) and pepper keys, each with an id, one of each current.
+ * Loaded once at start-up from key_dir (or $CREDENTIALS_DIRECTORY); the
+ * Ed25519 and pepper bytes live in sodium_malloc'd, mlock'd memory and are
+ * zeroed by keys_free().  An RSA key file is read into sodium_malloc'd
+ * memory, parsed by OpenSSL into an EVP_PKEY (which holds its own copy,
+ * cleared by EVP_PKEY_free()) and the file's bytes wiped.
  *
  * On disk, one file per key, mode 0600, owned by the reading user:
  *	sign-<kid>.key     64-byte Ed25519 secret key (libsodium layout)
+ *	rsa-<kid>.key      RSA-3072 private key, DER (PKCS#1 RSAPrivateKey)
  *	pepper-<kid>.key   32-byte XChaCha20-Poly1305 key
- *	current            two lines: "sign <kid>" and "pepper <kid>"
+ *	current            lines "sign <kid>", "pepper <kid>" and, when the
+ *			   set has RSA keys, "rsa <kid>"
  * A kid obeys field_is_kid() (1..PROTO_KID_MAX of [A-Za-z0-9_-]);
  * keys_generate makes 16 random lower-case hex digits.  Other file names
- * are ignored.
+ * are ignored.  A set made before RSA keys existed (no rsa- file, no rsa
+ * line) still loads: it has no current RSA key, so RS256 is refused until
+ * the next keygen, which adds one.
  */
 #ifndef WARDEN_HASHER_KEYS_H
 #define WARDEN_HASHER_KEYS_H
@@ -28,6 +35,18 @@ struct sign_key {
 	uint8_t		*sk;		/* 64 bytes, sodium_malloc */
 };
 
+struct evp_pkey_st;	/* OpenSSL's EVP_PKEY */
+
+struct rsa_key {
+	char		kid[PROTO_KID_MAX + 1];
+	uint8_t		n[PROTO_RSA_N_LEN];	/* public modulus */
+	size_t		e_len;
+	uint8_t		e[PROTO_RSA_E_MAX];	/* public exponent */
+	struct evp_pkey_st *pkey;		/* private key, OpenSSL's */
+};
+
+#define KEYS_RSA_BITS	3072
+
 struct pepper_key {
 	char		kid[PROTO_KID_MAX + 1];
 	uint8_t		*key;		/* 32 bytes, sodium_malloc */
@@ -37,6 +56,9 @@ struct keyset {
 	struct sign_key		sign[KEYS_MAX];
 	size_t			nsign;
 	size_t			sign_current;	/* index into sign[] */
+	struct rsa_key		rsa[KEYS_MAX];
+	size_t			nrsa;
+	size_t			rsa_current;	/* index; nrsa = none */
 	struct pepper_key	pepper[KEYS_MAX];
 	size_t			npepper;
 	size_t			pepper_current;	/* index into pepper[] */
@@ -49,8 +71,10 @@ struct keyset {
  * a symbolic link or not a regular file, is readable, writable or
  * executable by group or others, is owned by another uid than the
  * effective one, has the wrong size, or a signing key whose public half
- * does not match its seed; a set without a current file, or whose current
- * names a key that is not there; more than KEYS_MAX keys of a kind.
+ * does not match its seed; an RSA key that does not parse, is not of
+ * KEYS_RSA_BITS bits or fails a sign-and-verify test; a set without a
+ * current file, or whose current names a key that is not there; more
+ * than KEYS_MAX keys of a kind.
  */
 int	keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen);
 
@@ -65,19 +89,23 @@ int	keys_load_named(struct keyset *ks, const char *dir, const char *prefix,
 	    char *err, size_t errlen);
 
 /*
- * Creates dir (0700, one level) when missing and writes a new signing key
- * and a new pepper key (O_EXCL, mode 0600 whatever the umask, fresh random
- * kids), then replaces current atomically to mark both current; older keys
- * stay for verification and unsealing.  Refuses when dir already holds
- * KEYS_MAX keys of a kind.  Returns 0 or -1 with err (nothing new left).
+ * Creates dir (0700, one level) when missing and writes a new Ed25519
+ * signing key, a new RSA-3072 signing key and a new pepper key (O_EXCL,
+ * mode 0600 whatever the umask, fresh random kids), then replaces current
+ * atomically to mark all three current; older keys stay for verification
+ * and unsealing.  Refuses when dir already holds KEYS_MAX keys of a kind.
+ * Returns 0 or -1 with err (nothing new left).
  */
 int	keys_generate(const char *dir, char *err, size_t errlen);
 
 /* The current key of a kind, or the one with kid; NULL when none. */
 const struct sign_key	*keys_sign_current(const struct keyset *ks);
 const struct sign_key	*keys_sign_find(const struct keyset *ks, const char *kid);
+const struct rsa_key	*keys_rsa_current(const struct keyset *ks);
+const struct rsa_key	*keys_rsa_find(const struct keyset *ks, const char *kid);
 const struct pepper_key	*keys_pepper_current(const struct keyset *ks);
-const struct pepper_key	*keys_pepper_find(const struct keyset *ks, const char *kid);
+const struct pepper_key	*keys_pepper_find(const struct keyset *ks,
+			    const char *kid);
 
 /* Zeroes and frees every key and leaves *ks empty (twice is harmless). */
 void	keys_free(struct keyset *ks);

@@ -12,15 +12,16 @@
  *						fd 3 from systemd socket
  *						activation), serving peers with
  *						the uid of `user`
- *	warden-hasher --keygen DIR		make a new signing and pepper
- *						key, print their kids
+ *	warden-hasher --keygen DIR		make a new Ed25519, RSA and
+ *						pepper key, print their kids
  *	warden-hasher --list-keys DIR		list the keys of DIR: ids,
  *						which are current, public
  *						parts only (wardenctl key list)
  *
  * Set-up, then lock-down, then service: sodium_init, keys, a self-test
- * hash, sandbox_drop(), worker threads, sandbox_lock(), the loop.  The
- * process ends with _exit() after wiping the keys: exit-time handlers
+ * hash and ID-token signature, sandbox_drop(), worker threads,
+ * sandbox_lock(), the loop.  The process ends with _exit() after wiping
+ * the keys: exit-time handlers
  * have nothing left to do, and could not make their system calls.
  */
 #include <sys/socket.h>
@@ -42,6 +43,8 @@
 
 #include "b64url.h"
 #include "config.h"
+#include "jwt_check.h"
+#include "jwt_sign.h"
 #include "keys.h"
 #include "legacy_hash.h"
 #include "log.h"
@@ -83,6 +86,7 @@ keygen(const char *dir)
 	struct keyset ks;
 	const struct sign_key *sk;
 	const struct pepper_key *pk;
+	const struct rsa_key *rk;
 	char err[512];
 
 	if (sodium_init() < 0)
@@ -94,8 +98,9 @@ keygen(const char *dir)
 		fatal("keygen: %s", err);
 	sk = keys_sign_current(&ks);
 	pk = keys_pepper_current(&ks);
-	printf("sign %s\npepper %s\n", sk != NULL ? sk->kid : "?",
-	    pk != NULL ? pk->kid : "?");
+	rk = keys_rsa_current(&ks);
+	printf("sign %s\npepper %s\nrsa %s\n", sk != NULL ? sk->kid : "?",
+	    pk != NULL ? pk->kid : "?", rk != NULL ? rk->kid : "?");
 	keys_free(&ks);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -132,8 +137,30 @@ jwk_thumbprint(const uint8_t pk[PROTO_PUBKEY_LEN], char *out, size_t outlen)
 }
 
 /*
+ * The RFC 7638 thumbprint of an RSA public key's JWK, base64url: the
+ * SHA-256 of {"e":"<base64url>","kty":"RSA","n":"<base64url>"}.
+ */
+static int
+rsa_thumbprint(const struct rsa_key *k, char *out, size_t outlen)
+{
+	char n[B64URL_ENCODED_LEN(PROTO_RSA_N_LEN) + 1];
+	char e[B64URL_ENCODED_LEN(PROTO_RSA_E_MAX) + 1];
+	char jwk[sizeof(n) + sizeof(e) + 64];
+	uint8_t d[crypto_hash_sha256_BYTES];
+
+	if (b64url_encode(n, sizeof(n), k->n, PROTO_RSA_N_LEN) < 0 ||
+	    b64url_encode(e, sizeof(e), k->e, k->e_len) < 0 ||
+	    str_printf(jwk, sizeof(jwk),
+	    "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", e, n) == -1)
+		return -1;
+	crypto_hash_sha256(d, (const uint8_t *)jwk, strlen(jwk));
+	return b64url_encode(out, outlen, d, sizeof(d)) < 0 ? -1 : 0;
+}
+
+/*
  * Prints one line per key of dir, nothing secret:
  *	sign <kid> <current|old> <mtime> <JWK thumbprint>
+ *	rsa <kid> <current|old> <mtime> <JWK thumbprint>
  *	pepper <kid> <current|old> <mtime> -
  * (mtime: seconds since the epoch when the key file was written).
  */
@@ -143,6 +170,7 @@ list_keys(const char *dir)
 	struct keyset ks;
 	const struct sign_key *cs;
 	const struct pepper_key *cp;
+	const struct rsa_key *cr;
 	char err[512], fp[64];
 	size_t i;
 
@@ -159,6 +187,14 @@ list_keys(const char *dir)
 		printf("sign %s %s %lld %s\n", ks.sign[i].kid,
 		    &ks.sign[i] == cs ? "current" : "old",
 		    key_mtime(dir, "sign-", ks.sign[i].kid), fp);
+	}
+	cr = keys_rsa_current(&ks);
+	for (i = 0; i < ks.nrsa; i++) {
+		if (rsa_thumbprint(&ks.rsa[i], fp, sizeof(fp)) == -1)
+			fatal("list-keys: thumbprint of %s", ks.rsa[i].kid);
+		printf("rsa %s %s %lld %s\n", ks.rsa[i].kid,
+		    &ks.rsa[i] == cr ? "current" : "old",
+		    key_mtime(dir, "rsa-", ks.rsa[i].kid), fp);
 	}
 	for (i = 0; i < ks.npepper; i++)
 		printf("pepper %s %s %lld -\n", ks.pepper[i].kid,
@@ -259,6 +295,45 @@ self_test(const struct keyset *ks, const struct pw_policy *pol)
 		fatal("self-test: a fresh hash does not verify");
 	sodium_memzero(stored, sizeof(stored));
 	sodium_memzero(rehash, sizeof(rehash));
+}
+
+/*
+ * Signs and checks one ID token with each current signing key before
+ * lock-down: OpenSSL fetches its SHA-256 and RSA implementations and
+ * seeds this thread's random generator (RSA blinding) now, outside the
+ * sandbox, and a key that cannot sign is fatal at start.
+ */
+static void
+sign_self_test(const struct keyset *ks)
+{
+	static const struct jwt_sign_params jp = {
+	    .issuer = "https://self-test.invalid", .max_ttl = 60 };
+	struct proto_sign_id_req *req;
+	struct proto_sign_id_ans ans;
+	struct proto_jwt_check_ans chk;
+	char err[PROTO_ERRMSG_MAX + 1];
+	uint8_t alg;
+
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		fatal("self-test: out of memory");
+	(void)str_copy(req->sub, "00000000-0000-4000-8000-000000000000",
+	    sizeof(req->sub));
+	(void)str_copy(req->aud, "self-test", sizeof(req->aud));
+	for (alg = PROTO_ALG_EDDSA; alg <= PROTO_ALG_RS256; alg++) {
+		if (alg == PROTO_ALG_RS256 && keys_rsa_current(ks) == NULL) {
+			log_warn("the key set has no RSA key: RS256 ID tokens "
+			    "are refused until wardenctl keygen adds one");
+			continue;
+		}
+		req->alg = alg;
+		if (jwt_sign_id(ks, &jp, req, time(NULL), &ans, NULL, err,
+		    sizeof(err)) == -1)
+			fatal("self-test: signing an ID token failed: %s", err);
+		jwt_check(ks, jp.issuer, ans.jwt, &chk);
+		if (!chk.valid)
+			fatal("self-test: a fresh ID token does not verify");
+	}
+	free(req);
 }
 
 int
@@ -366,6 +441,7 @@ main(int argc, char **argv)
 	sp.workers = cfg.hasher_workers;
 	sp.queue = cfg.hasher_queue;
 	self_test(&ks, &sp.policy);
+	sign_self_test(&ks);
 
 	if (__lsan_do_leak_check != NULL)
 		__lsan_do_leak_check();

@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "fields.h"
+#include "jwt_check.h"
 #include "log.h"
 #include "proto.h"
 #include "proto_io.h"
@@ -80,6 +81,7 @@ struct handler {
 
 static handler_fn h_hello, h_hash, h_verify, h_sign, h_pubkeys;
 static handler_fn h_totp_new, h_totp_check, h_recovery_new, h_recovery_hash;
+static handler_fn h_sign_id, h_jwt_check;
 
 /* The one place that decides which requests exist and how long they are. */
 static const struct handler handlers[] = {
@@ -95,6 +97,9 @@ static const struct handler handlers[] = {
 	    h_recovery_new },
 	{ PROTO_RECOVERY_HASH, PROTO_RECOVERY_HASH_MIN, PROTO_RECOVERY_HASH_MAX,
 	    h_recovery_hash },
+	{ PROTO_SIGN_ID, PROTO_SIGN_ID_MIN, PROTO_SIGN_ID_MAX, h_sign_id },
+	{ PROTO_JWT_CHECK, PROTO_JWT_CHECK_MIN, PROTO_JWT_CHECK_MAX,
+	    h_jwt_check },
 };
 
 /* ------------------------------------------------------------ connections */
@@ -374,15 +379,81 @@ h_sign(struct server *s, struct conn *c)
 	/* What was signed, so that an admin token a front had minted stands
 	 * out in the log (docs/security.md). */
 	roles_joined(&req, roles);
+	/* A client's token names the client (a NULL name ends the list). */
 	log_event(LOG_INFO, "signed", "sub", req.sub, "jti", ans.jti,
 	    "kid", k != NULL ? k->kid : "", "username", req.username,
-	    "roles", roles, NULL);
+	    "roles", roles, req.aud[0] != '\0' ? "client_id" : NULL, req.aud,
+	    NULL);
 	if (proto_encode_sign_ans(&s->iobuf, c->h.id, &ans) == -1) {
 		proto_wipe(&ans, sizeof(ans));
 		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INTERNAL,
 		    "token does not fit a frame");
 	}
 	proto_wipe(&ans, sizeof(ans));
+	return conn_send_buf(c, &s->iobuf);
+}
+
+/* SIGN_ID: an ID token, at once on the I/O thread like SIGN (one RSA
+ * signature is a millisecond or two). */
+static int
+h_sign_id(struct server *s, struct conn *c)
+{
+	struct proto_sign_id_req *req;
+	struct proto_sign_id_ans ans;
+	const char *kid = "";
+	char err[PROTO_ERRMSG_MAX + 1];
+	int rc;
+
+	if ((req = malloc(sizeof(*req))) == NULL)
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_BUSY,
+		    "out of memory");
+	if (proto_decode_sign_id_req(c->payload, c->h.len, req) == -1) {
+		free(req);
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	}
+	memset(&ans, 0, sizeof(ans));
+	err[0] = '\0';
+	if (jwt_sign_id(s->p.ks, &s->p.jwt, req, time(NULL), &ans, &kid, err,
+	    sizeof(err)) == -1) {
+		log_event(LOG_INFO, "id token refused", "reason", err, NULL);
+		rc = send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INVALID,
+		    err[0] != '\0' ? err : "invalid request");
+		goto out;
+	}
+	log_event(LOG_INFO, "signed id token", "sub", req->sub, "client_id",
+	    req->aud, "alg", req->alg == PROTO_ALG_RS256 ? "RS256" : "EdDSA",
+	    "kid", kid, NULL);
+	if (proto_encode_sign_id_ans(&s->iobuf, c->h.id, &ans) == -1)
+		rc = send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INTERNAL,
+		    "token does not fit a frame");
+	else
+		rc = conn_send_buf(c, &s->iobuf);
+out:
+	proto_wipe(req, sizeof(*req));	/* holds the access token */
+	free(req);
+	proto_wipe(&ans, sizeof(ans));
+	return rc;
+}
+
+/* JWT_CHECK: an id_token_hint; an invalid one is an answer, not an error. */
+static int
+h_jwt_check(struct server *s, struct conn *c)
+{
+	struct proto_jwt_check_req *req;
+	struct proto_jwt_check_ans ans;
+
+	if ((req = malloc(sizeof(*req))) == NULL)
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_BUSY,
+		    "out of memory");
+	if (proto_decode_jwt_check_req(c->payload, c->h.len, req) == -1) {
+		free(req);
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	}
+	jwt_check(s->p.ks, s->p.jwt.issuer, req->token, &ans);
+	proto_wipe(req, sizeof(*req));
+	free(req);
+	if (proto_encode_jwt_check_ans(&s->iobuf, c->h.id, &ans) == -1)
+		fatal_f("cannot encode R_JWT_CHECK");
 	return conn_send_buf(c, &s->iobuf);
 }
 
@@ -816,7 +887,8 @@ server_new(const struct server_params *p)
 	long ncpu;
 	int saved;
 
-	if (p->ks == NULL || p->ks->nsign > PROTO_KEYS_MAX) {
+	if (p->ks == NULL || p->ks->nsign > PROTO_KEYS_MAX ||
+	    p->ks->nrsa > PROTO_KEYS_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -851,6 +923,16 @@ server_new(const struct server_params *p)
 		memcpy(s->pubkeys.keys[i].pk, p->ks->sign[i].pk,
 		    PROTO_PUBKEY_LEN);
 		s->pubkeys.keys[i].current = i == p->ks->sign_current;
+	}
+	s->pubkeys.nrsa = p->ks->nrsa;
+	for (i = 0; i < p->ks->nrsa; i++) {
+		(void)str_copy(s->pubkeys.rsa[i].kid, p->ks->rsa[i].kid,
+		    sizeof(s->pubkeys.rsa[i].kid));
+		memcpy(s->pubkeys.rsa[i].n, p->ks->rsa[i].n, PROTO_RSA_N_LEN);
+		memcpy(s->pubkeys.rsa[i].e, p->ks->rsa[i].e,
+		    p->ks->rsa[i].e_len);
+		s->pubkeys.rsa[i].e_len = p->ks->rsa[i].e_len;
+		s->pubkeys.rsa[i].current = i == p->ks->rsa_current;
 	}
 
 	qmax = 4 * (size_t)s->nworkers + p->queue;

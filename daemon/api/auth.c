@@ -45,14 +45,23 @@ auth_bearer_token(const char *header, const char **token, size_t *len)
 }
 
 enum jwt_result
-auth_verify_request(struct front *f, struct http_req *r, time_t now,
-    struct jwt_claims *claims, enum auth_presented *how)
+auth_verify_token(struct front *f, const char *token, size_t len,
+    bool client, time_t now, struct jwt_claims *claims)
 {
 	struct jwt_verify_params vp = {
 		.issuer = f->cfg->issuer,
 		.audience = f->cfg->audience,
 		.leeway = AUTH_LEEWAY,
+		.client = client,
 	};
+
+	return jwt_verify(hc_pubkeys(f->hc), &vp, token, len, now, claims);
+}
+
+static enum jwt_result
+verify_header(struct front *f, struct http_req *r, bool client, time_t now,
+    struct jwt_claims *claims, enum auth_presented *how)
+{
 	const char *token = NULL;
 	size_t	 len = 0;
 
@@ -60,7 +69,21 @@ auth_verify_request(struct front *f, struct http_req *r, time_t now,
 	    &len);
 	if (*how != AUTH_TOKEN)
 		return JWT_MALFORMED;
-	return jwt_verify(hc_pubkeys(f->hc), &vp, token, len, now, claims);
+	return auth_verify_token(f, token, len, client, now, claims);
+}
+
+enum jwt_result
+auth_verify_request(struct front *f, struct http_req *r, time_t now,
+    struct jwt_claims *claims, enum auth_presented *how)
+{
+	return verify_header(f, r, false, now, claims, how);
+}
+
+enum jwt_result
+auth_verify_client_request(struct front *f, struct http_req *r, time_t now,
+    struct jwt_claims *claims, enum auth_presented *how)
+{
+	return verify_header(f, r, true, now, claims, how);
 }
 
 void

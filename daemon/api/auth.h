@@ -45,6 +45,21 @@ enum auth_presented auth_bearer_token(const char *header, const char **token,
 enum jwt_result auth_verify_request(struct front *f, struct http_req *r,
 	    time_t now, struct jwt_claims *claims, enum auth_presented *how);
 
+/*
+ * As auth_verify_request() for an OpenID Connect client's access token
+ * (jwt_verify.h, client true): the userinfo endpoint's.
+ */
+enum jwt_result auth_verify_client_request(struct front *f,
+	    struct http_req *r, time_t now, struct jwt_claims *claims,
+	    enum auth_presented *how);
+
+/*
+ * Verifies token (len bytes) as auth_verify_request() does a header's,
+ * as a client's access token when client is true (introspection).
+ */
+enum jwt_result auth_verify_token(struct front *f, const char *token,
+	    size_t len, bool client, time_t now, struct jwt_claims *claims);
+
 /* The answer to a request whose token did not verify (RFC 6750 3.1):
  * 401 without an error code when none was presented, 400 invalid_request
  * for a malformed header, 401 invalid_token for a bad token. */

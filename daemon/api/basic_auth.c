@@ -8,8 +8,9 @@
 #include "basic_auth.h"
 #include "http/form.h"
 
-int
-basic_client_id(const char *b64, char id[FIELD_PLAIN_NAME_MAX + 1])
+static int
+basic_decode(const char *b64, char id[FIELD_PLAIN_NAME_MAX + 1],
+    char *secret, size_t *secretlen)
 {
 	unsigned char	 raw[BASIC_MAX + 1];
 	char		 pair[BASIC_MAX + 16], why[FORM_WHY_MAX];
@@ -36,9 +37,46 @@ basic_client_id(const char *b64, char id[FIELD_PLAIN_NAME_MAX + 1])
 		rc = 0;
 	}
 	form_free(&f);
+	if (rc == 0 && secret != NULL) {
+		/* The secret is form-encoded too (RFC 6749 2.3.1). */
+		rc = -1;
+		len -= idlen + 1;
+		memcpy(pair, "s=", 2);
+		memcpy(pair + 2, raw + idlen + 1, len);
+		if (memchr(pair + 2, '&', len) == NULL &&
+		    form_parse(&f, pair, 2 + len, why, sizeof(why)) == 0 &&
+		    (v = form_get(&f, "s")) != NULL &&
+		    (*secretlen = strlen(v)) <= BASIC_MAX) {
+			memcpy(secret, v, *secretlen + 1);
+			rc = 0;
+		} else if (len == 0) {
+			secret[0] = '\0';
+			*secretlen = 0;
+			rc = 0;
+		}
+		form_free(&f);
+	}
 out:
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(pair, sizeof(pair));
 	return rc;
 }
 
+
+int
+basic_client_id(const char *b64, char id[FIELD_PLAIN_NAME_MAX + 1])
+{
+	return basic_decode(b64, id, NULL, NULL);
+}
+
+int
+basic_client_credentials(const char *b64, char id[FIELD_PLAIN_NAME_MAX + 1],
+    char secret[BASIC_MAX + 1], size_t *secretlen)
+{
+	if (basic_decode(b64, id, secret, secretlen) == -1) {
+		if (secret != NULL)
+			sodium_memzero(secret, BASIC_MAX + 1);
+		return -1;
+	}
+	return 0;
+}

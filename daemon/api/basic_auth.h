@@ -20,4 +20,15 @@
  */
 int	basic_client_id(const char *b64, char id[FIELD_PLAIN_NAME_MAX + 1]);
 
+/*
+ * As basic_client_id(), and also decodes the form-encoded secret after
+ * the ':' into secret (NUL-terminated, its length in *secretlen), for a
+ * registered OpenID Connect client whose secret is checked.  Returns -1
+ * as basic_client_id() does, or when the secret does not form-decode.
+ * The caller wipes secret.
+ */
+int	basic_client_credentials(const char *b64,
+	    char id[FIELD_PLAIN_NAME_MAX + 1], char secret[BASIC_MAX + 1],
+	    size_t *secretlen);
+
 #endif

@@ -4,6 +4,7 @@
  */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "store/db.h"
@@ -98,34 +99,70 @@ add_url(cJSON *o, const char *name, const char *base, const char *path)
 }
 
 /*
- * GET /.well-known/oauth-authorization-server: RFC 8414 section 2, so
- * that clients find the endpoints by themselves.  There is no
- * authorization endpoint yet (no response type); the first-party client
- * is public ("none"), and the secret of client_secret_basic and
- * client_secret_post is accepted and not checked (h_token.c).
+ * GET /.well-known/openid-configuration (OpenID Connect Discovery 1.0,
+ * section 3) and GET /.well-known/oauth-authorization-server (RFC 8414
+ * section 2): one document, so that OpenID and plain OAuth clients find
+ * the same endpoints.  The authorization endpoint answers the code flow
+ * alone, with PKCE S256 (the portal's /oauth2/authorize); its answers
+ * carry iss (RFC 9207).
  */
 void
 h_as_metadata(struct http_req *r)
 {
-	static const char *const grants[] = { "password", "refresh_token",
-	    TOKEN_GRANT_MFA_URN, NULL };
-	static const char *const auth[] = { "none", "client_secret_basic",
+	static const char *const grants[] = { "authorization_code",
+	    "refresh_token", "password", TOKEN_GRANT_MFA_URN, NULL };
+	static const char *const auth[] = { "client_secret_basic",
+	    "client_secret_post", "none", NULL };
+	static const char *const confidential[] = { "client_secret_basic",
 	    "client_secret_post", NULL };
-	static const char *const none[] = { NULL };
+	static const char *const scopes[] = { "openid", "profile", "email",
+	    "roles", "offline_access", NULL };
+	static const char *const code[] = { "code", NULL };
+	static const char *const query[] = { "query", NULL };
+	static const char *const s256[] = { "S256", NULL };
+	static const char *const algs[] = { "RS256", "EdDSA", NULL };
+	static const char *const pub[] = { "public", NULL };
+	static const char *const claims[] = { "iss", "sub", "aud", "exp",
+	    "iat", "auth_time", "nonce", "amr", "acr", "sid", "at_hash",
+	    "preferred_username", "name", "email", "email_verified", "roles",
+	    NULL };
+	static const char *const prompts[] = { "none", "login", "consent",
+	    "select_account", NULL };
 	const struct cfg *cfg = caller_of(r)->front->cfg;
 	const char *base = cfg->public_url;
 	cJSON	*o = cJSON_CreateObject();
 
 	if (o == NULL ||
 	    cJSON_AddStringToObject(o, "issuer", cfg->issuer) == NULL ||
-	    !add_url(o, "token_endpoint", base, "/api/v1/auth/token") ||
-	    !add_url(o, "revocation_endpoint", base, "/api/v1/auth/revoke") ||
+	    !add_url(o, "authorization_endpoint", base, "/oauth2/authorize") ||
+	    !add_url(o, "token_endpoint", base, "/oauth2/token") ||
+	    !add_url(o, "userinfo_endpoint", base, "/oauth2/userinfo") ||
 	    !add_url(o, "jwks_uri", base, "/.well-known/jwks.json") ||
+	    !add_url(o, "introspection_endpoint", base, "/oauth2/introspect") ||
+	    !add_url(o, "revocation_endpoint", base, "/oauth2/revoke") ||
+	    !add_url(o, "end_session_endpoint", base, "/oauth2/logout") ||
+	    !add_strings(o, "scopes_supported", scopes) ||
+	    !add_strings(o, "response_types_supported", code) ||
+	    !add_strings(o, "response_modes_supported", query) ||
 	    !add_strings(o, "grant_types_supported", grants) ||
-	    !add_strings(o, "response_types_supported", none) ||
+	    !add_strings(o, "code_challenge_methods_supported", s256) ||
 	    !add_strings(o, "token_endpoint_auth_methods_supported", auth) ||
 	    !add_strings(o, "revocation_endpoint_auth_methods_supported",
-	    auth)) {
+	    auth) ||
+	    !add_strings(o, "introspection_endpoint_auth_methods_supported",
+	    confidential) ||
+	    !add_strings(o, "id_token_signing_alg_values_supported", algs) ||
+	    !add_strings(o, "subject_types_supported", pub) ||
+	    !add_strings(o, "claims_supported", claims) ||
+	    !add_strings(o, "prompt_values_supported", prompts) ||
+	    cJSON_AddBoolToObject(o, "claims_parameter_supported", false) ==
+	    NULL ||
+	    cJSON_AddBoolToObject(o, "request_parameter_supported", false) ==
+	    NULL ||
+	    cJSON_AddBoolToObject(o, "request_uri_parameter_supported",
+	    false) == NULL ||
+	    cJSON_AddBoolToObject(o,
+	    "authorization_response_iss_parameter_supported", true) == NULL) {
 		cJSON_Delete(o);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;

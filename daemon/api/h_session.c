@@ -111,24 +111,22 @@ login_redirect(struct http_req *r)
 {
 	const struct cfg *cfg = caller_of(r)->front->cfg;
 	const char *method = http_req_header(r, "X-Forwarded-Method");
-	char	 rd[RETURN_URL_MAX + 1], to[RETURN_URL_MAX * 3 + 256];
+	char	 rd[RETURN_URL_MAX + 1], path[RETURN_URL_MAX * 3 + 16];
+	char	 to[sizeof(path) + 1024];
 	char	*enc = NULL;
-	size_t	 base = strlen(cfg->public_url);
 	int	 rc;
 
 	if (method != NULL && strcmp(method, "GET") != 0 &&
 	    strcmp(method, "HEAD") != 0)
 		return false;
-	while (base > 0 && cfg->public_url[base - 1] == '/')
-		base--;
 	if (forwarded_url(r, cfg, rd, sizeof(rd)) &&
 	    (enc = evhttp_uriencode(rd, -1, 0)) != NULL)
-		rc = str_printf(to, sizeof(to), "%.*s/ui/login?rd=%s",
-		    (int)base, cfg->public_url, enc);
+		rc = str_printf(path, sizeof(path), "/ui/login?rd=%s", enc);
 	else
-		rc = str_printf(to, sizeof(to), "%.*s/ui/login", (int)base,
-		    cfg->public_url);
+		rc = str_printf(path, sizeof(path), "/ui/login");
 	free(enc);
+	if (rc == 0)
+		rc = cfg_url(cfg, path, to, sizeof(to));
 	if (rc == -1)
 		return false;
 	http_set_header(r, "Location", to);

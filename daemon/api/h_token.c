@@ -44,6 +44,8 @@
 #include "log.h"
 #include "mail_link.h"
 #include "metrics.h"
+#include "oidc_auth.h"
+#include "oidc_token.h"
 #include "problem_reply.h"
 #include "ratelimit.h"
 #include "refresh.h"
@@ -163,8 +165,15 @@ token_req_fill(struct http_req *r, struct token_req *req,
 		device_keep(req, p->device);
 		return 0;
 	}
+	if (strcmp(p->grant, "authorization_code") == 0) {
+		/* Codes go to registered clients alone (oidc_token.h). */
+		problem_oauth(r, OAUTH_INVALID_CLIENT, "the authorization_code "
+		    "grant needs a registered client", 0);
+		return -1;
+	}
 	problem_oauth(r, OAUTH_UNSUPPORTED_GRANT_TYPE, "grant_type must be "
-	    "password, refresh_token or " TOKEN_GRANT_MFA_URN, 0);
+	    "password, refresh_token, authorization_code or "
+	    TOKEN_GRANT_MFA_URN, 0);
 	return -1;
 }
 
@@ -179,6 +188,7 @@ parse_form(struct http_req *r, struct token_req *req)
 	char	 why[FORM_WHY_MAX];
 	const char *pw;
 	struct client_claim cc;
+	struct oidc_client_claim occ;
 	struct token_params tp;
 	struct form f;
 	int	 rc;
@@ -189,6 +199,16 @@ parse_form(struct http_req *r, struct token_req *req)
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 		else
 			problem_oauth(r, OAUTH_INVALID_REQUEST, why, 0);
+		return -1;
+	}
+	/* A registered client's request is oidc_token.h's. */
+	rc = oidc_auth_claim(r, caller_of(r)->front->cfg,
+	    form_get(&f, "client_id"), form_get(&f, "client_secret"), &occ);
+	if (rc == 1)
+		oidc_token(r, &f, &occ);
+	sodium_memzero(&occ, sizeof(occ));
+	if (rc != 0) {
+		form_free(&f);
 		return -1;
 	}
 	cc.client_id = form_get(&f, "client_id");

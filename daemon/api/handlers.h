@@ -25,6 +25,8 @@ route_handler_fn	h_healthz, h_readyz, h_jwks, h_openapi, h_as_metadata;
 route_handler_fn	h_register;
 /* h_token.c */
 route_handler_fn	h_token, h_revoke;
+/* h_oauth2.c */
+route_handler_fn	h_userinfo, h_introspect, h_oauth2_revoke;
 /* h_session.c */
 route_handler_fn	h_logout, h_verify;
 /* h_me.c */

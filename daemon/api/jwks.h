@@ -1,9 +1,12 @@
 /*
  * The RFC 7517 JSON Web Key Set served at /.well-known/jwks.json, built
- * from the hasher's public keys (RFC 8037 OKP keys):
+ * from the hasher's public keys: its Ed25519 keys (RFC 8037 OKP keys),
+ * then its RSA keys (RFC 7518 6.3.1, for RS256 ID tokens):
  *	{"keys":[{"kty":"OKP","crv":"Ed25519","x":"<base64url>","kid":"<kid>",
- *	  "use":"sig","alg":"EdDSA"}, ...]}
- * in the order the hasher listed them, with no whitespace.
+ *	  "use":"sig","alg":"EdDSA"}, ...,
+ *	  {"kty":"RSA","n":"<base64url>","e":"<base64url>","kid":"<kid>",
+ *	  "use":"sig","alg":"RS256"}, ...]}
+ * each kind in the order the hasher listed it, with no whitespace.
  */
 #ifndef WARDEN_JWKS_H
 #define WARDEN_JWKS_H

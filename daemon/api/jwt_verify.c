@@ -163,11 +163,11 @@ out:
 
 enum {
 	C_ISS, C_AUD, C_SUB, C_IAT, C_EXP, C_NBF, C_JTI, C_USERNAME, C_ROLES,
-	C_VER, C_N
+	C_VER, C_CLIENT_ID, C_SCOPE, C_N
 };
 static const char *const claim_names[C_N] = {
 	"iss", "aud", "sub", "iat", "exp", "nbf", "jti", "username", "roles",
-	"ver",
+	"ver", "client_id", "scope",
 };
 
 static enum jwt_result
@@ -251,15 +251,28 @@ check_claims(const uint8_t *buf, size_t n, const struct jwt_verify_params *p,
 		rc = JWT_BAD_AUDIENCE;
 		goto out;
 	}
-	if ((rc = check_aud(c[C_AUD], p->audience)) != JWT_OK)
-		goto out;
+	if (!p->client) {
+		if ((rc = check_aud(c[C_AUD], p->audience)) != JWT_OK)
+			goto out;
+	} else {
+		if ((s = str_of(c[C_AUD])) == NULL ||
+		    strcmp(s, p->audience) == 0 || !field_is_client_id(s) ||
+		    str_of(c[C_CLIENT_ID]) == NULL ||
+		    strcmp(str_of(c[C_CLIENT_ID]), s) != 0) {
+			rc = JWT_BAD_AUDIENCE;
+			goto out;
+		}
+		rc = JWT_BAD_CLAIMS;
+		if (str_copy(out->client_id, s, sizeof(out->client_id)) ==
+		    -1 || (s = str_of(c[C_SCOPE])) == NULL ||
+		    !field_is_scope(s) ||
+		    str_copy(out->scope, s, sizeof(out->scope)) == -1)
+			goto out;
+	}
 	rc = JWT_BAD_CLAIMS;
 
 	if ((s = str_of(c[C_SUB])) == NULL || !field_is_uuid(s) ||
 	    str_copy(out->sub, s, sizeof(out->sub)) == -1)
-		goto out;
-	if ((s = str_of(c[C_USERNAME])) == NULL || !field_is_username(s) ||
-	    str_copy(out->username, s, sizeof(out->username)) == -1)
 		goto out;
 	if ((s = str_of(c[C_JTI])) == NULL || !jti_ok(s) ||
 	    str_copy(out->jti, s, sizeof(out->jti)) == -1)
@@ -267,6 +280,18 @@ check_claims(const uint8_t *buf, size_t n, const struct jwt_verify_params *p,
 	if (!int_of(c[C_VER], 0, UINT32_MAX, &v))
 		goto out;
 	out->ver = (uint32_t)v;
+	/* A client's token names no user but by sub (jwt_sign.c). */
+	if (p->client) {
+		out->username[0] = '\0';
+		out->nroles = 0;
+		for (i = 0; i < PROTO_ROLES_MAX; i++)
+			out->roles[i][0] = '\0';
+		rc = JWT_OK;
+		goto out;
+	}
+	if ((s = str_of(c[C_USERNAME])) == NULL || !field_is_username(s) ||
+	    str_copy(out->username, s, sizeof(out->username)) == -1)
+		goto out;
 	if (!cJSON_IsArray(c[C_ROLES]))
 		goto out;
 	cJSON_ArrayForEach(it, c[C_ROLES]) {

@@ -20,6 +20,7 @@
 #ifndef WARDEN_JWT_VERIFY_H
 #define WARDEN_JWT_VERIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -44,10 +45,19 @@ enum jwt_result {
 	JWT_BAD_CLAIMS,		/* a claim missing, of the wrong type or value */
 };
 
+/*
+ * The audience: a first-party token (client false) has aud == audience
+ * (its client_id claim, if any, is not read); an OpenID Connect
+ * client's token (client true, userinfo and introspection alone take
+ * them) has a single aud that is a
+ * client id, other than audience, a client_id claim equal to it, and a
+ * scope claim (RFC 9068 2.2).  Neither kind passes for the other.
+ */
 struct jwt_verify_params {
 	const char	*issuer;	/* cfg.issuer */
 	const char	*audience;	/* cfg.audience */
 	unsigned int	 leeway;	/* seconds; clamped to JWT_LEEWAY_MAX */
+	bool		 client;	/* an OpenID Connect client's token */
 };
 
 struct jwt_claims {
@@ -60,6 +70,9 @@ struct jwt_claims {
 	int64_t		iat;
 	char		jti[JWT_JTI_MAX + 1];
 	char		kid[PROTO_KID_MAX + 1];
+	/* a client's token only: its client and scope, else "" */
+	char		client_id[PROTO_CLIENT_ID_MAX + 1];
+	char		scope[PROTO_SCOPE_MAX + 1];
 };
 
 /*

@@ -121,6 +121,13 @@ refresh_loaded(enum store_status st, const struct tokens_presented *p,
 		reply_db_failed(r, st, "refresh lookup");
 		return;
 	}
+	/* A registered client's family is refreshed by that client alone
+	 * (oidc_token.h): to the first-party client it is unknown. */
+	if (p->client_id[0] != '\0') {
+		token_call_free(t);
+		problem_oauth(r, OAUTH_INVALID_GRANT, TOKEN_BAD_REFRESH, 0);
+		return;
+	}
 	str_copy(t->old_id, p->id, sizeof(t->old_id));
 	str_copy(t->family, p->family, sizeof(t->family));
 	t->user = p->user;

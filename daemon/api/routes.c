@@ -16,6 +16,13 @@ const struct route handlers_routes[] = {
 	{ POST,   "/api/v1/users",		h_register,	NONE },
 	{ POST,   "/api/v1/auth/token",		h_token,	NONE },
 	{ POST,   "/api/v1/auth/revoke",	h_revoke,	NONE },
+	/* The OpenID Connect provider's (OIDC.md): the token endpoint
+	 * again, and what registered clients call with their tokens. */
+	{ POST,   "/oauth2/token",		h_token,	NONE },
+	{ GET,    "/oauth2/userinfo",		h_userinfo,	NONE },
+	{ POST,   "/oauth2/userinfo",		h_userinfo,	NONE },
+	{ POST,   "/oauth2/introspect",		h_introspect,	NONE },
+	{ POST,   "/oauth2/revoke",		h_oauth2_revoke, NONE },
 	{ POST,   "/api/v1/auth/logout",	h_logout,	BEARER },
 	{ POST,   "/api/v1/auth/email/verify",	h_email_verify,	NONE },
 	{ POST,   "/api/v1/auth/password/forgot", h_password_forgot, NONE },
@@ -45,6 +52,8 @@ const struct route handlers_routes[] = {
 	{ GET,    "/.well-known/jwks.json",	h_jwks,		NONE },
 	{ GET,    "/.well-known/oauth-authorization-server",
 						h_as_metadata,	NONE },
+	{ GET,    "/.well-known/openid-configuration",
+						h_as_metadata,	NONE },
 	{ GET,    "/openapi.json",		h_openapi,	NONE },
 	{ GET,    "/healthz",			h_healthz,	NONE },
 	{ GET,    "/readyz",			h_readyz,	NONE },
@@ -59,6 +68,9 @@ const char *const handlers_cors_patterns[] = {
 	"/api/v1/auth/token",
 	"/api/v1/auth/revoke",
 	"/api/v1/auth/logout",
+	"/oauth2/token",
+	"/oauth2/userinfo",
+	"/oauth2/revoke",
 	"/api/v1/users/me",
 	"/api/v1/users/me/password",
 	"/api/v1/users/me/email/verification",
@@ -74,6 +86,7 @@ const char *const handlers_cors_patterns[] = {
 	"/api/v1/users/{id:uuid}/mfa",
 	"/.well-known/jwks.json",
 	"/.well-known/oauth-authorization-server",
+	"/.well-known/openid-configuration",
 	"/openapi.json",
 };
 

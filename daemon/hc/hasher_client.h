@@ -21,10 +21,11 @@
  * taken as wedged and restarted.
  *
  * Back-pressure: HASH and VERIFY (the expensive ones) count against
- * hasher_queue; SIGN, PUBKEYS and the TOTP and recovery-code requests (a
- * few hashes each) count against their own, smaller bound, so a flood of
- * logins never refuses a token signature or a second factor.  A request past its
- * bound is refused at once (NULL, HC_BUSY) and the handler answers 503 with
+ * hasher_queue; SIGN, SIGN_ID, JWT_CHECK, PUBKEYS and the TOTP and
+ * recovery-code requests (a signature or a few hashes each) count
+ * against their own, smaller bound, so a flood of logins never refuses a
+ * token signature or a second factor.  A request past its bound is
+ * refused at once (NULL, HC_BUSY) and the handler answers 503 with
  * Retry-After.
  *
  * Secrets: the request frame that carries a password is encoded into a
@@ -98,6 +99,13 @@ struct hc_req;
  *	recovery_hash: the hash to look up among the stored ones.
  *		HC_INVALID: not a recovery code (after dropping blanks and
  *		'-', not PROTO_RECOVERY_CODE_LEN base32 characters).
+ *	sign_id: ans->jwt (the ID token) and ans->exp.  HC_INVALID: a field
+ *		broke its rule, or RS256 was asked of a key set without an RSA
+ *		key (run wardenctl keygen); the hasher logs which.
+ *	jwt_check: ans->valid, and when valid ans->sub, ans->aud (the
+ *		client the token was issued to) and ans->sid ("" = none).
+ *		The token's exp is not checked (a logout hint may be
+ *		expired): check what else matters yourself.
  */
 typedef void	hc_hash_cb(enum hc_status st, const char *stored, void *arg);
 typedef void	hc_verify_cb(enum hc_status st, bool match, const char *rehash,
@@ -112,6 +120,10 @@ typedef void	hc_recovery_new_cb(enum hc_status st,
 		    const struct proto_recovery_new_ans *ans, void *arg);
 typedef void	hc_recovery_hash_cb(enum hc_status st, const char *hash,
 		    void *arg);
+typedef void	hc_sign_id_cb(enum hc_status st,
+		    const struct proto_sign_id_ans *ans, void *arg);
+typedef void	hc_jwt_check_cb(enum hc_status st,
+		    const struct proto_jwt_check_ans *ans, void *arg);
 
 /* Called whenever a new public key set has arrived (after each handshake
  * and each hc_refresh_pubkeys()); keys is the same as hc_pubkeys(). */
@@ -219,6 +231,23 @@ struct hc_req	*hc_recovery_new(struct hc *c, const char *user_id,
 struct hc_req	*hc_recovery_hash(struct hc *c, const char *user_id,
 		    const char *code, hc_recovery_hash_cb *cb, void *arg,
 		    enum hc_status *why);
+
+/*
+ * OpenID Connect, as the requests above (same handle, callback and *why
+ * rules).  hc_sign_id() signs the ID token req describes (struct
+ * proto_sign_id_req in common/proto.h: typed fields, never JSON; the
+ * hasher adds iss, iat, exp and kid and checks every field), HC_INVALID
+ * at once for an unknown alg or a count past its bound.  hc_jwt_check()
+ * asks whether token is an ID token this hasher signed (any key it holds,
+ * expired or not), HC_INVALID at once for a token longer than
+ * PROTO_JWT_MAX; a token that is not ours is an HC_OK answer with valid
+ * false.  The access token in req (for at_hash) and the token are copied
+ * into frames that are wiped after sending.
+ */
+struct hc_req	*hc_sign_id(struct hc *c, const struct proto_sign_id_req *req,
+		    hc_sign_id_cb *cb, void *arg, enum hc_status *why);
+struct hc_req	*hc_jwt_check(struct hc *c, const char *token,
+		    hc_jwt_check_cb *cb, void *arg, enum hc_status *why);
 
 /*
  * Detaches the callback of a request whose caller went away (the HTTP

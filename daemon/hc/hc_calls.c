@@ -7,6 +7,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -129,6 +130,75 @@ hc_sign(struct hc *c, const struct proto_sign_req *req, hc_sign_cb *cb,
 	/* The encoder refuses only a field past its bound (or ENOMEM). */
 	rc = proto_encode_sign_req(&b, r->id, req);
 	if (hc_req_submit(c, r, &b, rc, HC_INVALID, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
+hc_sign_id(struct hc *c, const struct proto_sign_id_req *req,
+    hc_sign_id_cb *cb, void *arg, enum hc_status *why)
+{
+	struct proto_buf	 b;
+	struct hc_req		*r;
+	enum hc_status		 dummy;
+	int			 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (req == NULL || (req->alg != PROTO_ALG_EDDSA &&
+	    req->alg != PROTO_ALG_RS256) || req->namr > PROTO_AMR_MAX ||
+	    req->nroles > PROTO_ROLES_MAX) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_SIGN_ID, false, why)) == NULL)
+		return NULL;
+	r->cb.sign_id = cb;
+	r->arg = arg;
+
+	proto_buf_init(&b);
+	/* The encoder refuses only a field past its bound (or ENOMEM). */
+	rc = proto_encode_sign_id_req(&b, r->id, req);
+	if (hc_req_submit(c, r, &b, rc, HC_INVALID, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
+hc_jwt_check(struct hc *c, const char *token, hc_jwt_check_cb *cb,
+    void *arg, enum hc_status *why)
+{
+	struct proto_jwt_check_req	*m;
+	struct proto_buf		 b;
+	struct hc_req			*r;
+	enum hc_status			 dummy;
+	size_t				 len;
+	int				 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (token == NULL ||
+	    (len = strnlen(token, PROTO_JWT_MAX + 1)) > PROTO_JWT_MAX) {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		*why = HC_ERROR;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_JWT_CHECK, false, why)) == NULL) {
+		free(m);
+		return NULL;
+	}
+	r->cb.jwt_check = cb;
+	r->arg = arg;
+
+	memcpy(m->token, token, len);
+	proto_buf_init(&b);
+	rc = proto_encode_jwt_check_req(&b, r->id, m);
+	sodium_memzero(m, sizeof(*m));
+	free(m);
+	if (hc_req_submit(c, r, &b, rc, HC_ERROR, why) == -1)
 		return NULL;
 	return r;
 }

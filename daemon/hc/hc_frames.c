@@ -47,13 +47,18 @@ hc_frame_send(struct hc *c, struct proto_buf *b)
 	return 0;
 }
 
-/* A key set: at least one key, well-formed unique kids, one current. */
+/*
+ * A key set: at least one Ed25519 key, one of them current; RSA keys
+ * (none in a set made before them) with at most one current; well-formed
+ * kids, unique across both kinds (a JWKS names each key by its kid).
+ */
 static bool
 keys_ok(const struct proto_pubkeys_ans *k)
 {
-	size_t i, j, ncur = 0;
+	size_t i, j, ncur = 0, nrcur = 0;
 
-	if (k->nkeys == 0 || k->nkeys > PROTO_KEYS_MAX)
+	if (k->nkeys == 0 || k->nkeys > PROTO_KEYS_MAX ||
+	    k->nrsa > PROTO_KEYS_MAX)
 		return false;
 	for (i = 0; i < k->nkeys; i++) {
 		if (!field_is_kid(k->keys[i].kid))
@@ -64,7 +69,21 @@ keys_ok(const struct proto_pubkeys_ans *k)
 		if (k->keys[i].current)
 			ncur++;
 	}
-	return ncur == 1;
+	for (i = 0; i < k->nrsa; i++) {
+		if (!field_is_kid(k->rsa[i].kid) ||
+		    (k->rsa[i].n[0] & 0x80) == 0 ||	/* not 3072 bits */
+		    k->rsa[i].e[0] == 0)		/* a leading zero */
+			return false;
+		for (j = 0; j < i; j++)
+			if (strcmp(k->rsa[i].kid, k->rsa[j].kid) == 0)
+				return false;
+		for (j = 0; j < k->nkeys; j++)
+			if (strcmp(k->rsa[i].kid, k->keys[j].kid) == 0)
+				return false;
+		if (k->rsa[i].current)
+			nrcur++;
+	}
+	return ncur == 1 && nrcur <= 1;
 }
 
 /* Exactly n characters of RFC 4648 base32 (A-Z, 2-7). */
@@ -179,6 +198,20 @@ answer_decode(const struct hc_req *r, const struct proto_header *h,
 		    &a->recovery_hash) == -1)
 			return -1;
 		return is_hex(a->recovery_hash.hash) ? 0 : -1;
+	case PROTO_SIGN_ID:
+		if (proto_decode_sign_id_ans(p, h->len, &a->sign_id) == -1)
+			return -1;
+		return a->sign_id.jwt[0] == '\0' ? -1 : 0;
+	case PROTO_JWT_CHECK:
+		if (proto_decode_jwt_check_ans(p, h->len, &a->jwt_check) == -1)
+			return -1;
+		/* Valid exactly when it names a user and a client. */
+		if (a->jwt_check.valid)
+			return field_is_uuid(a->jwt_check.sub) &&
+			    field_is_client_id(a->jwt_check.aud) ? 0 : -1;
+		return a->jwt_check.sub[0] == '\0' &&
+		    a->jwt_check.aud[0] == '\0' &&
+		    a->jwt_check.sid[0] == '\0' ? 0 : -1;
 	}
 	return -1;
 }
@@ -212,7 +245,7 @@ handle_frame(struct hc *c, const struct proto_header *h, const uint8_t *p)
 	} else if (r->type == PROTO_HASH || r->type == PROTO_VERIFY) {
 		c->st.hash_count++;
 		c->st.hash_latency_sum += lat;
-	} else if (r->type == PROTO_SIGN) {
+	} else if (r->type == PROTO_SIGN || r->type == PROTO_SIGN_ID) {
 		c->st.sign_count++;
 		c->st.sign_latency_sum += lat;
 	}

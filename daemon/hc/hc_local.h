@@ -10,7 +10,8 @@
  *	hc_frames.c	frames on the socket: out by reference, in through
  *			a wiped scratch buffer, answers decoded and checked
  *	hc_calls.c	the typed calls: HASH, VERIFY, SIGN, PUBKEYS, TOTP_NEW,
- *			TOTP_CHECK, RECOVERY_NEW, RECOVERY_HASH
+ *			TOTP_CHECK, RECOVERY_NEW, RECOVERY_HASH, SIGN_ID,
+ *			JWT_CHECK
  */
 #ifndef WARDEN_HC_LOCAL_H
 #define WARDEN_HC_LOCAL_H
@@ -56,6 +57,8 @@ struct hc_req {
 		hc_totp_check_cb *totp_check;
 		hc_recovery_new_cb *recovery_new;
 		hc_recovery_hash_cb *recovery_hash;
+		hc_sign_id_cb	*sign_id;
+		hc_jwt_check_cb	*jwt_check;
 	} cb;
 	void		*arg;
 	struct timespec	 start;
@@ -102,6 +105,8 @@ union hc_answer {
 	struct proto_totp_check_ans totp_check;
 	struct proto_recovery_new_ans recovery_new;
 	struct proto_recovery_hash_ans recovery_hash;
+	struct proto_sign_id_ans sign_id;
+	struct proto_jwt_check_ans jwt_check;
 	struct proto_error_ans	 err;
 };
 
@@ -146,8 +151,8 @@ void	hc_req_remove(struct hc *c, struct hc_req *r);
 void	hc_req_fire(struct hc_req *r, enum hc_status st,
 	    const union hc_answer *a);
 
-/* True for HASH, VERIFY, SIGN and the TOTP and recovery requests:
- * requests with a caller. */
+/* True for HASH, VERIFY, SIGN, SIGN_ID, JWT_CHECK and the TOTP and
+ * recovery requests: requests with a caller. */
 bool	hc_req_is_user(const struct hc_req *r);
 
 /* Fails and frees every pending request with st. */

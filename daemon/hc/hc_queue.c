@@ -108,6 +108,12 @@ hc_req_fire(struct hc_req *r, enum hc_status st, const union hc_answer *a)
 		r->cb.recovery_hash(st, ok ? a->recovery_hash.hash : NULL,
 		    r->arg);
 		break;
+	case PROTO_SIGN_ID:
+		r->cb.sign_id(st, ok ? &a->sign_id : NULL, r->arg);
+		break;
+	case PROTO_JWT_CHECK:
+		r->cb.jwt_check(st, ok ? &a->jwt_check : NULL, r->arg);
+		break;
 	default:
 		break;
 	}
@@ -124,6 +130,8 @@ hc_req_is_user(const struct hc_req *r)
 	case PROTO_TOTP_CHECK:
 	case PROTO_RECOVERY_NEW:
 	case PROTO_RECOVERY_HASH:
+	case PROTO_SIGN_ID:
+	case PROTO_JWT_CHECK:
 		return true;
 	}
 	return false;

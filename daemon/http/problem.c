@@ -51,6 +51,7 @@ static const struct {
 	[OAUTH_UNSUPPORTED_GRANT_TYPE] = { 400, "unsupported_grant_type" },
 	[OAUTH_INVALID_SCOPE] = { 400, "invalid_scope" },
 	[OAUTH_TOO_MANY_REQUESTS] = { 429, "too_many_requests" },
+	[OAUTH_UNSUPPORTED_TOKEN_TYPE] = { 400, "unsupported_token_type" },
 };
 
 const char problem_oom_body[] =

@@ -174,7 +174,7 @@ sessions_touch(struct db_pool *pool, const char *hash, int64_t idle,
 	    " '1 second', b.expires_at)"
 	    " WHERE b.token_hash = $1::bytea AND " SESSION_LIVE("b")
 	    " RETURNING b.id, b.user_id, b.created_at, b.amr)"
-	    " SELECT s.id, extract(epoch FROM s.created_at)::bigint,"
+	    " SELECT s.id, floor(extract(epoch FROM s.created_at))::bigint,"
 	    " 'otp' = ANY (s.amr), u.* FROM s, LATERAL (SELECT " USER_COLUMNS
 	    " FROM users WHERE users.id = s.user_id) u", 2, params, found, p);
 }

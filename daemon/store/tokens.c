@@ -47,7 +47,8 @@ tokens_issue(struct db_pool *pool, const struct tokens_login *l,
 
 /*
  * Row: id, family, used, used within the grace window, family revoked,
- * expired, then the user's USER_COLUMNS.
+ * expired, then the user's USER_COLUMNS, then client_id, scopes
+ * (comma-separated), auth_time, otp in amr, expires_at, created_at.
  */
 static void
 found(const PGresult *res, void *arg)
@@ -55,6 +56,7 @@ found(const PGresult *res, void *arg)
 	struct find f = *(struct find *)arg;
 	struct tokens_presented t;
 	enum store_status st;
+	long long secs = 0, exp = 0, iat = 0;
 
 	free(arg);
 	memset(&t, 0, sizeof(t));
@@ -65,7 +67,26 @@ found(const PGresult *res, void *arg)
 		    row_copy(t.family, sizeof(t.family), res, 0, 1) == -1 ||
 		    row_user(res, 0, 6, &t.user, "tokens_find") == -1)
 			st = STORE_ERROR;
+		else if (!PQgetisnull(res, 0, 6 + USER_NCOLUMNS) &&
+		    (row_copy(t.client_id, sizeof(t.client_id), res, 0,
+		    6 + USER_NCOLUMNS) == -1 ||
+		    oidc_scopes_parse(PQgetvalue(res, 0, 7 + USER_NCOLUMNS),
+		    ',', &t.scopes) == -1 ||
+		    row_int(res, 0, 8 + USER_NCOLUMNS, 0, INT64_MAX,
+		    &secs) == -1))
+			st = STORE_ERROR;
+		else if (row_int(res, 0, 10 + USER_NCOLUMNS, 0, INT64_MAX,
+		    &exp) == -1 || row_int(res, 0, 11 + USER_NCOLUMNS, 0,
+		    INT64_MAX, &iat) == -1)
+			st = STORE_ERROR;
 		else {
+			if (t.client_id[0] != '\0') {
+				t.auth_time = secs;
+				t.second_factor = row_bool(res, 0,
+				    9 + USER_NCOLUMNS);
+			}
+			t.expires_at = exp;
+			t.issued_at = iat;
 			t.used = row_bool(res, 0, 2);
 			t.in_grace = row_bool(res, 0, 3);
 			t.revoked = row_bool(res, 0, 4);
@@ -92,7 +113,12 @@ tokens_find(struct db_pool *pool, const char *hash, int64_t grace,
 	    "SELECT t.id, t.family, t.used_at IS NOT NULL,"
 	    " coalesce(t.used_at > now() - $2::bigint * interval '1 second',"
 	    " false), " FAMILY_REVOKED("t") ","
-	    " t.expires_at <= now(), u.*"
+	    " t.expires_at <= now(), u.*, t.client_id,"
+	    " array_to_string(t.scopes, ','),"
+	    " floor(extract(epoch FROM t.auth_time))::bigint,"
+	    " coalesce('otp' = ANY (t.amr), false),"
+	    " floor(extract(epoch FROM t.expires_at))::bigint,"
+	    " floor(extract(epoch FROM t.created_at))::bigint"
 	    " FROM refresh_tokens t, LATERAL (SELECT " USER_COLUMNS
 	    " FROM users WHERE users.id = t.user_id) u"
 	    " WHERE t.token_hash = $1::bytea",
@@ -116,10 +142,12 @@ tokens_rotate(struct db_pool *pool, const char *old_id, const char *new_id,
 	    " replaced_by = $2 WHERE id = $1 AND used_at IS NULL"
 	    " AND revoked_at IS NULL AND expires_at > now()"
 	    " AND NOT " FAMILY_REVOKED("refresh_tokens")
-	    " RETURNING user_id, family)"
+	    " RETURNING user_id, family, client_id, scopes, auth_time, amr)"
 	    " INSERT INTO refresh_tokens (id, user_id, family, token_hash,"
-	    " expires_at) SELECT $2, user_id, family, $3::bytea,"
-	    " now() + $4::bigint * interval '1 second' FROM spent"
+	    " expires_at, client_id, scopes, auth_time, amr)"
+	    " SELECT $2, user_id, family, $3::bytea,"
+	    " now() + $4::bigint * interval '1 second', client_id, scopes,"
+	    " auth_time, amr FROM spent"
 	    " RETURNING id", 4, params, true, cb, arg);
 }
 
@@ -145,9 +173,54 @@ tokens_revoke(struct db_pool *pool, const char *hash, const char *remote,
 
 	return row_exec(pool, "tokens_revoke",
 	    "WITH rv AS (" TOKENS_REVOKE("family = (SELECT family"
-	    " FROM refresh_tokens WHERE token_hash = $1::bytea)")
+	    " FROM refresh_tokens WHERE token_hash = $1::bytea"
+	    " AND client_id IS NULL)")
 	    " RETURNING user_id) "
 	    AUDIT_INSERT " SELECT user_id, 'revoked', $2,"
 	    " jsonb_build_object('tokens', count(*)) FROM rv GROUP BY user_id"
 	    " RETURNING id", 2, params, false, cb, arg);
+}
+
+int
+tokens_oidc_login(struct db_pool *pool, const struct tokens_oidc *o,
+    store_done_cb *cb, void *arg)
+{
+	char	 ttl[24], ver[16], auth[24], scopes[OIDC_SCOPES_TEXT_MAX];
+
+	str_printf(ttl, sizeof(ttl), "%lld", (long long)o->ttl);
+	str_printf(ver, sizeof(ver), "%u", o->token_version);
+	str_printf(auth, sizeof(auth), "%lld", (long long)o->auth_time);
+	oidc_scopes_literal(o->scopes, scopes);
+	const char *params[] = { o->user_id, ver, o->token_id, o->family,
+	    o->hash, ttl, o->client_id, scopes, auth,
+	    o->second_factor ? "{pwd,otp}" : "{pwd}", o->remote };
+	return row_exec(pool, "tokens_oidc_login",
+	    "WITH u AS (SELECT id FROM users WHERE id = $1::uuid"
+	    " AND is_active AND token_version = $2::int),"
+	    " t AS (INSERT INTO refresh_tokens (id, user_id, family,"
+	    " token_hash, expires_at, client_id, scopes, auth_time, amr)"
+	    " SELECT $3::uuid, id, $4::uuid, $5::bytea,"
+	    " now() + $6::bigint * interval '1 second', $7, $8::text[],"
+	    " to_timestamp($9::bigint), $10::text[] FROM u"
+	    " WHERE $4::uuid IS NOT NULL),"
+	    " a AS (" AUDIT_INSERT " SELECT id, 'oidc_login', $11,"
+	    " jsonb_build_object('client', $7::text, 'scopes', $8::text[],"
+	    " 'refresh', $4::uuid IS NOT NULL) FROM u)"
+	    " SELECT id FROM u", 11, params, true, cb, arg);
+}
+
+int
+tokens_revoke_client(struct db_pool *pool, const char *hash,
+    const char *client_id, const char *remote, store_done_cb *cb, void *arg)
+{
+	const char *params[] = { hash, client_id, remote };
+
+	return row_exec(pool, "tokens_revoke_client",
+	    "WITH rv AS (" TOKENS_REVOKE("family = (SELECT family"
+	    " FROM refresh_tokens WHERE token_hash = $1::bytea"
+	    " AND client_id = $2)") " RETURNING user_id) "
+	    AUDIT_INSERT " SELECT user_id, 'revoked', $3,"
+	    " jsonb_build_object('tokens', count(*), 'client', $2::text)"
+	    " FROM rv GROUP BY user_id RETURNING id", 3, params, false, cb,
+	    arg);
 }

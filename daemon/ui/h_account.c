@@ -83,17 +83,6 @@ acct_free(struct acct *a)
 	free(a);
 }
 
-/* public_url without its trailing slashes, then path, into out. */
-static void
-url_of(const struct cfg *cfg, const char *path, char *out, size_t outlen)
-{
-	size_t	 len = strlen(cfg->public_url);
-
-	while (len > 0 && cfg->public_url[len - 1] == '/')
-		len--;
-	str_printf(out, outlen, "%.*s%s", (int)len, cfg->public_url, path);
-}
-
 /* 303 to the login page, which comes back here; frees a. */
 static void
 to_login(struct acct *a, bool clear)
@@ -103,7 +92,7 @@ to_login(struct acct *a, bool clear)
 	char		 to[2300], v[SESSION_SET_COOKIE_MAX];
 
 	acct_free(a);
-	url_of(cfg, "/ui/login?rd=%2Fui%2Faccount", to, sizeof(to));
+	cfg_url(cfg, "/ui/login?rd=%2Fui%2Faccount", to, sizeof(to));
 	if (clear && session_cookie_clear(v, sizeof(v), cfg->public_url,
 	    cfg->session_domain) == 0)
 		(void)http_add_header(r, "Set-Cookie", v);
@@ -244,7 +233,8 @@ problem_message(struct acct *a, int status, const void *data, size_t len)
 	}
 	if (msg == NULL)
 		msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "detail"));
-	for (size_t i = 0; field != NULL && i < sizeof(labels) / sizeof(labels[0]); i++)
+	for (size_t i = 0; field != NULL &&
+	    i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (strcmp(field, labels[i].field) == 0)
 			label = labels[i].label;
 	if (status >= 500 || msg == NULL)
@@ -621,8 +611,8 @@ account_start(struct http_req *r, enum acct_op op)
 		a->have_form = rc == 0;
 	}
 	if (session_cookie_get(http_req_header(r, "Cookie"), cfg->public_url,
-	    cfg->session_domain, a->token) == -1 || secret_token_hash(a->token, strlen(a->token),
-	    a->hash) == -1) {
+	    cfg->session_domain, a->token) == -1 ||
+	    secret_token_hash(a->token, strlen(a->token), a->hash) == -1) {
 		to_login(a, false);
 		return;
 	}

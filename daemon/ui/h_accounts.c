@@ -137,13 +137,9 @@ retry_after(struct http_req *r, int64_t secs)
 static void
 see_other(struct http_req *r, const char *path)
 {
-	const char *pub = caller_of(r)->front->cfg->public_url;
 	char	 to[2048];
-	size_t	 len = strlen(pub);
 
-	while (len > 0 && pub[len - 1] == '/')
-		len--;
-	str_printf(to, sizeof(to), "%.*s%s", (int)len, pub, path);
+	cfg_url(caller_of(r)->front->cfg, path, to, sizeof(to));
 	(void)http_set_header(r, "Location", to);
 	http_no_store(r, false);
 	http_reply_empty(r, 303);

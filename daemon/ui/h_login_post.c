@@ -63,17 +63,6 @@ sentence(char *out, size_t outlen, const char *why)
 	out[0] = (char)toupper((unsigned char)out[0]);
 }
 
-/* The account page of public_url (no trailing slash doubled). */
-static void
-account_url(const char *public_url, char *out, size_t outlen)
-{
-	size_t	 len = strlen(public_url);
-
-	while (len > 0 && public_url[len - 1] == '/')
-		len--;
-	str_printf(out, outlen, "%.*s/ui/account", (int)len, public_url);
-}
-
 static void
 session_made(enum store_status st, const char *id, void *arg)
 {
@@ -101,7 +90,7 @@ session_made(enum store_status st, const char *id, void *arg)
 	if (u->rd[0] != '\0')
 		str_copy(to, u->rd, sizeof(to));
 	else
-		account_url(cfg->public_url, to, sizeof(to));
+		cfg_url(cfg, "/ui/account", to, sizeof(to));
 	token_call_free(t);
 	(void)http_add_header(r, "Set-Cookie", v);
 	sodium_memzero(v, sizeof(v));
@@ -349,26 +338,32 @@ h_ui_login_totp(struct http_req *r)
 
 /* ---- logout ---- */
 
+/* login_page.h: shared with RP-initiated logout (h_oidc_logout.c). */
+void
+ui_session_cookie_clear(struct http_req *r)
+{
+	const struct cfg *cfg = caller_of(r)->front->cfg;
+	char		 v[SESSION_SET_COOKIE_MAX];
+
+	if (session_cookie_clear(v, sizeof(v), cfg->public_url,
+	    cfg->session_domain) == 0)
+		(void)http_add_header(r, "Set-Cookie", v);
+}
+
 static void
 logged_out(enum store_status st, void *arg)
 {
 	struct http_req	*r = arg;
 	const struct cfg *cfg = caller_of(r)->front->cfg;
-	char		 v[SESSION_SET_COOKIE_MAX], to[RETURN_URL_MAX + 1];
-	size_t		 len = strlen(cfg->public_url);
+	char		 to[RETURN_URL_MAX + 1];
 
 	/* NOT_FOUND: ended already, or expired: logged out all the same. */
 	if (st != STORE_OK && st != STORE_NOT_FOUND) {
 		reply_db_failed(r, st, "logout");
 		return;
 	}
-	while (len > 0 && cfg->public_url[len - 1] == '/')
-		len--;
-	str_printf(to, sizeof(to), "%.*s/ui/login", (int)len,
-	    cfg->public_url);
-	if (session_cookie_clear(v, sizeof(v), cfg->public_url,
-	    cfg->session_domain) == 0)
-		(void)http_add_header(r, "Set-Cookie", v);
+	cfg_url(cfg, "/ui/login", to, sizeof(to));
+	ui_session_cookie_clear(r);
 	(void)http_set_header(r, "Location", to);
 	http_no_store(r, false);
 	http_reply_empty(r, 303);

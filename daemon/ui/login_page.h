@@ -49,4 +49,8 @@ void	login_page_reply(struct http_req *r, int status, const char *rd,
 void	login_totp_page_reply(struct http_req *r, int status, const char *rd,
 	    const char *mfa_token, const char *error);
 
+/* Adds the Set-Cookie header that makes the browser drop the session
+ * cookie (session_cookie_clear()) to r's answer. */
+void	ui_session_cookie_clear(struct http_req *r);
+
 #endif

@@ -20,20 +20,6 @@
 
 #define PRODUCT	"warden"
 
-/* public_url without its trailing slashes, into out. */
-static void
-base_url(const char *public_url, char *out, size_t outlen)
-{
-	size_t len = strlen(public_url);
-
-	while (len > 0 && public_url[len - 1] == '/')
-		len--;
-	if (len >= outlen)
-		len = 0;	/* config.c bounds public_url: never */
-	memcpy(out, public_url, len);
-	out[len] = '\0';
-}
-
 /* Zeroes every string of the tree, then frees it. */
 static void
 view_wipe(cJSON *node)
@@ -49,15 +35,15 @@ int
 page_render(const struct front *f, const char *name, cJSON *view,
     struct evbuffer *out)
 {
-	char	 base[2048];
 	int	 rc = 0;
 
 	if (view == NULL)
 		view = cJSON_CreateObject();
-	base_url(f->cfg->public_url, base, sizeof(base));
+	/* cfg_load() leaves public_url without a trailing '/'. */
 	if (view == NULL || f->portal == NULL ||
 	    cJSON_AddStringToObject(view, "product", PRODUCT) == NULL ||
-	    cJSON_AddStringToObject(view, "base", base) == NULL ||
+	    cJSON_AddStringToObject(view, "base", f->cfg->public_url) ==
+	    NULL ||
 	    tmpl_render(f->portal->pages, name, view, out) == -1) {
 		log_error("ui: cannot render the page %s", name);
 		rc = -1;

@@ -15,7 +15,8 @@
 /* The pages every portal must have; a set without one does not load. */
 #define PORTAL_PAGES	"login", "login_totp", "message", "register", \
 			"forgot", "reset_password", "verify_email", "account", \
-			"totp_setup", "recovery_codes"
+			"totp_setup", "recovery_codes", "consent", \
+			"logout_confirm"
 
 struct portal {
 	struct tmpl_set	*pages;

@@ -22,6 +22,12 @@ const struct route ui_routes[] = {
 	{ POST,	"/ui/account/totp/delete", h_ui_account_totp_delete, NONE },
 	{ POST,	"/ui/account/recovery-codes", h_ui_account_recovery, NONE },
 	{ POST,	"/ui/account/sessions/end", h_ui_account_session_end, NONE },
+	/* the OpenID provider's browser side (h_authorize.c, h_oidc_logout.c) */
+	{ GET,	"/oauth2/authorize",	h_oauth2_authorize, NONE },
+	{ POST,	"/oauth2/authorize",	h_oauth2_authorize, NONE },
+	{ POST,	"/ui/consent",		h_ui_consent,	NONE },
+	{ GET,	"/oauth2/logout",	h_oauth2_logout, NONE },
+	{ POST,	"/oauth2/logout",	h_oauth2_logout, NONE },
 	/* register, forgot, reset, verify */
 	{ GET,	"/ui/register",		h_ui_register,	NONE },
 	{ POST,	"/ui/register",		h_ui_register_post, NONE },

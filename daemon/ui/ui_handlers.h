@@ -22,6 +22,11 @@ route_handler_fn	h_ui_account, h_ui_account_password,
 			h_ui_account_totp, h_ui_account_totp_confirm,
 			h_ui_account_totp_delete, h_ui_account_recovery,
 			h_ui_account_session_end;
+/* h_authorize.c: the OpenID provider's authorization endpoint and its
+ * consent form */
+route_handler_fn	h_oauth2_authorize, h_ui_consent;
+/* h_oidc_logout.c: RP-initiated logout */
+route_handler_fn	h_oauth2_logout;
 /* register, forgot, reset, verify */
 /* h_accounts.c: the account pages, on api/account_flows.h */
 route_handler_fn	h_ui_register, h_ui_register_post, h_ui_forgot,

@@ -32,18 +32,30 @@ def test_metrics_is_prometheus_text(client):
             assert re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+( \d+)?$", line), line
 
 
-def test_jwks_lists_ed25519_signing_keys(jwks):
+def test_jwks_lists_ed25519_and_rsa_signing_keys(jwks):
     assert set(jwks) == {"keys"}, jwks
     assert jwks["keys"], jwks
     kids = set()
+    kinds = []
     for k in jwks["keys"]:
-        assert k["kty"] == "OKP" and k["crv"] == "Ed25519", k
-        assert k["use"] == "sig" and k["alg"] == "EdDSA", k
-        assert W.B64URL_RE.match(k["x"]) and len(W.b64url_decode(k["x"])) == 32, k
+        kinds.append(k["kty"])
+        if k["kty"] == "OKP":
+            assert k["crv"] == "Ed25519" and k["alg"] == "EdDSA", k
+            assert W.B64URL_RE.match(k["x"]) and len(W.b64url_decode(k["x"])) == 32, k
+        else:
+            # RS256 for ID tokens: a 3072-bit modulus, e 65537
+            assert k["kty"] == "RSA" and k["alg"] == "RS256", k
+            assert W.B64URL_RE.match(k["n"]) and len(W.b64url_decode(k["n"])) == 384, k
+            assert k["e"] == "AQAB", k
+        assert k["use"] == "sig", k
         assert isinstance(k["kid"], str) and k["kid"], k
-        assert "d" not in k, "a private key in the JWKS: %r" % k
+        for private in ("d", "p", "q", "dp", "dq", "qi"):
+            assert private not in k, "a private key in the JWKS: %r" % k
         kids.add(k["kid"])
     assert len(kids) == len(jwks["keys"])
+    # the OKP keys first, then the RSA ones, one of each at least
+    assert kinds == sorted(kinds, key=lambda t: t != "OKP"), kinds
+    assert "OKP" in kinds and "RSA" in kinds, kinds
 
 
 def test_jwks_response_is_json_with_standard_headers(client):

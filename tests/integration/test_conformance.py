@@ -143,12 +143,12 @@ def test_authorization_server_metadata(daemon, client, user):
     m = r.json()
     base = "http://%s:%d" % (daemon.host, daemon.port)
     assert m["issuer"] == W.ISSUER == W.jwt_parts(user.access)[1]["iss"], m
-    assert m["token_endpoint"] == base + "/api/v1/auth/token", m
-    assert m["revocation_endpoint"] == base + "/api/v1/auth/revoke", m
+    assert m["token_endpoint"] == base + "/oauth2/token", m
+    assert m["revocation_endpoint"] == base + "/oauth2/revoke", m
     assert m["jwks_uri"] == base + "/.well-known/jwks.json", m
-    assert m["grant_types_supported"] == ["password", "refresh_token",
+    assert m["grant_types_supported"] == ["authorization_code", "refresh_token", "password",
                                           "urn:warden:grant-type:mfa"], m
-    assert m["response_types_supported"] == [], m
+    assert m["response_types_supported"] == ["code"], m
     assert "none" in m["token_endpoint_auth_methods_supported"], m
     assert client.get("/.well-known/jwks.json").status == 200
 

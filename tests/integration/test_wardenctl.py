@@ -471,8 +471,12 @@ def test_session_list_and_revoke(daemon, client):
 
 # --- keys -----------------------------------------------------------------------
 
-def thumbprint(x):
-    jwk = '{"crv":"Ed25519","kty":"OKP","x":"%s"}' % x
+def thumbprint(k):
+    """RFC 7638: the SHA-256 of the required members in order."""
+    if k["kty"] == "RSA":
+        jwk = '{"e":"%s","kty":"RSA","n":"%s"}' % (k["e"], k["n"])
+    else:
+        jwk = '{"crv":"Ed25519","kty":"OKP","x":"%s"}' % k["x"]
     return base64.urlsafe_b64encode(hashlib.sha256(jwk.encode()).digest()
                                     ).rstrip(b"=").decode()
 
@@ -485,13 +489,16 @@ def jwks_kids(d):
 
 def test_key_list_matches_the_jwks(daemon):
     keys = json.loads(ctl(daemon, "key", "list", "--json").stdout)
-    signing = {k["kid"]: k for k in keys if k["kind"] == "signing"}
+    signing = {k["kid"]: k for k in keys
+               if k["kind"] in ("signing", "signing-rsa")}
     published = jwks_kids(daemon)
     assert set(signing) == set(published)
     for kid, k in signing.items():
-        assert k["fingerprint"] == thumbprint(published[kid]["x"])
+        assert k["fingerprint"] == thumbprint(published[kid])
+        assert (k["kind"] == "signing-rsa") == (published[kid]["kty"] == "RSA")
         assert W.TS_RE.match(k["created_at"])
     assert sum(k["current"] for k in keys if k["kind"] == "signing") == 1
+    assert sum(k["current"] for k in keys if k["kind"] == "signing-rsa") == 1
     assert sum(k["current"] for k in keys if k["kind"] == "pepper") == 1
     peppers = [k for k in keys if k["kind"] == "pepper"]
     assert peppers and all(k["fingerprint"] is None for k in peppers)
@@ -513,20 +520,22 @@ def test_key_rotate_reaches_the_jwks_on_reload(workdir, daemon):
         d.start(timeout=30)
         before = set(jwks_kids(d))
         out = ctl(d, "key", "rotate")
-        m = re.match(r"sign (\S+)\npepper (\S+)\n", out.stdout)
+        m = re.match(r"sign (\S+)\npepper (\S+)\nrsa (\S+)\n", out.stdout)
         assert m, out.stdout
-        sign, pepper = m.groups()
-        assert sign not in before and "reload" in out.stderr
+        sign, pepper, rsa = m.groups()
+        assert sign not in before and rsa not in before
+        assert "reload" in out.stderr
         keys = json.loads(ctl(d, "key", "list", "--json").stdout)
         cur = {k["kind"]: k["kid"] for k in keys if k["current"]}
-        assert cur == {"signing": sign, "pepper": pepper}
+        assert cur == {"signing": sign, "pepper": pepper, "signing-rsa": rsa}
         ev = W.psql("SELECT detail::text FROM audit_events WHERE event = "
                     "'key_rotated' AND user_id IS NULL ORDER BY id DESC LIMIT 1")
         det = json.loads(ev[0])
-        assert det["sign"] == sign and det["operator"] == operator()
+        assert det["sign"] == sign and det["rsa"] == rsa
+        assert det["operator"] == operator()
         d.proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 15
-        while sign not in jwks_kids(d):
+        while sign not in jwks_kids(d) or rsa not in jwks_kids(d):
             assert time.monotonic() < deadline, "the new kid never showed"
             time.sleep(0.2)
         assert before <= set(jwks_kids(d))

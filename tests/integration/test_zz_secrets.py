@@ -147,16 +147,19 @@ def test_every_recorded_error_response_is_a_problem_or_an_oauth_error(daemon):
         if resp.status < 400 or resp.method == "HEAD":
             continue
         path = resp.path.split("?")[0]
-        if path in ("/api/v1/auth/token", "/api/v1/auth/revoke"):
+        if path in ("/api/v1/auth/token", "/api/v1/auth/revoke", "/oauth2/token",
+                    "/oauth2/revoke", "/oauth2/introspect"):
             if resp.content_type == W.JSON:
                 assert "error" in resp.json(), resp
             else:
                 assert resp.content_type == W.PROBLEM, resp
         elif path == "/api/v1/auth/verify":
             continue
-        elif path.startswith("/ui/") and resp.content_type.startswith("text/html"):
+        elif ((path.startswith("/ui/") or path in ("/oauth2/authorize", "/oauth2/logout"))
+              and resp.content_type.startswith("text/html")):
             # The portal answers people (OIDC.md): its page again, with
-            # the error in words and the pages' strict headers.
+            # the error in words and the pages' strict headers; so do
+            # the OpenID pages, for what cannot go back to a client.
             assert 'role="alert"' in resp.body.decode(), resp
             assert resp.header("Content-Security-Policy"), resp
         else:

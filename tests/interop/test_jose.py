@@ -22,8 +22,11 @@ def test_jose_verifies_access_token_from_jwks(node_modules, base_url, issuer, au
     kids = {k["kid"] for k in out["keys"]}
     assert h["kid"] in kids, out["keys"]
     for k in out["keys"]:
-        assert k["kty"] == "OKP" and k["crv"] == "Ed25519", k
+        # Ed25519 keys for access tokens, RSA ones for RS256 ID tokens.
+        assert (k["kty"], k.get("crv")) in (("OKP", "Ed25519"), ("RSA", None)), k
         assert k["type"] == "public" and not k["private"], k
+    signer = [k for k in out["keys"] if k["kid"] == h["kid"]]
+    assert signer and signer[0]["kty"] == "OKP", out["keys"]
 
 
 def test_jose_refuses_tampered_tokens(node_modules, base_url, issuer, audience, tokens):

@@ -25,13 +25,15 @@ def verify(base_url, token, issuer, audience):
 
 
 def test_jwcrypto_verifies_access_token(base_url, issuer, audience, tokens, user):
-    """RFC 7517 5: the JWKS is a set of public OKP Ed25519 keys (RFC 8037
-    2) with kids; RFC 9068 2.1, 2.2 and 4: the access token (typ at+jwt)
-    validates against the key its kid names, with its claims."""
+    """RFC 7517 5: the JWKS is a set of public keys with kids, OKP Ed25519
+    (RFC 8037 2) for access tokens and RSA for RS256 ID tokens; RFC 9068
+    2.1, 2.2 and 4: the access token (typ at+jwt) validates against the
+    Ed25519 key its kid names, with its claims."""
     ks = jwks(base_url)
     for k in ks["keys"]:
         d = json.loads(k.export_public())
-        assert d["kty"] == "OKP" and d["crv"] == "Ed25519" and d.get("kid"), d
+        assert d.get("kid") and ((d["kty"] == "OKP" and d["crv"] == "Ed25519")
+                                 or (d["kty"] == "RSA" and d["alg"] == "RS256")), d
         assert not k.has_private, d
     header, claims = verify(base_url, tokens["access_token"], issuer, audience)
     assert header["typ"] == "at+jwt" and header["alg"] == "EdDSA", header

@@ -15,8 +15,8 @@ def test_oauth4webapi_discovery(node_modules, base_url, issuer):
     out = assert_ok(js(node_modules, SCRIPT, "discover", base=base_url, issuer=issuer))
     m = out["metadata"]
     assert m["issuer"] == issuer, m
-    assert m["token_endpoint"] == base_url + "/api/v1/auth/token", m
-    assert m["revocation_endpoint"] == base_url + "/api/v1/auth/revoke", m
+    assert m["token_endpoint"] == base_url + "/oauth2/token", m
+    assert m["revocation_endpoint"] == base_url + "/oauth2/revoke", m
     assert m["jwks_uri"] == base_url + "/.well-known/jwks.json", m
 
 

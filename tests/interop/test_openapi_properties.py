@@ -66,7 +66,8 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # How each operation of the document is driven: who calls it, and whether
 # it ends its caller or its target.  An operation of the document that is
 # missing here fails test_every_operation_is_driven: decide these for it.
-#   auth: "none", "bearer" (a user's access token), "admin"
+#   auth: "none", "bearer" (a user's access token), "admin",
+#         "client_bearer" (an access token of a registered OpenID client)
 #   caller: "shared" (one user for the module: nothing here ends it) or
 #           "throwaway" (a fresh user per example)
 #   target: for /users/{id}: "shared" (read-only: the module's user) or
@@ -100,10 +101,20 @@ DRIVERS = {
     "deleteUser": dict(auth="admin", target="fresh"),
     "jwks": dict(auth="none"),
     "authorizationServerMetadata": dict(auth="none"),
+    "openidConfiguration": dict(auth="none"),
     "openapi": dict(auth="none"),
     "healthz": dict(auth="none"),
     "readyz": dict(auth="none"),
     "metrics": dict(auth="none"),
+    # The OpenID Connect provider's: driven without a registered client,
+    # so their refusals (invalid_client, invalid_token) are what is checked
+    # against the document; tests/integration/test_oidc_token.py drives
+    # their successes with clients and codes of its own.
+    "oauth2Token": dict(auth="none"),
+    "userinfo": dict(auth="client_bearer"),
+    "userinfoPost": dict(auth="client_bearer"),
+    "introspect": dict(auth="none"),
+    "oauth2Revoke": dict(auth="none"),
 }
 
 # Members whose rules go beyond what JSON Schema can say (the blocklist of
@@ -442,13 +453,65 @@ def doc(client):
 
 
 class Ctx:
-    def __init__(self, client, admin, mail_dir):
+    def __init__(self, client, admin, daemon):
         self.c = client
         self.admin = admin
-        self.mail_dir = mail_dir
+        self.daemon = daemon
+        self.mail_dir = daemon.mail_dir
         self._shared = None
         self._victim = None
         self._login = None
+        self._oidc = None
+
+    # A registered OpenID client, and codes and tokens of it: what the
+    # /oauth2 operations need to succeed.
+    OIDC_REDIRECT = "https://app.example.com/cb"
+
+    def oidc(self):
+        """The confidential client: {client_id, client_secret}."""
+        if self._oidc is None:
+            out = self.daemon.wardenctl(
+                "client", "add", W.uniq("oap"), "--redirect-uri", self.OIDC_REDIRECT,
+                "--scope", "openid profile email roles offline_access", "--json")
+            assert out.returncode == 0, out.stderr
+            self._oidc = json.loads(out.stdout)
+            W.SECRETS.add_issued(self._oidc["client_secret"], -1)
+        return self._oidc
+
+    def oidc_basic(self):
+        o = self.oidc()
+        raw = "%s:%s" % (urllib.parse.quote_plus(o["client_id"]),
+                         urllib.parse.quote_plus(o["client_secret"]))
+        return "Basic " + base64.b64encode(raw.encode()).decode()
+
+    def oidc_code(self):
+        """A fresh code of a fresh user for the client: (code, verifier),
+        made in the database as /oauth2/authorize would (the code's hash)."""
+        u = self.c.new_user("oao", login=False)
+        code = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+        verifier = base64.urlsafe_b64encode(os.urandom(48)).rstrip(b"=").decode()
+        challenge = base64.urlsafe_b64encode(
+            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        W.psql("INSERT INTO oauth_codes (code_hash, client_id, user_id, token_version,"
+               " redirect_uri, scopes, code_challenge, auth_time, expires_at)"
+               " SELECT '\\x%s'::bytea, '%s', id, token_version, '%s',"
+               " '{openid,profile,email,offline_access}', '%s', now(),"
+               " now() + interval '60 seconds' FROM users WHERE id = '%s'"
+               % (hashlib.sha256(code.encode()).hexdigest(), self.oidc()["client_id"],
+                  self.OIDC_REDIRECT, challenge, u.id))
+        W.SECRETS.add_issued(code, -1)
+        return code, verifier
+
+    def oidc_tokens(self):
+        """An exchange's answer: access_token, refresh_token, id_token."""
+        code, verifier = self.oidc_code()
+        r = self.c.request("POST", "/oauth2/token",
+                           form={"grant_type": "authorization_code", "code": code,
+                                 "redirect_uri": self.OIDC_REDIRECT,
+                                 "code_verifier": verifier},
+                           headers={"Authorization": self.oidc_basic()})
+        assert r.status == 200, short(r)
+        return r.json()
 
     def shared(self):
         if self._shared is None:
@@ -474,7 +537,7 @@ class Ctx:
 
 @pytest.fixture(scope="module")
 def ctx(client, admin, daemon):
-    return Ctx(client, admin, daemon.mail_dir)
+    return Ctx(client, admin, daemon)
 
 
 def test_served_document_is_the_trees(doc):
@@ -509,6 +572,8 @@ def bearer_for(ctx, driver, caller):
         return ctx.admin.access
     if driver["auth"] == "bearer":
         return caller.access
+    if driver["auth"] == "client_bearer":
+        return ctx.oidc_tokens()["access_token"]
     return None
 
 
@@ -680,6 +745,27 @@ def fixups(draw, doc, op, ctx, caller, value, note, headers):
             headers["Authorization"] = "Basic " + base64.b64encode(
                 ("%s:%s" % (CLIENT_ID, secret)).encode()).decode()
         note.append("client: " + how)
+    elif op.id == "oauth2Token" and real and value.get("grant_type") in (
+            "authorization_code", "refresh_token"):
+        for k in ("client_id", "client_secret", "code", "code_verifier", "redirect_uri",
+                  "refresh_token"):
+            value.pop(k, None)
+        if value["grant_type"] == "authorization_code":
+            value["code"], value["code_verifier"] = ctx.oidc_code()
+            value["redirect_uri"] = ctx.OIDC_REDIRECT
+            note.append("a real code")
+        else:
+            value["refresh_token"] = ctx.oidc_tokens()["refresh_token"]
+            note.append("a client's real refresh token")
+        value.pop("scope", None)
+        headers["Authorization"] = ctx.oidc_basic()
+    elif op.id in ("introspect", "oauth2Revoke") and real:
+        value.pop("client_id", None)
+        value.pop("client_secret", None)
+        t = ctx.oidc_tokens()
+        value["token"] = t[draw(st.sampled_from(["access_token", "refresh_token"]))]
+        headers["Authorization"] = ctx.oidc_basic()
+        note.append("the client's real token")
     elif op.id == "revoke" and real:
         u = ctx.c.new_user("oar")
         value["token"] = u.refresh
@@ -1175,8 +1261,9 @@ def test_authorization_server_metadata(doc, client, base_url):
     assert r.status == 200, short(r)
     m = r.json()
     assert m["issuer"] == base_url, m
-    for k, path in (("token_endpoint", "/api/v1/auth/token"),
-                    ("revocation_endpoint", "/api/v1/auth/revoke"),
+    for k, path in (("token_endpoint", "/oauth2/token"),
+                    ("revocation_endpoint", "/oauth2/revoke"),
+                    ("authorization_endpoint", "/oauth2/authorize"),
                     ("jwks_uri", "/.well-known/jwks.json")):
         assert m[k] == base_url + path, (k, m)
 

@@ -17,8 +17,8 @@ def test_openid_client_discovers_metadata(node_modules, base_url, issuer):
     out = assert_ok(js(node_modules, SCRIPT, "discover", base=base_url))
     m = out["metadata"]
     assert m["issuer"] == issuer == base_url, m
-    assert m["token_endpoint"] == base_url + "/api/v1/auth/token", m
-    assert m["revocation_endpoint"] == base_url + "/api/v1/auth/revoke", m
+    assert m["token_endpoint"] == base_url + "/oauth2/token", m
+    assert m["revocation_endpoint"] == base_url + "/oauth2/revoke", m
     assert m["jwks_uri"] == base_url + "/.well-known/jwks.json", m
     assert {"password", "refresh_token"} <= set(m["grant_types_supported"]), m
     assert "none" in m["token_endpoint_auth_methods_supported"], m

@@ -1196,6 +1196,342 @@ test_invalid_arguments(void **state)
 	hc = NULL;
 }
 
+
+/* ---- OpenID: SIGN_ID and JWT_CHECK ---- */
+
+#define CLIENT	"client-a"
+
+struct oidc_rec {
+	int				calls;
+	enum hc_status			st;
+	bool				had_ans;
+	struct proto_sign_id_ans	id;
+	struct proto_jwt_check_ans	chk;
+};
+
+static void
+sign_id_cb(enum hc_status st, const struct proto_sign_id_ans *ans, void *arg)
+{
+	struct oidc_rec *r = arg;
+
+	r->calls++;
+	r->st = st;
+	r->had_ans = ans != NULL;
+	if (ans != NULL)
+		r->id = *ans;
+}
+
+static void
+jwt_check_cb(enum hc_status st, const struct proto_jwt_check_ans *ans,
+    void *arg)
+{
+	struct oidc_rec *r = arg;
+
+	r->calls++;
+	r->st = st;
+	r->had_ans = ans != NULL;
+	if (ans != NULL)
+		r->chk = *ans;
+}
+
+static void
+sign_id_req_fill(struct proto_sign_id_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->alg = PROTO_ALG_RS256;
+	strlcpy(r->sub, UID1, sizeof(r->sub));
+	strlcpy(r->aud, CLIENT, sizeof(r->aud));
+	strlcpy(r->nonce, "n-0S6", sizeof(r->nonce));
+	r->auth_time = 1800000000;
+	r->namr = 2;
+	strlcpy(r->amr[0], "pwd", sizeof(r->amr[0]));
+	strlcpy(r->amr[1], "otp", sizeof(r->amr[1]));
+	r->ttl = 300;
+	strlcpy(r->sid, "sid-1", sizeof(r->sid));
+	strlcpy(r->access_token, "h.p.s", sizeof(r->access_token));
+}
+
+static void
+answer_sign_id(uint32_t id, const char *jwt, uint32_t exp)
+{
+	struct proto_buf	 b;
+	struct proto_sign_id_ans a;
+
+	memset(&a, 0, sizeof(a));
+	strlcpy(a.jwt, jwt, sizeof(a.jwt));
+	a.exp = exp;
+	proto_buf_init(&b);
+	assert_int_equal(proto_encode_sign_id_ans(&b, id, &a), 0);
+	fake_send(&b);
+}
+
+static void
+answer_jwt_check(uint32_t id, bool valid, const char *sub, const char *aud,
+    const char *sid)
+{
+	struct proto_buf	   b;
+	struct proto_jwt_check_ans a;
+
+	memset(&a, 0, sizeof(a));
+	a.valid = valid;
+	strlcpy(a.sub, sub, sizeof(a.sub));
+	strlcpy(a.aud, aud, sizeof(a.aud));
+	strlcpy(a.sid, sid, sizeof(a.sid));
+	proto_buf_init(&b);
+	assert_int_equal(proto_encode_jwt_check_ans(&b, id, &a), 0);
+	fake_send(&b);
+}
+
+/* The requests go over the wire as they were given, and each answer
+ * reaches its callback decoded. */
+static void
+test_sign_id_jwt_check_answers(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_id_req	 sr, got;
+	struct proto_jwt_check_req	 cr;
+	struct oidc_rec			 s = { 0 }, v = { 0 }, n = { 0 };
+
+	p.sign_queue_max = 3;	/* both count against the sign queue */
+	start_ready(&p);
+	sign_id_req_fill(&sr);
+	assert_non_null(hc_sign_id(hc, &sr, sign_id_cb, &s, NULL));
+	assert_non_null(hc_jwt_check(hc, "h.c.s", jwt_check_cb, &v, NULL));
+	assert_non_null(hc_jwt_check(hc, "x.y.z", jwt_check_cb, &n, NULL));
+	assert_int_equal(s.calls + v.calls + n.calls, 0);
+	RUN_UNTIL(fk.nreqs == 3, WAIT_MS);
+
+	assert_int_equal(proto_decode_sign_id_req(fk.reqs[0].p,
+	    fk.reqs[0].h.len, &got), 0);
+	assert_int_equal(fk.reqs[0].h.type, PROTO_SIGN_ID);
+	assert_int_equal(got.alg, PROTO_ALG_RS256);
+	assert_string_equal(got.sub, UID1);
+	assert_string_equal(got.aud, CLIENT);
+	assert_string_equal(got.nonce, "n-0S6");
+	assert_int_equal(got.auth_time, 1800000000);
+	assert_int_equal(got.namr, 2);
+	assert_string_equal(got.amr[1], "otp");
+	assert_string_equal(got.sid, "sid-1");
+	assert_string_equal(got.access_token, "h.p.s");
+	assert_int_equal(proto_decode_jwt_check_req(fk.reqs[1].p,
+	    fk.reqs[1].h.len, &cr), 0);
+	assert_int_equal(fk.reqs[1].h.type, PROTO_JWT_CHECK);
+	assert_string_equal(cr.token, "h.c.s");
+
+	/* In reverse order, each to its own callback. */
+	answer_jwt_check(req_id(2, PROTO_JWT_CHECK), false, "", "", "");
+	answer_jwt_check(req_id(1, PROTO_JWT_CHECK), true, UID2, CLIENT,
+	    "sid-9");
+	answer_sign_id(req_id(0, PROTO_SIGN_ID), "id.token.sig", 1800000300);
+	RUN_UNTIL(s.calls == 1 && v.calls == 1 && n.calls == 1, WAIT_MS);
+	assert_int_equal(s.st, HC_OK);
+	assert_true(s.had_ans);
+	assert_string_equal(s.id.jwt, "id.token.sig");
+	assert_int_equal(s.id.exp, 1800000300);
+	assert_int_equal(v.st, HC_OK);
+	assert_true(v.chk.valid);
+	assert_string_equal(v.chk.sub, UID2);
+	assert_string_equal(v.chk.aud, CLIENT);
+	assert_string_equal(v.chk.sid, "sid-9");
+	/* A token that is not ours is an answer, not an error. */
+	assert_int_equal(n.st, HC_OK);
+	assert_true(n.had_ans);
+	assert_false(n.chk.valid);
+	assert_true(hc_ready(hc));
+	assert_false(fk.eof);
+}
+
+/* The hasher's error answers map to their statuses, with no answer
+ * struct, and the connection stays. */
+static void
+test_sign_id_jwt_check_errors(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_id_req	 sr;
+	struct oidc_rec			 a = { 0 }, b = { 0 }, c = { 0 };
+	struct oidc_rec			 d = { 0 };
+
+	p.sign_queue_max = 4;
+	start_ready(&p);
+	sign_id_req_fill(&sr);
+	assert_non_null(hc_sign_id(hc, &sr, sign_id_cb, &a, NULL));
+	assert_non_null(hc_sign_id(hc, &sr, sign_id_cb, &b, NULL));
+	assert_non_null(hc_jwt_check(hc, "h.c.s", jwt_check_cb, &c, NULL));
+	assert_non_null(hc_jwt_check(hc, "h.c.s", jwt_check_cb, &d, NULL));
+	RUN_UNTIL(fk.nreqs == 4, WAIT_MS);
+	answer_error(req_id(0, PROTO_SIGN_ID), PROTO_ERR_INVALID);
+	answer_error(req_id(1, PROTO_SIGN_ID), PROTO_ERR_INTERNAL);
+	answer_error(req_id(2, PROTO_JWT_CHECK), PROTO_ERR_BUSY);
+	answer_error(req_id(3, PROTO_JWT_CHECK), 77);	/* unknown code */
+	RUN_UNTIL(a.calls + b.calls + c.calls + d.calls == 4, WAIT_MS);
+	assert_int_equal(a.st, HC_INVALID);
+	assert_false(a.had_ans);
+	assert_int_equal(b.st, HC_ERROR);
+	assert_false(b.had_ans);
+	assert_int_equal(c.st, HC_BUSY);
+	assert_false(c.had_ans);
+	assert_int_equal(d.st, HC_ERROR);
+	assert_true(hc_ready(hc));
+	assert_false(fk.eof);
+}
+
+enum oidc_bad {
+	OB_EMPTY_ID_TOKEN,	/* R_SIGN_ID without a token */
+	OB_SIGN_ID_AS_SIGN,	/* R_SIGN to a SIGN_ID */
+	OB_SIGN_ID_TRAILING,	/* R_SIGN_ID with a byte more */
+	OB_VALID_NO_SUB,	/* valid, sub not a uuid */
+	OB_VALID_BAD_AUD,	/* valid, aud not a client id */
+	OB_INVALID_WITH_SUB,	/* not valid, yet names a user */
+	OB_INVALID_WITH_SID,	/* not valid, yet names a session */
+	OB_CHECK_BAD_BOOL,	/* valid 2 */
+	OB_N
+};
+
+/* A malformed answer to an OpenID request is a broken hasher: every
+ * request in flight fails HC_DOWN, the connection is torn down and the
+ * hasher comes back. */
+static void
+test_sign_id_jwt_check_malformed_answers(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_id_req	 sr;
+	struct proto_buf		 b;
+	struct proto_sign_id_ans	 a;
+	struct oidc_rec			 s, v;
+	uint32_t			 sid_id, chk_id;
+	uint8_t				 raw[PROTO_HEADER_SIZE + 64];
+	int				 k, closes;
+
+	sign_id_req_fill(&sr);
+	for (k = 0; k < OB_N; k++) {
+		memset(&s, 0, sizeof(s));
+		memset(&v, 0, sizeof(v));
+		fake_reset();
+		spawn_calls = 0;
+		start_ready(&p);
+		assert_non_null(hc_sign_id(hc, &sr, sign_id_cb, &s, NULL));
+		assert_non_null(hc_jwt_check(hc, "h.c.s", jwt_check_cb, &v,
+		    NULL));
+		RUN_UNTIL(fk.nreqs == 2, WAIT_MS);
+		sid_id = req_id(0, PROTO_SIGN_ID);
+		chk_id = req_id(1, PROTO_JWT_CHECK);
+		closes = fk.ncloses;
+		switch ((enum oidc_bad)k) {
+		case OB_EMPTY_ID_TOKEN:
+			answer_sign_id(sid_id, "", 1800000300);
+			break;
+		case OB_SIGN_ID_AS_SIGN:
+			answer_sign(sid_id, "a.b.c");
+			break;
+		case OB_SIGN_ID_TRAILING:
+			memset(&a, 0, sizeof(a));
+			strlcpy(a.jwt, "a.b.c", sizeof(a.jwt));
+			proto_buf_init(&b);
+			assert_int_equal(proto_encode_sign_id_ans(&b, sid_id,
+			    &a), 0);
+			assert_true(b.len + 1 <= sizeof(raw));
+			memcpy(raw, b.data, b.len);
+			raw[b.len] = 'x';
+			raw[3]++;
+			fake_send_raw(raw, b.len + 1);
+			proto_buf_free(&b);
+			break;
+		case OB_VALID_NO_SUB:
+			answer_jwt_check(chk_id, true, "alice", CLIENT, "");
+			break;
+		case OB_VALID_BAD_AUD:
+			answer_jwt_check(chk_id, true, UID1, "", "");
+			break;
+		case OB_INVALID_WITH_SUB:
+			answer_jwt_check(chk_id, false, UID1, "", "");
+			break;
+		case OB_INVALID_WITH_SID:
+			answer_jwt_check(chk_id, false, "", "", "sid-1");
+			break;
+		case OB_CHECK_BAD_BOOL:
+			/* u8 2, then three empty strings */
+			memset(raw, 0, sizeof(raw));
+			be32enc(raw, 13);
+			be32enc(raw + 4, chk_id);
+			be16enc(raw + 8, PROTO_R_JWT_CHECK);
+			raw[PROTO_HEADER_SIZE] = 2;
+			fake_send_raw(raw, PROTO_HEADER_SIZE + 13);
+			break;
+		case OB_N:
+			break;
+		}
+		RUN_UNTIL(s.calls == 1 && v.calls == 1, WAIT_MS);
+		if (s.st != HC_DOWN || v.st != HC_DOWN || s.had_ans ||
+		    v.had_ans)
+			fail_msg("case %d: %s %s", k, hc_status_str(s.st),
+			    hc_status_str(v.st));
+		RUN_UNTIL(fk.ncloses > closes, WAIT_MS);
+		assert_false(hc_ready(hc));
+		RUN_UNTIL(hc_ready(hc), WAIT_MS);
+		assert_int_equal(spawn_calls, 2);
+		hc_free(hc);
+		hc = NULL;
+	}
+}
+
+/* Refused at once, before anything is sent: an unknown alg, counts past
+ * their bounds, a token longer than PROTO_JWT_MAX. */
+static void
+test_sign_id_jwt_check_invalid_arguments(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_id_req	 sr;
+	struct oidc_rec			 r = { 0 };
+	char				*big;
+	enum hc_status			 why;
+
+	start_ready(&p);
+	sign_id_req_fill(&sr);
+	sr.alg = 0;
+	why = HC_OK;
+	assert_null(hc_sign_id(hc, &sr, sign_id_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+	sign_id_req_fill(&sr);
+	sr.alg = 3;
+	why = HC_OK;
+	assert_null(hc_sign_id(hc, &sr, sign_id_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+	sign_id_req_fill(&sr);
+	sr.namr = PROTO_AMR_MAX + 1;
+	why = HC_OK;
+	assert_null(hc_sign_id(hc, &sr, sign_id_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+	sign_id_req_fill(&sr);
+	sr.nroles = PROTO_ROLES_MAX + 1;
+	why = HC_OK;
+	assert_null(hc_sign_id(hc, &sr, sign_id_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+	why = HC_OK;
+	assert_null(hc_sign_id(hc, NULL, sign_id_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+
+	assert_non_null(big = malloc(PROTO_JWT_MAX + 2));
+	memset(big, 'a', PROTO_JWT_MAX + 1);
+	big[PROTO_JWT_MAX + 1] = '\0';
+	why = HC_OK;
+	assert_null(hc_jwt_check(hc, big, jwt_check_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+	why = HC_OK;
+	assert_null(hc_jwt_check(hc, NULL, jwt_check_cb, &r, &why));
+	assert_int_equal(why, HC_INVALID);
+	/* PROTO_JWT_MAX itself goes. */
+	big[PROTO_JWT_MAX] = '\0';
+	assert_non_null(hc_jwt_check(hc, big, jwt_check_cb, &r, NULL));
+	free(big);
+	run_for(20);
+	assert_int_equal(fk.nreqs, 1);
+	assert_int_equal(r.calls, 0);
+	hc_free(hc);	/* fails the one in flight while r lives */
+	hc = NULL;
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.st, HC_DOWN);
+}
+
 /* ---- split mode ---- */
 
 static int lfd = -1;
@@ -1302,7 +1638,7 @@ test_real_hasher(void **state)
 {
 	struct hc_params		 p = params();
 	const struct proto_pubkeys_ans	*keys;
-	struct jwt_verify_params	 vp = { "warden-test", "warden-aud", 60 };
+	struct jwt_verify_params	 vp = { "warden-test", "warden-aud", 60, false };
 	struct jwt_claims		 cl;
 	struct proto_sign_req		 sr;
 	struct rec			 h = { 0 }, v = { 0 }, w = { 0 },
@@ -1434,6 +1770,14 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_malformed_answers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_jwt_check_answers,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_jwt_check_errors,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_jwt_check_malformed_answers,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_jwt_check_invalid_arguments,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_answers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_version_mismatch, setup,

@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "b64url.h"
 #include "keys.h"
 #include "log.h"
 #include "server.h"
@@ -532,6 +533,567 @@ test_busy(void **state)
 	send_b(x);
 	read_answer(x, 300, PROTO_R_PUBKEYS);
 	assert_int_equal(finish(x), 0);
+}
+
+
+/* ------------------------------------------------------------ OpenID */
+
+#define CLIENT_A	"client-a"
+
+/* A SIGN_ID request the hasher signs: every optional claim set. */
+static void
+sign_id_fill(struct proto_sign_id_req *r, uint8_t alg)
+{
+	memset(r, 0, sizeof(*r));
+	r->alg = alg;
+	snprintf(r->sub, sizeof(r->sub), "%s", UID_A);
+	snprintf(r->aud, sizeof(r->aud), CLIENT_A);
+	snprintf(r->nonce, sizeof(r->nonce), "n-0S6_WzA2Mj");
+	r->auth_time = 1700000000;
+	r->namr = 2;
+	snprintf(r->amr[0], sizeof(r->amr[0]), "pwd");
+	snprintf(r->amr[1], sizeof(r->amr[1]), "otp");
+	snprintf(r->acr, sizeof(r->acr), "urn:warden:acr:mfa");
+	r->ttl = 300;
+	snprintf(r->sid, sizeof(r->sid), "sid-1234");
+	snprintf(r->preferred_username, sizeof(r->preferred_username),
+	    "alice");
+	snprintf(r->email, sizeof(r->email), "alice@example.org");
+	r->email_verified = true;
+	r->roles_claim = true;
+	r->nroles = 1;
+	snprintf(r->roles[0], sizeof(r->roles[0]), "user");
+}
+
+static void
+req_sign_id(struct fixture *x, uint32_t id, const struct proto_sign_id_req *r)
+{
+	assert_int_equal(proto_encode_sign_id_req(&x->b, id, r), 0);
+}
+
+static void
+req_jwt_check(struct fixture *x, uint32_t id, const char *token)
+{
+	struct proto_jwt_check_req r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.token, sizeof(r.token), "%s", token);
+	assert_int_equal(proto_encode_jwt_check_req(&x->b, id, &r), 0);
+}
+
+/* Signs r and returns the ID token in jwt. */
+static void
+sign_id_of(struct fixture *x, uint32_t id, const struct proto_sign_id_req *r,
+    char jwt[PROTO_JWT_MAX + 1])
+{
+	struct proto_sign_id_ans a;
+
+	req_sign_id(x, id, r);
+	send_b(x);
+	read_answer(x, id, PROTO_R_SIGN_ID);
+	assert_int_equal(proto_decode_sign_id_ans(x->f.p, x->f.h.len, &a), 0);
+	strlcpy(jwt, a.jwt, PROTO_JWT_MAX + 1);
+}
+
+static void
+jwt_check_of(struct fixture *x, uint32_t id, const char *token,
+    struct proto_jwt_check_ans *a)
+{
+	req_jwt_check(x, id, token);
+	send_b(x);
+	read_answer(x, id, PROTO_R_JWT_CHECK);
+	assert_int_equal(proto_decode_jwt_check_ans(x->f.p, x->f.h.len, a),
+	    0);
+}
+
+/* Part n (0 header, 1 claims) of a compact JWS, decoded into out. */
+static void
+jws_part(const char *jwt, int n, char *out, size_t outlen)
+{
+	const char *p = jwt, *e;
+	ssize_t len;
+
+	for (; n > 0; n--) {
+		assert_non_null(p = strchr(p, '.'));
+		p++;
+	}
+	assert_non_null(e = strchr(p, '.'));
+	len = b64url_decode((uint8_t *)out, outlen - 1, p, (size_t)(e - p));
+	assert_true(len > 0);
+	out[len] = '\0';
+}
+
+/* The hasher must still answer on this connection. */
+static void
+still_serving(struct fixture *x, uint32_t id)
+{
+	assert_int_equal(proto_encode_pubkeys_req(&x->b, id), 0);
+	send_b(x);
+	read_answer(x, id, PROTO_R_PUBKEYS);
+}
+
+/*
+ * A SIGN_ID payload written field by field, so that a test can break any
+ * one of them; the fields in proto.c's order (common/proto.h).
+ */
+struct raw {
+	uint8_t	p[PROTO_MAX_PAYLOAD];
+	size_t	n;
+};
+
+static void
+raw_u8(struct raw *w, uint8_t v)
+{
+	w->p[w->n++] = v;
+}
+
+static void
+raw_u32(struct raw *w, uint32_t v)
+{
+	w->p[w->n++] = (uint8_t)(v >> 24);
+	w->p[w->n++] = (uint8_t)(v >> 16);
+	w->p[w->n++] = (uint8_t)(v >> 8);
+	w->p[w->n++] = (uint8_t)v;
+}
+
+static void
+raw_bytes(struct raw *w, const void *s, size_t len)
+{
+	raw_u32(w, (uint32_t)len);
+	memcpy(w->p + w->n, s, len);
+	w->n += len;
+}
+
+static void
+raw_str(struct raw *w, const char *s)
+{
+	raw_bytes(w, s, strlen(s));
+}
+
+enum id_break {
+	ID_WELL_FORMED,
+	ID_BAD_ALG,		/* alg 3: neither EdDSA nor RS256 */
+	ID_ALG_ZERO,
+	ID_NUL_IN_NONCE,	/* a string field with a NUL inside */
+	ID_NONCE_TOO_LONG,	/* PROTO_NONCE_MAX + 1 bytes */
+	ID_TOO_MANY_AMR,	/* PROTO_AMR_MAX + 1 values */
+	ID_AMR_TOO_LONG,	/* one value of PROTO_AMR_LEN + 1 bytes */
+	ID_BAD_BOOL,		/* email_verified 2 */
+	ID_FIELD_PAST_END,	/* access_token claims more than is left */
+};
+
+static void
+raw_sign_id(struct raw *w, enum id_break k)
+{
+	char nonce[PROTO_NONCE_MAX + 2];
+	unsigned int i, namr = k == ID_TOO_MANY_AMR ? PROTO_AMR_MAX + 1 : 2;
+	static const char *amr[] = { "pwd", "otp", "mfa", "hwk", "swk" };
+
+	w->n = 0;
+	raw_u8(w, k == ID_BAD_ALG ? 3 : k == ID_ALG_ZERO ? 0 :
+	    PROTO_ALG_RS256);
+	raw_str(w, UID_A);
+	raw_str(w, CLIENT_A);
+	if (k == ID_NUL_IN_NONCE)
+		raw_bytes(w, "abc\0def", 7);
+	else if (k == ID_NONCE_TOO_LONG) {
+		memset(nonce, 'n', PROTO_NONCE_MAX + 1);
+		raw_bytes(w, nonce, PROTO_NONCE_MAX + 1);
+	} else
+		raw_str(w, "nonce-1");
+	raw_u32(w, 1700000000);
+	raw_u32(w, namr);
+	for (i = 0; i < namr; i++)
+		raw_str(w, k == ID_AMR_TOO_LONG && i == 1 ? "pwdpwdpwd" :
+		    amr[i]);
+	raw_str(w, "");			/* acr */
+	raw_u32(w, 300);		/* ttl */
+	raw_str(w, "");			/* sid */
+	raw_str(w, "alice");
+	raw_str(w, "");			/* name */
+	raw_str(w, "");			/* email */
+	raw_u8(w, k == ID_BAD_BOOL ? 2 : 0);
+	raw_u8(w, 0);			/* roles_claim */
+	raw_u32(w, 0);			/* nroles */
+	if (k == ID_FIELD_PAST_END)
+		raw_u32(w, 40);		/* and nothing after it */
+	else
+		raw_str(w, "");		/* access_token */
+}
+
+/* Sends the payload w as one frame of type with id. */
+static void
+send_raw(struct fixture *x, uint16_t type, uint32_t id, const struct raw *w)
+{
+	uint8_t *fr;
+
+	assert_non_null(fr = malloc(PROTO_HEADER_SIZE + w->n));
+	hc_header(fr, (uint32_t)w->n, id, type);
+	memcpy(fr + PROTO_HEADER_SIZE, w->p, w->n);
+	assert_int_equal(proto_io_write(x->fd, fr, PROTO_HEADER_SIZE + w->n,
+	    HC_TIMEOUT_MS), PROTO_IO_OK);
+	free(fr);
+}
+
+/* An ID token for each algorithm: the header names the current key of
+ * that kind, the claims are the request's with iss, iat and exp added. */
+static void
+test_sign_id_rs256_and_eddsa(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_id_req r;
+	struct proto_sign_id_ans a;
+	char part[PROTO_JWT_MAX + 1], want[128];
+	time_t before, after;
+	int alg;
+
+	hello(x);
+	for (alg = PROTO_ALG_EDDSA; alg <= PROTO_ALG_RS256; alg++) {
+		sign_id_fill(&r, (uint8_t)alg);
+		before = time(NULL);
+		req_sign_id(x, 30 + (uint32_t)alg, &r);
+		send_b(x);
+		read_answer(x, 30 + (uint32_t)alg, PROTO_R_SIGN_ID);
+		after = time(NULL);
+		assert_int_equal(proto_decode_sign_id_ans(x->f.p, x->f.h.len,
+		    &a), 0);
+		assert_int_equal(strspn(a.jwt, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_."), strlen(a.jwt));
+		assert_true(a.exp >= (uint32_t)before + 300 &&
+		    a.exp <= (uint32_t)after + 300);
+
+		jws_part(a.jwt, 0, part, sizeof(part));
+		snprintf(want, sizeof(want), "\"alg\":\"%s\"",
+		    alg == PROTO_ALG_RS256 ? "RS256" : "EdDSA");
+		assert_non_null(strstr(part, want));
+		snprintf(want, sizeof(want), "\"kid\":\"%s\"",
+		    alg == PROTO_ALG_RS256 ? x->ks.rsa[x->ks.rsa_current].kid :
+		    x->ks.sign[x->ks.sign_current].kid);
+		assert_non_null(strstr(part, want));
+		assert_non_null(strstr(part, "\"typ\":\"JWT\""));
+
+		jws_part(a.jwt, 1, part, sizeof(part));
+		assert_non_null(strstr(part,
+		    "\"iss\":\"https://issuer.test\""));
+		assert_non_null(strstr(part, "\"sub\":\"" UID_A "\""));
+		assert_non_null(strstr(part, "\"aud\":\"" CLIENT_A "\""));
+		assert_non_null(strstr(part, "\"nonce\":\"n-0S6_WzA2Mj\""));
+		assert_non_null(strstr(part, "\"amr\":[\"pwd\",\"otp\"]"));
+		assert_non_null(strstr(part, "\"sid\":\"sid-1234\""));
+		assert_non_null(strstr(part, "\"auth_time\":1700000000"));
+		assert_non_null(strstr(part, "\"email_verified\":true"));
+		assert_non_null(strstr(part, "\"roles\":[\"user\"]"));
+		snprintf(want, sizeof(want), "\"exp\":%u", a.exp);
+		assert_non_null(strstr(part, want));
+	}
+	assert_int_equal(finish(x), 0);
+}
+
+/* Fields that break their rule, in a well-formed frame: an INVALID answer
+ * each, and the connection goes on. */
+static void
+test_sign_id_invalid_fields(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_id_req r;
+
+	hello(x);
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	snprintf(r.sub, sizeof(r.sub), "not-a-uuid");
+	req_sign_id(x, 40, &r);
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	snprintf(r.aud, sizeof(r.aud), "client a");	/* a blank */
+	req_sign_id(x, 41, &r);
+	sign_id_fill(&r, PROTO_ALG_EDDSA);
+	snprintf(r.nonce, sizeof(r.nonce), "line\nbreak");	/* a control */
+	req_sign_id(x, 42, &r);
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	snprintf(r.amr[1], sizeof(r.amr[1]), "pwd");	/* repeated */
+	req_sign_id(x, 43, &r);
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	snprintf(r.amr[0], sizeof(r.amr[0]), "sms");	/* not a method */
+	req_sign_id(x, 44, &r);
+	sign_id_fill(&r, PROTO_ALG_EDDSA);
+	r.roles_claim = false;		/* roles without the claim */
+	req_sign_id(x, 45, &r);
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	snprintf(r.access_token, sizeof(r.access_token), "a b.c");
+	req_sign_id(x, 46, &r);
+	send_b(x);
+	expect_error(x, 40, PROTO_ERR_INVALID);
+	expect_error(x, 41, PROTO_ERR_INVALID);
+	expect_error(x, 42, PROTO_ERR_INVALID);
+	expect_error(x, 43, PROTO_ERR_INVALID);
+	expect_error(x, 44, PROTO_ERR_INVALID);
+	expect_error(x, 45, PROTO_ERR_INVALID);
+	expect_error(x, 46, PROTO_ERR_INVALID);
+	still_serving(x, 47);
+	assert_int_equal(finish(x), 0);
+}
+
+/* The raw writer makes what the encoder makes: the malformed cases
+ * below differ from a good request by their one broken field. */
+static void
+test_sign_id_raw_well_formed(void **state)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	raw_sign_id(w, ID_WELL_FORMED);
+	send_raw(x, PROTO_SIGN_ID, 50, w);
+	read_answer(x, 50, PROTO_R_SIGN_ID);
+	free(w);
+	assert_int_equal(finish(x), 0);
+}
+
+/*
+ * Malformed SIGN_ID frames: a frame the decoder refuses is an attack
+ * (docs/architecture.md; hasher/server.c, malformed()), so the hasher
+ * answers nothing and drops the connection, as for every other type.
+ * One connection per case: each ends the one it is sent on.
+ */
+static void
+sign_id_malformed(void **state, enum id_break k)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	raw_sign_id(w, k);
+	send_raw(x, PROTO_SIGN_ID, 51, w);
+	free(w);
+	expect_dropped(x);
+}
+
+static void
+test_sign_id_bad_alg_dropped(void **state)
+{
+	sign_id_malformed(state, ID_BAD_ALG);
+}
+
+static void
+test_sign_id_alg_zero_dropped(void **state)
+{
+	sign_id_malformed(state, ID_ALG_ZERO);
+}
+
+static void
+test_sign_id_nul_in_field_dropped(void **state)
+{
+	sign_id_malformed(state, ID_NUL_IN_NONCE);
+}
+
+static void
+test_sign_id_long_nonce_dropped(void **state)
+{
+	sign_id_malformed(state, ID_NONCE_TOO_LONG);
+}
+
+static void
+test_sign_id_too_many_amr_dropped(void **state)
+{
+	sign_id_malformed(state, ID_TOO_MANY_AMR);
+}
+
+static void
+test_sign_id_long_amr_dropped(void **state)
+{
+	sign_id_malformed(state, ID_AMR_TOO_LONG);
+}
+
+static void
+test_sign_id_bad_bool_dropped(void **state)
+{
+	sign_id_malformed(state, ID_BAD_BOOL);
+}
+
+static void
+test_sign_id_field_past_end_dropped(void **state)
+{
+	sign_id_malformed(state, ID_FIELD_PAST_END);
+}
+
+/* A good request cut short, its header saying so: the fields do not add
+ * up to the length. */
+static void
+test_sign_id_truncated_dropped(void **state)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	raw_sign_id(w, ID_WELL_FORMED);
+	w->n -= 6;
+	send_raw(x, PROTO_SIGN_ID, 52, w);
+	free(w);
+	expect_dropped(x);
+}
+
+/* Below PROTO_SIGN_ID_MIN: refused by the dispatch table's bounds. */
+static void
+test_sign_id_below_min_dropped(void **state)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	w->n = PROTO_SIGN_ID_MIN - 1;
+	send_raw(x, PROTO_SIGN_ID, 53, w);
+	free(w);
+	expect_dropped(x);
+}
+
+/* A token it signed, of either algorithm, is valid and names its user,
+ * client and session; one without sid has sid "". */
+static void
+test_jwt_check_own_token(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_id_req r;
+	struct proto_jwt_check_ans a;
+	char jwt[PROTO_JWT_MAX + 1];
+	int alg;
+
+	hello(x);
+	for (alg = PROTO_ALG_EDDSA; alg <= PROTO_ALG_RS256; alg++) {
+		sign_id_fill(&r, (uint8_t)alg);
+		sign_id_of(x, 60 + (uint32_t)alg, &r, jwt);
+		jwt_check_of(x, 62 + (uint32_t)alg, jwt, &a);
+		assert_true(a.valid);
+		assert_string_equal(a.sub, UID_A);
+		assert_string_equal(a.aud, CLIENT_A);
+		assert_string_equal(a.sid, "sid-1234");
+	}
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	r.sid[0] = '\0';
+	sign_id_of(x, 65, &r, jwt);
+	jwt_check_of(x, 66, jwt, &a);
+	assert_true(a.valid);
+	assert_string_equal(a.sid, "");
+	assert_int_equal(finish(x), 0);
+}
+
+/* Garbage, a tampered token and an access token are answers, valid
+ * false with every field empty, and not errors. */
+static void
+test_jwt_check_not_ours(void **state)
+{
+	static const char *garbage[] = {
+		"", "garbage", "a.b.c", "..", "eyJhbGciOiJub25lIn0.e30.",
+		"a.b.c.d",
+	};
+	struct fixture *x = *state;
+	struct proto_sign_id_req r;
+	struct proto_sign_ans s;
+	struct proto_jwt_check_ans a;
+	char jwt[PROTO_JWT_MAX + 1], *d1, *d2;
+	size_t i;
+
+	hello(x);
+	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		jwt_check_of(x, 70 + (uint32_t)i, garbage[i], &a);
+		assert_false(a.valid);
+		assert_string_equal(a.sub, "");
+		assert_string_equal(a.aud, "");
+		assert_string_equal(a.sid, "");
+	}
+
+	/* One character of the claims changed: the signature fails. */
+	sign_id_fill(&r, PROTO_ALG_RS256);
+	sign_id_of(x, 80, &r, jwt);
+	assert_non_null(d1 = strchr(jwt, '.'));
+	d1[5] = d1[5] == 'A' ? 'B' : 'A';
+	jwt_check_of(x, 81, jwt, &a);
+	assert_false(a.valid);
+	assert_string_equal(a.sub, "");
+
+	/* One character of the signature changed. */
+	sign_id_fill(&r, PROTO_ALG_EDDSA);
+	sign_id_of(x, 82, &r, jwt);
+	assert_non_null(d2 = strrchr(jwt, '.'));
+	d2[3] = d2[3] == 'A' ? 'B' : 'A';
+	jwt_check_of(x, 83, jwt, &a);
+	assert_false(a.valid);
+
+	/* The claims of an EdDSA token under the header of an RS256 one. */
+	{
+		char rs[PROTO_JWT_MAX + 1], mix[2 * PROTO_JWT_MAX + 2];
+
+		sign_id_fill(&r, PROTO_ALG_RS256);
+		sign_id_of(x, 84, &r, rs);
+		sign_id_fill(&r, PROTO_ALG_EDDSA);
+		snprintf(r.sub, sizeof(r.sub),
+		    "66666666-2222-4333-8444-555555555555");
+		sign_id_of(x, 85, &r, jwt);
+		assert_non_null(d1 = strchr(rs, '.'));
+		*d1 = '\0';
+		assert_non_null(d2 = strchr(jwt, '.'));
+		snprintf(mix, sizeof(mix), "%s%s", rs, d2);
+		assert_true(strlen(mix) <= PROTO_JWT_MAX);
+		jwt_check_of(x, 86, mix, &a);
+		assert_false(a.valid);
+	}
+
+	/* An access token of this hasher is no ID token (typ at+jwt). */
+	req_sign(x, 87, UID_A, 60);
+	send_b(x);
+	read_answer(x, 87, PROTO_R_SIGN);
+	assert_int_equal(proto_decode_sign_ans(x->f.p, x->f.h.len, &s), 0);
+	jwt_check_of(x, 88, s.jwt, &a);
+	assert_false(a.valid);
+	assert_int_equal(finish(x), 0);
+}
+
+/* A JWT_CHECK whose token field claims more bytes than the frame has:
+ * dropped, as every malformed frame. */
+static void
+test_jwt_check_malformed_dropped(void **state)
+{
+	struct fixture *x = *state;
+	struct raw w;
+
+	hello(x);
+	w.n = 0;
+	raw_u32(&w, 100);
+	memcpy(w.p + w.n, "abc", 3);
+	w.n += 3;
+	send_raw(x, PROTO_JWT_CHECK, 90, &w);
+	expect_dropped(x);
+}
+
+static void
+test_jwt_check_nul_dropped(void **state)
+{
+	struct fixture *x = *state;
+	struct raw w;
+
+	hello(x);
+	w.n = 0;
+	raw_bytes(&w, "a.b\0.c", 6);
+	send_raw(x, PROTO_JWT_CHECK, 91, &w);
+	expect_dropped(x);
+}
+
+/* Over PROTO_JWT_CHECK_MAX: refused from the header's length. */
+static void
+test_jwt_check_too_long_dropped(void **state)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	memset(w->p + 4, 'a', PROTO_JWT_MAX + 1);
+	raw_u32(w, PROTO_JWT_MAX + 1);
+	w->n = 4 + PROTO_JWT_MAX + 1;
+	send_raw(x, PROTO_JWT_CHECK, 92, w);
+	free(w);
+	expect_dropped(x);
 }
 
 /* ------------------------------------------------------------ invalid */
@@ -1073,6 +1635,42 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_fields, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_rs256_and_eddsa,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_invalid_fields,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_raw_well_formed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_bad_alg_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_alg_zero_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_nul_in_field_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_long_nonce_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_too_many_amr_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_long_amr_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_bad_bool_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_field_past_end_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_truncated_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_id_below_min_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwt_check_own_token,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwt_check_not_ours,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwt_check_malformed_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwt_check_nul_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwt_check_too_long_dropped,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_version, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_hello, setup,

@@ -610,8 +610,10 @@ test_keygen(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(keys_load(&ks, dir, err, sizeof(err)), 0);
-	snprintf(err, sizeof(err), "sign %s\npepper %s\n",
-	    keys_sign_current(&ks)->kid, keys_pepper_current(&ks)->kid);
+	assert_non_null(keys_rsa_current(&ks));
+	snprintf(err, sizeof(err), "sign %s\npepper %s\nrsa %s\n",
+	    keys_sign_current(&ks)->kid, keys_pepper_current(&ks)->kid,
+	    keys_rsa_current(&ks)->kid);
 	assert_string_equal(out, err);
 	keys_free(&ks);
 }

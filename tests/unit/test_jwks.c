@@ -103,6 +103,51 @@ test_escaping(void **state)
 	free(s);
 }
 
+/* RSA keys follow the OKP ones: n of 384 bytes, e 65537 as "AQAB"
+ * (RFC 7518 6.3.1.2's example), each base64url without padding. */
+static void
+test_rsa_keys(void **state)
+{
+	static struct proto_pubkeys_ans k;
+	char	 n_b64[513], want[2048];
+	char	*s;
+	size_t	 len, i;
+
+	memset(&k, 0, sizeof(k));
+	k.nkeys = 1;
+	snprintf(k.keys[0].kid, sizeof(k.keys[0].kid), "ed1");
+	k.keys[0].current = true;
+	k.nrsa = 2;
+	for (i = 0; i < 2; i++) {
+		snprintf(k.rsa[i].kid, sizeof(k.rsa[i].kid), "rsa%zu", i + 1);
+		memset(k.rsa[i].n, 0xff, PROTO_RSA_N_LEN);
+		k.rsa[i].e[0] = 1;
+		k.rsa[i].e[1] = 0;
+		k.rsa[i].e[2] = 1;
+		k.rsa[i].e_len = 3;
+	}
+	k.rsa[1].current = true;
+	assert_non_null(s = jwks_build(&k, &len));
+	/* 384 bytes of 0xff: 128 groups of "____" */
+	memset(n_b64, '_', 512);
+	n_b64[512] = '\0';
+	snprintf(want, sizeof(want), "{\"keys\":[{\"kty\":\"OKP\","
+	    "\"crv\":\"Ed25519\",\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"kid\":\"ed1\",\"use\":\"sig\",\"alg\":\"EdDSA\"},"
+	    "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\",\"kid\":\"rsa1\","
+	    "\"use\":\"sig\",\"alg\":\"RS256\"},"
+	    "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\",\"kid\":\"rsa2\","
+	    "\"use\":\"sig\",\"alg\":\"RS256\"}]}", n_b64, n_b64);
+	assert_string_equal(s, want);
+	assert_int_equal(len, strlen(want));
+	free(s);
+
+	/* an exponent the hasher never sends: no document rather than a
+	 * wrong one */
+	k.rsa[0].e_len = 0;
+	assert_null(jwks_build(&k, NULL));
+}
+
 int
 main(void)
 {
@@ -111,6 +156,7 @@ main(void)
 		cmocka_unit_test(test_two_keys),
 		cmocka_unit_test(test_rfc8037_vector),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_rsa_keys),
 	};
 
 	if (sodium_init() < 0)

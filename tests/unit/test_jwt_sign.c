@@ -1,7 +1,10 @@
 /*
  * hasher/jwt_sign.c: the token's exact header, its claims and their
  * clamping, the signature (checked here with libsodium and independently
- * with PyJWT), and the refusal of every request field that breaks its rule.
+ * with PyJWT), and the refusal of every request field that breaks its rule;
+ * a client's access token (aud, client_id, scope); ID tokens, RS256
+ * checked with OpenSSL from the published n and e alone, EdDSA with
+ * libsodium, their claims compared byte for byte.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <sodium.h>
 
 #include "jwt_sign.h"
@@ -558,6 +564,393 @@ test_bad_params(void **state)
 	assert_int_equal(a.exp, UINT32_MAX);
 }
 
+/* ---- a client's access token ---- */
+
+static void
+claims_text(const char *jwt, char *out, size_t outlen)
+{
+	struct parts pt;
+
+	split(jwt, &pt);
+	decode_part(&pt, 1, out, outlen);
+}
+
+static void
+test_client_access_token(void **state)
+{
+	struct proto_sign_req	 r;
+	struct proto_sign_ans	 a;
+	char			 got[PROTO_JWT_MAX], want[1024], err[256];
+
+	/* without aud: exactly the claims of before */
+	req_init(&r);
+	sign_ok(&r, NOW, &a);
+	claims_text(a.jwt, got, sizeof(got));
+	snprintf(want, sizeof(want), "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+	    "\",\"sub\":\"" SUB "\",\"client_id\":\"" CLIENT_ID "\","
+	    "\"iat\":1795000000,\"exp\":1795000300,\"jti\":\"%s\","
+	    "\"username\":\"alice.l-1_x\",\"roles\":[\"admin\","
+	    "\"billing_ro\"],\"ver\":7,\"email_verified\":false}", a.jti);
+	assert_string_equal(got, want);
+
+	/* a client's: aud and client_id are the client, scope follows; no
+	 * username, roles or email_verified (userinfo answers by scope) */
+	snprintf(r.aud, sizeof(r.aud), "%s", "rp-1");
+	snprintf(r.scope, sizeof(r.scope), "%s", "openid profile email");
+	sign_ok(&r, NOW, &a);
+	claims_text(a.jwt, got, sizeof(got));
+	snprintf(want, sizeof(want), "{\"iss\":\"" ISS "\",\"aud\":\"rp-1\","
+	    "\"sub\":\"" SUB "\",\"client_id\":\"rp-1\",\"scope\":\"openid "
+	    "profile email\",\"iat\":1795000000,\"exp\":1795000300,"
+	    "\"jti\":\"%s\",\"ver\":7}", a.jti);
+	assert_string_equal(got, want);
+
+	/* bad aud or scope: refused */
+	snprintf(r.aud, sizeof(r.aud), "%s", "rp 1");
+	assert_int_equal(jwt_sign(&ks, &params, &r, NOW, &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "aud"));
+	snprintf(r.aud, sizeof(r.aud), "%s", "rp-1");
+	snprintf(r.scope, sizeof(r.scope), "%s", "openid  profile");
+	assert_int_equal(jwt_sign(&ks, &params, &r, NOW, &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "scope"));
+	snprintf(r.scope, sizeof(r.scope), "%s", "openid\"");
+	assert_int_equal(jwt_sign(&ks, &params, &r, NOW, &a, err,
+	    sizeof(err)), -1);
+	assert_string_equal(a.jwt, "");
+}
+
+/* ---- ID tokens ---- */
+
+#define ATOKEN	"eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln"
+
+static void
+id_init(struct proto_sign_id_req *r, uint8_t alg)
+{
+	memset(r, 0, sizeof(*r));
+	r->alg = alg;
+	snprintf(r->sub, sizeof(r->sub), "%s", SUB);
+	snprintf(r->aud, sizeof(r->aud), "%s", "rp-1");
+	snprintf(r->nonce, sizeof(r->nonce), "%s", "n-0S6_WzA2Mj <x>");
+	r->auth_time = (uint32_t)NOW - 60;
+	r->namr = 2;
+	snprintf(r->amr[0], sizeof(r->amr[0]), "%s", "pwd");
+	snprintf(r->amr[1], sizeof(r->amr[1]), "%s", "otp");
+	snprintf(r->acr, sizeof(r->acr), "%s", "urn:warden:mfa");
+	r->ttl = 300;
+	snprintf(r->sid, sizeof(r->sid), "%s", "sess-1");
+	snprintf(r->preferred_username, sizeof(r->preferred_username), "%s",
+	    "alice");
+	snprintf(r->name, sizeof(r->name), "%s", "Alice \xc3\x89lise");
+	snprintf(r->email, sizeof(r->email), "%s", "alice@example.org");
+	r->email_verified = true;
+	r->roles_claim = true;
+	r->nroles = 1;
+	snprintf(r->roles[0], sizeof(r->roles[0]), "%s", "admin");
+	snprintf(r->access_token, sizeof(r->access_token), "%s", ATOKEN);
+}
+
+static void
+id_ok(const struct keyset *k, const struct proto_sign_id_req *r,
+    struct proto_sign_id_ans *a)
+{
+	char		 err[256] = "";
+	const char	*kid = NULL;
+
+	if (jwt_sign_id(k, &params, r, NOW, a, &kid, err, sizeof(err)) != 0)
+		fail_msg("jwt_sign_id: %s", err);
+	assert_non_null(kid);
+	assert_true(strlen(a->jwt) <= PROTO_JWT_MAX);
+}
+
+/* base64url of the left half of SHA-256 or SHA-512 of s. */
+static void
+half_hash(bool sha256, const char *s, char *out, size_t outlen)
+{
+	uint8_t d[crypto_hash_sha512_BYTES];
+	size_t n;
+
+	if (sha256) {
+		crypto_hash_sha256(d, (const uint8_t *)s, strlen(s));
+		n = 16;
+	} else {
+		crypto_hash_sha512(d, (const uint8_t *)s, strlen(s));
+		n = 32;
+	}
+	assert_true(b64url_encode(out, outlen, d, n) > 0);
+}
+
+/* An OpenSSL public key from the published modulus and exponent. */
+static EVP_PKEY *
+rsa_from_public(const struct rsa_key *k)
+{
+	OSSL_PARAM_BLD	*bld;
+	OSSL_PARAM	*prm;
+	EVP_PKEY_CTX	*ctx;
+	EVP_PKEY	*pk = NULL;
+	BIGNUM		*n, *e;
+
+	assert_non_null(n = BN_bin2bn(k->n, PROTO_RSA_N_LEN, NULL));
+	assert_non_null(e = BN_bin2bn(k->e, (int)k->e_len, NULL));
+	assert_non_null(bld = OSSL_PARAM_BLD_new());
+	assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n));
+	assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e));
+	assert_non_null(prm = OSSL_PARAM_BLD_to_param(bld));
+	assert_non_null(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL));
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, prm),
+	    1);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(prm);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return pk;
+}
+
+static bool
+rs256_verifies(const struct rsa_key *k, const char *jwt)
+{
+	struct parts	 pt;
+	uint8_t		 sig[PROTO_RSA_N_LEN + 2];
+	ssize_t		 n;
+	EVP_PKEY	*pk = rsa_from_public(k);
+	EVP_MD_CTX	*ctx = EVP_MD_CTX_new();
+	bool		 ok;
+
+	split(jwt, &pt);
+	n = b64url_decode(sig, sizeof(sig), pt.p[2], pt.len[2]);
+	ok = n == PROTO_RSA_N_LEN &&
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) == 1 &&
+	    EVP_DigestVerify(ctx, sig, (size_t)n, (const uint8_t *)jwt,
+	    (size_t)(pt.p[2] - 1 - jwt)) == 1;
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+static void
+test_id_token_rs256(void **state)
+{
+	struct proto_sign_id_req r;
+	struct proto_sign_id_ans a;
+	const struct rsa_key	*k = keys_rsa_current(&ks);
+	struct parts		 pt;
+	char			 hdr[256], want[2048], got[PROTO_JWT_MAX];
+	char			 ath[64], *bad;
+
+	id_init(&r, PROTO_ALG_RS256);
+	id_ok(&ks, &r, &a);
+	assert_int_equal(a.exp, (uint32_t)NOW + 300);
+	split(a.jwt, &pt);
+	decode_part(&pt, 0, hdr, sizeof(hdr));
+	snprintf(want, sizeof(want),
+	    "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", k->kid);
+	assert_string_equal(hdr, want);
+	assert_int_equal(pt.len[2], 512);	/* 384 bytes */
+
+	half_hash(true, ATOKEN, ath, sizeof(ath));
+	decode_part(&pt, 1, got, sizeof(got));
+	snprintf(want, sizeof(want), "{\"iss\":\"" ISS "\",\"sub\":\"" SUB
+	    "\",\"aud\":\"rp-1\",\"exp\":1795000300,\"iat\":1795000000,"
+	    "\"auth_time\":1794999940,\"nonce\":\"n-0S6_WzA2Mj <x>\","
+	    "\"acr\":\"urn:warden:mfa\",\"amr\":[\"pwd\",\"otp\"],"
+	    "\"sid\":\"sess-1\",\"at_hash\":\"%s\","
+	    "\"preferred_username\":\"alice\",\"name\":\"Alice \xc3\x89lise\","
+	    "\"email\":\"alice@example.org\",\"email_verified\":true,"
+	    "\"roles\":[\"admin\"]}", ath);
+	assert_string_equal(got, want);
+
+	/* OpenSSL, from n and e alone, verifies it; not once tampered */
+	assert_true(rs256_verifies(k, a.jwt));
+	bad = strrchr(a.jwt, '.') - 2;
+	*bad = *bad == 'A' ? 'B' : 'A';
+	assert_false(rs256_verifies(k, a.jwt));
+}
+
+static void
+test_id_token_eddsa_minimal(void **state)
+{
+	struct proto_sign_id_req r;
+	struct proto_sign_id_ans a;
+	const struct sign_key	*k = keys_sign_current(&ks);
+	struct parts		 pt;
+	char			 hdr[256], want[1024], got[PROTO_JWT_MAX];
+	char			 ath[64];
+	uint8_t			 sig[crypto_sign_BYTES + 2];
+
+	/* only what every ID token has */
+	memset(&r, 0, sizeof(r));
+	r.alg = PROTO_ALG_EDDSA;
+	snprintf(r.sub, sizeof(r.sub), "%s", SUB);
+	snprintf(r.aud, sizeof(r.aud), "%s", "rp-1");
+	r.ttl = 100000;		/* clamped to max_ttl */
+	id_ok(&ks, &r, &a);
+	assert_int_equal(a.exp, (uint32_t)NOW + MAX_TTL);
+	split(a.jwt, &pt);
+	decode_part(&pt, 0, hdr, sizeof(hdr));
+	snprintf(want, sizeof(want),
+	    "{\"alg\":\"EdDSA\",\"typ\":\"JWT\",\"kid\":\"%s\"}", k->kid);
+	assert_string_equal(hdr, want);
+	decode_part(&pt, 1, got, sizeof(got));
+	assert_string_equal(got, "{\"iss\":\"" ISS "\",\"sub\":\"" SUB "\","
+	    "\"aud\":\"rp-1\",\"exp\":1795000900,\"iat\":1795000000}");
+	assert_int_equal(b64url_decode(sig, sizeof(sig), pt.p[2], pt.len[2]),
+	    crypto_sign_BYTES);
+	assert_int_equal(crypto_sign_verify_detached(sig,
+	    (const uint8_t *)a.jwt, (size_t)(pt.p[2] - 1 - a.jwt), k->pk), 0);
+
+	/* EdDSA's at_hash is the left half of SHA-512; roles may be [] */
+	id_init(&r, PROTO_ALG_EDDSA);
+	r.nroles = 0;
+	id_ok(&ks, &r, &a);
+	half_hash(false, ATOKEN, ath, sizeof(ath));
+	assert_int_equal(strlen(ath), 43);
+	split(a.jwt, &pt);
+	decode_part(&pt, 1, got, sizeof(got));
+	snprintf(want, sizeof(want), "\"at_hash\":\"%s\"", ath);
+	assert_non_null(strstr(got, want));
+	assert_non_null(strstr(got, "\"roles\":[]}"));
+}
+
+/* id_init() with one field broken, and the words the refusal must hold. */
+static void
+id_fails(void (*breakit)(struct proto_sign_id_req *), const char *why)
+{
+	struct proto_sign_id_req r;
+	struct proto_sign_id_ans a;
+	char err[256] = "";
+
+	id_init(&r, PROTO_ALG_RS256);
+	breakit(&r);
+	memset(&a, 'x', sizeof(a));
+	assert_int_equal(jwt_sign_id(&ks, &params, &r, NOW, &a, NULL, err,
+	    sizeof(err)), -1);
+	if (strstr(err, why) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err, why);
+	assert_string_equal(a.jwt, "");
+	assert_int_equal(a.exp, 0);
+}
+
+#define BREAK(name, stmt) \
+	static void name(struct proto_sign_id_req *r) { stmt; }
+BREAK(b_alg0, r->alg = 0)
+BREAK(b_alg3, r->alg = 3)
+BREAK(b_sub, r->sub[0] = 'G')
+BREAK(b_sub_unterminated, memset(r->sub, 'a', sizeof(r->sub)))
+BREAK(b_aud_empty, r->aud[0] = '\0')
+BREAK(b_aud_space, snprintf(r->aud, sizeof(r->aud), "rp 1"))
+BREAK(b_nonce_ctl, snprintf(r->nonce, sizeof(r->nonce), "a\nb"))
+BREAK(b_nonce_del, snprintf(r->nonce, sizeof(r->nonce), "a\x7f"))
+BREAK(b_nonce_8bit, snprintf(r->nonce, sizeof(r->nonce), "\xc3\xa9"))
+BREAK(b_nonce_long, memset(r->nonce, 'n', sizeof(r->nonce)))
+BREAK(b_amr_unknown, snprintf(r->amr[1], sizeof(r->amr[1]), "face"))
+BREAK(b_amr_repeat, snprintf(r->amr[1], sizeof(r->amr[1]), "pwd"))
+BREAK(b_amr_many, r->namr = PROTO_AMR_MAX + 1)
+BREAK(b_acr_space, snprintf(r->acr, sizeof(r->acr), "a b"))
+BREAK(b_sid_ctl, snprintf(r->sid, sizeof(r->sid), "s\t1"))
+BREAK(b_username, snprintf(r->preferred_username,
+    sizeof(r->preferred_username), "a"))
+BREAK(b_name_ctl, snprintf(r->name, sizeof(r->name), "A\x01"))
+BREAK(b_name_utf8, snprintf(r->name, sizeof(r->name), "A\xc3"))
+BREAK(b_email, snprintf(r->email, sizeof(r->email), "alice"))
+BREAK(b_roles_many, r->nroles = PROTO_ROLES_MAX + 1)
+BREAK(b_role_bad, snprintf(r->roles[0], sizeof(r->roles[0]), "Admin"))
+BREAK(b_roles_unasked, r->roles_claim = false)
+BREAK(b_at_chars, snprintf(r->access_token, sizeof(r->access_token),
+    "a.b\"c"))
+
+static void
+test_id_token_refusals(void **state)
+{
+	id_fails(b_alg0, "alg");
+	id_fails(b_alg3, "alg");
+	id_fails(b_sub, "sub");
+	id_fails(b_sub_unterminated, "sub");
+	id_fails(b_aud_empty, "aud");
+	id_fails(b_aud_space, "aud");
+	id_fails(b_nonce_ctl, "nonce");
+	id_fails(b_nonce_del, "nonce");
+	id_fails(b_nonce_8bit, "nonce");
+	id_fails(b_nonce_long, "nonce");
+	id_fails(b_amr_unknown, "amr 1");
+	id_fails(b_amr_repeat, "repeats");
+	id_fails(b_amr_many, "amr");
+	id_fails(b_acr_space, "acr");
+	id_fails(b_sid_ctl, "sid");
+	id_fails(b_username, "preferred_username");
+	id_fails(b_name_ctl, "name");
+	id_fails(b_name_utf8, "name");
+	id_fails(b_email, "email");
+	id_fails(b_roles_many, "roles");
+	id_fails(b_role_bad, "role 0");
+	id_fails(b_roles_unasked, "roles");
+	id_fails(b_at_chars, "access_token");
+}
+
+/* A key set from before RSA keys: RS256 refused with what to do,
+ * EdDSA still signed. */
+static void
+test_id_token_without_rsa_key(void **state)
+{
+	struct proto_sign_id_req r;
+	struct proto_sign_id_ans a;
+	struct keyset	 old = ks;	/* a shallow copy, not freed */
+	char		 err[256] = "";
+
+	old.rsa_current = old.nrsa;	/* as when current names none */
+	id_init(&r, PROTO_ALG_RS256);
+	assert_int_equal(jwt_sign_id(&old, &params, &r, NOW, &a, NULL, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "wardenctl keygen"));
+	r.alg = PROTO_ALG_EDDSA;
+	id_ok(&old, &r, &a);
+
+	/* every field at its bound: past PROTO_JWT_MAX, refused cleanly */
+	id_init(&r, PROTO_ALG_RS256);
+	memset(r.access_token, 'a', PROTO_JWT_MAX);
+	r.access_token[PROTO_JWT_MAX] = '\0';
+	r.nroles = PROTO_ROLES_MAX;
+	{
+		size_t i;
+
+		for (i = 0; i < PROTO_ROLES_MAX; i++) {
+			memset(r.roles[i], 'r', PROTO_ROLE_MAX);
+			r.roles[i][0] = (char)('a' + i % 26);
+			r.roles[i][1] = (char)('a' + i / 26);
+			r.roles[i][PROTO_ROLE_MAX] = '\0';
+		}
+		for (i = 0; i < FIELD_FULL_NAME_MAX; i++)
+			memcpy(r.name + 4 * i, "\xf0\x9f\x98\x80", 4);
+		r.name[4 * FIELD_FULL_NAME_MAX] = '\0';
+	}
+	memset(r.nonce, 'n', PROTO_NONCE_MAX);
+	r.nonce[PROTO_NONCE_MAX] = '\0';
+	memset(r.acr, 'a', PROTO_ACR_MAX);
+	r.acr[PROTO_ACR_MAX] = '\0';
+	memset(r.sid, 's', PROTO_SID_MAX);
+	r.sid[PROTO_SID_MAX] = '\0';
+	memset(r.aud, 'c', PROTO_CLIENT_ID_MAX);
+	r.aud[PROTO_CLIENT_ID_MAX] = '\0';
+	snprintf(r.email, sizeof(r.email), "%.64s@%.63s.%.63s.%.61s",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	    "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+	    "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+	assert_int_equal(strlen(r.email), PROTO_EMAIL_MAX);
+	memset(r.preferred_username, 'u', PROTO_USERNAME_MAX);
+	r.preferred_username[PROTO_USERNAME_MAX] = '\0';
+	assert_int_equal(jwt_sign_id(&ks, &params, &r, NOW, &a, NULL, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer than"));
+	assert_string_equal(a.jwt, "");
+	/* without the longest name it fits, and verifies */
+	r.name[0] = '\0';
+	id_ok(&ks, &r, &a);
+	assert_true(rs256_verifies(keys_rsa_current(&ks), a.jwt));
+}
+
 int
 main(void)
 {
@@ -571,6 +964,11 @@ main(void)
 		cmocka_unit_test(test_largest_request_fits),
 		cmocka_unit_test(test_too_long_fails_cleanly),
 		cmocka_unit_test(test_bad_params),
+		cmocka_unit_test(test_client_access_token),
+		cmocka_unit_test(test_id_token_rs256),
+		cmocka_unit_test(test_id_token_eddsa_minimal),
+		cmocka_unit_test(test_id_token_refusals),
+		cmocka_unit_test(test_id_token_without_rsa_key),
 	};
 
 	if (sodium_init() < 0)

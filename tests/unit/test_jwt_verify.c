@@ -32,7 +32,7 @@ static uint8_t pk1[crypto_sign_PUBLICKEYBYTES], sk1[crypto_sign_SECRETKEYBYTES];
 static uint8_t pk2[crypto_sign_PUBLICKEYBYTES], sk2[crypto_sign_SECRETKEYBYTES];
 static uint8_t pkx[crypto_sign_PUBLICKEYBYTES], skx[crypto_sign_SECRETKEYBYTES];
 static struct proto_pubkeys_ans keys;
-static const struct jwt_verify_params params = { ISS, AUD, 60 };
+static const struct jwt_verify_params params = { ISS, AUD, 60, false };
 static char tok[TOKMAX];
 
 /* ---- the test-local signer ---- */
@@ -232,7 +232,7 @@ static void
 test_time(void **state)
 {
 	struct jwt_claims out;
-	struct jwt_verify_params wide = { ISS, AUD, 100000 };
+	struct jwt_verify_params wide = { ISS, AUD, 100000, false };
 
 	sign_json(good_header(), good_claims(), sk1);	/* exp NOW + 890 */
 	assert_int_equal(verify_at(tok, NOW + 889, &out), JWT_OK);

@@ -19,8 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 
+#include "fields.h"
 #include "keys.h"
 #include "testdir.h"
 
@@ -228,8 +231,9 @@ test_rotation(void **state)
 	{
 		char want[256];
 
-		snprintf(want, sizeof(want), "sign %s\npepper %s\n",
-		    keys_sign_current(&ks)->kid, keys_pepper_current(&ks)->kid);
+		snprintf(want, sizeof(want), "sign %s\npepper %s\nrsa %s\n",
+		    keys_sign_current(&ks)->kid, keys_pepper_current(&ks)->kid,
+		    keys_rsa_current(&ks)->kid);
 		assert_string_equal(text, want);
 	}
 	keys_free(&ks);
@@ -244,8 +248,174 @@ test_rotation(void **state)
 			    ".current", 8) == 0)
 				n++;
 		closedir(d);
-		assert_int_equal(n, 5);	/* 2 + 2 keys and current */
+		assert_int_equal(n, 7);	/* 2 + 2 + 2 keys and current */
 	}
+}
+
+/* Each rotation makes an RSA-3072 key beside the Ed25519 one; the old
+ * one stays, loaded for verification, and the new one signs. */
+static void
+test_rsa_generate_and_rotate(void **state)
+{
+	struct fixture		*f = *state;
+	struct keyset		 ks;
+	const struct rsa_key	*r;
+	char			 rsa1[PROTO_KID_MAX + 1], name[128];
+	uint8_t			 sig[PROTO_RSA_N_LEN];
+	size_t			 siglen = sizeof(sig);
+	EVP_MD_CTX		*ctx;
+
+	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nrsa, 1);
+	assert_non_null(r = keys_rsa_current(&ks));
+	assert_true(field_is_kid(r->kid));
+	assert_int_equal(strlen(r->kid), 16);
+	assert_int_equal(EVP_PKEY_get_bits(r->pkey), KEYS_RSA_BITS);
+	assert_true(r->n[0] & 0x80);
+	assert_int_equal(r->e_len, 3);	/* 65537 */
+	assert_int_equal(r->e[0], 1);
+	assert_int_equal(r->e[1], 0);
+	assert_int_equal(r->e[2], 1);
+	/* the kids of different kinds differ */
+	assert_string_not_equal(r->kid, keys_sign_current(&ks)->kid);
+	snprintf(name, sizeof(name), "rsa-%s.key", r->kid);
+	assert_mode(f->dir, name, 0600);
+	snprintf(rsa1, sizeof(rsa1), "%s", r->kid);
+
+	/* it signs RS256 */
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    r->pkey), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
+	    (const uint8_t *)"m", 1), 1);
+	assert_int_equal(siglen, PROTO_RSA_N_LEN);
+	EVP_MD_CTX_free(ctx);
+	keys_free(&ks);
+	assert_int_equal(ks.nrsa, 0);
+	assert_null(keys_rsa_current(&ks));
+
+	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nrsa, 2);
+	assert_string_not_equal(keys_rsa_current(&ks)->kid, rsa1);
+	assert_non_null(keys_rsa_find(&ks, rsa1));
+	assert_null(keys_rsa_find(&ks, "nope"));
+	/* ordered by kid */
+	assert_true(strcmp(ks.rsa[0].kid, ks.rsa[1].kid) < 0);
+	keys_free(&ks);
+}
+
+/* A key set from before RSA keys: it loads, without a current RSA key;
+ * the next rotation adds one. */
+static void
+test_rsa_absent_from_old_set(void **state)
+{
+	struct fixture	*f = *state;
+	struct keyset	 ks;
+	char		 sign[128], pepper[128], path[PATH_MAX], text[256];
+	DIR		*d;
+	struct dirent	*de;
+
+	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
+	current_names(f, sign, pepper, sizeof(sign));
+	/* as an older keygen left it: no rsa file, no rsa line */
+	assert_non_null(d = opendir(f->dir));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "rsa-", 4) == 0) {
+			path_of(path, sizeof(path), f, de->d_name);
+			assert_int_equal(unlink(path), 0);
+		}
+	closedir(d);
+	snprintf(text, sizeof(text), "sign %.*s\npepper %.*s\n",
+	    (int)(strlen(sign) - 9), sign + 5, (int)(strlen(pepper) - 11),
+	    pepper + 7);
+	put_file(f, "current", text, strlen(text), 0600);
+
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nrsa, 0);
+	assert_null(keys_rsa_current(&ks));
+	assert_non_null(keys_sign_current(&ks));
+	keys_free(&ks);
+
+	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nrsa, 1);
+	assert_int_equal(ks.nsign, 2);
+	assert_non_null(keys_rsa_current(&ks));
+	keys_free(&ks);
+}
+
+/* Writes an RSA key of bits as DER to name. */
+static void
+put_rsa(const struct fixture *f, const char *name, unsigned int bits,
+    mode_t mode)
+{
+	EVP_PKEY	*k;
+	unsigned char	*der = NULL;
+	int		 len;
+
+	assert_non_null(k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)bits));
+	assert_true((len = i2d_PrivateKey(k, &der)) > 0);
+	put_file(f, name, der, (size_t)len, mode);
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_rsa_refusals(void **state)
+{
+	struct fixture	*f = *state;
+	char		 sign[128], pepper[128], path[PATH_MAX], rsa[128];
+	struct keyset	 ks;
+	uint8_t		 junk[1024];
+	int		 fd;
+
+	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
+	current_names(f, sign, pepper, sizeof(sign));
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	snprintf(rsa, sizeof(rsa), "rsa-%s.key", keys_rsa_current(&ks)->kid);
+	keys_free(&ks);
+
+	/* too open */
+	path_of(path, sizeof(path), f, rsa);
+	assert_int_equal(chmod(path, 0640), 0);
+	load_fails(f, path, "UNPROTECTED PRIVATE KEY FILE", NULL);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	/* a 2048-bit key is not what we publish as 3072 */
+	put_rsa(f, "rsa-short.key", 2048, 0600);
+	load_fails(f, "rsa-short.key", "not a 3072-bit RSA key", NULL);
+	path_of(path, sizeof(path), f, "rsa-short.key");
+	unlink(path);
+
+	/* garbage of a plausible size, and a key with bytes after it */
+	memset(junk, 0x30, sizeof(junk));
+	put_file(f, "rsa-junk.key", junk, sizeof(junk), 0600);
+	load_fails(f, "rsa-junk.key", "not an RSA private key", NULL);
+	path_of(path, sizeof(path), f, "rsa-junk.key");
+	unlink(path);
+	path_of(path, sizeof(path), f, rsa);
+	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	load_fails(f, rsa, "not an RSA private key", NULL);
+
+	/* too small, too large */
+	put_file(f, rsa, junk, 16, 0600);
+	load_fails(f, rsa, "wrong size", NULL);
+	{
+		static uint8_t big[8192];
+
+		put_file(f, rsa, big, sizeof(big), 0600);
+		load_fails(f, rsa, "wrong size", NULL);
+	}
+
+	/* current naming an RSA key that is not there */
+	path_of(path, sizeof(path), f, rsa);
+	unlink(path);
+	load_fails(f, "names RSA key", NULL);
 }
 
 static void
@@ -563,6 +733,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_generate_then_load, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_generate_and_rotate,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_absent_from_old_set,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_refusals, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_credentials_prefix_is_loaded_and_others_ignored, setup,
 		    teardown),

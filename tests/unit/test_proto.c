@@ -399,6 +399,8 @@ fill_sign_req(void *vm, struct tb *t)
 	tb_u32(t, m->ver);
 	tb_u32(t, m->ttl);
 	tb_bool(t, m->email_verified);
+	tb_str(t, m->aud, PROTO_CLIENT_ID_MAX);		/* "": the API's */
+	tb_str(t, m->scope, PROTO_SCOPE_MAX);
 }
 
 static void
@@ -411,12 +413,16 @@ fill_sign_req_none(void *vm, struct tb *t)
 	m->nroles = 0;
 	m->ver = 0;
 	m->ttl = 0xffffffff;
+	set_str(m->aud, sizeof(m->aud), "my-client");
+	set_str(m->scope, sizeof(m->scope), "openid profile");
 	tb_str(t, m->sub, PROTO_UUID_LEN);
 	tb_str(t, m->username, PROTO_USERNAME_MAX);
 	tb_count(t, 0, PROTO_ROLES_MAX);
 	tb_u32(t, m->ver);
 	tb_u32(t, m->ttl);
 	tb_bool(t, m->email_verified);
+	tb_str(t, m->aud, PROTO_CLIENT_ID_MAX);
+	tb_str(t, m->scope, PROTO_SCOPE_MAX);
 }
 
 static void
@@ -433,6 +439,8 @@ fill_sign_req_max(void *vm, struct tb *t)
 	m->ver = 0xffffffff;
 	m->ttl = 1;
 	m->email_verified = true;
+	set_rep(m->aud, 'c', PROTO_CLIENT_ID_MAX);
+	set_rep(m->scope, 's', PROTO_SCOPE_MAX);
 	tb_str(t, m->sub, PROTO_UUID_LEN);
 	tb_str(t, m->username, PROTO_USERNAME_MAX);
 	tb_count(t, (uint32_t)m->nroles, PROTO_ROLES_MAX);
@@ -441,6 +449,8 @@ fill_sign_req_max(void *vm, struct tb *t)
 	tb_u32(t, m->ver);
 	tb_u32(t, m->ttl);
 	tb_bool(t, m->email_verified);
+	tb_str(t, m->aud, PROTO_CLIENT_ID_MAX);
+	tb_str(t, m->scope, PROTO_SCOPE_MAX);
 }
 
 /* R_SIGN */
@@ -536,22 +546,266 @@ fill_keys(struct proto_pubkeys_ans *m, struct tb *t, size_t n, size_t kidlen)
 	}
 }
 
+/* The RSA keys after the Ed25519 ones: n exact, e 1..PROTO_RSA_E_MAX
+ * bytes (not marked: an empty e is refused, unlike other bytes). */
+static void
+fill_rsa(struct proto_pubkeys_ans *m, struct tb *t, size_t n, size_t kidlen,
+    size_t elen)
+{
+	size_t i;
+
+	m->nrsa = n;
+	tb_count(t, (uint32_t)n, PROTO_KEYS_MAX);
+	for (i = 0; i < n; i++) {
+		if (kidlen == 0)
+			snprintf(m->rsa[i].kid, sizeof(m->rsa[i].kid),
+			    "rsa-%02zu", i + 1);
+		else
+			set_rep(m->rsa[i].kid, (char)('a' + i), kidlen);
+		memset(m->rsa[i].n, (int)(0x80 + i), PROTO_RSA_N_LEN);
+		m->rsa[i].n[5] = 0;
+		memset(m->rsa[i].e, 0x01, elen);
+		m->rsa[i].e_len = elen;
+		m->rsa[i].current = (i == 0);
+		tb_str(t, m->rsa[i].kid, PROTO_KID_MAX);
+		tb_bytes(t, m->rsa[i].n, PROTO_RSA_N_LEN, PROTO_RSA_N_LEN,
+		    T_PK);
+		tb_u32(t, (uint32_t)elen);
+		tb_raw(t, m->rsa[i].e, elen);
+		tb_bool(t, m->rsa[i].current);
+	}
+}
+
 static void
 fill_pubkeys_ans(void *vm, struct tb *t)
 {
 	fill_keys(vm, t, 2, 0);
+	fill_rsa(vm, t, 2, 0, 3);
 }
 
 static void
 fill_pubkeys_ans_none(void *vm, struct tb *t)
 {
 	fill_keys(vm, t, 0, 0);
+	fill_rsa(vm, t, 0, 0, 0);
+}
+
+/* A key set from before RSA keys. */
+static void
+fill_pubkeys_ans_ed_only(void *vm, struct tb *t)
+{
+	fill_keys(vm, t, 1, 0);
+	fill_rsa(vm, t, 0, 0, 0);
 }
 
 static void
 fill_pubkeys_ans_max(void *vm, struct tb *t)
 {
 	fill_keys(vm, t, PROTO_KEYS_MAX, PROTO_KID_MAX);
+	fill_rsa(vm, t, PROTO_KEYS_MAX, PROTO_KID_MAX, PROTO_RSA_E_MAX);
+}
+
+/* SIGN_ID */
+static int
+enc_sign_id_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_sign_id_req(b, id, m);
+}
+
+static int
+dec_sign_id_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_sign_id_req(p, n, m);
+}
+
+/* The payload of m, field by field, as proto.c must write it. */
+static void
+tb_sign_id(struct tb *t, const struct proto_sign_id_req *m)
+{
+	size_t i;
+
+	tb_u8(t, m->alg);
+	tb_str(t, m->sub, PROTO_UUID_LEN);
+	tb_str(t, m->aud, PROTO_CLIENT_ID_MAX);
+	tb_str(t, m->nonce, PROTO_NONCE_MAX);
+	tb_u32(t, m->auth_time);
+	tb_count(t, (uint32_t)m->namr, PROTO_AMR_MAX);
+	for (i = 0; i < m->namr; i++)
+		tb_str(t, m->amr[i], PROTO_AMR_LEN);
+	tb_str(t, m->acr, PROTO_ACR_MAX);
+	tb_u32(t, m->ttl);
+	tb_str(t, m->sid, PROTO_SID_MAX);
+	tb_str(t, m->preferred_username, PROTO_USERNAME_MAX);
+	tb_str(t, m->name, PROTO_NAME_MAX);
+	tb_str(t, m->email, PROTO_EMAIL_MAX);
+	tb_bool(t, m->email_verified);
+	tb_bool(t, m->roles_claim);
+	tb_count(t, (uint32_t)m->nroles, PROTO_ROLES_MAX);
+	for (i = 0; i < m->nroles; i++)
+		tb_str(t, m->roles[i], PROTO_ROLE_MAX);
+	tb_str(t, m->access_token, PROTO_JWT_MAX);
+}
+
+static void
+fill_sign_id_req(void *vm, struct tb *t)
+{
+	struct proto_sign_id_req *m = vm;
+
+	m->alg = PROTO_ALG_RS256;
+	set_str(m->sub, sizeof(m->sub), UUID_A);
+	set_str(m->aud, sizeof(m->aud), "my-client");
+	set_str(m->nonce, sizeof(m->nonce), "n-0S6_WzA2Mj");
+	m->auth_time = 1795000000;
+	m->namr = 2;
+	set_str(m->amr[0], sizeof(m->amr[0]), "pwd");
+	set_str(m->amr[1], sizeof(m->amr[1]), "otp");
+	set_str(m->acr, sizeof(m->acr), "1");
+	m->ttl = 300;
+	set_str(m->sid, sizeof(m->sid), "s-1");
+	set_str(m->preferred_username, sizeof(m->preferred_username), "alice");
+	set_str(m->name, sizeof(m->name), "Alice Example");
+	set_str(m->email, sizeof(m->email), "alice@example.org");
+	m->email_verified = true;
+	m->roles_claim = true;
+	m->nroles = 1;
+	set_str(m->roles[0], sizeof(m->roles[0]), "admin");
+	set_str(m->access_token, sizeof(m->access_token), "aGVhZA.Ym9keQ.c2ln");
+	tb_sign_id(t, m);
+}
+
+/* Every optional claim left out. */
+static void
+fill_sign_id_req_min(void *vm, struct tb *t)
+{
+	struct proto_sign_id_req *m = vm;
+
+	m->alg = PROTO_ALG_EDDSA;
+	set_str(m->sub, sizeof(m->sub), UUID_B);
+	set_str(m->aud, sizeof(m->aud), "c");
+	tb_sign_id(t, m);
+}
+
+static void
+fill_sign_id_req_max(void *vm, struct tb *t)
+{
+	struct proto_sign_id_req *m = vm;
+	size_t i;
+
+	m->alg = PROTO_ALG_RS256;
+	set_rep(m->sub, 'f', PROTO_UUID_LEN);
+	set_rep(m->aud, 'c', PROTO_CLIENT_ID_MAX);
+	set_rep(m->nonce, 'n', PROTO_NONCE_MAX);
+	m->auth_time = 0xffffffff;
+	m->namr = PROTO_AMR_MAX;
+	for (i = 0; i < m->namr; i++)
+		set_rep(m->amr[i], (char)('a' + i), PROTO_AMR_LEN);
+	set_rep(m->acr, 'a', PROTO_ACR_MAX);
+	m->ttl = 0xffffffff;
+	set_rep(m->sid, 's', PROTO_SID_MAX);
+	set_rep(m->preferred_username, 'u', PROTO_USERNAME_MAX);
+	set_rep(m->name, 'N', PROTO_NAME_MAX);
+	set_rep(m->email, 'e', PROTO_EMAIL_MAX);
+	m->email_verified = true;
+	m->roles_claim = true;
+	m->nroles = PROTO_ROLES_MAX;
+	for (i = 0; i < m->nroles; i++)
+		set_rep(m->roles[i], (char)('a' + i % 26), PROTO_ROLE_MAX);
+	set_rep(m->access_token, 't', PROTO_JWT_MAX);
+	tb_sign_id(t, m);
+}
+
+/* R_SIGN_ID */
+static int
+enc_sign_id_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_sign_id_ans(b, id, m);
+}
+
+static int
+dec_sign_id_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_sign_id_ans(p, n, m);
+}
+
+static void
+fill_sign_id_ans(void *vm, struct tb *t)
+{
+	struct proto_sign_id_ans *m = vm;
+
+	set_str(m->jwt, sizeof(m->jwt), "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
+	m->exp = 1795000300;
+	tb_str(t, m->jwt, PROTO_JWT_MAX);
+	tb_u32(t, m->exp);
+}
+
+/* JWT_CHECK */
+static int
+enc_jwt_check_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_jwt_check_req(b, id, m);
+}
+
+static int
+dec_jwt_check_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_jwt_check_req(p, n, m);
+}
+
+static void
+fill_jwt_check_req(void *vm, struct tb *t)
+{
+	struct proto_jwt_check_req *m = vm;
+
+	set_str(m->token, sizeof(m->token), "aGVhZA.Ym9keQ.c2ln");
+	tb_str(t, m->token, PROTO_JWT_MAX);
+}
+
+static void
+fill_jwt_check_req_max(void *vm, struct tb *t)
+{
+	struct proto_jwt_check_req *m = vm;
+
+	set_rep(m->token, 't', PROTO_JWT_MAX);
+	tb_str(t, m->token, PROTO_JWT_MAX);
+}
+
+/* R_JWT_CHECK */
+static int
+enc_jwt_check_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_jwt_check_ans(b, id, m);
+}
+
+static int
+dec_jwt_check_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_jwt_check_ans(p, n, m);
+}
+
+static void
+fill_jwt_check_ans_yes(void *vm, struct tb *t)
+{
+	struct proto_jwt_check_ans *m = vm;
+
+	m->valid = true;
+	set_str(m->sub, sizeof(m->sub), UUID_A);
+	set_str(m->aud, sizeof(m->aud), "my-client");
+	set_str(m->sid, sizeof(m->sid), "s-1");
+	tb_bool(t, m->valid);
+	tb_str(t, m->sub, PROTO_UUID_LEN);
+	tb_str(t, m->aud, PROTO_CLIENT_ID_MAX);
+	tb_str(t, m->sid, PROTO_SID_MAX);
+}
+
+static void
+fill_jwt_check_ans_no(void *vm, struct tb *t)
+{
+	struct proto_jwt_check_ans *m = vm;
+
+	tb_bool(t, m->valid);
+	tb_str(t, m->sub, PROTO_UUID_LEN);
+	tb_str(t, m->aud, PROTO_CLIENT_ID_MAX);
+	tb_str(t, m->sid, PROTO_SID_MAX);
 }
 
 /* R_ERROR */
@@ -889,6 +1143,28 @@ static const struct tcase cases[] = {
 	    enc_pubkeys_ans, dec_pubkeys_ans, fill_pubkeys_ans_none),
 	CASE("R_PUBKEYS max", PROTO_R_PUBKEYS, sizeof(struct proto_pubkeys_ans),
 	    enc_pubkeys_ans, dec_pubkeys_ans, fill_pubkeys_ans_max),
+	CASE("R_PUBKEYS ed25519 only", PROTO_R_PUBKEYS,
+	    sizeof(struct proto_pubkeys_ans), enc_pubkeys_ans, dec_pubkeys_ans,
+	    fill_pubkeys_ans_ed_only),
+	CASE("SIGN_ID", PROTO_SIGN_ID, sizeof(struct proto_sign_id_req),
+	    enc_sign_id_req, dec_sign_id_req, fill_sign_id_req),
+	CASE("SIGN_ID min", PROTO_SIGN_ID, sizeof(struct proto_sign_id_req),
+	    enc_sign_id_req, dec_sign_id_req, fill_sign_id_req_min),
+	CASE("SIGN_ID max", PROTO_SIGN_ID, sizeof(struct proto_sign_id_req),
+	    enc_sign_id_req, dec_sign_id_req, fill_sign_id_req_max),
+	CASE("R_SIGN_ID", PROTO_R_SIGN_ID, sizeof(struct proto_sign_id_ans),
+	    enc_sign_id_ans, dec_sign_id_ans, fill_sign_id_ans),
+	CASE("JWT_CHECK", PROTO_JWT_CHECK, sizeof(struct proto_jwt_check_req),
+	    enc_jwt_check_req, dec_jwt_check_req, fill_jwt_check_req),
+	CASE("JWT_CHECK max", PROTO_JWT_CHECK,
+	    sizeof(struct proto_jwt_check_req), enc_jwt_check_req,
+	    dec_jwt_check_req, fill_jwt_check_req_max),
+	CASE("R_JWT_CHECK yes", PROTO_R_JWT_CHECK,
+	    sizeof(struct proto_jwt_check_ans), enc_jwt_check_ans,
+	    dec_jwt_check_ans, fill_jwt_check_ans_yes),
+	CASE("R_JWT_CHECK no", PROTO_R_JWT_CHECK,
+	    sizeof(struct proto_jwt_check_ans), enc_jwt_check_ans,
+	    dec_jwt_check_ans, fill_jwt_check_ans_no),
 	CASE("R_ERROR", PROTO_R_ERROR, sizeof(struct proto_error_ans),
 	    enc_error_ans, dec_error_ans, fill_error_ans),
 	CASE("R_ERROR max", PROTO_R_ERROR, sizeof(struct proto_error_ans),
@@ -942,6 +1218,10 @@ union anymsg {
 	struct proto_sign_req		sign_req;
 	struct proto_sign_ans		sign_ans;
 	struct proto_pubkeys_ans	pubkeys_ans;
+	struct proto_sign_id_req	sign_id_req;
+	struct proto_sign_id_ans	sign_id_ans;
+	struct proto_jwt_check_req	jwt_check_req;
+	struct proto_jwt_check_ans	jwt_check_ans;
 	struct proto_error_ans		error_ans;
 	struct proto_totp_new_req	totp_new_req;
 	struct proto_totp_new_ans	totp_new_ans;
@@ -1265,6 +1545,8 @@ test_too_many_roles(void **state)
 		tb_u32(t, 1);
 		tb_u32(t, 60);
 		tb_bool(t, false);
+		tb_str(t, "", PROTO_CLIENT_ID_MAX);
+		tb_str(t, "", PROTO_SCOPE_MAX);
 		assert_int_equal(proto_decode_sign_req(t->buf, t->len,
 		    &m.sign_req), n <= PROTO_ROLES_MAX ? 0 : -1);
 	}
@@ -1301,10 +1583,149 @@ test_too_many_keys(void **state)
 			tb_raw(t, pk, sizeof(pk));
 			tb_u8(t, i == 0);
 		}
+		tb_u32(t, 0);	/* no RSA keys */
 		assert_int_equal(proto_decode_pubkeys_ans(t->buf, t->len,
 		    &m.pubkeys_ans), n <= PROTO_KEYS_MAX ? 0 : -1);
 	}
 	assert_memory_equal(&m.pubkeys_ans, &zero, sizeof(m.pubkeys_ans));
+}
+
+/* RSA keys: at most PROTO_KEYS_MAX, e of 1..PROTO_RSA_E_MAX bytes. */
+static void
+test_rsa_pubkeys_bounds(void **state)
+{
+	static const uint8_t e[PROTO_RSA_E_MAX + 1] = { 1, 0, 1, 1, 1, 1, 1,
+	    1, 1 };
+	struct tb *t = &mut;
+	union anymsg m;
+	uint8_t n[PROTO_RSA_N_LEN];
+	size_t k, i, elen;
+
+	memset(n, 0xc5, sizeof(n));
+	for (k = PROTO_KEYS_MAX; k <= PROTO_KEYS_MAX + 1; k++) {
+		memset(t, 0, sizeof(*t));
+		tb_u32(t, 0);
+		tb_u32(t, (uint32_t)k);
+		for (i = 0; i < k; i++) {
+			tb_str(t, "k", PROTO_KID_MAX);
+			tb_u32(t, PROTO_RSA_N_LEN);
+			tb_raw(t, n, sizeof(n));
+			tb_u32(t, 3);
+			tb_raw(t, e, 3);
+			tb_u8(t, i == 0);
+		}
+		assert_int_equal(proto_decode_pubkeys_ans(t->buf, t->len,
+		    &m.pubkeys_ans), k <= PROTO_KEYS_MAX ? 0 : -1);
+	}
+	for (elen = 0; elen <= PROTO_RSA_E_MAX + 1; elen++) {
+		memset(t, 0, sizeof(*t));
+		tb_u32(t, 0);
+		tb_u32(t, 1);
+		tb_str(t, "k", PROTO_KID_MAX);
+		tb_u32(t, PROTO_RSA_N_LEN);
+		tb_raw(t, n, sizeof(n));
+		tb_u32(t, (uint32_t)elen);
+		tb_raw(t, e, elen);
+		tb_u8(t, 1);
+		assert_int_equal(proto_decode_pubkeys_ans(t->buf, t->len,
+		    &m.pubkeys_ans), elen >= 1 && elen <= PROTO_RSA_E_MAX ?
+		    0 : -1);
+	}
+	assert_memory_equal(&m.pubkeys_ans, &zero, sizeof(m.pubkeys_ans));
+
+	/* the encoder refuses what the decoder would */
+	{
+		struct proto_buf b;
+
+		(void)case_named("R_PUBKEYS");
+		proto_buf_init(&b);
+		msg.pubkeys_ans.rsa[1].e_len = 0;
+		assert_int_equal(proto_encode_pubkeys_ans(&b, 1,
+		    &msg.pubkeys_ans), -1);
+		msg.pubkeys_ans.rsa[1].e_len = PROTO_RSA_E_MAX + 1;
+		assert_int_equal(proto_encode_pubkeys_ans(&b, 1,
+		    &msg.pubkeys_ans), -1);
+		msg.pubkeys_ans.rsa[1].e_len = 3;
+		msg.pubkeys_ans.nrsa = PROTO_KEYS_MAX + 1;
+		assert_int_equal(proto_encode_pubkeys_ans(&b, 1,
+		    &msg.pubkeys_ans), -1);
+		assert_int_equal(b.len, 0);
+		proto_buf_free(&b);
+	}
+}
+
+/* SIGN_ID: an alg outside enum proto_alg and too many amr values are
+ * refused by the decoder and the encoder. */
+static void
+test_sign_id_bounds(void **state)
+{
+	static const uint8_t bad_alg[] = { 0, 3, 0x7f, 0xff };
+	struct proto_buf b;
+	union anymsg m;
+	size_t i, n;
+
+	(void)case_named("SIGN_ID");
+	for (i = 0; i < sizeof(bad_alg); i++) {
+		memcpy(&mut, &exp_tb, sizeof(mut));
+		mut.buf[0] = bad_alg[i];
+		assert_int_equal(proto_decode_sign_id_req(mut.buf, mut.len,
+		    &m.sign_id_req), -1);
+		assert_memory_equal(&m.sign_id_req, &zero,
+		    sizeof(m.sign_id_req));
+	}
+	mut.buf[0] = PROTO_ALG_EDDSA;
+	assert_int_equal(proto_decode_sign_id_req(mut.buf, mut.len,
+	    &m.sign_id_req), 0);
+	assert_int_equal(m.sign_id_req.alg, PROTO_ALG_EDDSA);
+
+	for (n = PROTO_AMR_MAX; n <= PROTO_AMR_MAX + 1; n++) {
+		struct proto_sign_id_req *r = &msg.sign_id_req;
+
+		(void)case_named("SIGN_ID");
+		r->namr = n;
+		for (i = 0; i < n && i < PROTO_AMR_MAX; i++)
+			set_str(r->amr[i], sizeof(r->amr[i]), "pwd");
+		memset(&mut, 0, sizeof(mut));
+		if (n > PROTO_AMR_MAX) {
+			/* by hand: the encoder would refuse it */
+			r->namr = PROTO_AMR_MAX;
+			tb_sign_id(&mut, r);
+			r->namr = n;
+		} else
+			tb_sign_id(&mut, r);
+		if (n > PROTO_AMR_MAX) {
+			/* patch the count, append one more value in place */
+			struct tb *t = &exp_tb;
+			size_t off = 1 + 4 + PROTO_UUID_LEN + 4 +
+			    strlen(r->aud) + 4 + strlen(r->nonce) + 4;
+
+			memset(t, 0, sizeof(*t));
+			tb_raw(t, mut.buf, off);
+			tb_u32(t, (uint32_t)n);
+			tb_raw(t, mut.buf + off + 4, PROTO_AMR_MAX * (4 + 3));
+			tb_str(t, "otp", PROTO_AMR_LEN);
+			tb_raw(t, mut.buf + off + 4 + PROTO_AMR_MAX * 7,
+			    mut.len - off - 4 - PROTO_AMR_MAX * 7);
+			assert_int_equal(proto_decode_sign_id_req(t->buf,
+			    t->len, &m.sign_id_req), -1);
+		} else
+			assert_int_equal(proto_decode_sign_id_req(mut.buf,
+			    mut.len, &m.sign_id_req), 0);
+		proto_buf_init(&b);
+		assert_int_equal(proto_encode_sign_id_req(&b, 1, r),
+		    n <= PROTO_AMR_MAX ? 0 : -1);
+		proto_buf_free(&b);
+	}
+
+	(void)case_named("SIGN_ID");
+	proto_buf_init(&b);
+	msg.sign_id_req.alg = 3;
+	assert_int_equal(proto_encode_sign_id_req(&b, 1, &msg.sign_id_req), -1);
+	msg.sign_id_req.alg = PROTO_ALG_RS256;
+	msg.sign_id_req.nroles = PROTO_ROLES_MAX + 1;
+	assert_int_equal(proto_encode_sign_id_req(&b, 1, &msg.sign_id_req), -1);
+	assert_int_equal(b.len, 0);
+	proto_buf_free(&b);
 }
 
 static void
@@ -1572,6 +1993,38 @@ test_encoders_refuse(void **state)
 	memset(msg.error_ans.message, 'e', sizeof(msg.error_ans.message));
 	enc_fails(c, &msg);
 
+	c = case_named("SIGN max");
+	memset(msg.sign_req.aud, 'c', sizeof(msg.sign_req.aud));
+	enc_fails(c, &msg);
+	c = case_named("SIGN max");
+	memset(msg.sign_req.scope, 's', sizeof(msg.sign_req.scope));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ID max");
+	memset(msg.sign_id_req.nonce, 'n', sizeof(msg.sign_id_req.nonce));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ID max");
+	memset(msg.sign_id_req.aud, 'c', sizeof(msg.sign_id_req.aud));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ID max");
+	memset(msg.sign_id_req.amr[3], 'a', sizeof(msg.sign_id_req.amr[3]));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ID max");
+	memset(msg.sign_id_req.name, 'N', sizeof(msg.sign_id_req.name));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ID max");
+	memset(msg.sign_id_req.access_token, 't',
+	    sizeof(msg.sign_id_req.access_token));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ID");
+	msg.sign_id_req.namr = SIZE_MAX;
+	enc_fails(c, &msg);
+	c = case_named("JWT_CHECK max");
+	memset(msg.jwt_check_req.token, 't', sizeof(msg.jwt_check_req.token));
+	enc_fails(c, &msg);
+	c = case_named("R_JWT_CHECK yes");
+	memset(msg.jwt_check_ans.sid, 's', sizeof(msg.jwt_check_ans.sid));
+	enc_fails(c, &msg);
+
 	c = case_named("TOTP_NEW");
 	memset(msg.totp_new_req.user_id, 'u',
 	    sizeof(msg.totp_new_req.user_id));
@@ -1715,6 +2168,9 @@ test_type_names(void **state)
 		{ PROTO_R_TOTP_CHECK, "R_TOTP_CHECK" },
 		{ PROTO_R_RECOVERY_NEW, "R_RECOVERY_NEW" },
 		{ PROTO_R_RECOVERY_HASH, "R_RECOVERY_HASH" },
+		{ PROTO_SIGN_ID, "SIGN_ID" }, { PROTO_R_SIGN_ID, "R_SIGN_ID" },
+		{ PROTO_JWT_CHECK, "JWT_CHECK" },
+		{ PROTO_R_JWT_CHECK, "R_JWT_CHECK" },
 	};
 	size_t i, known = 0;
 	uint32_t t;
@@ -1746,6 +2202,8 @@ main(void)
 		cmocka_unit_test(test_malformed_fields),
 		cmocka_unit_test(test_too_many_roles),
 		cmocka_unit_test(test_too_many_keys),
+		cmocka_unit_test(test_rsa_pubkeys_bounds),
+		cmocka_unit_test(test_sign_id_bounds),
 		cmocka_unit_test(test_too_many_recovery_codes),
 		cmocka_unit_test(test_mfa_bounds),
 		cmocka_unit_test(test_pubkeys_req_payload),

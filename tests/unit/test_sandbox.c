@@ -43,6 +43,7 @@
 #include <bsd/unistd.h>
 #include <sodium.h>
 
+#include "jwt_check.h"
 #include "jwt_sign.h"
 #include "keys.h"
 #include "password.h"
@@ -380,6 +381,30 @@ probe_work(void)
 	    sizeof(err)) != 0 || strlen(ans->jwt) < 50)
 		return BROKEN;
 	free(ans);
+	/* An RS256 ID token (OpenSSL: blinding wants random bytes) and its
+	 * check, then an EdDSA one. */
+	{
+		struct proto_sign_id_req *ir = calloc(1, sizeof(*ir));
+		struct proto_sign_id_ans *ia = calloc(1, sizeof(*ia));
+		struct proto_jwt_check_ans chk;
+		uint8_t alg;
+
+		if (ir == NULL || ia == NULL)
+			return BROKEN;
+		strlcpy(ir->sub, UID_A, sizeof(ir->sub));
+		strlcpy(ir->aud, "rp-1", sizeof(ir->aud));
+		for (alg = PROTO_ALG_RS256; alg >= PROTO_ALG_EDDSA; alg--) {
+			ir->alg = alg;
+			if (jwt_sign_id(&g.ks, &jp, ir, time(NULL), ia, NULL,
+			    err, sizeof(err)) != 0)
+				return BROKEN;
+			jwt_check(&g.ks, jp.issuer, ia->jwt, &chk);
+			if (!chk.valid)
+				return BROKEN;
+		}
+		free(ir);
+		free(ia);
+	}
 	/* Logging still reaches stderr. */
 	if (write(STDERR_FILENO, "", 0) != 0)
 		return BROKEN;

@@ -395,6 +395,153 @@ test_keyset_index(void **state)
 	assert_string_equal(v, "t");
 }
 
+/* The provider's clients: a secret exactly when confidential, redirect
+ * URIs absolute https or loopback http, scopes of ours, a known alg. */
+static void
+test_oauth_clients(void **state)
+{
+#define CLIENT_INSERT \
+	"INSERT INTO oauth_clients (client_id, name, secret_hash, public, " \
+	"redirect_uris, scopes, id_token_signed_response_alg) VALUES " \
+	"($1, 'App', $2::bytea, $3::boolean, $4::text[], " \
+	"coalesce($5::text[], '{openid}'), coalesce($6, 'RS256'))"
+	static const char *h = "\\x0000000000000000000000000000000000000000"
+	    "000000000000000000000000";
+	static const char *id = "abcdefghijklmnopqrstuv";
+	const char *good[] = { id, h, "f", "{https://a.example/cb}", NULL,
+	    NULL };
+	const char *pub[] = { "abcdefghijklmnopqrstuw", NULL, "t",
+	    "{http://127.0.0.1:9/cb,http://[::1]/x,http://localhost}", NULL,
+	    "EdDSA" };
+	static const char *const bad_uris[] = {
+		"{}", "{http://a.example/cb}", "{https://a.example/cb#f}",
+		"{https://u@a.example/cb}", "{/cb}", "{\"https://a b/\"}",
+		"{http://127.0.0.1.evil.example/}",
+	};
+	size_t i;
+
+	assert_string_equal(run(CLIENT_INSERT, 6, good), "");
+	assert_string_equal(run(CLIENT_INSERT, 6, pub), "");
+	for (i = 0; i < sizeof(bad_uris) / sizeof(bad_uris[0]); i++) {
+		const char *p[] = { "zbcdefghijklmnopqrstuv", h, "f",
+		    bad_uris[i], NULL, NULL };
+
+		assert_string_equal(run(CLIENT_INSERT, 6, p), CHECK_VIOLATION);
+	}
+	{
+		const char *nosecret[] = { "zbcdefghijklmnopqrstuv", NULL, "f",
+		    "{https://a.example/cb}", NULL, NULL };
+		const char *pubsecret[] = { "zbcdefghijklmnopqrstuv", h, "t",
+		    "{https://a.example/cb}", NULL, NULL };
+		const char *scope[] = { "zbcdefghijklmnopqrstuv", h, "f",
+		    "{https://a.example/cb}", "{openid,admin}", NULL };
+		const char *alg[] = { "zbcdefghijklmnopqrstuv", h, "f",
+		    "{https://a.example/cb}", NULL, "HS256" };
+		const char *shortid[] = { "short", h, "f",
+		    "{https://a.example/cb}", NULL, NULL };
+
+		assert_string_equal(run(CLIENT_INSERT, 6, nosecret),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, pubsecret),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, scope),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, alg),
+		    CHECK_VIOLATION);
+		assert_string_equal(run(CLIENT_INSERT, 6, shortid),
+		    CHECK_VIOLATION);
+	}
+	assert_string_equal(run("DELETE FROM oauth_clients", 0, NULL), "");
+#undef CLIENT_INSERT
+}
+
+/*
+ * 0010_refresh_clients.sql: a refresh-token family is either first-party
+ * (no client, scopes, auth_time or amr) or a client's, with all four and
+ * scopes a one-dimensional list of the provider's scopes without NULLs;
+ * a client's families go with the client.
+ */
+static void
+test_refresh_clients(void **state)
+{
+#define FAMILY_INSERT \
+	"INSERT INTO refresh_tokens (user_id, family, token_hash, " \
+	"expires_at, client_id, scopes, auth_time, amr) SELECT id, " \
+	"gen_random_uuid(), sha256($1::bytea), now() + interval '1 day', " \
+	"$2, $3::text[], $4::timestamptz, $5::text[] FROM users " \
+	"WHERE username = 'erin'"
+	static const char *h = "\\x0000000000000000000000000000000000000000"
+	    "000000000000000000000000";
+	const char *client[] = { "abcdefghijklmnopqrstuv", h, "f",
+	    "{https://a.example/cb}", NULL, NULL };
+	static const char *cid = "abcdefghijklmnopqrstuv";
+#define AT "2030-01-01T00:00:00Z"
+	const char *at = AT;
+	/* token, client_id, scopes, auth_time, amr: each refused */
+	static const char *const bad[][5] = {
+		/* a client's family missing one of the four */
+		{ "b1", "abcdefghijklmnopqrstuv", NULL, AT, "{pwd}" },
+		{ "b2", "abcdefghijklmnopqrstuv", "{openid}", NULL, "{pwd}" },
+		{ "b3", "abcdefghijklmnopqrstuv", "{openid}", AT, NULL },
+		/* a first-party family with one of them */
+		{ "b4", NULL, "{openid}", NULL, NULL },
+		{ "b5", NULL, NULL, AT, NULL },
+		{ "b6", NULL, NULL, NULL, "{pwd}" },
+		/* scopes: unknown, NULL inside, two dimensions */
+		{ "b7", "abcdefghijklmnopqrstuv", "{openid,admin}", AT,
+		    "{pwd}" },
+		{ "b8", "abcdefghijklmnopqrstuv", "{openid,NULL}", AT,
+		    "{pwd}" },
+		{ "b9", "abcdefghijklmnopqrstuv", "{{openid},{email}}", AT,
+		    "{pwd}" },
+		{ "b10", "abcdefghijklmnopqrstuv", "{OpenID}", AT, "{pwd}" },
+	};
+	char v[64];
+	size_t i;
+
+	assert_string_equal(insert_user("erin", "erin@example.com", NULL,
+	    NULL), "");
+	assert_string_equal(run("INSERT INTO oauth_clients (client_id, name, "
+	    "secret_hash, public, redirect_uris) VALUES ($1, 'App', "
+	    "$2::bytea, $3::boolean, $4::text[])", 4, client), "");
+	{
+		const char *first[] = { "g1", NULL, NULL, NULL, NULL };
+		const char *all[] = { "g2", cid,
+		    "{openid,profile,email,roles,offline_access}", at,
+		    "{pwd,otp,mfa}" };
+		const char *empty_amr[] = { "g3", cid, "{openid}", at, "{}" };
+
+		assert_string_equal(run(FAMILY_INSERT, 5, first), "");
+		assert_string_equal(run(FAMILY_INSERT, 5, all), "");
+		assert_string_equal(run(FAMILY_INSERT, 5, empty_amr), "");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *st = run(FAMILY_INSERT, 5, bad[i]);
+
+		if (strcmp(st, CHECK_VIOLATION) != 0)
+			fail_msg("row %s: want %s, got '%s'", bad[i][0],
+			    CHECK_VIOLATION, st);
+	}
+	{
+		/* A client that does not exist. */
+		const char *ghost[] = { "b11", "zzzzzzzzzzzzzzzzzzzzzz",
+		    "{openid}", at, "{pwd}" };
+
+		assert_string_equal(run(FAMILY_INSERT, 5, ghost), "23503");
+	}
+	/* Removing the client removes its families, not the first-party
+	 * one. */
+	assert_string_equal(run("DELETE FROM oauth_clients", 0, NULL), "");
+	assert_true(dbt_value(conn, "SELECT count(*) FROM refresh_tokens "
+	    "WHERE client_id IS NULL", 0, NULL, v, sizeof(v)));
+	assert_string_equal(v, "1");
+	assert_true(dbt_value(conn, "SELECT count(*) FROM refresh_tokens", 0,
+	    NULL, v, sizeof(v)));
+	assert_string_equal(v, "1");
+#undef AT
+#undef FAMILY_INSERT
+}
+
 int
 main(void)
 {
@@ -408,6 +555,8 @@ main(void)
 		cmocka_unit_test_setup(test_refresh_tokens, clean),
 		cmocka_unit_test_setup(test_audit_events, clean),
 		cmocka_unit_test_setup(test_keyset_index, clean),
+		cmocka_unit_test_setup(test_oauth_clients, clean),
+		cmocka_unit_test_setup(test_refresh_clients, clean),
 	};
 
 	dbt_require_url("test_schema");
