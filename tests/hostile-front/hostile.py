@@ -804,7 +804,7 @@ MALFORMED = {
                                     "cap"),
     "length 2^31, no payload": (True, W.header("HASH", 0x80000000), "cap"),
     "type 0": (True, F(0x0000, b""), "unknown type"),
-    "type 10": (True, F(0x000a, b""), "unknown type"),
+    "type 12": (True, F(0x000c, b""), "unknown type"),
     "TOTP_NEW of 0 bytes": (True, F(0x0006, b""), "out of bounds"),
     "type 0x00ff": (True, F(0x00ff, W.u32(1)), "unknown type"),
     "type 0x7fff": (True, F(0x7fff, b""), "unknown type"),

@@ -28,7 +28,12 @@ RECOVERY_CODES = 10
 RECOVERY_CODE_LEN = 10
 RECOVERY_INPUT_MAX = 32
 RECOVERY_HASH_LEN = 64
-VERSION = 2
+CLIENT_ID_MAX = 64
+SCOPE_MAX = 512
+SID_MAX = 64
+RSA_N_LEN = 384
+RSA_E_MAX = 8
+VERSION = 3
 
 
 def field_max(n):
@@ -40,20 +45,22 @@ HASH_MIN = 8
 HASH_MAX = field_max(UUID_LEN) + field_max(PASSWORD_MAX)
 VERIFY_MIN = 12
 VERIFY_MAX = HASH_MAX + field_max(STORED_MAX)
-SIGN_MIN = 21
+SIGN_MIN = 21 + 4 + 4
 SIGN_MAX = (field_max(UUID_LEN) + field_max(USERNAME_MAX) + 4 +
-            ROLES_MAX * field_max(ROLE_MAX) + 4 + 4 + 1)
+            ROLES_MAX * field_max(ROLE_MAX) + 4 + 4 + 1 +
+            field_max(CLIENT_ID_MAX) + field_max(SCOPE_MAX))
 
 TOTP_CHECK_MAX = (field_max(UUID_LEN) + field_max(SEALED_MAX) +
                   field_max(TOTP_CODE_LEN) + 4)
 
 T = dict(HELLO=0x0001, HASH=0x0002, VERIFY=0x0003, SIGN=0x0004,
          PUBKEYS=0x0005, TOTP_NEW=0x0006, TOTP_CHECK=0x0007,
-         RECOVERY_NEW=0x0008, RECOVERY_HASH=0x0009,
+         RECOVERY_NEW=0x0008, RECOVERY_HASH=0x0009, SIGN_ID=0x000a,
+         JWT_CHECK=0x000b,
          R_HELLO=0x8001, R_HASH=0x8002, R_VERIFY=0x8003,
          R_SIGN=0x8004, R_PUBKEYS=0x8005, R_TOTP_NEW=0x8006,
          R_TOTP_CHECK=0x8007, R_RECOVERY_NEW=0x8008, R_RECOVERY_HASH=0x8009,
-         R_ERROR=0x80ff)
+         R_SIGN_ID=0x800a, R_JWT_CHECK=0x800b, R_ERROR=0x80ff)
 NAME = {v: k for k, v in T.items()}
 
 ERR_INVALID, ERR_INTERNAL, ERR_BUSY = 1, 2, 3
@@ -96,10 +103,11 @@ def verify_req(user_id, password, stored, id_=1):
 
 
 def sign_payload(sub, username, roles, ver, ttl, nroles=None,
-                 email_verified=False):
+                 email_verified=False, aud="", scope=""):
     n = len(roles) if nroles is None else nroles
     return (s(sub) + s(username) + u32(n) + b"".join(s(r) for r in roles) +
-            u32(ver) + u32(ttl) + (b"\1" if email_verified else b"\0"))
+            u32(ver) + u32(ttl) + (b"\1" if email_verified else b"\0") +
+            s(aud) + s(scope))
 
 
 def sign_req(sub, username, roles, ver, ttl, id_=1):
@@ -173,7 +181,31 @@ def decode(type_, p):
             if cur not in (0, 1):
                 raise ValueError("boolean %d" % cur)
             keys.append(dict(kid=kid, pk=pk, current=bool(cur)))
-        out = dict(keys=keys)
+        n = r.u32()
+        if n > KEYS_MAX:
+            raise ValueError("%d RSA keys" % n)
+        rsa = []
+        for _ in range(n):
+            kid = r.str(KID_MAX)
+            mod = r.bytes(RSA_N_LEN)
+            if len(mod) != RSA_N_LEN:
+                raise ValueError("RSA modulus of %d bytes" % len(mod))
+            e = r.bytes(RSA_E_MAX)
+            if not e:
+                raise ValueError("empty RSA exponent")
+            cur = r.u8()
+            if cur not in (0, 1):
+                raise ValueError("boolean %d" % cur)
+            rsa.append(dict(kid=kid, n=mod, e=e, current=bool(cur)))
+        out = dict(keys=keys, rsa=rsa)
+    elif type_ == T["R_SIGN_ID"]:
+        out = dict(jwt=r.str(JWT_MAX), exp=r.u32())
+    elif type_ == T["R_JWT_CHECK"]:
+        v = r.u8()
+        if v not in (0, 1):
+            raise ValueError("boolean %d" % v)
+        out = dict(valid=bool(v), sub=r.str(UUID_LEN), aud=r.str(CLIENT_ID_MAX),
+                   sid=r.str(SID_MAX))
     elif type_ == T["R_TOTP_NEW"]:
         out = dict(secret=r.str(TOTP_SECRET_LEN), sealed=r.str(SEALED_MAX))
     elif type_ == T["R_TOTP_CHECK"]:
