@@ -32,19 +32,6 @@ pending_new(void *arg)
 	return p;
 }
 
-static int
-send_query(struct db_pool *pool, const char *sql, int n,
-    const char *const *params, db_result_cb cb, struct pending *p)
-{
-	if (p == NULL)
-		return -1;
-	if (db_query(pool, sql, n, params, cb, p) == NULL) {
-		free(p);
-		return -1;
-	}
-	return 0;
-}
-
 int
 codes_insert(struct db_pool *pool, const struct codes_new *n,
     store_done_cb *cb, void *arg)
@@ -149,7 +136,7 @@ codes_redeem(struct db_pool *pool, const char *hash, const char *client_id,
 	 * c locks the row: a concurrent exchange waits, then sees the
 	 * spend and takes the reuse branch.  r and x exclude each other.
 	 */
-	return send_query(pool,
+	return row_send(pool,
 	    "WITH c AS (SELECT code_hash, used_at IS NOT NULL AS spent,"
 	    " expires_at > now() AS live FROM oauth_codes"
 	    " WHERE code_hash = $1::bytea AND client_id = $2 FOR UPDATE),"
@@ -205,7 +192,7 @@ codes_issued(struct db_pool *pool, const char *hash, const char *family,
 	if ((p = pending_new(arg)) == NULL)
 		return -1;
 	p->done = cb;
-	return send_query(pool,
+	return row_send(pool,
 	    "WITH o AS (UPDATE oauth_codes SET refresh_family = $2::uuid,"
 	    " access_jti = $3::uuid WHERE code_hash = $1::bytea"
 	    " AND used_at IS NOT NULL RETURNING reused_at IS NOT NULL AS"

@@ -31,19 +31,6 @@ pending_new(void *arg)
 	return p;
 }
 
-static int
-send_query(struct db_pool *pool, const char *sql, int nparams,
-    const char *const *params, db_result_cb cb, struct pending *p)
-{
-	if (p == NULL)
-		return -1;
-	if (db_query(pool, sql, nparams, params, cb, p) == NULL) {
-		free(p);
-		return -1;
-	}
-	return 0;
-}
-
 /* Column col as text into dst; "" when NULL. */
 static int
 copy_opt(char *dst, size_t len, const PGresult *res, int row, int col)
@@ -119,7 +106,7 @@ outbox_claim(struct db_pool *pool, unsigned int n, int64_t lease,
 	/* The CTE is evaluated once: its rows are locked, and a row that
 	 * another host claimed meanwhile is skipped or, once that claim
 	 * committed, fails the recheck of its lease. */
-	return send_query(pool,
+	return row_send(pool,
 	    "WITH due AS (SELECT id FROM mail_outbox"
 	    " WHERE next_attempt_at <= now()"
 	    " AND (claimed_until IS NULL OR claimed_until < now())"
@@ -184,7 +171,7 @@ outbox_expire(struct db_pool *pool, int64_t max_age, outbox_count_cb *cb,
 	if ((p = pending_new(arg)) == NULL)
 		return -1;
 	p->count = cb;
-	return send_query(pool,
+	return row_send(pool,
 	    "WITH gone AS (DELETE FROM mail_outbox"
 	    " WHERE created_at < now() - $1::bigint * interval '1 second'"
 	    " AND (claimed_until IS NULL OR claimed_until < now())"
@@ -223,7 +210,7 @@ outbox_stats(struct db_pool *pool, outbox_stats_cb *cb, void *arg)
 	if ((p = pending_new(arg)) == NULL)
 		return -1;
 	p->stats = cb;
-	return send_query(pool,
+	return row_send(pool,
 	    "SELECT count(*), coalesce(greatest(0, floor(extract(epoch FROM"
 	    " now() - min(created_at)))), 0)::bigint FROM mail_outbox",
 	    0, NULL, stats_read, p);

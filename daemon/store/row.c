@@ -209,3 +209,16 @@ row_constraint(const PGresult *res)
 
 	return c != NULL ? c : "";
 }
+
+int
+row_send(struct db_pool *pool, const char *sql, int nparams,
+    const char *const *params, db_result_cb cb, void *owned)
+{
+	if (owned == NULL)
+		return -1;
+	if (db_query(pool, sql, nparams, params, cb, owned) == NULL) {
+		free(owned);
+		return -1;
+	}
+	return 0;
+}

@@ -36,6 +36,14 @@ int	row_exec(struct db_pool *pool, const char *what, const char *sql,
 	    int nparams, const char *const *params, bool need_row,
 	    store_done_cb *cb, void *arg);
 
+/*
+ * Sends sql with the caller's own callback and its context owned, a
+ * malloc()ed block that cb frees: when nothing was sent (owned NULL, or
+ * the pool refused), frees owned and returns -1; else 0.
+ */
+int	row_send(struct db_pool *pool, const char *sql, int nparams,
+	    const char *const *params, db_result_cb cb, void *owned);
+
 /* Copies column col of row into dst (len bytes); -1 when it is NULL or
  * does not fit. */
 int	row_copy(char *dst, size_t len, const PGresult *res, int row, int col);

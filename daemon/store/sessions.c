@@ -40,19 +40,6 @@ pending_new(void *arg)
 	return p;
 }
 
-static int
-send_query(struct db_pool *pool, const char *sql, int n,
-    const char *const *params, db_result_cb cb, struct pending *p)
-{
-	if (p == NULL)
-		return -1;
-	if (db_query(pool, sql, n, params, cb, p) == NULL) {
-		free(p);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * The User-Agent as kept: at most SESSIONS_AGENT_MAX bytes, cut before a
  * character rather than inside one; "" when it is not printable UTF-8
@@ -113,7 +100,7 @@ sessions_create(struct db_pool *pool, const struct sessions_new *n,
 	if ((p = pending_new(arg)) == NULL)
 		return -1;
 	p->made = cb;
-	return send_query(pool,
+	return row_send(pool,
 	    "WITH u AS (SELECT id FROM users WHERE id = $1::uuid"
 	    " AND is_active AND token_version = $3::int),"
 	    " x AS (DELETE FROM browser_sessions WHERE user_id = $1::uuid"
@@ -168,7 +155,7 @@ sessions_touch(struct db_pool *pool, const char *hash, int64_t idle,
 	if ((p = pending_new(arg)) == NULL)
 		return -1;
 	p->found = cb;
-	return send_query(pool,
+	return row_send(pool,
 	    "WITH s AS (UPDATE browser_sessions b SET last_seen_at = now(),"
 	    " idle_expires_at = least(now() + $2::bigint * interval"
 	    " '1 second', b.expires_at)"
@@ -264,7 +251,7 @@ sessions_list(struct db_pool *pool, const char *user_id,
 	if ((p = pending_new(arg)) == NULL)
 		return -1;
 	p->listed = cb;
-	return send_query(pool,
+	return row_send(pool,
 	    "SELECT id, kind, " TS("created") ", " TS("seen") ", remote_addr,"
 	    " user_agent, current FROM ("
 	    " SELECT b.id, true AS kind, b.created_at AS created,"
