@@ -44,6 +44,12 @@ auth_bearer_token(const char *header, const char **token, size_t *len)
 	return AUTH_TOKEN;
 }
 
+bool
+auth_keys_known(const struct front *f)
+{
+	return hc_pubkeys(f->hc)->nkeys > 0;
+}
+
 enum jwt_result
 auth_verify_token(struct front *f, const char *token, size_t len,
     bool client, time_t now, struct jwt_claims *claims)
@@ -69,6 +75,12 @@ verify_header(struct front *f, struct http_req *r, bool client, time_t now,
 	    &len);
 	if (*how != AUTH_TOKEN)
 		return JWT_MALFORMED;
+	/* Right after a start the key set is still on its way from the
+	 * hasher: a valid token must not hear that it is invalid. */
+	if (!auth_keys_known(f)) {
+		*how = AUTH_KEYS_PENDING;
+		return JWT_UNKNOWN_KID;
+	}
 	return auth_verify_token(f, token, len, client, now, claims);
 }
 
@@ -101,6 +113,10 @@ auth_refuse(struct http_req *r, enum auth_presented how)
 	case AUTH_TOKEN:
 		problem_bearer(r, BEARER_INVALID_TOKEN,
 		    "the access token is invalid or expired");
+		break;
+	case AUTH_KEYS_PENDING:
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the service is starting; try again");
 		break;
 	}
 }

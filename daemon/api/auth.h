@@ -27,6 +27,8 @@ enum auth_presented {
 	AUTH_NO_TOKEN = 0,	/* no header, or another scheme (Basic, ...) */
 	AUTH_BAD_HEADER,	/* "Bearer" without exactly one token */
 	AUTH_TOKEN,		/* "Bearer <token>" */
+	AUTH_KEYS_PENDING,	/* a token, but the hasher has not yet sent
+				 * the keys to check it (just started) */
 };
 
 /*
@@ -40,7 +42,8 @@ enum auth_presented auth_bearer_token(const char *header, const char **token,
 /*
  * Verifies the bearer token of r with the front's public keys at time now.
  * Returns JWT_OK with *claims filled; JWT_ERR_... otherwise, and *how
- * says what the request held.
+ * says what the request held (AUTH_KEYS_PENDING: a token that cannot be
+ * judged yet, which auth_refuse() answers 503, never 401).
  */
 enum jwt_result auth_verify_request(struct front *f, struct http_req *r,
 	    time_t now, struct jwt_claims *claims, enum auth_presented *how);
@@ -52,6 +55,9 @@ enum jwt_result auth_verify_request(struct front *f, struct http_req *r,
 enum jwt_result auth_verify_client_request(struct front *f,
 	    struct http_req *r, time_t now, struct jwt_claims *claims,
 	    enum auth_presented *how);
+
+/* Whether the hasher has sent its public keys since the front started. */
+bool	auth_keys_known(const struct front *f);
 
 /*
  * Verifies token (len bytes) as auth_verify_request() does a header's,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "config.h"
 #include "store/db.h"
 #include "front.h"
@@ -51,9 +52,16 @@ h_jwks(struct http_req *r)
 {
 	struct front *f = caller_of(r)->front;
 	size_t	 len;
-	char	*doc = jwks_build(hc_pubkeys(f->hc), &len);
+	char	*doc;
 
-	if (doc == NULL) {
+	/* An empty set, cached for minutes by every verifier, would refuse
+	 * every token: until the hasher has sent its keys, come back. */
+	if (!auth_keys_known(f)) {
+		problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+		    "the service is starting; try again");
+		return;
+	}
+	if ((doc = jwks_build(hc_pubkeys(f->hc), &len)) == NULL) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}

@@ -375,6 +375,12 @@ introspector_authenticated(struct oauth_client *client, void *arg)
 		return;
 	}
 	if (c->is_jwt) {
+		if (!auth_keys_known(c->f)) {
+			o2_free(c);
+			problem_retry(r, PROBLEM_UNAVAILABLE, 1,
+			    "the service is starting; try again");
+			return;
+		}
 		if (auth_verify_token(c->f, c->token, strlen(c->token), true,
 		    time(NULL), &c->claims) != JWT_OK ||
 		    strcmp(c->claims.client_id, client->client_id) != 0) {

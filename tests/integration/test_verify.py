@@ -2,6 +2,8 @@
 refusals (RFC 8725): forged, expired, foreign, unsigned and HMAC tokens."""
 
 import json
+import os
+import signal
 import time
 import uuid
 
@@ -161,3 +163,32 @@ def test_token_of_a_stale_version_is_401_on_bearer_routes(client, user, signing_
     tok = W.forge(_header(kid), _claims(user, ver=_claims(user)["ver"] + 1000), sk)
     r = client.get("/api/v1/users/me", token=tok)
     assert r.status == 401, r
+
+
+def test_tokens_and_the_jwks_wait_with_503_until_the_hasher_has_sent_its_keys(
+        daemon, workdir, user):
+    """A wardend just started serves before its hasher has answered: a valid
+    token then hears 503 and Retry-After (come back), never 401 (throw the
+    token away), and the JWKS is not published empty."""
+    slow = os.path.join(workdir, "slow-hasher.sh")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\nsleep 30\nexec %s \"$@\"\n" % W.binary("warden-hasher"))
+    os.chmod(slow, 0o755)
+    d = W.Daemon(workdir, "slow-hasher", key_dir=daemon.key_dir, hasher_path=slow)
+    d.start_serving()
+    try:
+        r = d.client.get("/readyz")
+        assert r.status == 503, r
+        for path in (VERIFY, "/api/v1/users/me"):
+            r = d.client.get(path, token=user.access)
+            assert r.status == 503, (path, r)
+            assert r.header("Retry-After") == "1", (path, r)
+            assert r.header("X-Auth-User-Id") is None, r
+        r = d.client.get("/.well-known/jwks.json")
+        assert r.status == 503 and r.header("Retry-After") == "1", r
+        # No token at all is still a plain 401: nothing to wait for.
+        assert d.client.get(VERIFY).status == 401
+    finally:
+        # The whole group: the hasher's spawner and the sleeping script.
+        os.killpg(d.proc.pid, signal.SIGKILL)
+        d.proc.wait(timeout=10)

@@ -452,7 +452,7 @@ class Daemon:
         SECRETS.logs.append(self.log)
         self.client = Client(self.host, self.port)
 
-    def start(self, timeout=30.0):
+    def _spawn(self):
         exe = binary("wardend")
         if not os.access(exe, os.X_OK):
             raise RuntimeError("%s is not built (make %s)" % (exe, exe))
@@ -462,6 +462,9 @@ class Daemon:
                                      stdout=logf, stderr=logf, env=env,
                                      cwd="/", start_new_session=True)
         logf.close()
+
+    def start(self, timeout=30.0):
+        self._spawn()
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -485,6 +488,25 @@ class Daemon:
         self.kill()
         raise RuntimeError("wardend (%s) not ready within %.0f s (last: %r); log:\n%s"
                            % (self.name, timeout, last, log_tail(self.log)))
+
+    def start_serving(self, timeout=30.0):
+        """Starts it and returns once /healthz answers: serving, whether or
+        not /readyz would say ready."""
+        self._spawn()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("wardend (%s) exited with %d during start-up; log:\n%s"
+                                   % (self.name, self.proc.returncode, log_tail(self.log)))
+            try:
+                if self.client.get("/healthz").status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("wardend (%s) not serving within %.0f s; log:\n%s"
+                           % (self.name, timeout, log_tail(self.log)))
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
