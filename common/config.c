@@ -163,6 +163,10 @@ static const struct cfg_key keys[] = {
 	SIZE(argon2_memory, "19M", crypto_pwhash_MEMLIMIT_MIN, 4096 * U_MIB),
 	UINT(argon2_iterations, "2", 1, 64),
 
+	/* housekeeping */
+	DUR(purge_interval, "1m", 1 * U_SEC, 1 * U_DAY),
+	DUR(audit_retention, "0s", 0, 3650 * U_DAY),
+
 	/* logging */
 	LEVEL(log_level, "info"),
 	ENUM(log_format, enum cfg_log_format, "logfmt", log_format_names),

@@ -121,6 +121,12 @@ struct cfg {
 	size_t		argon2_memory;
 	unsigned int	argon2_iterations;
 
+	/* housekeeping */
+	int64_t		purge_interval;		/* expired rows deleted this
+						 * often (api/purger.h) */
+	int64_t		audit_retention;	/* audit events older are
+						 * deleted; 0: kept */
+
 	/* logging */
 	int		log_level;		/* a LOG_* of log.h */
 	enum cfg_log_format log_format;

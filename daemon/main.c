@@ -44,6 +44,7 @@
 #include "http/listenfds.h"
 #include "log.h"
 #include "api/census.h"
+#include "api/purger.h"
 #include "api/mailer.h"
 #include "ui/portal.h"
 #include "ui/problem_page.h"
@@ -347,6 +348,8 @@ reload(struct daemon *d)
 	d->cfg = nc;
 	d->front.cfg = nc;
 	d->drain_limit = nc->shutdown_timeout;
+	purger_configure(d->front.purger, nc->purge_interval,
+	    nc->audit_retention);
 	if (old != d->cfg0)
 		free_config(old);
 
@@ -685,6 +688,16 @@ start_census(struct daemon *d)
 		fatal("cannot start the census of legacy hashes");
 }
 
+/* The periodic purge of expired rows (api/purger.h). */
+static void
+start_purger(struct daemon *d)
+{
+	if ((d->front.purger = purger_new(d->base)) == NULL ||
+	    purger_start(d->front.purger, d->front.db, d->cfg->purge_interval,
+	    d->cfg->audit_retention) == -1)
+		fatal("cannot start the purge of expired rows");
+}
+
 /* SIGTERM, SIGINT and SIGHUP on the loop, and the watchdog's timer. */
 static void
 watch_signals(struct daemon *d)
@@ -732,9 +745,11 @@ shut_down(struct daemon *d)
 	spawner_stop(d->spawner);
 	mailer_stop(d->front.mailer);	/* before the pool: see its header */
 	census_stop(d->front.census);
+	purger_stop(d->front.purger);
 	db_pool_free(d->front.db);
 	mailer_free(d->front.mailer);
 	census_free(d->front.census);
+	purger_free(d->front.purger);
 	portal_free(d->front.portal);
 	free(d->routes);
 	revocations_free(d->front.revocations);	/* after: see its header */
@@ -790,6 +805,7 @@ main(int argc, char *argv[])
 	listen_revocations(&d);
 	start_mail(&d);
 	start_census(&d);
+	start_purger(&d);
 	watch_signals(&d);
 	serve(&d);
 	shut_down(&d);

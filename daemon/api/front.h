@@ -21,6 +21,7 @@ struct db_pool;
 struct hc;
 struct census;
 struct portal;
+struct purger;
 struct mailer;
 struct metrics;
 struct ratelimit;
@@ -51,6 +52,7 @@ struct front {
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 	struct census		*census;	/* counts for /metrics
 						 * (api/census.h) */
+	struct purger		*purger;	/* expired rows (api/purger.h) */
 	struct portal		*portal;	/* the login portal's pages
 						 * (ui/portal.h) */
 };

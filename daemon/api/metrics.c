@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 
 #include "census.h"
+#include "purger.h"
 #include "config.h"
 #include "front.h"
 #include "handlers.h"
@@ -267,6 +268,7 @@ void
 metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 {
 	const struct front *f = m->front;
+	enum purge_kind	 i;
 
 	memset(s, 0, sizeof(*s));
 	if (f != NULL && f->hc != NULL) {
@@ -282,6 +284,8 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 		revocations_stats(f->revocations, &s->rev);
 		mailer_get_stats(f->mailer, &s->mail);
 		s->legacy_hashes = census_legacy_hashes(f->census);
+		for (i = 0; i < PURGE_NKINDS; i++)
+			s->purged[i] = purger_deleted(f->purger, i);
 	}
 	s->started = f != NULL && f->started != 0 ? f->started : m->created;
 }
@@ -533,6 +537,11 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 		out_printf(&o, "warden_legacy_password_hashes %lld\n",
 		    (long long)s->legacy_hashes);
 	}
+	family(&o, "warden_purged_rows_total", "counter",
+	    "Expired rows deleted by this host's periodic purge, per table.");
+	for (i = 0; i < PURGE_NKINDS; i++)
+		out_printf(&o, "warden_purged_rows_total{table=\"%s\"} %"
+		    PRIu64 "\n", purge_table(i), s->purged[i]);
 	family(&o, "process_start_time_seconds", "gauge",
 	    "Start time of the process since the Unix epoch, seconds.");
 	out_printf(&o, "process_start_time_seconds %lld\n",

@@ -33,6 +33,7 @@
 #include "http/http.h"
 #include "mailer.h"
 #include "revocations.h"
+#include "store/purge.h"
 
 struct cfg;
 struct event_base;
@@ -66,6 +67,7 @@ struct metrics_snapshot {
 	struct rev_stats rev;		/* zeroed: no revocations */
 	struct mailer_stats mail;	/* zeroed: no mail worker */
 	int64_t		 legacy_hashes;	/* -1: not counted yet */
+	uint64_t	 purged[PURGE_NKINDS];	/* rows, per table */
 	time_t		 started;	/* wall clock, seconds */
 };
 
