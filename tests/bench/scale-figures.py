@@ -4,7 +4,8 @@ for each kind of request, the CPU it costs wardend with its hasher and the
 CPU it costs PostgreSQL (user and system time read from /proc, so the
 figure does not move with whatever else the machine runs), the database
 transactions that write, and the WAL it makes (what a synchronous
-standby must receive before the answer); and the connections a host holds.
+standby must receive before the answer); the connections a host holds, and
+the average width of the rows that grow with users and logins.
 
 Runs at the shipped Argon2id cost (19M, t=2) against $DATABASE_URL (make
 bench runs it under scripts/pgtmp); as root or as the cluster's owner,
@@ -176,6 +177,10 @@ def main():
             assert r.status == 204, r
         rows.append(measure(d, pm, "GET /auth/verify", reads, verify))
 
+        widths = {}
+        for table in ("users", "refresh_tokens", "audit_events", "login_devices"):
+            widths[table] = float(sql("SELECT coalesce(avg(pg_column_size(t.*)), 0)"
+                                      " FROM %s t" % table))
         conns = W.psql("SELECT count(*) FROM pg_stat_activity WHERE"
                        " application_name LIKE 'wardend%'")[0]
     finally:
@@ -196,10 +201,13 @@ def main():
             print("scale: %d of %d %s failed, e.g. %s" % (
                 r["failures"], r["n"], r["request"], r["first_failure"]))
     print("connections to PostgreSQL per host: %s" % conns)
+    print("average row, bytes (before indexes and page overhead): %s" % ", ".join(
+        "%s %.0f" % kv for kv in widths.items()))
     out = os.environ.get("SCALE_JSON")
     if out:
         with open(out, "w") as f:
             json.dump({"rows": rows, "connections_per_host": int(conns),
+                       "row_bytes": widths,
                        "cpus": os.cpu_count()}, f, indent=1)
             f.write("\n")
     subprocess.run(["rm", "-rf", work], check=False)
