@@ -21,7 +21,11 @@ ctl_db_open(const struct cfg *cfg)
 		fprintf(stderr, PROG ": database_url is not set\n");
 		return NULL;
 	}
-	conn = PQconnectdb(cfg->database_url);
+	/* A bound on connecting, unless the URL sets one: a first host of a
+	 * multi-host URL that went silent is passed over after it. */
+	conn = PQconnectdbParams((const char *const []){ "connect_timeout",
+	    "dbname", NULL }, (const char *const []){ "5", cfg->database_url,
+	    NULL }, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		/* libpq's message names the server, never the password. */
 		fprintf(stderr, PROG ": database: %s",

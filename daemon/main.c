@@ -142,7 +142,11 @@ run_migrations(const char *url)
 	PGconn	*conn;
 	char	 err[512];
 
-	conn = PQconnectdb(url);
+	/* A bound on connecting, unless the URL sets one: a first host of a
+	 * multi-host URL that went silent is passed over after it (the
+	 * pool's own connections bound theirs: store/pg_target.h). */
+	conn = PQconnectdbParams((const char *const []){ "connect_timeout",
+	    "dbname", NULL }, (const char *const []){ "5", url, NULL }, 1);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		/* libpq's message names the server, never the password. */
 		fatal("database: %s", PQerrorMessage(conn));

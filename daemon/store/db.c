@@ -280,6 +280,12 @@ db_pool_new(struct event_base *base, const char *url, unsigned int size,
 	pool->max_queue = DB_DEFAULT_MAX_QUEUE;
 	TAILQ_INIT(&pool->queue);
 	TAILQ_INIT(&pool->done);
+	if (pg_target_init(&pool->target, url) == -1) {
+		log_error("database_url: more than %d hosts, or out of memory",
+		    PG_HOSTS_MAX);
+		db_pool_free(pool);
+		return NULL;
+	}
 	if ((pool->url = strdup(url)) == NULL ||
 	    (pool->conns = calloc(size, sizeof(*pool->conns))) == NULL ||
 	    (pool->done_ev = event_new(base, -1, 0, done_cb, pool)) == NULL)
@@ -338,6 +344,7 @@ db_pool_free(struct db_pool *pool)
 		event_free(pool->done_ev);
 	free(pool->conns);
 	free(pool->url);
+	pg_target_free(&pool->target);
 	free(pool->options);
 	free(pool);
 }

@@ -30,7 +30,9 @@
  * connection: do not use them.
  *
  * Connections that fail are reconnected with exponential back-off (100 ms
- * doubling up to 5 s, with jitter).  libpq resolves host names inside
+ * doubling up to 5 s, with jitter).  An attempt is bounded, and a URL may
+ * name several hosts: after an attempt that ran out of time the next
+ * starts at the following host (pg_target.h).  libpq resolves host names inside
  * PQconnectStart: use a Unix socket or hostaddr= in the URL to keep a DNS
  * wait out of the loop.
  */

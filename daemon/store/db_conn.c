@@ -75,10 +75,19 @@ notice_cb(void *arg, const char *msg)
 	log_debug("database notice: %.*s", (int)len, msg);
 }
 
+/* The back-off is over (down), or the attempt ran out of time
+ * (connecting: pg_target.h). */
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	db_conn_start(arg);
+	struct db_conn *c = arg;
+
+	if (c->state == CONN_CONNECTING) {
+		pg_target_skip(&c->pool->target);
+		conn_lost(c, "connecting timed out");
+		return;
+	}
+	db_conn_start(c);
 }
 
 static void
@@ -157,18 +166,19 @@ conn_lost(struct db_conn *c, const char *why)
 void
 db_conn_start(struct db_conn *c)
 {
-	/* Expanded from dbname (the url), then overridden: the options
-	 * hold the url's own as well (db_pool_new()). */
+	/* After the url (pg_target.h): the options hold the url's own as
+	 * well (db_pool_new()). */
 	static const char *const keys[] = {
-		"dbname", "fallback_application_name", "options", NULL
+		"fallback_application_name", "options", NULL
 	};
-	const char *values[] = { c->pool->url, DB_APP_NAME, c->pool->options,
-	    NULL };
+	const char *values[] = { DB_APP_NAME, c->pool->options, NULL };
+	int64_t	 ms = pg_target_connect_ms(&c->pool->target);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
 
 	if (c->pool->options == NULL)
-		values[2] = NULL;	/* libpq ignores a NULL value */
+		values[1] = NULL;	/* libpq ignores a NULL value */
 
-	c->pg = PQconnectStartParams(keys, values, 1);
+	c->pg = pg_target_start(&c->pool->target, keys, values);
 	if (c->pg == NULL) {
 		conn_lost(c, "out of memory");
 		return;
@@ -179,6 +189,7 @@ db_conn_start(struct db_conn *c)
 	}
 	PQsetNoticeProcessor(c->pg, notice_cb, c);
 	c->state = CONN_CONNECTING;
+	evtimer_add(c->timer, &tv);
 	/* libpq: behave as if PQconnectPoll had said PGRES_POLLING_WRITING. */
 	if (conn_watch(c, EV_WRITE) == -1)
 		conn_lost(c, "cannot watch the socket");
@@ -197,6 +208,7 @@ conn_up(struct db_conn *c)
 		conn_lost(c, "cannot watch the socket");
 		return;
 	}
+	evtimer_del(c->timer);
 	c->state = CONN_UP;
 	pool->nup++;
 	if (c->failed) {

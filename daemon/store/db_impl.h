@@ -19,6 +19,8 @@
 
 #include <libpq-fe.h>
 
+#include "pg_target.h"
+
 struct event;
 
 enum req_where {
@@ -63,7 +65,8 @@ struct db_conn {
 	struct event	*ev;		/* socket, for ev_what on ev_fd */
 	int		 ev_fd;
 	short		 ev_what;
-	struct event	*timer;		/* reconnect back-off */
+	struct event	*timer;		/* reconnect back-off; while
+					 * connecting, the attempt's bound */
 	unsigned int	 backoff;	/* failures in a row */
 	bool		 failed;	/* failed since it was last up */
 	struct db_req	*cur;		/* query in flight */
@@ -73,6 +76,7 @@ struct db_conn {
 struct db_pool {
 	struct event_base *base;
 	char		*url;
+	struct pg_target target;	/* the url's hosts (pg_target.h) */
 	char		*options;	/* the url's options and the
 					 * statement_timeout; NULL: none */
 	int64_t		 timeout;	/* seconds; 0: none */

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "pg_target.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
@@ -28,7 +29,7 @@ enum notify_state {
 
 struct notify {
 	struct event_base	*base;
-	char			*url;
+	struct pg_target	 target;	/* the url (pg_target.h) */
 	char			 sql[sizeof("LISTEN ") + CHANNEL_MAX];
 	struct notify_cbs	 cbs;
 	void			*arg;
@@ -37,7 +38,8 @@ struct notify {
 	struct event		*ev;
 	int			 ev_fd;
 	short			 ev_what;
-	struct event		*timer;
+	struct event		*timer;		/* back-off; while connecting
+						 * and listening, the bound */
 	unsigned int		 backoff;
 	bool			 failed;	/* logged as failed already */
 	bool			 ok;		/* LISTEN's result was OK */
@@ -131,18 +133,17 @@ notice_cb(void *arg, const char *msg)
 static void
 start(struct notify *n)
 {
-	/* Earlier keys are defaults that the URL (expanded from dbname)
-	 * overrides. */
 	static const char *const keys[] = {
-		"keepalives", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "dbname", "fallback_application_name",
-		NULL
+		"fallback_application_name", NULL
 	};
-	const char *values[] = { "1", "10", "5", "3", n->url,
-	    NOTIFY_APP_NAME, NULL };
+	const char *values[] = { NOTIFY_APP_NAME, NULL };
+	int64_t	 ms = pg_target_connect_ms(&n->target);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
 
 	n->ok = false;
-	if ((n->pg = PQconnectStartParams(keys, values, 1)) == NULL) {
+	/* Bounds the connection and LISTEN's answer (pg_target.h). */
+	evtimer_add(n->timer, &tv);
+	if ((n->pg = pg_target_start(&n->target, keys, values)) == NULL) {
 		lost(n, "out of memory");
 		return;
 	}
@@ -156,10 +157,19 @@ start(struct notify *n)
 		lost(n, "cannot watch the socket");
 }
 
+/* The back-off is over (down), or connecting or listening ran out of
+ * time. */
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	start(arg);
+	struct notify *n = arg;
+
+	if (n->state == N_CONNECTING || n->state == N_LISTENING) {
+		pg_target_skip(&n->target);
+		lost(n, "connecting timed out");
+		return;
+	}
+	start(n);
 }
 
 /* Flushes libpq's output; watches for writing while some is left. */
@@ -229,6 +239,7 @@ listen_result(struct notify *n)
 			n->failed = false;
 			n->backoff = 0;
 			n->state = N_UP;
+			evtimer_del(n->timer);
 			if (n->cbs.up != NULL)
 				n->cbs.up(n->arg);
 			return;
@@ -317,7 +328,7 @@ notify_new(struct event_base *base, const char *url, const char *channel,
 		return NULL;
 	}
 	if ((n = calloc(1, sizeof(*n))) == NULL ||
-	    (n->url = strdup(url)) == NULL ||
+	    pg_target_init(&n->target, url) == -1 ||
 	    (n->timer = evtimer_new(base, timer_cb, n)) == NULL) {
 		log_error("database listener: out of memory");
 		notify_free(n);
@@ -342,7 +353,7 @@ notify_free(struct notify *n)
 	if (n->timer != NULL)
 		event_free(n->timer);
 	PQfinish(n->pg);
-	free(n->url);
+	pg_target_free(&n->target);
 	free(n);
 }
 

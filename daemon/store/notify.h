@@ -9,8 +9,9 @@
  * (100 ms doubling up to 5 s, with jitter).  Notifications sent while it
  * is down are lost: the up callback, called each time LISTEN is in force
  * again (the first time included), is where the caller catches up.  TCP
- * keep-alives (10 s idle, then 3 probes 5 s apart, unless the URL says
- * otherwise) notice a peer that went away silently.
+ * keep-alives notice a peer that went away silently, and connecting and
+ * LISTEN's answer are bounded, the next attempt starting at the next host
+ * of a multi-host URL (pg_target.h).
  */
 #ifndef WARDEN_NOTIFY_H
 #define WARDEN_NOTIFY_H

@@ -12,7 +12,11 @@
 #ifndef WARDEN_TESTS_DBTEST_H
 #define WARDEN_TESTS_DBTEST_H
 
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -115,6 +119,51 @@ dbt_conninfo_add(char *buf, size_t len, const char *key, const char *val)
 		buf[n++] = '\'';
 		buf[n] = '\0';
 	}
+}
+
+/*
+ * A listening TCP socket on loopback that nobody accepts from: the kernel
+ * completes the handshake and then the "server" says nothing, as a host
+ * that went away behind a live network path would.  Writes to url (len
+ * bytes) conninfo with that socket as the first of two hosts and the real
+ * server of conninfo second, with connect_timeout=2.  Returns the socket
+ * (close it after), or -1.
+ */
+static inline int
+dbt_silent_first_host(const char *conninfo, char *url, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	PQconninfoOption *opts, *o;
+	const char *host = NULL, *port = "5432";
+	char	 hosts[1024], ports[64];
+	int	 fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 16) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1 ||
+	    (opts = PQconninfoParse(conninfo, NULL)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "host") == 0 && o->val != NULL)
+			host = o->val;
+		if (strcmp(o->keyword, "port") == 0 && o->val != NULL)
+			port = o->val;
+	}
+	snprintf(hosts, sizeof(hosts), "127.0.0.1,%s",
+	    host != NULL ? host : "/var/run/postgresql");
+	snprintf(ports, sizeof(ports), "%u,%s", ntohs(sin.sin_port), port);
+	snprintf(url, len, "%s", conninfo);
+	dbt_conninfo_add(url, len, "host", hosts);
+	dbt_conninfo_add(url, len, "port", ports);
+	dbt_conninfo_add(url, len, "connect_timeout", "2");
+	PQconninfoFree(opts);
+	return fd;
 }
 
 /*

@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "store/db.h"
+#include "store/pg_target.h"
 #include "dbtest.h"
 #include "log.h"
 
@@ -676,6 +677,87 @@ test_bad_arguments(void **state)
 	db_pool_free(NULL);
 }
 
+
+static void
+test_host_lists_turn(void **state)
+{
+	char	 out[64];
+
+	assert_int_equal(pg_list_rotate("a,b,c", 3, 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "b,c,a");
+	assert_int_equal(pg_list_rotate("a,b,c", 3, 2, out, sizeof(out)), 0);
+	assert_string_equal(out, "c,a,b");
+	assert_int_equal(pg_list_rotate("a,b,c", 3, 3, out, sizeof(out)), 0);
+	assert_string_equal(out, "a,b,c");
+	assert_int_equal(pg_list_rotate("host-one,h2", 2, 1, out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "h2,host-one");
+	assert_int_equal(pg_list_rotate("alone", 1, 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "alone");
+	/* Another count than the host list's, or no room: refused. */
+	assert_int_equal(pg_list_rotate("a,b", 3, 1, out, sizeof(out)), -1);
+	assert_int_equal(pg_list_rotate("a,b,c", 3, 1, out, 5), -1);
+}
+
+static void
+test_target_reads_the_url(void **state)
+{
+	struct pg_target t;
+
+	assert_int_equal(pg_target_init(&t, "host=a,b,c port=1,2,3 "
+	    "connect_timeout=7 dbname=x"), 0);
+	assert_int_equal(t.nhosts, 3);
+	assert_int_equal(pg_target_connect_ms(&t), 7000);
+	pg_target_skip(&t);
+	pg_target_skip(&t);
+	pg_target_skip(&t);
+	assert_int_equal(t.first, 0);	/* round the list */
+	pg_target_free(&t);
+
+	assert_int_equal(pg_target_init(&t, "postgresql:///warden"), 0);
+	assert_int_equal(t.nhosts, 1);
+	assert_int_equal(pg_target_connect_ms(&t), PG_CONNECT_MS_DEFAULT);
+	pg_target_skip(&t);
+	assert_int_equal(t.first, 0);
+	pg_target_free(&t);
+
+	/* libpq's floor: connect_timeout=1 is 2 s. */
+	assert_int_equal(pg_target_init(&t, "postgresql://h1:5,h2:6/w?"
+	    "connect_timeout=1&target_session_attrs=read-write"), 0);
+	assert_int_equal(t.nhosts, 2);
+	assert_int_equal(pg_target_connect_ms(&t), 2000);
+	pg_target_free(&t);
+
+	assert_int_equal(pg_target_init(&t, "host=a,b,c,d,e,f,g,h,i,j,k,l,"
+	    "m,n,o,p,q dbname=x"), -1);
+}
+
+/*
+ * A first host that takes the TCP connection and then says nothing
+ * (dbt_silent_first_host()) must not hold the pool: the attempt is bounded
+ * and the next starts at the real server, the list's second host.
+ */
+static void
+test_a_silent_first_host_is_passed_over(void **state)
+{
+	char	 url[4096];
+	struct db_pool *pool;
+	struct answer a = { 0 };
+	int	 fd;
+
+	assert_true((fd = dbt_silent_first_host(conninfo, url,
+	    sizeof(url))) >= 0);
+	assert_non_null(pool = db_pool_new(base, url, 1, 0));
+	/* A safeguard against a hang, not a measure: without the bound the
+	 * attempt waits for the silent host until TCP gives up (minutes). */
+	assert_true(wait_ready(pool, true, 30000));
+	assert_non_null(db_query(pool, "SELECT 5", 0, NULL, answer_cb, &a));
+	assert_true(wait_count(&ndone, 1, 5000));
+	assert_string_equal(a.value, "5");
+	db_pool_free(pool);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -696,6 +778,10 @@ main(void)
 		cmocka_unit_test_setup(
 		    test_timeout_bounds_running_and_waiting_queries, reset),
 		cmocka_unit_test_setup(test_timeout_keeps_the_url_options,
+		    reset),
+		cmocka_unit_test(test_host_lists_turn),
+		cmocka_unit_test(test_target_reads_the_url),
+		cmocka_unit_test_setup(test_a_silent_first_host_is_passed_over,
 		    reset),
 	};
 

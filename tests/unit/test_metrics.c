@@ -289,6 +289,7 @@ test_empty(void **state)
 		"warden_mail_failed_total counter",
 		"warden_mail_given_up_total counter",
 		"warden_logins_total counter",
+		"warden_purged_rows_total counter",
 		"process_start_time_seconds gauge",
 	};
 	char	*t = render(), line[160];
@@ -313,6 +314,8 @@ test_empty(void **state)
 	expect_line(t, "warden_logins_total{outcome=\"failed\"} 0");
 	expect_no(t, "outcome=\"locked\"");
 	expect_line(t, "warden_logins_total{outcome=\"rate_limited\"} 0");
+	expect_line(t, "warden_purged_rows_total{table=\"refresh_tokens\"} 0");
+	expect_line(t, "warden_purged_rows_total{table=\"audit_events\"} 0");
 	expect_line(t, "process_start_time_seconds 1700000000");
 	free(t);
 }
@@ -714,7 +717,7 @@ test_serve_fd(void **state)
 		fail_msg("no Content-Type " METRICS_CONTENT_TYPE ":\n%s", resp);
 	body = strstr(resp, "\r\n\r\n");
 	assert_non_null(body);
-	assert_int_equal(check_format(body + 4), 22);
+	assert_int_equal(check_format(body + 4), 23);
 	expect_line(body + 4, "process_start_time_seconds 1700000000");
 	free(resp);
 

@@ -180,6 +180,28 @@ listener_comes_back_after_its_connection_is_terminated(void **st)
 	notify_free(n);
 }
 
+/* A first host that connects and says nothing (dbt_silent_first_host())
+ * does not keep the listener from the real server, the second. */
+static void
+listener_passes_over_a_silent_first_host(void **st)
+{
+	struct notify *n;
+	char	 url[4096];
+	int	 fd;
+
+	nup = ndown = nevents = 0;
+	assert_true((fd = dbt_silent_first_host(s.conninfo, url,
+	    sizeof(url))) >= 0);
+	assert_non_null(n = notify_new(s.base, url, CHANNEL, &cbs, NULL));
+	/* WAIT_MS: a safeguard; unbounded, the first attempt would wait
+	 * for the silent host until TCP gives up. */
+	wait_for(&nup, 1);
+	assert_true(notify_listening(n));
+	assert_true(notify_failures(n) >= 1);
+	notify_free(n);
+	close(fd);
+}
+
 static void
 bad_channel_is_refused(void **st)
 {
@@ -289,6 +311,7 @@ main(int argc, char *argv[])
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(token_changes_notify_and_others_do_not),
 		cmocka_unit_test(listener_comes_back_after_its_connection_is_terminated),
+		cmocka_unit_test(listener_passes_over_a_silent_first_host),
 		cmocka_unit_test(bad_channel_is_refused),
 		cmocka_unit_test(user_states_are_read_also_of_deleted_users),
 		cmocka_unit_test(old_changes_are_pruned_by_deletions),
