@@ -149,3 +149,20 @@ def test_registrations_spread_over_three_hosts_stop_at_the_limit_in_total(hosts)
         retry = r.header("Retry-After")
         assert retry is not None and retry.isdigit() and 1 <= int(retry) <= 600, r
     assert _row("register", addr) == [str(LIMIT + 1)]
+
+
+def test_a_count_that_fails_is_answered_503_and_lets_nothing_through(hosts, daemon):
+    u = daemon.client.new_user("shared503", login=False)
+    addr = _addr()
+    W.psql("ALTER TABLE address_limits RENAME TO address_limits_away")
+    try:
+        r = hosts[0].client.login_raw(u.username, u.password,
+                                      headers={"X-Forwarded-For": addr})
+        W.assert_problem(r, 503, "unavailable")
+        assert r.header("Retry-After") == "1", r
+        assert "refresh_token" not in r.body.decode()
+    finally:
+        W.psql("ALTER TABLE address_limits_away RENAME TO address_limits")
+    r = hosts[0].client.login_raw(u.username, u.password,
+                                  headers={"X-Forwarded-For": addr})
+    assert r.status == 200, r
