@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr_limit.h"
 #include "store/links.h"
 #include "store/users.h"
 #include "validate.h"
@@ -41,10 +42,15 @@ struct register_errors {
 
 /*
  * Counts an attempt of r's client address (every attempt counts, bad
- * ones too).  False, with the seconds to wait in *retry, when the
- * address is over its limit: nothing else is to be done then.
+ * ones too) in the count all hosts share (addr_limit.h), then calls
+ * cb(r, verdict, retry): ADDR_PASS to go on; else the address is over
+ * its limit (ADDR_BLOCKED) or the count failed (ADDR_UNAVAILABLE), and
+ * cb answers with Retry-After retry and does nothing else.  cb is not
+ * called when r was answered meanwhile (the request timeout).
  */
-bool	register_admit(struct http_req *r, int64_t *retry);
+typedef void	register_admitted_cb(struct http_req *r, enum addr_verdict v,
+		    unsigned int retry);
+void	register_admit(struct http_req *r, register_admitted_cb *cb);
 
 /* The API's field rules for in: the number of fields that fail, each with
  * its message in *e. */

@@ -280,6 +280,7 @@ me_totp_enrol(struct http_req *r, const char *pw, size_t pwlen)
 struct code_set {
 	struct http_req	*r;
 	bool		 confirm;
+	bool		 malformed;	/* the code typed is no TOTP code */
 	char		 code[PROOF_CODE_MAX + 1];		/* secret */
 	char		 sealed[MFA_SEALED_MAX + 1];
 	uint32_t	 step;
@@ -438,32 +439,46 @@ static const struct json_in_member code_members[] = {
 	{ "code", JSON_IN_STRING, PROOF_CODE_MAX, 0, true, false },
 };
 
-void
-me_totp_confirm(struct http_req *r, const char *typed)
+static void
+confirm_charged(struct http_req *r, bool ok, void *arg)
 {
+	struct code_set *k = arg;
 	struct caller *c = caller_of(r);
-	struct code_set *k;
-	char	 code[PROOF_CODE_MAX + 1];
 
-	if (!proof_charge(r, WRONG_CODES))
+	if (!ok) {
+		code_set_free(k);
 		return;
-	if (!validate_totp_code(typed, code, sizeof(code))) {
+	}
+	if (k->malformed) {
+		code_set_free(k);
 		reply_wrong_code(r);
 		return;
 	}
+	if (mfa_totp_get(c->front->db, c->user.id, pending_loaded, k) == -1) {
+		code_set_free(k);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
+void
+me_totp_confirm(struct http_req *r, const char *typed)
+{
+	struct code_set *k;
+	char	 code[PROOF_CODE_MAX + 1];
+
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		sodium_memzero(code, sizeof(code));
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
 	k->r = r;
 	k->confirm = true;
-	str_copy(k->code, code, sizeof(k->code));
+	/* A malformed code is charged all the same. */
+	if (!validate_totp_code(typed, code, sizeof(code)))
+		k->malformed = true;
+	else
+		str_copy(k->code, code, sizeof(k->code));
 	sodium_memzero(code, sizeof(code));
-	if (mfa_totp_get(c->front->db, c->user.id, pending_loaded, k) == -1) {
-		code_set_free(k);
-		problem_reply(r, PROBLEM_INTERNAL, NULL);
-	}
+	proof_charge(r, WRONG_CODES, confirm_charged, k);
 }
 
 void
@@ -546,7 +561,45 @@ remove_hashed(enum hc_status st, const char *hash, void *arg)
 struct removal {
 	struct http_req	*r;
 	char		 code[PROOF_CODE_MAX + 1];		/* secret */
+	char		 sealed[MFA_SEALED_MAX + 1];
+	uint32_t	 last_step;
 };
+
+static void
+removal_free(struct removal *x)
+{
+	sodium_memzero(x, sizeof(*x));
+	free(x);
+}
+
+static void
+removal_charged(struct http_req *r, bool ok, void *arg)
+{
+	struct removal *x = arg;
+	struct caller *c = caller_of(r);
+	char	 code[PROOF_CODE_MAX + 1];
+	enum hc_status why;
+	struct hc_req *q;
+
+	if (!ok) {
+		removal_free(x);
+		return;
+	}
+	if (validate_totp_code(x->code, code, sizeof(code)))
+		q = hc_totp_check(c->front->hc, c->user.id, x->sealed, code,
+		    x->last_step, remove_checked, r, &why);
+	else
+		q = hc_recovery_hash(c->front->hc, c->user.id, x->code,
+		    remove_hashed, r, &why);
+	sodium_memzero(code, sizeof(code));
+	removal_free(x);
+	if (q == NULL) {
+		if (why == HC_INVALID)
+			reply_wrong_code(r);
+		else
+			reply_hasher_failed(r, why);
+	}
+}
 
 static void
 factor_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
@@ -554,9 +607,6 @@ factor_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
 	struct removal *x = arg;
 	struct http_req *r = x->r;
 	struct caller *c = caller_of(r);
-	char	 code[PROOF_CODE_MAX + 1];
-	enum hc_status why;
-	struct hc_req *q;
 
 	if (st != STORE_OK) {
 		sodium_memzero(x, sizeof(*x));
@@ -577,26 +627,13 @@ factor_loaded(enum store_status st, const struct mfa_totp *t, void *arg)
 			problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	if (!proof_charge(r, WRONG_CODES)) {
-		sodium_memzero(x, sizeof(*x));
-		free(x);
+	if (str_copy(x->sealed, t->sealed, sizeof(x->sealed)) == -1) {
+		removal_free(x);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;
 	}
-	if (validate_totp_code(x->code, code, sizeof(code)))
-		q = hc_totp_check(c->front->hc, c->user.id, t->sealed, code,
-		    t->last_step, remove_checked, r, &why);
-	else
-		q = hc_recovery_hash(c->front->hc, c->user.id, x->code,
-		    remove_hashed, r, &why);
-	sodium_memzero(code, sizeof(code));
-	sodium_memzero(x, sizeof(*x));
-	free(x);
-	if (q == NULL) {
-		if (why == HC_INVALID)
-			reply_wrong_code(r);
-		else
-			reply_hasher_failed(r, why);
-	}
+	x->last_step = t->last_step;
+	proof_charge(r, WRONG_CODES, removal_charged, x);
 }
 
 static void

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "account_flows.h"
+#include "addr_limit.h"
 #include "body.h"
 #include "config.h"
 #include "fields.h"
@@ -29,7 +30,6 @@
 #include "log.h"
 #include "mail_link.h"
 #include "problem_reply.h"
-#include "ratelimit.h"
 #include "reply.h"
 #include "store/users.h"
 #include "util.h"
@@ -217,18 +217,44 @@ checked(enum store_status st, enum users_taken taken, void *arg)
 	g->pwlen = 0;
 }
 
-bool
-register_admit(struct http_req *r, int64_t *retry)
+struct admission {
+	struct http_req		*r;
+	register_admitted_cb	*cb;
+};
+
+static void
+admitted(enum addr_verdict v, unsigned int retry, void *arg)
 {
-	struct caller *c = caller_of(r);
-	time_t	 now = time(NULL);
+	struct admission a = *(struct admission *)arg;
+	struct front *f = caller_of(a.r)->front;
+
+	free(arg);
+	/* Answered 503 while the count waited: nothing was tried. */
+	if (v == ADDR_PASS && reply_too_late(a.r, "the address's count")) {
+		addr_limit_forgive(f, f->register_limit, ADDR_LIMIT_REGISTER,
+		    a.r->remote);
+		http_req_abandon(a.r);
+		return;
+	}
+	a.cb(a.r, v, retry);
+}
+
+void
+register_admit(struct http_req *r, register_admitted_cb *cb)
+{
+	struct front *f = caller_of(r)->front;
+	struct admission *a;
 
 	/* Every attempt counts, taken names and bad bodies too, and one over
-	 * the limit costs neither a parse nor a query. */
-	if (rl_blocked(c->front->register_limit, r->remote, now, retry))
-		return false;
-	rl_fail(c->front->register_limit, r->remote, now);
-	return true;
+	 * the limit costs neither a parse nor a query of the users. */
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		cb(r, ADDR_UNAVAILABLE, 1);
+		return;
+	}
+	a->r = r;
+	a->cb = cb;
+	addr_limit_charge(f, f->register_limit, ADDR_LIMIT_REGISTER,
+	    r->remote, admitted, a);
 }
 
 int
@@ -311,8 +337,9 @@ static const struct register_ops api_register_ops = {
 	.ctx_free = NULL,
 };
 
-void
-h_register(struct http_req *r)
+static void
+api_admitted(struct http_req *r, enum addr_verdict verdict,
+    unsigned int retry)
 {
 	struct caller *c = caller_of(r);
 	const struct cfg *cfg = c->front->cfg;
@@ -321,16 +348,10 @@ h_register(struct http_req *r)
 	struct register_input in;
 	struct register_errors e;
 	cJSON	*o;
-	int64_t	 retry;
 
-	if (cfg->registration == CFG_REGISTRATION_CLOSED) {
-		problem_reply(r, PROBLEM_FORBIDDEN, "registration is closed");
-		return;
-	}
-	if (!register_admit(r, &retry)) {
-		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
-		    "too many registrations from this address: try again "
-		    "later");
+	if (verdict != ADDR_PASS) {
+		addr_limit_refuse(r, verdict, retry, "too many registrations "
+		    "from this address: try again later");
 		return;
 	}
 	if (body_json(r, cfg->json_max_depth, &o) == -1)
@@ -365,4 +386,15 @@ h_register(struct http_req *r)
 	register_start(r, &in, &api_register_ops, NULL);
 	/* The tree's copy of the password goes now; g's with g. */
 	body_free(o);
+}
+
+void
+h_register(struct http_req *r)
+{
+	if (caller_of(r)->front->cfg->registration ==
+	    CFG_REGISTRATION_CLOSED) {
+		problem_reply(r, PROBLEM_FORBIDDEN, "registration is closed");
+		return;
+	}
+	register_admit(r, api_admitted);
 }

@@ -29,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "addr_limit.h"
 #include "body.h"
 #include "client_auth.h"
 #include "config.h"
@@ -358,7 +359,8 @@ login_written(enum store_status st, void *arg)
 		return;
 	}
 	metrics_login(t->f->metrics, METRICS_LOGIN_OK);
-	rl_forgive(t->f->addr_limit, r->remote);
+	addr_limit_forgive(t->f, t->f->addr_limit, ADDR_LIMIT_LOGIN,
+	    r->remote);
 	set_device_cookie(t);
 	t->ops->done(t);
 }
@@ -504,7 +506,8 @@ mfa_token_written(enum store_status st, void *arg)
 		}
 		return;
 	}
-	rl_forgive(t->f->addr_limit, r->remote);
+	addr_limit_forgive(t->f, t->f->addr_limit, ADDR_LIMIT_LOGIN,
+	    r->remote);
 	t->ops->mfa(t);
 }
 
@@ -683,7 +686,8 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 	    hshare_limit(t->f->cfg->hasher_queue))) {
 		/* Nothing was tried: the address is not charged for it. */
 		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
-		rl_forgive(t->f->addr_limit, r->remote);
+		addr_limit_forgive(t->f, t->f->addr_limit, ADDR_LIMIT_LOGIN,
+	    r->remote);
 		token_login_refused(t, 429, "too many logins from this "
 		    "address at once: try again", 1);
 		return;
@@ -697,39 +701,58 @@ login_user_loaded(enum store_status st, const struct users_login *l,
 	}
 }
 
-int
-token_login_begin(struct token_call *t)
+static void
+login_charged(enum addr_verdict v, unsigned int retry, void *arg)
 {
+	struct token_call *t = arg;
 	struct http_req *r = t->r;
 	char	 cookie[SECRET_TOKEN_LEN + 1];
-	int64_t	 retry;
 
-	if (rl_blocked(t->f->addr_limit, r->remote, time(NULL), &retry)) {
+	if (v == ADDR_BLOCKED) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_RATE_LIMITED);
 		token_login_refused(t, 429, "too many failed logins from "
-		    "this address: try again later", (unsigned int)retry);
-		return -1;
+		    "this address: try again later", retry);
+		return;
 	}
-	/* Charged now, forgiven on success: logins sent in parallel cannot
-	 * all pass the check above before any of them has failed. */
-	rl_fail(t->f->addr_limit, r->remote, time(NULL));
+	if (v != ADDR_PASS) {
+		token_call_free(t);
+		addr_limit_refuse(r, v, retry, NULL);
+		return;
+	}
+	/* Answered 503 while the count waited: nothing was tried. */
+	if (reply_too_late(r, "the address's count")) {
+		addr_limit_forgive(t->f, t->f->addr_limit, ADDR_LIMIT_LOGIN,
+		    r->remote);
+		token_call_free(t);
+		http_req_abandon(r);
+		return;
+	}
 	/* The parameter first, else the browser's cookie. */
 	if (device_cookie_get(http_req_header(r, "Cookie"), DEVICE_COOKIE,
 	    cookie, sizeof(cookie)) == 0)
 		device_keep(&t->req, cookie);
 	sodium_memzero(cookie, sizeof(cookie));
-	return 0;
+	t->begun(t);
 }
 
 void
-token_password_login(struct token_call *t)
+token_login_begin(struct token_call *t, void (*begun)(struct token_call *))
+{
+	/* Charged now, in the count all hosts share, and forgiven on
+	 * success: logins sent in parallel, to one host or to several,
+	 * cannot all pass before any of them has failed. */
+	t->begun = begun;
+	addr_limit_charge(t->f, t->f->addr_limit, ADDR_LIMIT_LOGIN,
+	    t->r->remote, login_charged, t);
+}
+
+static void
+password_login_begun(struct token_call *t)
 {
 	struct http_req *r = t->r;
 	const struct cfg *cfg = t->f->cfg;
 	struct users_login_query q;
 
-	if (token_login_begin(t) == -1)
-		return;
 	q.login = t->req.username;
 	q.device = t->req.device_hash[0] != '\0' ? t->req.device_hash : NULL;
 	q.device_ttl = cfg->login_device_ttl;
@@ -738,6 +761,12 @@ token_password_login(struct token_call *t)
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
+}
+
+void
+token_password_login(struct token_call *t)
+{
+	token_login_begin(t, password_login_begun);
 }
 
 /* ---- the token endpoint's answers (token_login_ops) ---- */

@@ -189,13 +189,11 @@ pending_found(enum store_status st, const struct mfa_pending *p, void *arg)
 	}
 }
 
-void
-mfa_grant(struct token_call *t)
+static void
+mfa_grant_begun(struct token_call *t)
 {
 	struct http_req *r = t->r;
 
-	if (token_login_begin(t) == -1)
-		return;
 	if (secret_token_hash(t->req.mfa_token, strlen(t->req.mfa_token),
 	    t->mfa_hash) == -1) {
 		metrics_login(t->f->metrics, METRICS_LOGIN_FAILED);
@@ -206,4 +204,10 @@ mfa_grant(struct token_call *t)
 		token_call_free(t);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
+}
+
+void
+mfa_grant(struct token_call *t)
+{
+	token_login_begin(t, mfa_grant_begun);
 }

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "addr_limit.h"
 #include "config.h"
 #include "front.h"
 #include "hasher_share.h"
@@ -20,7 +21,6 @@
 #include "http/http.h"
 #include "problem_reply.h"
 #include "proof.h"
-#include "ratelimit.h"
 #include "reply.h"
 #include "store/users.h"
 #include "util.h"
@@ -122,46 +122,86 @@ stored_loaded(enum store_status st, const char *stored, void *arg)
 	}
 }
 
-bool
-proof_charge(struct http_req *r, const char *refusal)
-{
-	struct ratelimit *rl = caller_of(r)->front->addr_limit;
-	int64_t	 retry;
+struct charge {
+	struct http_req	*r;
+	const char	*refusal;
+	proof_charged_cb *charged;
+	void		*arg;
+};
 
-	if (rl_blocked(rl, r->remote, time(NULL), &retry)) {
-		problem_retry(r, PROBLEM_RATE_LIMITED, (unsigned int)retry,
-		    refusal);
-		return false;
+static void
+charge_done(enum addr_verdict v, unsigned int retry, void *arg)
+{
+	struct charge	 c = *(struct charge *)arg;
+
+	free(arg);
+	if (v != ADDR_PASS) {
+		addr_limit_refuse(c.r, v, retry, c.refusal);
+		c.charged(c.r, false, c.arg);
+		return;
 	}
-	rl_fail(rl, r->remote, time(NULL));
-	return true;
+	/* Answered 503 while the count waited: nothing will be tried. */
+	if (reply_too_late(c.r, "the address's count")) {
+		proof_forgive(c.r);
+		c.charged(c.r, false, c.arg);
+		http_req_abandon(c.r);
+		return;
+	}
+	c.charged(c.r, true, c.arg);
+}
+
+void
+proof_charge(struct http_req *r, const char *refusal,
+    proof_charged_cb *charged, void *arg)
+{
+	struct front *f = caller_of(r)->front;
+	struct charge *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		charged(r, false, arg);
+		return;
+	}
+	c->r = r;
+	c->refusal = refusal;
+	c->charged = charged;
+	c->arg = arg;
+	addr_limit_charge(f, f->addr_limit, ADDR_LIMIT_LOGIN, r->remote,
+	    charge_done, c);
 }
 
 void
 proof_forgive(struct http_req *r)
 {
-	rl_forgive(caller_of(r)->front->addr_limit, r->remote);
+	struct front *f = caller_of(r)->front;
+
+	addr_limit_forgive(f, f->addr_limit, ADDR_LIMIT_LOGIN, r->remote);
 }
 
-void
-proof_start(struct proof *p)
+static void
+start_charged(struct http_req *r, bool ok, void *arg)
 {
-	struct caller *c = caller_of(p->r);
-	struct http_req *r = p->r;
+	struct proof *p = arg;
+	struct caller *c = caller_of(r);
 
-	/* Charged like a failed login and forgiven on a match, so that a
-	 * stolen access token cannot guess the password at hashing speed,
-	 * in parallel or not. */
-	if (!proof_charge(r, "too many wrong passwords from this address: "
-	    "try again later")) {
+	if (!ok) {
 		proof_free(p);
 		return;
 	}
 	p->charged = true;
-
 	if (users_password_hash(c->front->db, c->user.id, stored_loaded,
 	    p) == -1) {
 		proof_free(p);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
+}
+
+void
+proof_start(struct proof *p)
+{
+	/* Charged like a failed login and forgiven on a match, so that a
+	 * stolen access token cannot guess the password at hashing speed,
+	 * in parallel or not, on one host or on several. */
+	proof_charge(p->r, "too many wrong passwords from this address: "
+	    "try again later", start_charged, p);
 }

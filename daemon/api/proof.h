@@ -44,12 +44,17 @@ void	proof_start(struct proof *p);
 
 /*
  * Charges r's client address like a failed login (login_max_failures per
- * addr_login_window, shared with the token endpoint): false after
- * answering 429 with refusal when the address is over it.  proof_start()
- * does it for a password; a handler checking a code does it itself, and
- * calls proof_forgive() when the code was right.
+ * addr_login_window, in the count shared with the token endpoint and
+ * every host: api/addr_limit.h), then calls charged(r, true, arg).  When
+ * the address is over it, answers 429 with refusal (a string that
+ * outlives the request: a literal), or 503 when the count failed, then
+ * calls charged(r, false, arg), which must only free what arg holds.
+ * proof_start() does it for a password; a handler checking a code does it
+ * itself, and calls proof_forgive() when the code was right.
  */
-bool	proof_charge(struct http_req *r, const char *refusal);
+typedef void	proof_charged_cb(struct http_req *r, bool ok, void *arg);
+void	proof_charge(struct http_req *r, const char *refusal,
+	    proof_charged_cb *charged, void *arg);
 void	proof_forgive(struct http_req *r);
 
 /* Wipes and frees p, giving back its hasher slot. */

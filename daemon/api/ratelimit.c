@@ -162,6 +162,35 @@ rl_fail(struct ratelimit *rl, const char *addr, time_t now)
 	rl->count++;
 }
 
+void
+rl_block(struct ratelimit *rl, const char *addr, time_t now,
+    int64_t retry_after)
+{
+	struct rl_entry *e;
+
+	if (retry_after < 1)
+		retry_after = 1;
+	if (retry_after > rl->window)
+		retry_after = rl->window;
+	rl_fail(rl, addr, now);
+	if ((e = lookup(rl, addr)) == NULL)
+		return;
+	e->window_start = now + retry_after - rl->window;
+	e->failures = rl->limit;
+}
+
+unsigned int
+rl_limit(const struct ratelimit *rl)
+{
+	return rl->limit;
+}
+
+int64_t
+rl_window(const struct ratelimit *rl)
+{
+	return rl->window;
+}
+
 unsigned int
 rl_failures(struct ratelimit *rl, const char *addr, time_t now)
 {

@@ -41,6 +41,18 @@ void	rl_configure(struct ratelimit *rl, unsigned int limit, int64_t window);
 bool	rl_blocked(struct ratelimit *rl, const char *addr, time_t now,
 	    int64_t *retry_after);
 
+/*
+ * Marks addr as having used up its failures until retry_after seconds
+ * from now (at most a window): what a shared count (api/addr_limit.h)
+ * answered, so that this host refuses addr without asking again.
+ */
+void	rl_block(struct ratelimit *rl, const char *addr, time_t now,
+	    int64_t retry_after);
+
+/* The limit and the window (seconds) of rl, as configured. */
+unsigned int rl_limit(const struct ratelimit *rl);
+int64_t	rl_window(const struct ratelimit *rl);
+
 /* Counts one failure for addr at time now. */
 void	rl_fail(struct ratelimit *rl, const char *addr, time_t now);
 

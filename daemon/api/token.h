@@ -125,6 +125,8 @@ struct token_call {
 	bool		 resend;	/* mail a verification link again */
 	int64_t		 sign_asked;	/* time(NULL) when the signature was
 					 * asked for */
+	void		(*begun)(struct token_call *);	/* after the
+					 * address's charge */
 };
 
 /* Wipes and frees t (forgiving its running login, if counted, and
@@ -141,11 +143,14 @@ void	token_sign(struct token_call *t, hc_sign_cb *next);
 
 /*
  * The first step of both login grants (h_token.c): charges the client
- * address (too_many_requests past addr_login_limit: t is freed and -1
- * returned) and takes the device token of the browser's cookie when the
- * request named none.
+ * address in the count all hosts share (api/addr_limit.h), takes the
+ * device token of the browser's cookie when the request named none, and
+ * calls begun(t).  Past addr_login_limit t goes to t->ops->refused (429);
+ * when the count fails t is freed and the request answered 503.  Takes
+ * ownership of t.
  */
-int	token_login_begin(struct token_call *t);
+void	token_login_begin(struct token_call *t,
+	    void (*begun)(struct token_call *));
 
 /*
  * The password grant of t->req (username, password, device): the

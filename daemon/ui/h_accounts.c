@@ -305,29 +305,29 @@ static const struct register_ops portal_register_ops = {
 	.ctx_free = reg_free,
 };
 
-void
-h_ui_register_post(struct http_req *r)
+static void
+ui_register_admitted(struct http_req *r, enum addr_verdict v,
+    unsigned int retry)
 {
 	struct register_input in;
 	struct reg_page	 p;
 	struct reg_ctx	*c;
 	struct form	 f;
 	const char	*pw2, *fn;
-	int64_t		 retry;
 
-	if (!registration_open(r) || form_in(r, &f) == -1)
+	/* Read again: it was read and checked before the count. */
+	if (form_in(r, &f) == -1)
 		return;
 	memset(&p, 0, sizeof(p));
 	p.username = field(&f, "username");
 	p.email = field(&f, "email");
 	p.full_name = field(&f, "full_name");
-	if (!ui_pre_form_ok(r, form_get(&f, "csrf"))) {
-		p.error = BAD_FORM;
-		register_page(r, 403, &p);
+	if (v == ADDR_UNAVAILABLE) {
 		form_free(&f);
+		addr_limit_refuse(r, v, retry, NULL);
 		return;
 	}
-	if (!register_admit(r, &retry)) {
+	if (v != ADDR_PASS) {
 		retry_after(r, retry);
 		p.error = "Too many registrations from this address. Please "
 		    "try again later.";
@@ -365,6 +365,28 @@ h_ui_register_post(struct http_req *r)
 	copy_if_fits(c->full_name, sizeof(c->full_name), fn);
 	register_start(r, &in, &portal_register_ops, c);
 	form_free(&f);	/* wipes the passwords' copies (form.h) */
+}
+
+void
+h_ui_register_post(struct http_req *r)
+{
+	struct reg_page	 p;
+	struct form	 f;
+
+	if (!registration_open(r) || form_in(r, &f) == -1)
+		return;
+	if (!ui_pre_form_ok(r, form_get(&f, "csrf"))) {
+		memset(&p, 0, sizeof(p));
+		p.username = field(&f, "username");
+		p.email = field(&f, "email");
+		p.full_name = field(&f, "full_name");
+		p.error = BAD_FORM;
+		register_page(r, 403, &p);
+		form_free(&f);
+		return;
+	}
+	form_free(&f);
+	register_admit(r, ui_register_admitted);
 }
 
 /* ---- /ui/forgot ---- */

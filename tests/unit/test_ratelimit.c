@@ -131,6 +131,29 @@ ipv6_addresses_count_by_their_64(void **state)
 	rl_free(rl);
 }
 
+static void
+a_block_learnt_holds_until_the_shared_window_ends(void **state)
+{
+	struct ratelimit *rl = rl_new(6, 60, 0);
+	int64_t retry = 0;
+
+	/* The shared count said: blocked for 20 more seconds. */
+	rl_block(rl, "2001:db8:1:2::9", 1000, 20);
+	assert_true(rl_blocked(rl, "2001:db8:1:2::1", 1000, &retry));
+	assert_int_equal(retry, 20);
+	assert_true(rl_blocked(rl, "2001:db8:1:2::1", 1019, NULL));
+	assert_false(rl_blocked(rl, "2001:db8:1:2::1", 1020, NULL));
+	/* Never longer than a window, and a success here lifts it. */
+	rl_block(rl, "192.0.2.7", 2000, 600);
+	assert_true(rl_blocked(rl, "192.0.2.7", 2059, &retry));
+	assert_int_equal(retry, 1);
+	rl_forgive(rl, "192.0.2.7");
+	assert_false(rl_blocked(rl, "192.0.2.7", 2001, NULL));
+	assert_int_equal(rl_limit(rl), 6);
+	assert_int_equal(rl_window(rl), 60);
+	rl_free(rl);
+}
+
 int
 main(void)
 {
@@ -143,6 +166,7 @@ main(void)
 		cmocka_unit_test(clock_going_backwards_resets_the_window),
 		cmocka_unit_test(forgiven_attempts_do_not_count),
 		cmocka_unit_test(ipv6_addresses_count_by_their_64),
+		cmocka_unit_test(a_block_learnt_holds_until_the_shared_window_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  * cJSON_Delete() is replaced (tests/unit/wrap.mk) to look at every tree
  * the handler frees; the reply setters of http.c record the answer
  * instead of sending it; users_taken() and hc_hash() are fakes that keep
- * what they were asked. */
+ * what they were asked; limits_charge() is a fake of the count all hosts
+ * share (store/limits.h), answering at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include "api/handlers.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
+#include "store/limits.h"
 #include "store/users.h"
 
 #define PW_MARK	'Q'
@@ -56,6 +58,46 @@ int	__wrap_users_taken(struct db_pool *, const char *, const char *,
 	    users_taken_cb *, void *);
 struct hc_req *__wrap_hc_hash(struct hc *, const char *, const uint8_t *,
 	    size_t, hc_hash_cb *, void *, enum hc_status *);
+int	__wrap_limits_charge(struct db_pool *, const char *, const char *,
+	    unsigned int, int64_t, limits_charged_cb *, void *);
+bool	__wrap_http_req_answered(const struct http_req *);
+
+/* The fake request is never answered by a timeout. */
+bool
+__wrap_http_req_answered(const struct http_req *r)
+{
+	(void)r;
+	return false;
+}
+
+/* The shared count: attempts per key, as address_limits keeps them. */
+static struct {
+	char		 key[8][LIMITS_KEY_MAX + 1];
+	unsigned int	 count[8];
+	int		 n;
+} counts;
+
+int
+__wrap_limits_charge(struct db_pool *pool, const char *scope,
+    const char *key, unsigned int limit, int64_t window,
+    limits_charged_cb *cb, void *arg)
+{
+	int	 i;
+
+	(void)pool;
+	assert_string_equal(scope, "register");
+	for (i = 0; i < counts.n; i++)
+		if (strcmp(counts.key[i], key) == 0)
+			break;
+	if (i == counts.n) {
+		assert_true(counts.n < 8);
+		snprintf(counts.key[counts.n++], LIMITS_KEY_MAX + 1, "%s", key);
+	}
+	if (counts.count[i] <= limit)
+		counts.count[i]++;
+	cb(STORE_OK, counts.count[i] <= limit, window, arg);
+	return 0;
+}
 
 void
 __wrap_cJSON_Delete(cJSON *o)
@@ -138,6 +180,7 @@ static int
 setup(void **state)
 {
 	memset(&seen, 0, sizeof(seen));
+	memset(&counts, 0, sizeof(counts));
 	memset(&req, 0, sizeof(req));
 	memset(&caller, 0, sizeof(caller));
 	memset(&front, 0, sizeof(front));

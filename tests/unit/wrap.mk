@@ -19,4 +19,4 @@ test_register_WRAP := cJSON_Delete http_reply_raw http_set_header \
 
 # A registration asks whether its names are taken before it hashes: the
 # look-up and the hasher are fakes that keep what they were asked.
-test_register_WRAP += users_taken hc_hash
+test_register_WRAP += users_taken hc_hash limits_charge http_req_answered
