@@ -904,7 +904,7 @@ keys_generate_next(const char *dir, const struct keys_gen *g,
 	char		 rsa_kid[PROTO_KID_MAX + 1], rsa_name[NAME_MAX + 1];
 	char		 text[CURRENT_MAX];
 	const char	*kids[KEYS_NKINDS];
-	struct keys_current kc;
+	struct keys_current	 kc;
 	uint8_t		 pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL, *pepper = NULL;
 	uint8_t		*der = NULL;
 	unsigned char	*dp;
