@@ -160,6 +160,7 @@ static const struct cfg_key keys[] = {
 	UINT(hasher_queue, "256", 1, 100000),
 	DUR(hasher_timeout, "10s", 1 * U_SEC, 5 * U_MIN),
 	STR(key_dir, WARDEN_KEY_DIR),
+	DUR(key_publish_delay, "10m", 0, 30 * U_DAY),
 	SIZE(argon2_memory, "19M", crypto_pwhash_MEMLIMIT_MIN, 4096 * U_MIB),
 	UINT(argon2_iterations, "2", 1, 64),
 

@@ -118,6 +118,9 @@ struct cfg {
 	unsigned int	hasher_queue;
 	int64_t		hasher_timeout;
 	char		*key_dir;
+	int64_t		key_publish_delay;	/* keygen: new keys sign
+						 * (and seal) this long after
+						 * they are made */
 	size_t		argon2_memory;
 	unsigned int	argon2_iterations;
 

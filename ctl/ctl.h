@@ -178,12 +178,31 @@ int	ctl_hash_password(const struct cfg *cfg, const char *config_path,
 	    struct proto_hash_ans *ans);
 
 /*
- * hasher.c: runs `<hasher_path> <option> <dir>` (--keygen, --list-keys)
- * and reads what it prints into out (outlen bytes, NUL-terminated).  0,
- * or -1 after saying why (it failed, or printed more than fits).
+ * hasher.c: runs `<hasher_path> [extra] <option> <dir>` (--keygen,
+ * --list-keys; extra one more option or NULL) and reads what it prints
+ * into out (outlen bytes, NUL-terminated).  0, or -1 after saying why (it
+ * failed, or printed more than fits).
  */
-int	ctl_hasher_run(const struct cfg *cfg, const char *option,
-	    const char *dir, char *out, size_t outlen);
+int	ctl_hasher_run(const struct cfg *cfg, const char *extra,
+	    const char *option, const char *dir, char *out, size_t outlen);
+
+/* keygen.c: ctl_getopt_plain for keygen and key rotate, whose one
+ * option is --now, which sets *now. */
+int	ctl_getopt_now(const struct ctl *ctl, int argc, char **argv,
+	    bool *now, int *rc);
+
+/*
+ * keygen.c: the --publish-delay option for `warden-hasher --keygen`: 0
+ * when at_once (--now), else key_publish_delay.  Into buf.
+ */
+const char	*ctl_keygen_delay(const struct cfg *cfg, bool at_once,
+		    char *buf, size_t buflen);
+
+/*
+ * keygen.c: what an operator does next after keygen printed out (lines
+ * sign, pepper, rsa and from <t>), on stderr.
+ */
+void	ctl_keygen_advice(const char *dir, const char *out);
 
 /*
  * db.c: the steps every command that touches the database shares.

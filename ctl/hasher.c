@@ -197,10 +197,10 @@ ctl_hash_password(const struct cfg *cfg, const char *config_path,
 }
 
 int
-ctl_hasher_run(const struct cfg *cfg, const char *option, const char *dir,
-    char *out, size_t outlen)
+ctl_hasher_run(const struct cfg *cfg, const char *extra, const char *option,
+    const char *dir, char *out, size_t outlen)
 {
-	char	*argv[4];
+	char	*argv[5];
 	size_t	 got = 0;
 	ssize_t	 n;
 	pid_t	 pid;
@@ -208,9 +208,10 @@ ctl_hasher_run(const struct cfg *cfg, const char *option, const char *dir,
 	bool	 full = false;
 
 	argv[0] = cfg->hasher_path;
-	argv[1] = (char *)option;
-	argv[2] = (char *)dir;
-	argv[3] = NULL;
+	argv[1] = (char *)(extra != NULL ? extra : option);
+	argv[2] = (char *)(extra != NULL ? option : dir);
+	argv[3] = (char *)(extra != NULL ? dir : NULL);
+	argv[4] = NULL;
 	fflush(NULL);
 	if (pipe(p) == -1) {
 		fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));

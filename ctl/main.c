@@ -43,9 +43,9 @@
 static const struct ctl_cmd cmds[] = {
 	{ "migrate", NULL, 0, 0, cmd_migrate, "",
 	    "apply pending database migrations" },
-	{ "keygen", NULL, 0, 1, cmd_keygen, "[dir]",
+	{ "keygen", NULL, 0, 1, cmd_keygen, "[--now] [dir]",
 	    "create or rotate the signing and pepper keys in dir "
-	    "(default: key_dir)" },
+	    "(default: key_dir); new keys sign after key_publish_delay" },
 	{ "create-admin", NULL, 2, 2, cmd_create_admin, "username email",
 	    "create a user with the admin role; the password is read twice "
 	    "from the terminal, or as two lines from stdin" },
@@ -83,8 +83,9 @@ static const struct ctl_cmd cmds[] = {
 	    "revoke a refresh-token family, or all of a user's sessions" },
 	{ "key", "list", 0, 0, cmd_key_list, "[--json]",
 	    "list the signing and pepper keys of key_dir" },
-	{ "key", "rotate", 0, 0, cmd_key_rotate, "",
-	    "make new current keys in key_dir (then reload wardend)" },
+	{ "key", "rotate", 0, 0, cmd_key_rotate, "[--now]",
+	    "make new keys in key_dir, current after key_publish_delay "
+	    "(then reload wardend)" },
 	{ "client", "add", 1, 1, cmd_client_add,
 	    "name --redirect-uri URI... [--public] [--post-logout-uri URI]..."
 	    " [--scope S]... [--skip-consent] [--id-token-alg RS256|EdDSA]"

@@ -263,7 +263,7 @@ jwt_sign(const struct keyset *ks, const struct jwt_sign_params *p,
 		str_printf(err, errlen, "issuer, audience and a ttl are needed");
 		return -1;
 	}
-	if ((k = keys_sign_current(ks)) == NULL || k->sk == NULL) {
+	if ((k = keys_sign_current_at(ks, now)) == NULL || k->sk == NULL) {
 		str_printf(err, errlen, "no current signing key");
 		return -1;
 	}
@@ -528,12 +528,14 @@ jwt_sign_id(const struct keyset *ks, const struct jwt_sign_params *p,
 	if (id_req_check(req, err, errlen) == -1)
 		return -1;
 	if (req->alg == PROTO_ALG_RS256) {
-		if ((rk = keys_rsa_current(ks)) == NULL || rk->pkey == NULL) {
+		if ((rk = keys_rsa_current_at(ks, now)) == NULL ||
+		    rk->pkey == NULL) {
 			str_printf(err, errlen, "no current RSA key: the key "
 			    "set predates RS256; run wardenctl keygen");
 			return -1;
 		}
-	} else if ((ek = keys_sign_current(ks)) == NULL || ek->sk == NULL) {
+	} else if ((ek = keys_sign_current_at(ks, now)) == NULL ||
+	    ek->sk == NULL) {
 		str_printf(err, errlen, "no current signing key");
 		return -1;
 	}

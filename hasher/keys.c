@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -34,7 +36,7 @@
 #define RSA_DER_MAX	4096	/* far more */
 #define KEY_SUFFIX	".key"
 #define CURRENT_FILE	"current"
-#define CURRENT_MAX	512	/* far more than two lines of two kids */
+#define CURRENT_MAX	1024	/* far more than six lines of a kid each */
 #define SIGN_SK_LEN	crypto_sign_SECRETKEYBYTES			/* 64 */
 #define PEPPER_LEN	crypto_aead_xchacha20poly1305_ietf_KEYBYTES	/* 32 */
 #define KID_RANDOM	8	/* random bytes in a new kid: 16 hex chars */
@@ -357,68 +359,12 @@ rsa_key_load(struct rsa_key *k, int dirfd, const char *dir, const char *name,
 	return 0;
 }
 
-/* Parses the current file: lines "sign <kid>" and "pepper <kid>", each
- * exactly once, and "rsa <kid>" at most once. */
-static int
-current_parse(char *text, const char *dir, char sign[PROTO_KID_MAX + 1],
-    char pepper[PROTO_KID_MAX + 1], char rsa[PROTO_KID_MAX + 1], char *err,
-    size_t errlen)
-{
-	char	*line = text, *nl, *sp, *dst;
-	int	 lineno = 0;
-
-	sign[0] = pepper[0] = rsa[0] = '\0';
-	while (*line != '\0') {
-		lineno++;
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl = '\0';
-		if ((sp = strchr(line, ' ')) == NULL) {
-			str_printf(err, errlen, "%s/%s: line %d: expected "
-			    "\"sign <kid>\" or \"pepper <kid>\"", dir,
-			    CURRENT_FILE, lineno);
-			return -1;
-		}
-		*sp++ = '\0';
-		if (strcmp(line, "sign") == 0)
-			dst = sign;
-		else if (strcmp(line, "pepper") == 0)
-			dst = pepper;
-		else if (strcmp(line, "rsa") == 0)
-			dst = rsa;
-		else {
-			str_printf(err, errlen, "%s/%s: line %d: unknown key "
-			    "kind", dir, CURRENT_FILE, lineno);
-			return -1;
-		}
-		if (dst[0] != '\0') {
-			str_printf(err, errlen, "%s/%s: line %d: %s named twice",
-			    dir, CURRENT_FILE, lineno, line);
-			return -1;
-		}
-		if (!field_is_kid(sp)) {
-			str_printf(err, errlen, "%s/%s: line %d: invalid key id",
-			    dir, CURRENT_FILE, lineno);
-			return -1;
-		}
-		memcpy(dst, sp, strlen(sp) + 1);
-		if (nl == NULL)
-			break;
-		line = nl + 1;
-	}
-	if (sign[0] == '\0' || pepper[0] == '\0') {
-		str_printf(err, errlen, "%s/%s: does not name a current %s key",
-		    dir, CURRENT_FILE, sign[0] == '\0' ? "sign" : "pepper");
-		return -1;
-	}
-	return 0;
-}
-
+/* Reads and parses the current file (keys_current.h). */
 static int
 current_read(int dirfd, const char *dir, const char *current_file,
-    char sign[PROTO_KID_MAX + 1], char pepper[PROTO_KID_MAX + 1],
-    char rsa[PROTO_KID_MAX + 1], char *err, size_t errlen)
+    struct keys_current *kc, char *err, size_t errlen)
 {
-	char	 buf[CURRENT_MAX + 1];
+	char	 buf[CURRENT_MAX + 1], where[PATH_MAX + NAME_MAX + 2];
 	size_t	 off = 0;
 	ssize_t	 n;
 	int	 fd;
@@ -457,7 +403,8 @@ current_read(int dirfd, const char *dir, const char *current_file,
 		    current_file);
 		return -1;
 	}
-	return current_parse(buf, dir, sign, pepper, rsa, err, errlen);
+	(void)str_printf(where, sizeof(where), "%s/%s", dir, current_file);
+	return keys_current_parse(buf, where, kc, err, errlen);
 }
 
 static int
@@ -591,56 +538,89 @@ out:
 	return rc;
 }
 
+/* The index of kid among n keys of stride size whose kid is their first
+ * member, or -1 (and err naming the key file the current file lacks). */
+static int
+kid_index(const void *keys, size_t n, size_t size, const char *kid,
+    const char *dir, const char *what, const char *prefix, char *err,
+    size_t errlen)
+{
+	const char	*base = keys;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(base + i * size, kid) == 0)
+			return (int)i;
+	str_printf(err, errlen, "%s/%s: names %s %s, but there is no %s%s%s",
+	    dir, CURRENT_FILE, what, kid, prefix, kid, KEY_SUFFIX);
+	return -1;
+}
+
+/* Resolves the current and next kid of one kind to indices. */
+static int
+kind_mark(const struct keys_current *kc, enum keys_kind kind,
+    const void *keys, size_t n, size_t size, size_t *cur,
+    struct key_next *next, const char *dir, const char *what,
+    const char *prefix, char *err, size_t errlen)
+{
+	char	 nwhat[64];
+	int	 i;
+
+	*cur = n;	/* none */
+	if (kc->cur[kind][0] != '\0') {
+		if ((i = kid_index(keys, n, size, kc->cur[kind], dir, what,
+		    prefix, err, errlen)) == -1)
+			return -1;
+		*cur = (size_t)i;
+	}
+	memset(next, 0, sizeof(*next));
+	if (kc->next[kind][0] != '\0') {
+		(void)str_printf(nwhat, sizeof(nwhat), "next %s", what);
+		if ((i = kid_index(keys, n, size, kc->next[kind], dir, nwhat,
+		    prefix, err, errlen)) == -1)
+			return -1;
+		next->set = true;
+		next->idx = (size_t)i;
+		next->from = kc->from[kind];
+	}
+	return 0;
+}
+
 /* Orders the keys by kid (a stable order for PUBKEYS and the JWKS) and
- * marks the ones the current file names. */
+ * marks the ones the current file names, current and next. */
 static int
 keys_mark_current(struct keyset *ks, int dirfd, const char *dir,
     const char *prefix, char *err, size_t errlen)
 {
 	char			 current_file[NAME_MAX + 1];
-	char			 cur_sign[PROTO_KID_MAX + 1];
-	char			 cur_pepper[PROTO_KID_MAX + 1];
-	char			 cur_rsa[PROTO_KID_MAX + 1];
-	const struct sign_key	*s;
-	const struct pepper_key	*p;
-	const struct rsa_key	*r = NULL;
+	struct keys_current	 kc;
 
+	_Static_assert(offsetof(struct sign_key, kid) == 0 &&
+	    offsetof(struct rsa_key, kid) == 0 &&
+	    offsetof(struct pepper_key, kid) == 0, "kid_index() reads the kid "
+	    "at the start of a key");
 	if (str_printf(current_file, sizeof(current_file), "%s%s", prefix,
 	    CURRENT_FILE) == -1) {
 		str_printf(err, errlen, "%s: key name prefix too long", dir);
 		return -1;
 	}
-	if (current_read(dirfd, dir, current_file, cur_sign, cur_pepper,
-	    cur_rsa, err, errlen) == -1)
+	if (current_read(dirfd, dir, current_file, &kc, err, errlen) == -1)
 		return -1;
 
 	qsort(ks->sign, ks->nsign, sizeof(ks->sign[0]), sign_cmp);
 	qsort(ks->rsa, ks->nrsa, sizeof(ks->rsa[0]), rsa_cmp);
 	qsort(ks->pepper, ks->npepper, sizeof(ks->pepper[0]), pepper_cmp);
 
-	if ((s = keys_sign_find(ks, cur_sign)) == NULL) {
-		str_printf(err, errlen, "%s/%s: names signing key %s, but there "
-		    "is no %s%s%s", dir, CURRENT_FILE, cur_sign, SIGN_PREFIX,
-		    cur_sign, KEY_SUFFIX);
-		return -1;
-	}
-	if ((p = keys_pepper_find(ks, cur_pepper)) == NULL) {
-		str_printf(err, errlen, "%s/%s: names pepper key %s, but there "
-		    "is no %s%s%s", dir, CURRENT_FILE, cur_pepper, PEPPER_PREFIX,
-		    cur_pepper, KEY_SUFFIX);
-		return -1;
-	}
-	if (cur_rsa[0] != '\0' && (r = keys_rsa_find(ks, cur_rsa)) == NULL) {
-		str_printf(err, errlen, "%s/%s: names RSA key %s, but there "
-		    "is no %s%s%s", dir, CURRENT_FILE, cur_rsa, RSA_PREFIX,
-		    cur_rsa, KEY_SUFFIX);
-		return -1;
-	}
-	ks->sign_current = (size_t)(s - ks->sign);
-	ks->pepper_current = (size_t)(p - ks->pepper);
 	/* No rsa line (a set from before RSA keys): no current RSA key. */
-	ks->rsa_current = r != NULL ? (size_t)(r - ks->rsa) : ks->nrsa;
-	return 0;
+	return kind_mark(&kc, KEYS_SIGN, ks->sign, ks->nsign,
+	    sizeof(ks->sign[0]), &ks->sign_current, &ks->sign_next, dir,
+	    "signing key", SIGN_PREFIX, err, errlen) == -1 ||
+	    kind_mark(&kc, KEYS_PEPPER, ks->pepper, ks->npepper,
+	    sizeof(ks->pepper[0]), &ks->pepper_current, &ks->pepper_next, dir,
+	    "pepper key", PEPPER_PREFIX, err, errlen) == -1 ||
+	    kind_mark(&kc, KEYS_RSA, ks->rsa, ks->nrsa, sizeof(ks->rsa[0]),
+	    &ks->rsa_current, &ks->rsa_next, dir, "RSA key", RSA_PREFIX, err,
+	    errlen) == -1 ? -1 : 0;
 }
 
 int
@@ -790,14 +770,141 @@ write_key(int dirfd, const char *dir, const char *prefix, const uint8_t *key,
 	return -1;
 }
 
+/* Formats t as RFC 3339 UTC into out (for messages). */
+static void
+instant_str(int64_t t, char *out, size_t outlen)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)str_printf(out, outlen, "%lld", (long long)t);
+}
+
+/*
+ * What the current file is to say after this keygen (keys_gen_out), the
+ * new kids not yet in it: promotes a due next set, refuses while one is
+ * pending (unless at once).  kc holds the file as read, or zeroes when
+ * there is none.
+ */
+static int
+gen_plan(struct keys_current *kc, bool have_cur, const struct keys_gen *g,
+    struct keys_gen_out *out, const char *dir, char *err, size_t errlen)
+{
+	char		 when[40];
+	int64_t		 pending = -1;
+	int		 k;
+
+	out->at_once = !have_cur || g->delay == 0;
+	for (k = 0; k < KEYS_NKINDS; k++) {
+		if (kc->next[k][0] == '\0')
+			continue;
+		if (g->now >= kc->from[k]) {
+			/* Due: every host signs with it already. */
+			memcpy(kc->cur[k], kc->next[k], sizeof(kc->cur[k]));
+			out->promoted = true;
+		} else if (pending == -1 || kc->from[k] > pending)
+			pending = kc->from[k];
+		kc->next[k][0] = '\0';
+		kc->from[k] = 0;
+	}
+	if (pending != -1 && !out->at_once) {
+		instant_str(pending, when, sizeof(when));
+		str_printf(err, errlen, "%s: the next keys are not in use yet: "
+		    "they take over at %s (%lld); run keygen again after that "
+		    "(or wardenctl keygen --now: new keys current at once, "
+		    "which hosts that have not loaded them cannot verify)", dir, when,
+		    (long long)pending);
+		return -1;
+	}
+	return 0;
+}
+
+/* Puts the new kids into kc, current or next as planned. */
+static void
+gen_place(struct keys_current *kc, const struct keys_gen *g,
+    const struct keys_gen_out *out, const char *const kids[KEYS_NKINDS])
+{
+	int k;
+
+	for (k = 0; k < KEYS_NKINDS; k++) {
+		if (out->at_once) {
+			memcpy(kc->cur[k], kids[k], strlen(kids[k]) + 1);
+			continue;
+		}
+		memcpy(kc->next[k], kids[k], strlen(kids[k]) + 1);
+		kc->from[k] = g->now + g->delay;
+	}
+}
+
+/* Replaces the current file with text: whole or not at all. */
+static int
+current_write(int dirfd, const char *dir, const char *text, char *err,
+    size_t errlen)
+{
+	char	 tmp_kid[PROTO_KID_MAX + 1], tmp_name[NAME_MAX + 1];
+
+	kid_random(tmp_kid);
+	if (str_printf(tmp_name, sizeof(tmp_name), ".%s.%s", CURRENT_FILE,
+	    tmp_kid) == -1 ||
+	    write_new(dirfd, dir, tmp_name, text, strlen(text), err,
+	    errlen) == -1) {
+		if (err[0] == '\0')
+			str_printf(err, errlen, "%s/%s: cannot write it", dir,
+			    CURRENT_FILE);
+		return -1;
+	}
+	if (renameat(dirfd, tmp_name, dirfd, CURRENT_FILE) == -1) {
+		str_printf(err, errlen, "%s/%s: rename: %s", dir, CURRENT_FILE,
+		    strerror(errno));
+		unlinkat(dirfd, tmp_name, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the current file of dirfd, if there is one, into kc. */
+static int
+gen_read_current(int dirfd, const char *dir, struct keys_current *kc,
+    bool *have_cur, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	memset(kc, 0, sizeof(*kc));
+	*have_cur = false;
+	if (fstatat(dirfd, CURRENT_FILE, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* a new set: current at once */
+		str_printf(err, errlen, "%s/%s: %s", dir, CURRENT_FILE,
+		    strerror(errno));
+		return -1;
+	}
+	if (current_read(dirfd, dir, CURRENT_FILE, kc, err, errlen) == -1)
+		return -1;
+	*have_cur = true;
+	return 0;
+}
+
 int
 keys_generate(const char *dir, char *err, size_t errlen)
+{
+	struct keys_gen		 g = { .now = (int64_t)time(NULL), .delay = 0 };
+	struct keys_gen_out	 out;
+
+	return keys_generate_next(dir, &g, &out, err, errlen);
+}
+
+int
+keys_generate_next(const char *dir, const struct keys_gen *g,
+    struct keys_gen_out *gout, char *err, size_t errlen)
 {
 	char		 sign_kid[PROTO_KID_MAX + 1], pepper_kid[PROTO_KID_MAX + 1];
 	char		 sign_name[NAME_MAX + 1], pepper_name[NAME_MAX + 1];
 	char		 rsa_kid[PROTO_KID_MAX + 1], rsa_name[NAME_MAX + 1];
-	char		 tmp_kid[PROTO_KID_MAX + 1], tmp_name[NAME_MAX + 1];
 	char		 text[CURRENT_MAX];
+	const char	*kids[KEYS_NKINDS];
+	struct keys_current	 kc;
 	uint8_t		 pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL, *pepper = NULL;
 	uint8_t		*der = NULL;
 	unsigned char	*dp;
@@ -805,9 +912,16 @@ keys_generate(const char *dir, char *err, size_t errlen)
 	size_t		 nsign, npepper, nrsa;
 	int		 dirfd = -1, rc = -1, derlen = 0;
 	bool		 wrote_sign = false, wrote_pepper = false, wrote_rsa = false;
+	bool		 have_cur;
 
 	if (errlen > 0)
 		err[0] = '\0';
+	memset(gout, 0, sizeof(*gout));
+	if (g->delay < 0 || g->now < 0 || g->delay > KEYS_FROM_MAX ||
+	    g->now > KEYS_FROM_MAX - g->delay) {
+		str_printf(err, errlen, "keygen: time or delay out of range");
+		return -1;
+	}
 	if (sodium_init() < 0) {
 		str_printf(err, errlen, "libsodium failed to initialise");
 		return -1;
@@ -820,6 +934,9 @@ keys_generate(const char *dir, char *err, size_t errlen)
 		str_printf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
+	if (gen_read_current(dirfd, dir, &kc, &have_cur, err, errlen) == -1 ||
+	    gen_plan(&kc, have_cur, g, gout, dir, err, errlen) == -1)
+		goto out;
 	if (count_keys(dirfd, dir, &nsign, &npepper, &nrsa, err, errlen) == -1)
 		goto out;
 	if (nsign >= KEYS_MAX || npepper >= KEYS_MAX || nrsa >= KEYS_MAX) {
@@ -862,25 +979,19 @@ keys_generate(const char *dir, char *err, size_t errlen)
 		goto out;
 	wrote_rsa = true;
 
+	kids[KEYS_SIGN] = sign_kid;
+	kids[KEYS_PEPPER] = pepper_kid;
+	kids[KEYS_RSA] = rsa_kid;
+	gen_place(&kc, g, gout, kids);
+	if (keys_current_format(&kc, text, sizeof(text)) == -1) {
+		str_printf(err, errlen, "%s/%s: does not fit", dir,
+		    CURRENT_FILE);
+		goto out;
+	}
 	/* The new current file appears whole or not at all. */
-	kid_random(tmp_kid);
-	if (str_printf(tmp_name, sizeof(tmp_name), ".%s.%s", CURRENT_FILE,
-	    tmp_kid) == -1 ||
-	    str_printf(text, sizeof(text), "sign %s\npepper %s\nrsa %s\n",
-	    sign_kid, pepper_kid, rsa_kid) == -1 ||
-	    write_new(dirfd, dir, tmp_name, text, strlen(text), err,
-	    errlen) == -1) {
-		if (err[0] == '\0')
-			str_printf(err, errlen, "%s/%s: cannot write it", dir,
-			    CURRENT_FILE);
+	if (current_write(dirfd, dir, text, err, errlen) == -1)
 		goto out;
-	}
-	if (renameat(dirfd, tmp_name, dirfd, CURRENT_FILE) == -1) {
-		str_printf(err, errlen, "%s/%s: rename: %s", dir, CURRENT_FILE,
-		    strerror(errno));
-		unlinkat(dirfd, tmp_name, 0);
-		goto out;
-	}
+	gout->cur = kc;
 	if (fsync(dirfd) == -1) {
 		/* The keys are in place; only their durability is in doubt. */
 		str_printf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
@@ -905,11 +1016,22 @@ out:
 }
 
 const struct sign_key *
-keys_sign_current(const struct keyset *ks)
+keys_sign_current_at(const struct keyset *ks, int64_t now)
 {
-	if (ks == NULL || ks->sign_current >= ks->nsign)
+	if (ks == NULL)
+		return NULL;
+	if (ks->sign_next.set && ks->sign_next.idx < ks->nsign &&
+	    now >= ks->sign_next.from)
+		return &ks->sign[ks->sign_next.idx];
+	if (ks->sign_current >= ks->nsign)
 		return NULL;
 	return &ks->sign[ks->sign_current];
+}
+
+const struct sign_key *
+keys_sign_current(const struct keyset *ks)
+{
+	return keys_sign_current_at(ks, (int64_t)time(NULL));
 }
 
 const struct sign_key *
@@ -926,11 +1048,22 @@ keys_sign_find(const struct keyset *ks, const char *kid)
 }
 
 const struct rsa_key *
-keys_rsa_current(const struct keyset *ks)
+keys_rsa_current_at(const struct keyset *ks, int64_t now)
 {
-	if (ks == NULL || ks->rsa_current >= ks->nrsa)
+	if (ks == NULL)
+		return NULL;
+	if (ks->rsa_next.set && ks->rsa_next.idx < ks->nrsa &&
+	    now >= ks->rsa_next.from)
+		return &ks->rsa[ks->rsa_next.idx];
+	if (ks->rsa_current >= ks->nrsa)
 		return NULL;
 	return &ks->rsa[ks->rsa_current];
+}
+
+const struct rsa_key *
+keys_rsa_current(const struct keyset *ks)
+{
+	return keys_rsa_current_at(ks, (int64_t)time(NULL));
 }
 
 const struct rsa_key *
@@ -947,11 +1080,22 @@ keys_rsa_find(const struct keyset *ks, const char *kid)
 }
 
 const struct pepper_key *
-keys_pepper_current(const struct keyset *ks)
+keys_pepper_current_at(const struct keyset *ks, int64_t now)
 {
-	if (ks == NULL || ks->pepper_current >= ks->npepper)
+	if (ks == NULL)
+		return NULL;
+	if (ks->pepper_next.set && ks->pepper_next.idx < ks->npepper &&
+	    now >= ks->pepper_next.from)
+		return &ks->pepper[ks->pepper_next.idx];
+	if (ks->pepper_current >= ks->npepper)
 		return NULL;
 	return &ks->pepper[ks->pepper_current];
+}
+
+const struct pepper_key *
+keys_pepper_current(const struct keyset *ks)
+{
+	return keys_pepper_current_at(ks, (int64_t)time(NULL));
 }
 
 const struct pepper_key *

@@ -12,19 +12,29 @@
  *	rsa-<kid>.key      RSA-3072 private key, DER (PKCS#1 RSAPrivateKey)
  *	pepper-<kid>.key   32-byte XChaCha20-Poly1305 key
  *	current            lines "sign <kid>", "pepper <kid>" and, when the
- *			   set has RSA keys, "rsa <kid>"
+ *			   set has RSA keys, "rsa <kid>"; and "next <kind>
+ *			   <kid> <t>" for a key that takes over at the
+ *			   instant t (keys_current.h)
  * A kid obeys field_is_kid() (1..PROTO_KID_MAX of [A-Za-z0-9_-]);
  * keys_generate makes 16 random lower-case hex digits.  Other file names
  * are ignored.  A set made before RSA keys existed (no rsa- file, no rsa
  * line) still loads: it has no current RSA key, so RS256 is refused until
  * the next keygen, which adds one.
+ *
+ * Publication before use: a next key is in the set (PUBKEYS, and so the
+ * JWKS) as soon as it is loaded, but signs or seals only from its instant
+ * on; keys_*_current() choose at the time of each call, so no reload is
+ * needed at that instant.  keygen on a set in use adds next keys
+ * (keys_generate_next) that far ahead; every host must load them before.
  */
 #ifndef WARDEN_HASHER_KEYS_H
 #define WARDEN_HASHER_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys_current.h"
 #include "proto.h"
 
 #define KEYS_MAX	PROTO_KEYS_MAX
@@ -52,16 +62,26 @@ struct pepper_key {
 	uint8_t		*key;		/* 32 bytes, sodium_malloc */
 };
 
+/* The key that takes over from the current one of a kind at an instant. */
+struct key_next {
+	bool			set;	/* false: none (a zeroed set has none) */
+	size_t			idx;	/* index into the kind's array */
+	int64_t			from;	/* seconds since the epoch */
+};
+
 struct keyset {
 	struct sign_key		sign[KEYS_MAX];
 	size_t			nsign;
 	size_t			sign_current;	/* index into sign[] */
+	struct key_next		sign_next;
 	struct rsa_key		rsa[KEYS_MAX];
 	size_t			nrsa;
 	size_t			rsa_current;	/* index; nrsa = none */
+	struct key_next		rsa_next;
 	struct pepper_key	pepper[KEYS_MAX];
 	size_t			npepper;
 	size_t			pepper_current;	/* index into pepper[] */
+	struct key_next		pepper_next;
 };
 
 /*
@@ -74,7 +94,8 @@ struct keyset {
  * does not match its seed; an RSA key that does not parse, is not of
  * KEYS_RSA_BITS bits or fails a sign-and-verify test; a set without a
  * current file, or whose current names a key that is not there; more
- * than KEYS_MAX keys of a kind.
+ * than KEYS_MAX keys of a kind; a current file that keys_current_parse()
+ * refuses or whose next line names a key that is not there.
  */
 int	keys_load(struct keyset *ks, const char *dir, char *err, size_t errlen);
 
@@ -98,7 +119,40 @@ int	keys_load_named(struct keyset *ks, const char *dir, const char *prefix,
  */
 int	keys_generate(const char *dir, char *err, size_t errlen);
 
-/* The current key of a kind, or the one with kid; NULL when none. */
+/* What keys_generate_next() is to do, and what it did. */
+struct keys_gen {
+	int64_t		now;		/* seconds since the epoch */
+	int64_t		delay;		/* key_publish_delay; 0: at once */
+};
+
+struct keys_gen_out {
+	struct keys_current cur;	/* the current file as written */
+	bool		promoted;	/* a due next set became current */
+	bool		at_once;	/* the new keys are current already */
+};
+
+/*
+ * keys_generate() for a set in use by several hosts.  On a directory
+ * without a current file, or with g->delay 0, the new keys are current at
+ * once (a pending next set is then dropped: it stays on disk, retired).
+ * Otherwise a next set whose instant has come is made current first, and
+ * the new keys become next from g->now + g->delay; while a next set is
+ * still pending, refuses (err names its instant) and writes nothing.
+ */
+int	keys_generate_next(const char *dir, const struct keys_gen *g,
+	    struct keys_gen_out *out, char *err, size_t errlen);
+
+/*
+ * The key of a kind that signs or seals at now (the next one once now has
+ * reached its instant, else the current one), or at time(NULL); or the
+ * one with kid.  NULL when none.
+ */
+const struct sign_key	*keys_sign_current_at(const struct keyset *ks,
+			    int64_t now);
+const struct rsa_key	*keys_rsa_current_at(const struct keyset *ks,
+			    int64_t now);
+const struct pepper_key	*keys_pepper_current_at(const struct keyset *ks,
+			    int64_t now);
 const struct sign_key	*keys_sign_current(const struct keyset *ks);
 const struct sign_key	*keys_sign_find(const struct keyset *ks, const char *kid);
 const struct rsa_key	*keys_rsa_current(const struct keyset *ks);

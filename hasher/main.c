@@ -12,8 +12,12 @@
  *						fd 3 from systemd socket
  *						activation), serving peers with
  *						the uid of `user`
- *	warden-hasher --keygen DIR		make a new Ed25519, RSA and
- *						pepper key, print their kids
+ *	warden-hasher [--publish-delay S] --keygen DIR
+ *						make a new Ed25519, RSA and
+ *						pepper key, print their kids:
+ *						current at once (S 0, the
+ *						default, or a new DIR), else
+ *						next from now + S seconds
  *	warden-hasher --list-keys DIR		list the keys of DIR: ids,
  *						which are current, public
  *						parts only (wardenctl key list)
@@ -36,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <liboath/oath.h>
@@ -75,33 +80,40 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: warden-hasher [-d] [-f config] [-l]\n"
-	    "       warden-hasher --keygen dir\n"
+	    "       warden-hasher [--publish-delay seconds] --keygen dir\n"
 	    "       warden-hasher --list-keys dir\n");
 	exit(2);
 }
 
+/*
+ * Makes new keys (keys_generate_next) and prints their kids and the
+ * instant they sign from:
+ *	sign <kid>\npepper <kid>\nrsa <kid>\nfrom <seconds since the epoch>
+ */
 static int
-keygen(const char *dir)
+keygen(const char *dir, int64_t delay)
 {
+	struct keys_gen g;
+	struct keys_gen_out out;
 	struct keyset ks;
-	const struct sign_key *sk;
-	const struct pepper_key *pk;
-	const struct rsa_key *rk;
 	char err[512];
+	const char (*kids)[PROTO_KID_MAX + 1];
 
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
-	if (keys_generate(dir, err, sizeof(err)) == -1)
+	g.now = (int64_t)time(NULL);
+	g.delay = delay;
+	if (keys_generate_next(dir, &g, &out, err, sizeof(err)) == -1)
 		fatal("keygen: %s", err);
+	/* What was written must load, as a host will load it. */
 	memset(&ks, 0, sizeof(ks));
 	if (keys_load(&ks, dir, err, sizeof(err)) == -1)
 		fatal("keygen: %s", err);
-	sk = keys_sign_current(&ks);
-	pk = keys_pepper_current(&ks);
-	rk = keys_rsa_current(&ks);
-	printf("sign %s\npepper %s\nrsa %s\n", sk != NULL ? sk->kid : "?",
-	    pk != NULL ? pk->kid : "?", rk != NULL ? rk->kid : "?");
 	keys_free(&ks);
+	kids = out.at_once ? out.cur.cur : out.cur.next;
+	printf("sign %s\npepper %s\nrsa %s\nfrom %lld\n", kids[KEYS_SIGN],
+	    kids[KEYS_PEPPER], kids[KEYS_RSA], (long long)(out.at_once ?
+	    g.now : out.cur.from[KEYS_SIGN]));
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -157,12 +169,27 @@ rsa_thumbprint(const struct rsa_key *k, char *out, size_t outlen)
 	return b64url_encode(out, outlen, d, sizeof(d)) < 0 ? -1 : 0;
 }
 
+/* A key's state word for --list-keys. */
+static const char *
+key_state(bool current, const struct key_next *next, size_t i, char *buf,
+    size_t buflen)
+{
+	if (current)
+		return "current";
+	if (next->set && next->idx == i &&
+	    str_printf(buf, buflen, "next@%lld", (long long)next->from) == 0)
+		return buf;
+	return "old";
+}
+
 /*
  * Prints one line per key of dir, nothing secret:
- *	sign <kid> <current|old> <mtime> <JWK thumbprint>
- *	rsa <kid> <current|old> <mtime> <JWK thumbprint>
- *	pepper <kid> <current|old> <mtime> -
- * (mtime: seconds since the epoch when the key file was written).
+ *	sign <kid> <state> <mtime> <JWK thumbprint>
+ *	rsa <kid> <state> <mtime> <JWK thumbprint>
+ *	pepper <kid> <state> <mtime> -
+ * (state: current, the key that signs or seals now; next@<t>, the one
+ * that takes over at t; old, retired; mtime and t: seconds since the
+ * epoch, mtime when the key file was written).
  */
 static int
 list_keys(const char *dir)
@@ -171,7 +198,8 @@ list_keys(const char *dir)
 	const struct sign_key *cs;
 	const struct pepper_key *cp;
 	const struct rsa_key *cr;
-	char err[512], fp[64];
+	char err[512], fp[64], st[32];
+	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
 	if (sodium_init() < 0)
@@ -179,26 +207,29 @@ list_keys(const char *dir)
 	memset(&ks, 0, sizeof(ks));
 	if (keys_load(&ks, dir, err, sizeof(err)) == -1)
 		fatal("list-keys: %s", err);
-	cs = keys_sign_current(&ks);
-	cp = keys_pepper_current(&ks);
+	cs = keys_sign_current_at(&ks, now);
+	cp = keys_pepper_current_at(&ks, now);
 	for (i = 0; i < ks.nsign; i++) {
 		if (jwk_thumbprint(ks.sign[i].pk, fp, sizeof(fp)) == -1)
 			fatal("list-keys: thumbprint of %s", ks.sign[i].kid);
 		printf("sign %s %s %lld %s\n", ks.sign[i].kid,
-		    &ks.sign[i] == cs ? "current" : "old",
+		    key_state(&ks.sign[i] == cs, &ks.sign_next, i, st,
+		    sizeof(st)),
 		    key_mtime(dir, "sign-", ks.sign[i].kid), fp);
 	}
-	cr = keys_rsa_current(&ks);
+	cr = keys_rsa_current_at(&ks, now);
 	for (i = 0; i < ks.nrsa; i++) {
 		if (rsa_thumbprint(&ks.rsa[i], fp, sizeof(fp)) == -1)
 			fatal("list-keys: thumbprint of %s", ks.rsa[i].kid);
 		printf("rsa %s %s %lld %s\n", ks.rsa[i].kid,
-		    &ks.rsa[i] == cr ? "current" : "old",
+		    key_state(&ks.rsa[i] == cr, &ks.rsa_next, i, st,
+		    sizeof(st)),
 		    key_mtime(dir, "rsa-", ks.rsa[i].kid), fp);
 	}
 	for (i = 0; i < ks.npepper; i++)
 		printf("pepper %s %s %lld -\n", ks.pepper[i].kid,
-		    &ks.pepper[i] == cp ? "current" : "old",
+		    key_state(&ks.pepper[i] == cp, &ks.pepper_next, i, st,
+		    sizeof(st)),
 		    key_mtime(dir, "pepper-", ks.pepper[i].kid));
 	keys_free(&ks);
 	return fflush(stdout) == 0 ? 0 : 1;
@@ -341,6 +372,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "keygen", required_argument, NULL, 'K' },
+		{ "publish-delay", required_argument, NULL, 'P' },
 		{ "list-keys", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -351,6 +383,8 @@ main(int argc, char **argv)
 	struct keyset ks;
 	struct cfg cfg;
 	const char *config_path = NULL, *key_dir, *creds;
+	const char *keygen_dir = NULL, *errstr;
+	long long delay = 0;
 	char err[512];
 	bool debug = false, split = false;
 	int ch, listen_fd = -1, conn_fd = -1, rc;
@@ -371,9 +405,14 @@ main(int argc, char **argv)
 			split = true;
 			break;
 		case 'K':
-			if (optind != argc)
-				usage();
-			return keygen(optarg);
+			keygen_dir = optarg;
+			break;
+		case 'P':
+			if (num_parse(optarg, 0, KEYS_FROM_MAX / 2, &delay,
+			    &errstr) == -1)
+				fatal("--publish-delay %s: %s (seconds)", optarg,
+				    errstr);
+			break;
 		case 'L':
 			if (optind != argc)
 				usage();
@@ -384,6 +423,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (keygen_dir != NULL)
+		return keygen(keygen_dir, (int64_t)delay);
 
 	/* Without -f the default file is read when it exists. */
 	if (config_path == NULL && access(WARDEN_CONFIG_PATH, F_OK) == 0)

@@ -363,19 +363,21 @@ h_sign(struct server *s, struct conn *c)
 	const struct sign_key *k;
 	char err[PROTO_ERRMSG_MAX + 1];
 	char roles[PROTO_ROLES_MAX * (PROTO_ROLE_MAX + 1) + 1];
+	time_t now;
 
 	if (proto_decode_sign_req(c->payload, c->h.len, &req) == -1)
 		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
 	memset(&ans, 0, sizeof(ans));
 	err[0] = '\0';
-	if (jwt_sign(s->p.ks, &s->p.jwt, &req, time(NULL), &ans, err,
+	now = time(NULL);	/* one instant: the key signed is the key logged */
+	if (jwt_sign(s->p.ks, &s->p.jwt, &req, now, &ans, err,
 	    sizeof(err)) == -1) {
 		proto_wipe(&ans, sizeof(ans));
 		log_event(LOG_INFO, "sign refused", "reason", err, NULL);
 		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INVALID,
 		    err[0] != '\0' ? err : "invalid request");
 	}
-	k = keys_sign_current(s->p.ks);
+	k = keys_sign_current_at(s->p.ks, now);
 	/* What was signed, so that an admin token a front had minted stands
 	 * out in the log (docs/security.md). */
 	roles_joined(&req, roles);
@@ -882,6 +884,8 @@ server_run(struct server *s, int listen_fd, int conn_fd, uid_t peer_uid)
 struct server *
 server_new(const struct server_params *p)
 {
+	const struct sign_key *cur_sign;
+	const struct rsa_key *cur_rsa;
 	struct server *s;
 	size_t i, qmax;
 	long ncpu;
@@ -916,13 +920,17 @@ server_new(const struct server_params *p)
 	pthread_mutex_init(&s->lock, NULL);
 	proto_buf_init(&s->iobuf);
 
+	cur_sign = keys_sign_current(p->ks);
+	cur_rsa = keys_rsa_current(p->ks);
 	s->pubkeys.nkeys = p->ks->nsign;
 	for (i = 0; i < p->ks->nsign; i++) {
 		(void)str_copy(s->pubkeys.keys[i].kid, p->ks->sign[i].kid,
 		    sizeof(s->pubkeys.keys[i].kid));
 		memcpy(s->pubkeys.keys[i].pk, p->ks->sign[i].pk,
 		    PROTO_PUBKEY_LEN);
-		s->pubkeys.keys[i].current = i == p->ks->sign_current;
+		/* Current as of now; a next key is published all the same,
+		 * and the flag informs only (the front signs nothing). */
+		s->pubkeys.keys[i].current = &p->ks->sign[i] == cur_sign;
 	}
 	s->pubkeys.nrsa = p->ks->nrsa;
 	for (i = 0; i < p->ks->nrsa; i++) {
@@ -932,7 +940,7 @@ server_new(const struct server_params *p)
 		memcpy(s->pubkeys.rsa[i].e, p->ks->rsa[i].e,
 		    p->ks->rsa[i].e_len);
 		s->pubkeys.rsa[i].e_len = p->ks->rsa[i].e_len;
-		s->pubkeys.rsa[i].current = i == p->ks->rsa_current;
+		s->pubkeys.rsa[i].current = &p->ks->rsa[i] == cur_rsa;
 	}
 
 	qmax = 4 * (size_t)s->nworkers + p->queue;

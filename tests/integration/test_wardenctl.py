@@ -503,7 +503,9 @@ def test_key_list_matches_the_jwks(daemon):
     peppers = [k for k in keys if k["kind"] == "pepper"]
     assert peppers and all(k["fingerprint"] is None for k in peppers)
     text = ctl(daemon, "key", "list").stdout
-    assert text.splitlines()[0].split()[:4] == ["KIND", "KID", "CURRENT", "CREATED"]
+    assert text.splitlines()[0].split()[:4] == ["KIND", "KID", "STATE", "CREATED"]
+    assert all(k["state"] == ("current" if k["current"] else "retired")
+               and k["active_from"] is None for k in keys)
     # nothing secret: no key file's bytes in any encoding we print
     for f in os.listdir(daemon.key_dir):
         if f.endswith(".key"):
@@ -519,8 +521,11 @@ def test_key_rotate_reaches_the_jwks_on_reload(workdir, daemon):
     try:
         d.start(timeout=30)
         before = set(jwks_kids(d))
-        out = ctl(d, "key", "rotate")
-        m = re.match(r"sign (\S+)\npepper (\S+)\nrsa (\S+)\n", out.stdout)
+        # --now: current at once, not key_publish_delay (10m) from now
+        # (test_key_rotation_hosts.py covers the delayed rotation).
+        out = ctl(d, "key", "rotate", "--now")
+        m = re.match(r"sign (\S+)\npepper (\S+)\nrsa (\S+)\nfrom \d+\n",
+                     out.stdout)
         assert m, out.stdout
         sign, pepper, rsa = m.groups()
         assert sign not in before and rsa not in before

@@ -566,7 +566,7 @@ test_refuse_bad_current(void **state)
 		"sign a\r\npepper c\n",
 	};
 	struct fixture	*f = *state;
-	char		 path[PATH_MAX], big[600];
+	char		 path[PATH_MAX], big[1100];	/* past CURRENT_MAX */
 	size_t		 i;
 
 	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
@@ -726,6 +726,196 @@ test_credentials_prefix_is_loaded_and_others_ignored(void **state)
 	keys_free(&ks);
 }
 
+/* keys_generate_next at now with delay; asserts it worked. */
+static struct keys_gen_out
+gen_next(struct fixture *f, int64_t now, int64_t delay)
+{
+	struct keys_gen		 g = { .now = now, .delay = delay };
+	struct keys_gen_out	 out;
+
+	if (keys_generate_next(f->dir, &g, &out, f->err, sizeof(f->err)) != 0)
+		fail_msg("keygen: %s", f->err);
+	return out;
+}
+
+/* The number of files in the fixture's directory. */
+static int
+file_count(const struct fixture *f)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	assert_non_null(d = opendir(f->dir));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The first keys of an empty directory are current at once, whatever the
+ * delay: nothing signs before them. */
+static void
+test_first_keys_current_at_once(void **state)
+{
+	struct fixture		*f = *state;
+	struct keys_gen_out	 out;
+	struct keyset		 ks;
+
+	out = gen_next(f, 1000, 600);
+	assert_true(out.at_once);
+	assert_string_equal(out.cur.next[KEYS_SIGN], "");
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_string_equal(keys_sign_current_at(&ks, 0)->kid,
+	    out.cur.cur[KEYS_SIGN]);
+	assert_false(ks.sign_next.set);
+	keys_free(&ks);
+}
+
+/* keygen on a set in use: the new keys are loaded (so published) at
+ * once, and sign, sign RS256 and seal only from now + delay on. */
+static void
+test_next_keys_published_then_used_from_their_instant(void **state)
+{
+	struct fixture		*f = *state;
+	struct keys_gen_out	 first, out;
+	struct keyset		 ks;
+	int			 k;
+
+	first = gen_next(f, 1000, 600);
+	out = gen_next(f, 2000, 600);
+	assert_false(out.at_once);
+	assert_false(out.promoted);
+	for (k = 0; k < KEYS_NKINDS; k++) {
+		assert_string_equal(out.cur.cur[k], first.cur.cur[k]);
+		assert_string_not_equal(out.cur.next[k], "");
+		assert_int_equal(out.cur.from[k], 2600);
+	}
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nsign, 2);
+	assert_int_equal(ks.nrsa, 2);
+	assert_int_equal(ks.npepper, 2);
+	assert_non_null(keys_sign_find(&ks, out.cur.next[KEYS_SIGN]));
+	assert_non_null(keys_rsa_find(&ks, out.cur.next[KEYS_RSA]));
+	assert_string_equal(keys_sign_current_at(&ks, 2599)->kid,
+	    first.cur.cur[KEYS_SIGN]);
+	assert_string_equal(keys_rsa_current_at(&ks, 2599)->kid,
+	    first.cur.cur[KEYS_RSA]);
+	assert_string_equal(keys_pepper_current_at(&ks, 2599)->kid,
+	    first.cur.cur[KEYS_PEPPER]);
+	assert_string_equal(keys_sign_current_at(&ks, 2600)->kid,
+	    out.cur.next[KEYS_SIGN]);
+	assert_string_equal(keys_rsa_current_at(&ks, 2600)->kid,
+	    out.cur.next[KEYS_RSA]);
+	assert_string_equal(keys_pepper_current_at(&ks, 2600)->kid,
+	    out.cur.next[KEYS_PEPPER]);
+	keys_free(&ks);
+}
+
+/* A second keygen before the next keys' instant writes nothing and says
+ * when they take over; --now (delay 0) makes new keys current at once and
+ * drops the pending ones to retired. */
+static void
+test_keygen_while_next_pending(void **state)
+{
+	struct fixture		*f = *state;
+	struct keys_gen		 g = { .now = 2599, .delay = 600 };
+	struct keys_gen_out	 first, next, out;
+	char			 before[512], after[512], path[PATH_MAX];
+	int			 n;
+	FILE			*fp;
+	struct keyset		 ks;
+
+	first = gen_next(f, 1000, 600);
+	next = gen_next(f, 2000, 600);
+	n = file_count(f);
+	path_of(path, sizeof(path), f, "current");
+	assert_non_null(fp = fopen(path, "r"));
+	before[fread(before, 1, sizeof(before) - 1, fp)] = '\0';
+	fclose(fp);
+
+	assert_int_equal(keys_generate_next(f->dir, &g, &out, f->err,
+	    sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "1970-01-01T00:43:20Z"));
+	assert_non_null(strstr(f->err, "2600"));
+	assert_non_null(strstr(f->err, "--now"));
+	assert_int_equal(file_count(f), n);
+	assert_non_null(fp = fopen(path, "r"));
+	after[fread(after, 1, sizeof(after) - 1, fp)] = '\0';
+	fclose(fp);
+	assert_string_equal(before, after);
+
+	out = gen_next(f, 2599, 0);
+	assert_true(out.at_once);
+	assert_string_not_equal(out.cur.cur[KEYS_SIGN], first.cur.cur[KEYS_SIGN]);
+	assert_string_not_equal(out.cur.cur[KEYS_SIGN], next.cur.next[KEYS_SIGN]);
+	assert_string_equal(out.cur.next[KEYS_SIGN], "");
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nsign, 3);
+	assert_false(ks.sign_next.set);
+	assert_string_equal(keys_sign_current_at(&ks, 0)->kid,
+	    out.cur.cur[KEYS_SIGN]);
+	keys_free(&ks);
+}
+
+/* keygen after the instant makes the next keys current and adds new next
+ * ones, delay ahead of this keygen. */
+static void
+test_keygen_promotes_a_due_next(void **state)
+{
+	struct fixture		*f = *state;
+	struct keys_gen_out	 next, out;
+	struct keyset		 ks;
+	int			 k;
+
+	(void)gen_next(f, 1000, 600);
+	next = gen_next(f, 2000, 600);
+	out = gen_next(f, 2600, 60);
+	assert_true(out.promoted);
+	assert_false(out.at_once);
+	for (k = 0; k < KEYS_NKINDS; k++) {
+		assert_string_equal(out.cur.cur[k], next.cur.next[k]);
+		assert_string_not_equal(out.cur.next[k], next.cur.next[k]);
+		assert_int_equal(out.cur.from[k], 2660);
+	}
+	assert_int_equal(keys_load(&ks, f->dir, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ks.nsign, 3);
+	assert_string_equal(keys_sign_current_at(&ks, 2659)->kid,
+	    next.cur.next[KEYS_SIGN]);
+	assert_string_equal(keys_sign_current_at(&ks, 2660)->kid,
+	    out.cur.next[KEYS_SIGN]);
+	keys_free(&ks);
+}
+
+/* A next line that names a key file the directory lacks is refused. */
+static void
+test_refuse_next_without_its_file(void **state)
+{
+	struct fixture	*f = *state;
+	char		 sign[128], pepper[128], text[1024], path[PATH_MAX];
+
+	assert_int_equal(keys_generate(f->dir, f->err, sizeof(f->err)), 0);
+	current_names(f, sign, pepper, sizeof(sign));
+	path_of(path, sizeof(path), f, "current");
+	sign[strlen(sign) - 4] = '\0';
+	pepper[strlen(pepper) - 4] = '\0';
+	snprintf(text, sizeof(text), "sign %s\npepper %s\n"
+	    "next sign 0123456789abcdef 5\n", sign + 5, pepper + 7);
+	put_file(f, "current", text, strlen(text), 0600);
+	load_fails(f, path, "next signing key 0123456789abcdef",
+	    "no sign-0123456789abcdef.key", NULL);
+	snprintf(text, sizeof(text), "sign %s\npepper %s\n"
+	    "next pepper gone 5\n", sign + 5, pepper + 7);
+	put_file(f, "current", text, strlen(text), 0600);
+	load_fails(f, path, "no pepper-gone.key", NULL);
+	/* a next key that is the current one is a mistake, not a no-op */
+	snprintf(text, sizeof(text), "sign %s\npepper %s\nnext sign %s 5\n",
+	    sign + 5, pepper + 7, sign + 5);
+	put_file(f, "current", text, strlen(text), 0600);
+	load_fails(f, path, "already the current", NULL);
+}
+
 int
 main(void)
 {
@@ -764,6 +954,17 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_missing_dir, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_first_keys_current_at_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_next_keys_published_then_used_from_their_instant, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_keygen_while_next_pending,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keygen_promotes_a_due_next,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_next_without_its_file,
+		    setup, teardown),
 	};
 
 	if (sodium_init() < 0)
