@@ -655,3 +655,85 @@ def describe(e):
         time.strftime("%H:%M:%S", time.gmtime(e["wall0"])) + ".%03d" % (e["wall0"] % 1 * 1000),
         e["status"], e["dt"], " (%s)" % (e.get("error") or e.get("body"))
         if e.get("error") or e.get("body") else "")
+
+
+# ---------------------------------------------------------------------------
+# The runner of a suite of cases.
+
+class Failed(Exception):
+    """A case cannot go on: its message is the problem."""
+
+def run_cases(prog, cases, argv, make_suite, make_case, failure_logs,
+              keep_env):
+    """Runs the cases named in argv[1:] (default: all of cases, a list of
+    (name, function)) on the suite make_suite() builds: for each, a
+    make_case(suite, name) whose .problems and .figures the function
+    fills.  Prints "PROG: NAME: figures" a case, each problem, the logs
+    failure_logs(suite, case) lists as (title, path) for a case that
+    failed, and "N passed, N failed".  suite.close() ends it; suite.work
+    is kept when anything failed or keep_env is "1".  Returns the exit
+    status."""
+    import shutil
+    import signal
+    import traceback
+
+    if os.geteuid() != 0:
+        print("%s: run as root (PostgreSQL runs as postgres)" % prog)
+        return 2
+    names = argv[1:] or [n for n, _ in cases]
+    unknown = set(names) - {n for n, _ in cases}
+    if unknown:
+        print("%s: no such case: %s" % (prog, " ".join(sorted(unknown))))
+        return 2
+    passed = failed = 0
+    suite = None
+
+    def on_term(sig, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+    try:
+        suite = make_suite()
+        for name, fn in cases:
+            if name not in names:
+                continue
+            c = make_case(suite, name)
+            t0 = mono()
+            try:
+                fn(c)
+            except Failed as e:
+                c.problems.append(str(e))
+            except Exception:
+                c.problems.append(traceback.format_exc())
+            finally:
+                try:
+                    c.close()
+                except Exception:
+                    c.problems.append(traceback.format_exc())
+            ok = not c.problems
+            print("%s: %s: %s%s (%.0f s)" % (prog, name, c.figures or "no figures",
+                                             "" if ok else " -- FAILED", mono() - t0))
+            for p in c.problems:
+                print("  - " + p.replace("\n", "\n    "))
+            if not ok:
+                for title, path in failure_logs(suite, c):
+                    print("  %s, last lines:\n    %s" % (
+                        title, W.log_tail(path, 25).replace("\n", "\n    ")))
+            sys.stdout.flush()
+            passed += ok
+            failed += not ok
+    except KeyboardInterrupt:
+        print("%s: interrupted" % prog)
+        failed += 1
+    except Exception:
+        traceback.print_exc()
+        failed += 1
+    finally:
+        if suite is not None:
+            suite.close()
+            if failed or os.environ.get(keep_env) == "1":
+                print("%s: logs kept in %s" % (prog, suite.work))
+            else:
+                shutil.rmtree(suite.work, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0

@@ -32,26 +32,20 @@ work directory (logs, the client's log) after a passing run too.
 
 import email.utils
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faultlib as F  # noqa: E402
-from faultlib import W, mono  # noqa: E402
+from faultlib import Failed, W, mono  # noqa: E402
 
 HASHER_TIMEOUT = 2.0    # seconds, hasher_timeout of every daemon here
 REQUEST_TIMEOUT = 3.0   # seconds, request_timeout
 MARGIN = 2.0            # what a loaded 2-core machine adds to a bound
 RECOVERY_MAX = 1.0      # the issue's bound on service resuming after a hasher death
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-
-
-class Failed(Exception):
-    pass
 
 
 class Case:
@@ -607,71 +601,23 @@ CASES = [
 
 
 class Suite:
+    """The cluster every case shares."""
+
     def __init__(self):
-        self.cluster = None
+        self.cluster = F.Cluster()
+        self.work = self.cluster.work
+
+    def close(self):
+        self.cluster.close()
+
+
+def wardend_logs(suite, c):
+    return [("wardend log (%s)" % d.log, d.log) for d in c.daemons]
 
 
 def main(argv):
-    if os.geteuid() != 0:
-        print("faults: run as root (it mounts a tmpfs; PostgreSQL runs as postgres)")
-        return 2
-    names = argv[1:] or [n for n, _ in CASES]
-    unknown = set(names) - {n for n, _ in CASES}
-    if unknown:
-        print("faults: no such case: %s" % " ".join(sorted(unknown)))
-        return 2
-    suite = Suite()
-    passed = failed = 0
-
-    def on_term(sig, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
-    try:
-        suite.cluster = F.Cluster()
-        for name, fn in CASES:
-            if name not in names:
-                continue
-            c = Case(suite, name)
-            t0 = mono()
-            try:
-                fn(c)
-            except Failed as e:
-                c.problems.append(str(e))
-            except Exception:
-                c.problems.append(traceback.format_exc())
-            finally:
-                try:
-                    c.close()
-                except Exception:
-                    c.problems.append(traceback.format_exc())
-            ok = not c.problems
-            print("faults: %s: %s%s (%.0f s)" % (name, c.figures or "no figures",
-                                                 "" if ok else " -- FAILED", mono() - t0))
-            for p in c.problems:
-                print("  - " + p.replace("\n", "\n    "))
-            if not ok:
-                for d in c.daemons:
-                    print("  wardend log (%s), last lines:\n    %s" % (
-                        d.log, W.log_tail(d.log, 25).replace("\n", "\n    ")))
-            sys.stdout.flush()
-            passed += ok
-            failed += not ok
-    except KeyboardInterrupt:
-        print("faults: interrupted")
-        failed += 1
-    except Exception:
-        traceback.print_exc()
-        failed += 1
-    finally:
-        if suite.cluster is not None:
-            suite.cluster.close()
-            if failed or os.environ.get("FAULTS_KEEP") == "1":
-                print("faults: logs kept in %s" % suite.cluster.work)
-            else:
-                shutil.rmtree(suite.cluster.work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return F.run_cases("faults", CASES, argv, Suite, Case, wardend_logs,
+                       "FAULTS_KEEP")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "faults"))
@@ -219,10 +218,6 @@ http {
                 self.proc.kill()
 
 
-class Failed(Exception):
-    pass
-
-
 class Suite:
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="warden-ha.")
@@ -270,20 +265,23 @@ class Case:
 
     def sound(self, entries, allow_502):
         """No answer slower than request_timeout and a margin, no 500, no
-        client error, Retry-After on every 503, nginx's 502 only where
-        allowed."""
+        client error, Retry-After on every 503, nginx's 502 only for the
+        entries allow_502(e) allows."""
         s = F.summary(entries)
         slow = [e for e in entries if e["dt"] > REQUEST_TIMEOUT + 3]
         self.check(not slow, "%d answers slower than %.0f s, e.g. %s" % (
             len(slow), REQUEST_TIMEOUT + 3, "; ".join(F.describe(e) for e in slow[:3])))
         bad = [e for e in entries if e["status"] == 500 or 400 <= e["status"] < 500
-               or (e["status"] in (502, 504) and not allow_502)
+               or (e["status"] in (502, 504) and not allow_502(e))
                or e["status"] not in (0, 502, 503, 504) and e["status"] >= 500]
         self.check(not bad, "%d wrong answers, e.g. %s" % (
             len(bad), "; ".join(F.describe(e) for e in bad[:5])))
         self.check(s["no_retry_after"] == 0, "%d 503s without Retry-After"
                    % s["no_retry_after"])
         return s
+
+    def close(self):
+        self.log.close()
 
     def db_check(self):
         lost, problems = F.check_db(self.log)
@@ -302,16 +300,19 @@ def host_kill(c):
     time.sleep(5)
     c.check(load.stop(), "the load did not stop")
     entries = c.log.entries
-    st = c.sound(entries, allow_502=False)
+    # A request the killed host had taken when it died gets nginx's 502:
+    # nginx does not send a POST it has sent once to another host.
+    st = c.sound(entries, allow_502=lambda e: e["t0"] <= t_kill <= e["t1"])
     after = F.summary([e for e in entries if e["t0"] > t_kill + 1])
     c.check(after["2xx"] > 0 and after["503"] == 0 and after["none"] == 0,
             "after the kill the two others did not carry the load: %r" % after)
     lost = c.db_check()
     c.check(lost == 0, "%d acknowledged writes lost" % lost)
-    c.figures = ("2xx %d before the kill, %d after (503s %d, no answer %d), "
-                 "lost %d" % (len([e for e in entries if e["t0"] < t_kill
-                                   and 200 <= e["status"] < 300]),
-                              after["2xx"], st["503"], st["none"], lost))
+    c.figures = ("2xx %d before the kill, %d after (503s %d, nginx 502s %d for "
+                 "requests the host had when it died, no answer %d), lost %d" % (
+                     len([e for e in entries if e["t0"] < t_kill
+                          and 200 <= e["status"] < 300]),
+                     after["2xx"], st["503"], st["other5xx"], st["none"], lost))
     # The next case has three hosts again.
     s.hosts[1] = s.host("host1b")
     s.proxy.close()
@@ -351,7 +352,7 @@ def failover(c):
         c.check(up, "host%d: /readyz not 200 again after the promotion" % i)
 
     entries = c.log.entries
-    st = c.sound(entries, allow_502=True)
+    st = c.sound(entries, allow_502=lambda e: True)
     gap = F.summary([e for e in entries if t_kill <= e["t0"] < t_promoted])
 
     # The listeners follow the primary: a logout on one host after the
@@ -382,65 +383,20 @@ def failover(c):
 CASES = [("host-kill", host_kill), ("failover", failover)]
 
 
-def main(argv):
-    if os.geteuid() != 0:
-        print("ha: run as root (PostgreSQL runs as postgres, nginx as root)")
-        return 2
-    names = argv[1:] or [n for n, _ in CASES]
-    unknown = set(names) - {n for n, _ in CASES}
-    if unknown:
-        print("ha: no such case: %s" % " ".join(sorted(unknown)))
-        return 2
-    passed = failed = 0
-    suite = None
+def make_suite():
+    t0 = mono()
+    suite = Suite()
+    print("ha: a primary, its synchronous standby, three hosts and nginx "
+          "up in %.0f s" % (mono() - t0))
+    return suite
 
-    def on_term(sig, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        t0 = mono()
-        suite = Suite()
-        print("ha: a primary, its synchronous standby, three hosts and nginx "
-              "up in %.0f s" % (mono() - t0))
-        for name, fn in CASES:
-            if name not in names:
-                continue
-            c = Case(suite, name)
-            t0 = mono()
-            try:
-                fn(c)
-            except Failed as e:
-                c.problems.append(str(e))
-            except Exception:
-                c.problems.append(traceback.format_exc())
-            c.log.close()
-            ok = not c.problems
-            print("ha: %s: %s%s (%.0f s)" % (name, c.figures or "no figures",
-                                             "" if ok else " -- FAILED", mono() - t0))
-            for p in c.problems:
-                print("  - " + p.replace("\n", "\n    "))
-            if not ok:
-                for d in suite.hosts:
-                    print("  %s log, last lines:\n    %s" % (
-                        d.name, W.log_tail(d.log, 15).replace("\n", "\n    ")))
-            sys.stdout.flush()
-            passed += ok
-            failed += not ok
-    except KeyboardInterrupt:
-        print("ha: interrupted")
-        failed += 1
-    except Exception:
-        traceback.print_exc()
-        failed += 1
-    finally:
-        if suite is not None:
-            suite.close()
-            if failed or os.environ.get("HA_KEEP") == "1":
-                print("ha: logs kept in %s" % suite.work)
-            else:
-                shutil.rmtree(suite.work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+
+def host_logs(suite, c):
+    return [("%s log" % d.name, d.log) for d in suite.hosts]
+
+
+def main(argv):
+    return F.run_cases("ha", CASES, argv, make_suite, Case, host_logs, "HA_KEEP")
 
 
 if __name__ == "__main__":

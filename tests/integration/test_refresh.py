@@ -1,7 +1,6 @@
 """Refresh-token rotation, reuse detection, the grace window, concurrent
 refreshes, and RFC 7009 revocation."""
 
-import threading
 import time
 
 import wardenlib as W
@@ -59,21 +58,7 @@ def test_reuse_after_grace_revokes_the_whole_family(client, user):
 
 def test_concurrent_refreshes_of_one_token_exactly_one_wins(client, user):
     n = 8
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        barrier.wait()
-        try:
-            results[i] = client.refresh_raw(user.refresh)
-        except Exception as e:  # noqa: BLE001
-            results[i] = e
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = W.at_once(n, lambda i: client.refresh_raw(user.refresh))
     ok = [r for r in results if getattr(r, "status", None) == 200]
     assert len(ok) == 1, [getattr(r, "status", r) for r in results]
     for r in results:

@@ -5,7 +5,6 @@ the grace window (API.md: invalid_grant, the family left alive), and the
 family is never left half-rotated: every spent token names the one that
 replaced it, and exactly one token of the family is live."""
 
-import threading
 
 import pytest
 
@@ -51,21 +50,7 @@ def test_one_refresh_token_at_once_on_two_hosts_rotates_exactly_once(two, daemon
     rt = u.refresh
     family = None
     for rnd in range(ROUNDS):
-        barrier = threading.Barrier(2)
-        results = [None, None]
-
-        def worker(i, token=rt):
-            barrier.wait()
-            try:
-                results[i] = two[i].client.refresh_raw(token)
-            except Exception as e:  # noqa: BLE001
-                results[i] = e
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        results = W.at_once(2, lambda i, token=rt: two[i].client.refresh_raw(token))
         ok = [r for r in results if getattr(r, "status", None) == 200]
         assert len(ok) == 1, (rnd, [getattr(r, "status", r) for r in results])
         loser = results[1] if results[0] is ok[0] else results[0]

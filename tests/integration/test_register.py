@@ -1,7 +1,6 @@
 """POST /api/v1/users: registration, the field rules at their boundaries,
 malformed bodies, conflicts, size and media-type limits, and races."""
 
-import threading
 import uuid
 
 import wardenlib as W
@@ -264,21 +263,8 @@ def test_parallel_registrations_of_one_username_give_one_201(client):
     name = W.uniq("race")
     pw = W.strong_password()
     n = 20
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        barrier.wait()
-        try:
-            results[i] = client.register_raw(name, "%s-%d@example.test" % (name, i), pw)
-        except Exception as e:  # noqa: BLE001 - reported below
-            results[i] = e
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = W.at_once(n, lambda i: client.register_raw(
+        name, "%s-%d@example.test" % (name, i), pw))
     statuses = sorted(r.status if hasattr(r, "status") else repr(r) for r in results)
     assert statuses == [201] + [409] * (n - 1), statuses
     for r in results:

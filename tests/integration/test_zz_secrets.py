@@ -155,6 +155,9 @@ def test_every_recorded_error_response_is_a_problem_or_an_oauth_error(daemon):
                 assert resp.content_type == W.PROBLEM, resp
         elif path == "/api/v1/auth/verify":
             continue
+        elif path == "/readyz":
+            # Not ready: which part is down, for the balancer's health check.
+            assert resp.status == 503 and set(resp.json()) == {"database", "hasher"}, resp
         elif ((path.startswith("/ui/") or path in ("/oauth2/authorize", "/oauth2/logout"))
               and resp.content_type.startswith("text/html")):
             # The portal answers people (OIDC.md): its page again, with

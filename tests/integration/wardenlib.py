@@ -367,6 +367,28 @@ def pg_socket_owner(url):
     return pwd.getpwuid(os.stat(host).st_uid).pw_name
 
 
+def at_once(n, fn, timeout=120):
+    """fn(i) for i in 0..n-1 on n threads let go together (a barrier):
+    the list of what each returned, or the exception it raised."""
+    import threading
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        barrier.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as e:  # noqa: BLE001 - the caller judges it
+            results[i] = e
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
+
+
 def psql(sql):
     out = subprocess.run(["/usr/bin/psql", database_url(), "-X", "-At", "-v",
                           "ON_ERROR_STOP=1", "-c", sql],
