@@ -68,7 +68,8 @@ addr_limit_charge(struct front *f, struct ratelimit *rl, const char *scope,
 	(void)str_copy(c->scope, scope, sizeof(c->scope));
 	if (limits_charge(f->db, scope, c->key, rl_limit(rl), rl_window(rl),
 	    charged, c) == -1) {
-		/* row_send() freed c */
+		/* Nothing was sent: charged() will not run to free c. */
+		free(c);
 		cb(ADDR_UNAVAILABLE, 1, arg);
 	}
 }

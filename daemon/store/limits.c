@@ -9,9 +9,6 @@
 #include "row.h"
 #include "util.h"
 
-#define STR_(x)	#x
-#define STR(x)	STR_(x)
-
 #define LIMITS_LIMIT_MAX	1000000
 #define LIMITS_WINDOW_MAX	(366LL * 86400)
 
@@ -72,7 +69,7 @@ limits_charge(struct db_pool *pool, const char *scope, const char *key,
 	    "WITH p AS (DELETE FROM address_limits WHERE (scope, addr) IN"
 	    " (SELECT scope, addr FROM address_limits WHERE expires_at <="
 	    " now() AND NOT (scope = $1 AND addr = $2) ORDER BY expires_at"
-	    " LIMIT " STR(LIMITS_PURGE_BATCH) " FOR UPDATE SKIP LOCKED))"
+	    " LIMIT " STRINGIFY(LIMITS_PURGE_BATCH) " FOR UPDATE SKIP LOCKED))"
 	    " INSERT INTO address_limits AS l (scope, addr, expires_at, count)"
 	    " VALUES ($1, $2, now() + $4::bigint * interval '1 second', 1)"
 	    " ON CONFLICT (scope, addr) DO UPDATE SET"
