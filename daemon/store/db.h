@@ -32,9 +32,12 @@
  * Connections that fail are reconnected with exponential back-off (100 ms
  * doubling up to 5 s, with jitter).  An attempt is bounded, and a URL may
  * name several hosts: after an attempt that ran out of time the next
- * starts at the following host (pg_target.h).  libpq resolves host names inside
- * PQconnectStart: use a Unix socket or hostaddr= in the URL to keep a DNS
- * wait out of the loop.
+ * starts at the following host (pg_target.h).  A query unanswered past
+ * the timeout and 2 s more (a server that froze: no reset, and no
+ * statement_timeout from it) drops its connection and the pool's others
+ * that are up; what they ran is answered NULL.  libpq resolves host names
+ * inside PQconnectStart: use a Unix socket or hostaddr= in the URL to keep
+ * a DNS wait out of the loop.
  */
 #ifndef WARDEN_DB_H
 #define WARDEN_DB_H

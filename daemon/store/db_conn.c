@@ -2,6 +2,14 @@
  * One connection of the database pool: connecting without blocking
  * (PQconnectStart/Poll), sending a query, reading its answer, and
  * reconnecting with back-off when the connection fails.
+ *
+ * A server that stops answering without closing the connection (its
+ * process or its host froze: the kernel may still acknowledge, so TCP
+ * notices nothing) is noticed by a deadline: a query has the
+ * statement_timeout that the server itself would have enforced and
+ * QUERY_GRACE_MS more.  Past it the connection is dropped as lost, and so
+ * are the pool's others that are up, on the same server: what they run
+ * fails (NULL, 503 to the client, never sent again).
  */
 #include <sys/queue.h>
 #include <sys/time.h>
@@ -22,6 +30,7 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
 #define DB_APP_NAME	"wardend"
+#define QUERY_GRACE_MS	2000	/* past the statement_timeout */
 
 static void	conn_lost(struct db_conn *, const char *);
 static void	conn_next(struct db_conn *);
@@ -91,6 +100,33 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+deadline_clear(struct db_conn *c)
+{
+	if (c->deadline != NULL)
+		evtimer_del(c->deadline);
+}
+
+/* The query in flight got no answer in time: the server is as good as
+ * gone, for this connection and for the pool's others. */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn	*c = arg, *o;
+	struct db_pool	*pool = c->pool;
+	unsigned int	 i;
+
+	if (c->state != CONN_UP || c->cur == NULL)
+		return;
+	conn_lost(c, "the server did not answer a query in time");
+	for (i = 0; i < pool->size; i++) {
+		o = &pool->conns[i];
+		if (o != c && o->state == CONN_UP)
+			conn_lost(o, "dropped: another connection found the "
+			    "server unresponsive");
+	}
+}
+
+static void
 conn_schedule(struct db_conn *c)
 {
 	unsigned int shift = c->backoff < 8 ? c->backoff : 8;
@@ -145,6 +181,7 @@ conn_lost(struct db_conn *c, const char *why)
 		log_debug("database connection failed again: %s", msg);
 
 	pool->nconnect_failures++;
+	deadline_clear(c);
 	conn_unwatch(c);
 	if (c->state == CONN_UP)
 		pool->nup--;
@@ -276,6 +313,12 @@ db_conn_send(struct db_conn *c, struct db_req *r)
 	c->pool->nqueries++;
 	c->cur = r;
 	r->where = IN_FLIGHT;
+	if (c->pool->timeout > 0 && c->deadline != NULL) {
+		struct timeval tv = { (time_t)c->pool->timeout +
+		    QUERY_GRACE_MS / 1000, (QUERY_GRACE_MS % 1000) * 1000 };
+
+		evtimer_add(c->deadline, &tv);
+	}
 	conn_flush(c);
 }
 
@@ -318,6 +361,7 @@ conn_complete(struct db_conn *c)
 
 	c->cur = NULL;
 	c->cur_res = NULL;
+	deadline_clear(c);
 	db_req_deliver(r, res);
 	conn_next(c);
 }
@@ -392,7 +436,8 @@ db_conn_init(struct db_conn *c, struct db_pool *pool)
 	c->pool = pool;
 	c->ev_fd = -1;
 	c->state = CONN_DOWN;
-	if ((c->timer = evtimer_new(pool->base, timer_cb, c)) == NULL)
+	if ((c->timer = evtimer_new(pool->base, timer_cb, c)) == NULL ||
+	    (c->deadline = evtimer_new(pool->base, deadline_cb, c)) == NULL)
 		return -1;
 	return 0;
 }
@@ -406,6 +451,9 @@ db_conn_close(struct db_conn *c)
 	if (c->timer != NULL)
 		event_free(c->timer);
 	c->timer = NULL;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	c->deadline = NULL;
 	c->cur = NULL;
 	PQclear(c->cur_res);
 	c->cur_res = NULL;

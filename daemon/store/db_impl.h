@@ -67,6 +67,7 @@ struct db_conn {
 	short		 ev_what;
 	struct event	*timer;		/* reconnect back-off; while
 					 * connecting, the attempt's bound */
+	struct event	*deadline;	/* of cur: the server's answer */
 	unsigned int	 backoff;	/* failures in a row */
 	bool		 failed;	/* failed since it was last up */
 	struct db_req	*cur;		/* query in flight */

@@ -1,6 +1,10 @@
 /*
  * LISTEN on a connection of its own (notify.h): the same asynchronous
- * connect as the pool's (db_conn.c), then one LISTEN, then reading.
+ * connect as the pool's (db_conn.c), then one LISTEN, then reading, and
+ * every HEARTBEAT_MS a "SELECT 1" that must be answered before the next:
+ * a server whose process or host froze sends no reset (its kernel may
+ * even acknowledge), and without the heartbeat a listener on it would
+ * wait for ever, deaf to the changes made on the new primary.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +20,7 @@
 #include "pg_target.h"
 
 #define BACKOFF_MIN_MS	100
+#define HEARTBEAT_MS	5000
 #define BACKOFF_MAX_MS	5000
 #define CHANNEL_MAX	63
 #define NOTIFY_APP_NAME	"wardend"
@@ -43,10 +48,12 @@ struct notify {
 	unsigned int		 backoff;
 	bool			 failed;	/* logged as failed already */
 	bool			 ok;		/* LISTEN's result was OK */
+	bool			 pinging;	/* a heartbeat unanswered */
 	uint64_t		 failures;
 };
 
 static void	io_cb(evutil_socket_t, short, void *);
+static int	flush(struct notify *);
 
 static int
 watch(struct notify *n, short what)
@@ -115,6 +122,8 @@ lost(struct notify *n, const char *why)
 		log_debug("database listener failed again: %s", msg);
 	n->failed = true;
 	n->failures++;
+	n->pinging = false;
+	evtimer_del(n->timer);
 	unwatch(n);
 	PQfinish(n->pg);
 	n->pg = NULL;
@@ -157,19 +166,52 @@ start(struct notify *n)
 		lost(n, "cannot watch the socket");
 }
 
-/* The back-off is over (down), or connecting or listening ran out of
- * time. */
+static void
+arm(struct notify *n, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000 * 1000) };
+
+	evtimer_add(n->timer, &tv);
+}
+
+/* Up: the heartbeat, unless the last one is still unanswered. */
+static void
+heartbeat(struct notify *n)
+{
+	if (n->pinging) {
+		lost(n, "the server did not answer the heartbeat in time");
+		return;
+	}
+	if (!PQsendQuery(n->pg, "SELECT 1")) {
+		lost(n, PQerrorMessage(n->pg));
+		return;
+	}
+	n->pinging = true;
+	arm(n, HEARTBEAT_MS);
+	(void)flush(n);
+}
+
+/* The back-off is over (down), connecting or listening ran out of time,
+ * or it is time for the heartbeat (up). */
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct notify *n = arg;
 
-	if (n->state == N_CONNECTING || n->state == N_LISTENING) {
+	switch (n->state) {
+	case N_CONNECTING:
+	case N_LISTENING:
 		pg_target_skip(&n->target);
 		lost(n, "connecting timed out");
-		return;
+		break;
+	case N_UP:
+		heartbeat(n);
+		break;
+	case N_DOWN:
+		start(n);
+		break;
 	}
-	start(n);
 }
 
 /* Flushes libpq's output; watches for writing while some is left. */
@@ -239,7 +281,7 @@ listen_result(struct notify *n)
 			n->failed = false;
 			n->backoff = 0;
 			n->state = N_UP;
-			evtimer_del(n->timer);
+			arm(n, HEARTBEAT_MS);
 			if (n->cbs.up != NULL)
 				n->cbs.up(n->arg);
 			return;
@@ -276,6 +318,9 @@ readable(struct notify *n)
 	 * closes): read and drop it. */
 	while (!PQisBusy(n->pg) && (res = PQgetResult(n->pg)) != NULL)
 		PQclear(res);
+	/* The heartbeat's answer is in. */
+	if (!PQisBusy(n->pg))
+		n->pinging = false;
 	while (n->state == N_UP && (e = PQnotifies(n->pg)) != NULL) {
 		if (n->cbs.event != NULL)
 			n->cbs.event(e->extra, n->arg);

@@ -9,7 +9,9 @@
  * (100 ms doubling up to 5 s, with jitter).  Notifications sent while it
  * is down are lost: the up callback, called each time LISTEN is in force
  * again (the first time included), is where the caller catches up.  TCP
- * keep-alives notice a peer that went away silently, and connecting and
+ * keep-alives notice a peer that went away silently, a heartbeat query
+ * every 5 s that must be answered before the next notices one that froze
+ * (over a Unix socket too), and connecting and
  * LISTEN's answer are bounded, the next attempt starting at the next host
  * of a multi-host URL (pg_target.h).
  */

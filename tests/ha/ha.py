@@ -22,6 +22,11 @@ every refresh family whole).
               10 s of the promotion, and a logout on one host after the
               failover still reaches the others' forward-auth (the
               revocation listeners found the new primary)
+  failover-frozen  the same on a fresh pair, but the primary's processes
+              SIGSTOPped (a host that froze: no reset, its kernel still
+              acknowledges): the pool's query deadline and the listeners'
+              heartbeat leave it, and the connections pass over it to the
+              promoted standby
 
 Each case prints one `ha: NAME: ...` line of figures; the run ends with
 `N passed, N failed`.  HA_KEEP=1 keeps the work directory.
@@ -224,17 +229,30 @@ class Suite:
         os.chmod(self.work, 0o755)
         self.pair = self.proxy = None
         self.hosts = []
+        self.keys = W.make_keys(os.path.join(self.work, "keys"))
+        self.build("a")
+
+    def build(self, tag):
+        """A fresh pair, three hosts on it and nginx, under work/tag."""
+        self.tag = tag
+        where = os.path.join(self.work, tag)
+        os.makedirs(where, mode=0o755)
         try:
-            self.pair = Pair(self.work)
-            self.keys = W.make_keys(os.path.join(self.work, "keys"))
+            self.pair = Pair(where)
             self.hosts = [self.host("host%d" % i) for i in range(3)]
-            self.proxy = Proxy(self.work, self.hosts)
+            self.proxy = Proxy(where, self.hosts)
         except BaseException:
             self.close()
             raise
 
+    def rebuild(self, tag):
+        self.close()
+        self.pair = self.proxy = None
+        self.hosts = []
+        self.build(tag)
+
     def host(self, name):
-        d = W.Daemon(self.work, name, key_dir=self.keys,
+        d = W.Daemon(os.path.join(self.work, self.tag), name, key_dir=self.keys,
                      request_timeout="%ds" % REQUEST_TIMEOUT, hasher_timeout="2s",
                      database_pool="3")
         d.start(timeout=60)
@@ -316,10 +334,31 @@ def host_kill(c):
     # The next case has three hosts again.
     s.hosts[1] = s.host("host1b")
     s.proxy.close()
-    s.proxy = Proxy(s.work, s.hosts)
+    s.proxy = Proxy(os.path.join(s.work, s.tag), s.hosts)
+
+
+def signal_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def failover(c):
+    lose_primary(c, signal.SIGKILL, "killed", gap=2)
+
+
+def failover_frozen(c):
+    # A primary of its own: the one before is gone.
+    c.suite.rebuild("b")
+    lose_primary(c, signal.SIGSTOP, "frozen", gap=REQUEST_TIMEOUT + 4)
+
+
+def lose_primary(c, sig, how, gap):
+    """Every process of the primary gets sig (SIGKILL: a machine that
+    died; SIGSTOP: one that froze, whose kernel still acknowledges), and
+    the standby is promoted gap seconds later, under load."""
     s = c.suite
     p, sb = s.pair.primary, s.pair.standby
     ready = [F.Sampler(d, "/readyz", period=0.1).start() for d in s.hosts]
@@ -327,15 +366,22 @@ def failover(c):
     time.sleep(4)
     victims = p.pids()
     t_kill = mono()
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    time.sleep(2)
+    signal_all(victims, sig)
+    time.sleep(gap)
     t_promote = mono()
     sb.run([sb.bindir + "/pg_ctl", "-D", sb.dir, "-w", "-t", "60", "promote"])
     t_promoted = mono()
+    try:
+        check_after_promotion(c, load, ready, how, gap, t_kill, t_promote,
+                              t_promoted)
+    finally:
+        # Fencing, as a cluster manager does it: the old primary never
+        # comes back as one.
+        signal_all(victims, signal.SIGKILL)
+
+
+def check_after_promotion(c, load, ready, how, gap, t_kill, t_promote, t_promoted):
+    s = c.suite
     F.wait_for(lambda: load.recovery(t_promoted) is not None, 20)
     time.sleep(3)
     c.check(load.stop(), "the load did not stop")
@@ -353,6 +399,7 @@ def failover(c):
 
     entries = c.log.entries
     st = c.sound(entries, allow_502=lambda e: True)
+    gap_s = gap
     gap = F.summary([e for e in entries if t_kill <= e["t0"] < t_promoted])
 
     # The listeners follow the primary: a logout on one host after the
@@ -364,23 +411,25 @@ def failover(c):
     c.check(a.post("/api/v1/auth/logout", token=u.access).status == 204,
             "logout failed after the failover")
     refused = F.wait_for(lambda: b.get("/api/v1/auth/verify",
-                                       token=u.access).status == 401, 10)
+                                       token=u.access).status == 401, 20)
     c.check(refused, "a logout after the failover did not reach the other host")
 
     lost = c.db_check()
     c.check(lost == 0, "%d acknowledged writes lost" % lost)
     ghosts = F.ghosts(c.log)
-    c.figures = ("primary killed, standby promoted 2 s later; logins again "
+    c.figures = ("primary %s, standby promoted %d s later; logins again "
                  "%s s after the promotion; in the gap: 2xx %d, 503s %d, "
                  "nginx 502s %d, no answer %d; 500s %d; lost %d of %d "
                  "acknowledged writes; ghosts %d registrations/%d logins" % (
-                     "%.2f" % rec if rec is not None else "never", gap["2xx"],
+                     how, gap_s, "%.2f" % rec if rec is not None else "never",
+                     gap["2xx"],
                      gap["503"], gap["other5xx"], gap["none"], st["500"], lost,
                      len([e for e in entries if 200 <= e["status"] < 300
                           and e["kind"] != "read"]), ghosts[0], ghosts[1]))
 
 
-CASES = [("host-kill", host_kill), ("failover", failover)]
+CASES = [("host-kill", host_kill), ("failover", failover),
+         ("failover-frozen", failover_frozen)]
 
 
 def make_suite():

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,32 @@ dbt_silent_first_host(const char *conninfo, char *url, size_t len)
 	dbt_conninfo_add(url, len, "connect_timeout", "2");
 	PQconninfoFree(opts);
 	return fd;
+}
+
+/*
+ * Sends sig to the server processes of database name whose application
+ * is "wardend" (the pool's and the listeners' connections), through c.
+ * Returns how many there were; a process already gone is fine.
+ */
+static inline int
+dbt_signal_backends(PGconn *c, const char *name, int sig)
+{
+	const char *p[1] = { name };
+	PGresult *res;
+	int	 i, n;
+
+	res = PQexecParams(c, "SELECT pid FROM pg_stat_activity WHERE "
+	    "datname = $1 AND application_name = 'wardend'", 1, NULL, p,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n; i++)
+		(void)kill((pid_t)strtol(PQgetvalue(res, i, 0), NULL, 10), sig);
+	PQclear(res);
+	return n;
 }
 
 /*

@@ -758,6 +758,46 @@ test_a_silent_first_host_is_passed_over(void **state)
 	close(fd);
 }
 
+/*
+ * The server stops answering with the connections open (its processes
+ * stopped: no statement_timeout, no reset, and the kernel still
+ * acknowledges): the query in flight fails with NULL once the timeout and
+ * its grace are past, the idle connection is dropped with it (not
+ * ready), and the pool comes back once the server does.
+ */
+static void
+test_a_frozen_server_is_dropped(void **state)
+{
+	struct db_pool *pool = db_pool_new(base, conninfo, 2, 1);
+	struct answer a = { 0 }, b = { 0 };
+	struct db_stats st;
+	struct timeval t0;
+
+	assert_non_null(pool);
+	gettimeofday(&t0, NULL);
+	do {
+		assert_true(ms_since(&t0) < 10000);
+		event_base_loop(base, EVLOOP_ONCE);
+		db_pool_stats(pool, &st);
+	} while (st.up < 2);
+	assert_int_equal(dbt_signal_backends(admin, db_name, SIGSTOP), 2);
+	assert_non_null(db_query(pool, "SELECT 1", 0, NULL, answer_cb, &a));
+	/* A safeguard, not a measure: the deadline is 1 s + 2 s. */
+	assert_true(wait_count(&ndone, 1, 15000));
+	assert_true(a.null);
+	db_pool_stats(pool, &st);
+	assert_int_equal(st.up, 0);
+	assert_false(db_pool_ready(pool));
+	/* The stopped processes go on, find their clients gone, and exit. */
+	(void)dbt_signal_backends(admin, db_name, SIGCONT);
+	assert_true(wait_ready(pool, true, 15000));
+	assert_non_null(db_query(pool, "SELECT 'back'", 0, NULL, answer_cb,
+	    &b));
+	assert_true(wait_count(&ndone, 2, 5000));
+	assert_string_equal(b.value, "back");
+	db_pool_free(pool);
+}
+
 int
 main(void)
 {
@@ -783,6 +823,7 @@ main(void)
 		cmocka_unit_test(test_target_reads_the_url),
 		cmocka_unit_test_setup(test_a_silent_first_host_is_passed_over,
 		    reset),
+		cmocka_unit_test_setup(test_a_frozen_server_is_dropped, reset),
 	};
 
 	dbt_require_url("test_db");

@@ -202,6 +202,28 @@ listener_passes_over_a_silent_first_host(void **st)
 	close(fd);
 }
 
+/* The server's process freezes under the listener (SIGSTOP: no reset, the
+ * kernel still acknowledges): the unanswered heartbeat drops it, and it
+ * comes back once the server does. */
+static void
+listener_leaves_a_frozen_server(void **st)
+{
+	struct notify *n;
+
+	nup = ndown = nevents = 0;
+	assert_non_null(n = notify_new(s.base, s.conninfo, CHANNEL, &cbs,
+	    NULL));
+	wait_for(&nup, 1);
+	assert_true(dbt_signal_backends(s.ctl, s.name, SIGSTOP) >= 1);
+	/* A safeguard, not a measure: two heartbeats of 5 s. */
+	assert_true(dbt_wait(&s, &ndown, 1, 20000));
+	assert_false(notify_listening(n));
+	(void)dbt_signal_backends(s.ctl, s.name, SIGCONT);
+	assert_true(dbt_wait(&s, &nup, 2, 20000));
+	assert_true(notify_listening(n));
+	notify_free(n);
+}
+
 static void
 bad_channel_is_refused(void **st)
 {
@@ -312,6 +334,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(token_changes_notify_and_others_do_not),
 		cmocka_unit_test(listener_comes_back_after_its_connection_is_terminated),
 		cmocka_unit_test(listener_passes_over_a_silent_first_host),
+		cmocka_unit_test(listener_leaves_a_frozen_server),
 		cmocka_unit_test(bad_channel_is_refused),
 		cmocka_unit_test(user_states_are_read_also_of_deleted_users),
 		cmocka_unit_test(old_changes_are_pruned_by_deletions),
