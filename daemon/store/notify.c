@@ -23,7 +23,7 @@
 #define HEARTBEAT_MS	5000
 #define BACKOFF_MAX_MS	5000
 #define CHANNEL_MAX	63
-#define NOTIFY_APP_NAME	"wardend"
+#define NOTIFY_APP_NAME	"wardend-listen"	/* in pg_stat_activity */
 
 enum notify_state {
 	N_DOWN = 0,	/* waiting for the back-off timer */

@@ -126,7 +126,7 @@ def test_change_while_the_listener_is_down_is_caught_up(client, host_b):
     # then makes the change at once: its NOTIFY reaches nobody.
     out = W.psql("WITH t AS (SELECT count(*) FILTER (WHERE "
                  "pg_terminate_backend(pid, 5000)) AS n FROM pg_stat_activity "
-                 "WHERE query LIKE 'LISTEN%%' AND pid <> pg_backend_pid()) "
+                 "WHERE application_name = 'wardend-listen') "
                  "UPDATE users SET token_version = token_version + 1 "
                  "WHERE id = '%s' AND (SELECT n FROM t) >= 0 "
                  "RETURNING (SELECT n FROM t)" % user.id)

@@ -169,7 +169,8 @@ dbt_silent_first_host(const char *conninfo, char *url, size_t len)
 
 /*
  * Sends sig to the server processes of database name whose application
- * is "wardend" (the pool's and the listeners' connections), through c.
+ * is "wardend" or "wardend-listen" (the pool's and the listeners'
+ * connections), through c.
  * Returns how many there were; a process already gone is fine.
  */
 static inline int
@@ -180,7 +181,8 @@ dbt_signal_backends(PGconn *c, const char *name, int sig)
 	int	 i, n;
 
 	res = PQexecParams(c, "SELECT pid FROM pg_stat_activity WHERE "
-	    "datname = $1 AND application_name = 'wardend'", 1, NULL, p,
+	    "datname = $1 AND application_name IN ('wardend', "
+	    "'wardend-listen')", 1, NULL, p,
 	    NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);

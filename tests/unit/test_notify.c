@@ -166,7 +166,7 @@ listener_comes_back_after_its_connection_is_terminated(void **st)
 	/* (The listener of the test before may linger a moment.) */
 	assert_true(dbt_count(s.ctl, "SELECT count(*) FILTER (WHERE "
 	    "pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-	    "WHERE query LIKE 'LISTEN%'", 0, NULL) >= 1);
+	    "WHERE application_name = 'wardend-listen'", 0, NULL) >= 1);
 	wait_for(&ndown, 1);
 	assert_false(notify_listening(n));
 	assert_true(notify_failures(n) >= 1);
