@@ -216,8 +216,10 @@ def identity_owner(provider, subject):
 
 
 def user_row(user_id):
-    """{username, email, has_password, is_active} of a user, or None."""
+    """{username, email, email_verified, full_name, has_password,
+    is_active} of a user, or None."""
     rows = W.psql("SELECT json_build_object('username', username, 'email', email, "
+                  "'email_verified', email_verified, 'full_name', full_name, "
                   "'has_password', password_hash <> '!', 'is_active', is_active) "
                   "FROM users WHERE id = %s" % _q(user_id))
     return json.loads(rows[0]) if rows else None
