@@ -43,6 +43,8 @@ class FakeGitHub:
         self.emails = [{"email": "octocat@github.example", "primary": True,
                         "verified": True, "visibility": "public"}]
         self.authorize_error = None
+        self.token_error = None          # an error code /access_token answers
+        self.user_status = 200           # what /user answers a good token
         self.lock = threading.Lock()
         self.codes = {}
         self.tokens = set()
@@ -110,6 +112,8 @@ class FakeGitHub:
                 return self._send(h, 401, {
                     "message": "Requires authentication",
                     "documentation_url": "https://docs.github.com/rest"})
+            if self.user_status != 200:
+                return self._send(h, self.user_status, {"message": "Bad credentials"})
             return self._send(h, 200, self.user if u.path == "/user" else self.emails)
         return self._send(h, 404, {"message": "Not Found"})
 
@@ -168,6 +172,10 @@ class FakeGitHub:
             return {"error": "incorrect_client_credentials",
                     "error_description": "The client_id and/or client_secret passed "
                                          "are incorrect."}
+        if self.token_error:
+            return {"error": self.token_error,
+                    "error_description": "as the test asked",
+                    "error_uri": "https://docs.github.com/apps/troubleshooting"}
         code = form.get("code") or ""
         with self.lock:
             g = self.codes.get(code)
