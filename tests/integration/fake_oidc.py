@@ -37,7 +37,9 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 # What can be wrong with the ID token /token answers.
 DEFECTS = ("good", "wrong_aud", "wrong_nonce", "no_nonce", "expired", "iat_future",
-           "unknown_key", "alg_none", "hs256_public_key", "wrong_iss", "bad_signature")
+           "iat_old", "unknown_key", "alg_none", "hs256_public_key", "wrong_iss",
+           "bad_signature", "no_sub", "aud_array_no_azp",
+           "aud_array_azp")     # the last one is no defect: a token to accept
 
 
 def b64url(data):
@@ -185,6 +187,7 @@ class FakeOidc:
         self.authorizations = []
         self.token_requests = []
         self.jwks_requests = 0
+        self.issued = []                 # every code, token and ID token given
         self.discovery_requests = 0
         fake = self
 
@@ -336,6 +339,7 @@ class FakeOidc:
                     "scope": q.get("scope"), "used": False,
                     "claims": dict(self.claims)}
             back["code"] = code
+            self.issued.append(code)
         if "state" in q:
             back["state"] = q["state"]
         sep = "&" if "?" in redirect_uri else "?"
@@ -465,11 +469,12 @@ class FakeOidc:
             return 400, {"error": "invalid_grant"}
         access = secrets.token_urlsafe(24)
         claims = {k: v for k, v in g["claims"].items() if v is not None}
+        idt = self.id_token(cid, g["nonce"], claims)
         with self.lock:
             self.access_tokens[access] = claims
+            self.issued += [access, idt]
         return 200, {"access_token": access, "token_type": "Bearer", "expires_in": 300,
-                     "scope": g["scope"] or "openid",
-                     "id_token": self.id_token(cid, g["nonce"], claims)}
+                     "scope": g["scope"] or "openid", "id_token": idt}
 
     def id_token(self, client_id, nonce, claims, defect=None):
         defect = defect or self.defect
@@ -492,6 +497,15 @@ class FakeOidc:
         elif defect == "iat_future":
             c["iat"] = now + 3600
             c["exp"] = now + 7200
+        elif defect == "iat_old":
+            c["iat"] = now - 3600
+        elif defect == "no_sub":
+            c.pop("sub", None)
+        elif defect == "aud_array_no_azp":
+            c["aud"] = [client_id, "someone-else"]
+        elif defect == "aud_array_azp":
+            c["aud"] = [client_id, "someone-else"]
+            c["azp"] = client_id
         elif defect == "wrong_iss":
             c["iss"] = "http://evil.example"
         elif defect == "unknown_key":

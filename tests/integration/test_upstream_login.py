@@ -394,6 +394,14 @@ def test_the_fake_provider_refuses_a_tampered_or_replayed_assertion(wd, idp, fre
         assert idp.token_requests[-1]["why"] == why, idp.token_requests[-1]
 
 
+def test_an_audience_array_with_azp_is_accepted(wd, idp, fresh):
+    idp.defect = "aud_array_azp"
+    b = U.Browser(wd)
+    _, _, r = b.sign_in("fake")
+    assert r.status == 303, "%r\n%s" % (r, W.log_tail(wd.log, 20))
+    assert U.identity_owner("fake", "sub-" + fresh) is not None
+
+
 # ---- the provider's keys ----
 
 @pytest.mark.parametrize("provider", ["fake-es", "fake-ed"])
@@ -421,3 +429,28 @@ def test_a_rotated_provider_key_is_fetched_again(wd, es_idp):
     _, _, r = U.Browser(wd).sign_in("fake-es")
     assert r.status == 303, "%r\n%s" % (r, W.log_tail(wd.log))
     assert es_idp.jwks_requests == before + 1, (before, es_idp.jwks_requests)
+
+
+# ---- secrets ----
+
+def test_no_code_token_state_or_secret_reaches_the_log_or_a_page(wd, idp, fresh):
+    """Last of the module: what the providers issued (codes, access and ID
+    tokens), the states and nonces warden sent, and the client secrets are
+    in no line of the daemon's log, and no page warden answered (a state
+    only in the Location of the 303 that carried it)."""
+    _, _, r = U.Browser(wd).sign_in("fake")
+    assert r.status == 303, r
+    with open(wd.log, "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    secrets_ = list(idp.issued) + [SECRET, POST_SECRET]
+    for a in idp.authorizations:
+        secrets_ += [a.get("state"), a.get("nonce")]
+    secrets_ = [s for s in secrets_ if s]
+    assert len(secrets_) > 10, secrets_
+    for s in secrets_:
+        assert s not in log, "a secret in the log: %s..." % s[:8]
+    for resp in W.SECRETS.responses:
+        if resp.path.startswith("/ui/login/"):
+            body = resp.body.decode("utf-8", "replace")
+            for s in secrets_:
+                assert s not in body, (resp, s[:8])
