@@ -34,7 +34,10 @@ def wd(workdir, daemon, idp):
     d = U.start_with_providers(workdir, daemon, "upstream_negative", {
         "neg": U.oidc_provider(idp, "warden-neg", SECRET, display_name="Neg IdP",
                                timeout=TIMEOUT),
-        "neg2": U.oidc_provider(idp, "warden-neg", SECRET, display_name="Neg Two")})
+        "neg2": U.oidc_provider(idp, "warden-neg", SECRET, display_name="Neg Two"),
+        # Nothing listens there.
+        "dead": {"issuer": "http://127.0.0.1:%d" % W.free_port(), "client_id": "x",
+                 "client_secret": SECRET, "timeout": TIMEOUT}})
     yield d
     W.stop_own(d)
 
@@ -169,6 +172,14 @@ def test_a_sign_in_row_lives_ten_minutes(wd, idp, sub):
     n = Nothing()
     r = b.callback(q)
     n.check(wd, r, 400, "state", b)
+
+
+def test_a_provider_that_cannot_be_reached_at_the_start_is_502(wd, sub):
+    b = U.Browser(wd)
+    n = Nothing()
+    r = b.start("dead")
+    n.check(wd, r, 502, "unreachable", b, provider="dead")
+    assert not any(v.startswith(U.SESSION_COOKIE + "=") for v in r.header_all("Set-Cookie"))
 
 
 # ---- the provider's answer ----
