@@ -4,13 +4,8 @@ the account page's unlink, and wardenctl identity list/unlink and user
 show; an account's last way to sign in (no password, one identity) is
 never unlinked, by anyone."""
 
-import base64
-import hashlib
 import json
 import re
-import secrets
-import time
-import urllib.parse
 import uuid
 
 import pytest
@@ -20,7 +15,6 @@ import wardenlib as W
 from fake_oidc import FakeOidc
 
 SECRET = "api-" + uuid.uuid4().hex
-REDIRECT = "https://app.example.com/cb"
 
 
 @pytest.fixture(scope="module")
@@ -87,43 +81,6 @@ def upstream_only_user(wd, idp, provider="apiidp"):
 def identity_id(provider, subject):
     return W.psql("SELECT id FROM identities WHERE provider = '%s' AND subject = '%s'"
                   % (provider, subject))[0]
-
-
-# ---- a bearer for an account without a password ----
-
-@pytest.fixture(scope="module")
-def app(wd):
-    out = wd.wardenctl("client", "add", W.uniq("app"), "--redirect-uri", REDIRECT,
-                       "--scope", "openid profile email", "--json")
-    assert out.returncode == 0, out.stderr
-    c = json.loads(out.stdout)
-    W.SECRETS.add_issued(c["client_secret"], -1)
-    return c
-
-
-def bearer_of(wd, app, user_id):
-    """An access token of user_id, through the authorization code grant
-    (the code put in the database as the authorization endpoint would):
-    how an account without a password gets a bearer."""
-    code = secrets.token_urlsafe(32)
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(
-        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    W.psql("INSERT INTO oauth_codes (code_hash, client_id, user_id, token_version,"
-           " redirect_uri, scopes, nonce, code_challenge, auth_time, expires_at, created_at)"
-           " SELECT '\\x%s'::bytea, '%s', id, token_version, '%s', '{openid,profile,email}',"
-           " NULL, '%s', to_timestamp(%d), now() + interval '60 seconds',"
-           " now() - interval '1 second' FROM users WHERE id = '%s'"
-           % (hashlib.sha256(code.encode()).hexdigest(), app["client_id"], REDIRECT,
-              challenge, int(time.time()) - 5, user_id))
-    raw = "%s:%s" % (urllib.parse.quote_plus(app["client_id"]),
-                     urllib.parse.quote_plus(app["client_secret"]))
-    r = wd.client.post("/oauth2/token", form={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-        "code_verifier": verifier},
-        headers={"Authorization": "Basic " + base64.b64encode(raw.encode()).decode()})
-    assert r.status == 200, r
-    return r.json()["access_token"]
 
 
 # ---- linking from the account page ----
@@ -206,16 +163,19 @@ def test_unlinking_an_unknown_or_anothers_identity_is_404(wd, idp):
     assert r.status == 401, r
 
 
-def test_the_last_way_in_is_never_unlinked_through_the_api(wd, idp, app):
-    uid, _, sub = upstream_only_user(wd, idp)
-    tok = bearer_of(wd, app, uid)
-    r = wd.client.get("/api/v1/users/me/identities", token=tok)
+def test_the_last_way_in_is_never_unlinked_through_the_api(wd, idp):
+    """An account without a password (its hash made the '!' of an account
+    made by a provider, under a bearer it had before) keeps its only
+    identity: 409."""
+    u, _, sub = password_user_linked(wd, idp)
+    W.psql("UPDATE users SET password_hash = '!' WHERE id = '%s'" % u.id)
+    r = wd.client.get("/api/v1/users/me/identities", token=u.access)
     assert r.status == 200, r
     assert r.json()["has_password"] is False, r
     iid = identity_id("apiidp", sub)
-    r = wd.client.delete("/api/v1/users/me/identities/" + iid, token=tok)
+    r = wd.client.delete("/api/v1/users/me/identities/" + iid, token=u.access)
     W.assert_problem(r, 409, "conflict")
-    assert U.identity_owner("apiidp", sub) == uid
+    assert U.identity_owner("apiidp", sub) == u.id
 
 
 def test_an_account_with_two_identities_unlinks_one_on_the_account_page(wd, idp):
