@@ -545,8 +545,7 @@ step_verify(struct xchg *x)
 	e.now = time(NULL);
 	vr = id_token_verify(x->tokens.id_token, strlen(x->tokens.id_token),
 	    u->keys, &e, &who, reason, sizeof(reason));
-	if (vr == ID_TOKEN_UNKNOWN_KEY && !x->keys_fetched &&
-	    time(NULL) - u->keys_at >= UPSTREAM_KEYS_REFETCH) {
+	if (vr == ID_TOKEN_UNKNOWN_KEY && !x->keys_fetched) {
 		/* The provider may have rotated its keys: ask once. */
 		x->keys_fetched = true;
 		if (https_get(u->http, u->meta.jwks_uri, NULL, keys_fetched,

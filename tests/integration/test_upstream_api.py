@@ -147,7 +147,7 @@ def test_me_identities_unlink_is_204_and_audited(wd, idp):
     assert events == ["identity_unlinked"], events
     # Again: it is gone.
     W.assert_problem(wd.client.delete("/api/v1/users/me/identities/" + iid, token=u.access),
-                     404, "not_found")
+                     404, "not-found")
 
 
 def test_unlinking_an_unknown_or_anothers_identity_is_404(wd, idp):
@@ -155,7 +155,7 @@ def test_unlinking_an_unknown_or_anothers_identity_is_404(wd, idp):
     other, _, osub = password_user_linked(wd, idp)
     for iid in (str(uuid.uuid4()), identity_id("apiidp", osub)):
         r = wd.client.delete("/api/v1/users/me/identities/" + iid, token=u.access)
-        W.assert_problem(r, 404, "not_found")
+        W.assert_problem(r, 404, "not-found")
     assert U.identity_owner("apiidp", osub) == other.id
     r = wd.client.delete("/api/v1/users/me/identities/not-a-uuid", token=u.access)
     assert r.status == 404, r
@@ -218,7 +218,7 @@ def test_the_admin_lists_and_unlinks_a_users_identities(wd, idp, admin):
     r = wd.client.get("/api/v1/users/%s/identities" % u.id, token=u.access)
     assert r.status == 403, r
     r = wd.client.get("/api/v1/users/%s/identities" % uuid.uuid4(), token=admin.access)
-    W.assert_problem(r, 404, "not_found")
+    W.assert_problem(r, 404, "not-found")
     iid = body["items"][0]["id"]
     r = wd.client.delete("/api/v1/users/%s/identities/%s" % (u.id, iid), token=u.access)
     assert r.status == 403, r
