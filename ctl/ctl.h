@@ -103,6 +103,7 @@ ctl_cmd_fn	cmd_user_disable, cmd_user_enable, cmd_user_roles;
 ctl_cmd_fn	cmd_user_unlock, cmd_user_mfa_reset, cmd_user_delete;
 ctl_cmd_fn	cmd_user_add, cmd_user_set_password, cmd_user_reset_link;
 ctl_cmd_fn	cmd_session_list, cmd_session_revoke;
+ctl_cmd_fn	cmd_identity_list, cmd_identity_unlink;
 ctl_cmd_fn	cmd_key_list, cmd_key_rotate;
 ctl_cmd_fn	cmd_audit_tail;
 /* client.c: the OpenID Connect provider's clients. */

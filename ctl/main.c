@@ -81,6 +81,11 @@ static const struct ctl_cmd cmds[] = {
 	{ "session", "revoke", 1, 1, cmd_session_revoke,
 	    "family-id | --all user",
 	    "revoke a refresh-token family, or all of a user's sessions" },
+	{ "identity", "list", 0, 1, cmd_identity_list, "[user] [--json]",
+	    "list the identities at upstream providers linked to accounts "
+	    "(every account's, or one user's)" },
+	{ "identity", "unlink", 1, 1, cmd_identity_unlink, "identity-id",
+	    "unlink an identity (never an account's only way to sign in)" },
 	{ "key", "list", 0, 0, cmd_key_list, "[--json]",
 	    "list the signing and pepper keys of key_dir" },
 	{ "key", "rotate", 0, 0, cmd_key_rotate, "[--now]",

@@ -212,17 +212,26 @@ out:
 /* The columns show adds to USER_COLS. */
 #define SHOW_COLS							\
 	", failed_logins, " CTL_TS("locked_until") ", "		\
-	CTL_TS("last_failed_at") ", CASE WHEN password_hash LIKE"	\
+	CTL_TS("last_failed_at") ", CASE WHEN password_hash = '!'"	\
+	" THEN 'none' WHEN password_hash LIKE"				\
 	" '$warden$%' THEN 'warden' ELSE 'imported' END,"		\
 	" (SELECT count(*) FROM login_devices d WHERE d.user_id = users.id"	\
 	" AND d.locked_until > now()),"					\
 	" (SELECT count(DISTINCT family) FROM refresh_tokens r"	\
 	" WHERE r.user_id = users.id AND r.revoked_at IS NULL"		\
 	" AND r.used_at IS NULL AND r.expires_at > now()),"		\
-	" token_version, locked_until > now()"
+	" token_version, locked_until > now(),"				\
+	" (SELECT string_agg(provider || ' ' || subject, ', '"		\
+	" ORDER BY linked_at, id) FROM identities i"			\
+	" WHERE i.user_id = users.id),"					\
+	" (SELECT coalesce(json_agg(json_build_object('id', id,"	\
+	" 'provider', provider, 'subject', subject, 'email', email,"	\
+	" 'linked_at', " CTL_TS("linked_at") ") ORDER BY linked_at, id),"	\
+	" '[]') FROM identities i WHERE i.user_id = users.id)"
 enum {
 	C_FAILED = C_NUSER, C_LOCKED_UNTIL, C_LAST_FAILED, C_HASH,
-	C_LOCKED_DEVICES, C_SESSIONS, C_TOKEN_VERSION, C_LOCKED
+	C_LOCKED_DEVICES, C_SESSIONS, C_TOKEN_VERSION, C_LOCKED,
+	C_IDENTITIES, C_IDENTITIES_JSON
 };
 
 static int
@@ -252,6 +261,8 @@ show_json(const PGresult *res)
 	cJSON_AddNumberToObject(o, "token_version",
 	    strtod(ctl_col(res, 0, C_TOKEN_VERSION), NULL));
 	cJSON_AddStringToObject(o, "password_format", ctl_col(res, 0, C_HASH));
+	cJSON_AddItemToObject(o, "identities",
+	    cJSON_Parse(ctl_col(res, 0, C_IDENTITIES_JSON)));
 	return table_json_print(stdout, o);
 }
 
@@ -263,7 +274,7 @@ show_text(const PGresult *res)
 		"email verified", "mfa", "created", "updated",
 		"failed logins", "locked until", "last failed",
 		"locked devices", "active sessions", "token version",
-		"password format",
+		"password format", "identities",
 	};
 	const char *values[] = {
 		ctl_col(res, 0, C_ID), ctl_col(res, 0, C_USERNAME),
@@ -276,7 +287,7 @@ show_text(const PGresult *res)
 		ctl_col(res, 0, C_FAILED), ctl_col(res, 0, C_LOCKED_UNTIL),
 		ctl_col(res, 0, C_LAST_FAILED), ctl_col(res, 0, C_LOCKED_DEVICES),
 		ctl_col(res, 0, C_SESSIONS), ctl_col(res, 0, C_TOKEN_VERSION),
-		ctl_col(res, 0, C_HASH),
+		ctl_col(res, 0, C_HASH), ctl_col(res, 0, C_IDENTITIES),
 	};
 
 	return table_pairs(stdout, sizeof(keys) / sizeof(keys[0]), keys,

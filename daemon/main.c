@@ -55,6 +55,7 @@
 #include "api/ratelimit.h"
 #include "api/revocations.h"
 #include "api/session_cache.h"
+#include "api/upstreams.h"
 #include "sdnotify.h"
 #include "hc/spawner.h"
 #include "stdfds.h"
@@ -504,6 +505,7 @@ mail_needed_but_off(const struct cfg *c)
 static int
 check_only(struct daemon *d)
 {
+	struct providers ps;
 	char	 err[512];
 
 	if (mailer_check(d->cfg, err, sizeof(err)) == -1) {
@@ -516,7 +518,15 @@ check_only(struct daemon *d)
 		fprintf(stderr, "wardend: warning: email_verification is not "
 		    "off but mail_transport is: verification and reset mail "
 		    "cannot be sent (those requests answer 503)\n");
-	printf("configuration OK\n");
+	if (providers_load(d->cfg->providers_dir, &ps, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "wardend: providers_dir: %s\n", err);
+		blocklist_free(d->front.blocklist);
+		free_config(d->cfg0);
+		return 1;
+	}
+	printf("configuration OK (%zu sign-in providers)\n", ps.n);
+	providers_free(&ps);
 	cfg_dump(d->cfg, stdout);
 	blocklist_free(d->front.blocklist);
 	free_config(d->cfg0);
@@ -612,6 +622,27 @@ load_portal(struct daemon *d)
 	if ((d->front.portal = portal_load(d->cfg->ui_dir, err,
 	    sizeof(err))) == NULL)
 		fatal("ui_dir: %s", err);
+}
+
+/* The upstream identity providers of social login: their files and
+ * secrets, read before privileges are dropped. */
+static void
+load_upstreams(struct daemon *d)
+{
+	struct providers ps;
+	char	 err[512];
+
+	if (providers_load(d->cfg0->providers_dir, &ps, err,
+	    sizeof(err)) == -1)
+		fatal("providers_dir: %s", err);
+	if ((d->front.upstreams = upstreams_new(d->base, &ps,
+	    d->front.hc)) == NULL) {
+		providers_free(&ps);
+		fatal("out of memory");
+	}
+	if (upstreams_count(d->front.upstreams) > 0)
+		log_info("sign-in providers: %zu",
+		    upstreams_count(d->front.upstreams));
 }
 
 /* The HTTP server on cfg.listen or on the sockets from systemd, and the
@@ -744,6 +775,7 @@ static void
 shut_down(struct daemon *d)
 {
 	http_server_free(d->http);
+	upstreams_free(d->front.upstreams);	/* after: no request left */
 	metrics_free(d->front.metrics);	/* after: the observer runs until then */
 	hc_free(d->front.hc);
 	spawner_stop(d->spawner);
@@ -804,6 +836,7 @@ main(int argc, char *argv[])
 	make_mailer(&d);
 	load_portal(&d);
 	start_hasher(&d);
+	load_upstreams(&d);
 	open_listeners(&d, &lf);
 	open_pool(&d);
 	listen_revocations(&d);

@@ -224,7 +224,9 @@ pw_verify(const struct keyset *ks, const struct pw_policy *pol,
 	if (ks == NULL || !policy_ok(pol) || user_id == NULL ||
 	    (password == NULL && password_len != 0))
 		return -1;
-	if (stored == NULL || stored[0] == '\0') {
+	/* No user, or one without a password (an account made by an
+	 * upstream sign-in stores "!"): the same work, never a match. */
+	if (stored == NULL || stored[0] == '\0' || strcmp(stored, "!") == 0) {
 		verify_dummy(ks, pol, password, password_len);
 		return 0;
 	}

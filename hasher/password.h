@@ -35,8 +35,9 @@ int	pw_hash(const struct keyset *ks, const struct pw_policy *pol,
 	    char *out, size_t outlen);
 
 /*
- * Checks password against stored for user_id.  An empty stored runs a
- * dummy verification of the same cost (Argon2id at the policy) and answers
+ * Checks password against stored for user_id.  An empty stored, and "!"
+ * (an account without a password, made by an upstream sign-in), run a
+ * dummy verification of the same cost (Argon2id at the policy) and answer
  * no.  Sets *match; when it matched and the stored hash should be upgraded,
  * writes a fresh sealed hash to rehash (rehashlen > PROTO_STORED_MAX), else
  * rehash[0] = '\0'.  Returns 0, or -1 with *match false when stored cannot

@@ -27,6 +27,7 @@ struct metrics;
 struct ratelimit;
 struct revocations;
 struct session_cache;
+struct upstreams;
 
 struct front {
 	const struct cfg	*cfg;
@@ -55,6 +56,8 @@ struct front {
 	struct purger		*purger;	/* expired rows (api/purger.h) */
 	struct portal		*portal;	/* the login portal's pages
 						 * (ui/portal.h) */
+	struct upstreams	*upstreams;	/* social login's providers
+						 * (api/upstreams.h) */
 };
 
 /*

@@ -32,6 +32,9 @@ route_handler_fn	h_logout, h_verify;
 /* h_me.c */
 route_handler_fn	h_me_get, h_me_patch, h_me_password, h_me_delete;
 route_handler_fn	h_me_sessions, h_me_session_delete;
+/* h_identities.c: identities at upstream providers */
+route_handler_fn	h_me_identities, h_me_identity_delete, h_admin_identities,
+			h_admin_identity_delete;
 /* h_email.c */
 route_handler_fn	h_email_verify, h_me_email_verification;
 /* h_reset.c */

@@ -34,6 +34,7 @@ struct https_answer {
 	const char	*error;		/* "" when an answer came, else why not
 					 * (timeout, refused, too long, TLS...),
 					 * never quoting the body */
+	bool		 timed_out;	/* no whole answer within the timeout */
 };
 
 /* The call ended, either way.  ans and what it points to live until the

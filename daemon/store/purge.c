@@ -36,6 +36,11 @@ static const struct {
 	    " (SELECT token_hash FROM one_time_tokens WHERE expires_at <= now()"
 	    " LIMIT " BATCH " FOR UPDATE SKIP LOCKED) RETURNING 1)"
 	    " SELECT count(*) FROM d" },
+	[PURGE_UPSTREAM_LOGINS] = { "upstream_logins",
+	    "WITH d AS (DELETE FROM upstream_logins WHERE state_hash IN"
+	    " (SELECT state_hash FROM upstream_logins WHERE expires_at <= now()"
+	    " LIMIT " BATCH " FOR UPDATE SKIP LOCKED) RETURNING 1)"
+	    " SELECT count(*) FROM d" },
 	[PURGE_AUDIT_EVENTS] = { "audit_events",
 	    "WITH d AS (DELETE FROM audit_events WHERE id IN"
 	    " (SELECT id FROM audit_events"

@@ -24,6 +24,7 @@ enum purge_kind {
 	PURGE_REFRESH_TOKENS = 0,
 	PURGE_BROWSER_SESSIONS,
 	PURGE_ONE_TIME_TOKENS,
+	PURGE_UPSTREAM_LOGINS,		/* sign-ins never back */
 	PURGE_AUDIT_EVENTS,		/* only with a retention */
 	PURGE_NKINDS
 };

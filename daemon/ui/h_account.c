@@ -39,9 +39,12 @@
 #include "page.h"
 #include "secret_token.h"
 #include "http/session_cookie.h"
+#include "api/upstreams.h"
+#include "store/identities.h"
 #include "store/sessions.h"
 #include "store/users.h"
 #include "ui_handlers.h"
+#include "upstream_flow.h"
 #include "util.h"
 
 #define BAD_FORM	"This form has expired or did not come from this " \
@@ -57,6 +60,8 @@ enum acct_op {
 	OP_TOTP_DELETE,
 	OP_RECOVERY,
 	OP_SESSION_END,
+	OP_IDENTITY_LINK,
+	OP_IDENTITY_UNLINK,
 };
 
 /* One request of the account page, from the cookie to the reply. */
@@ -79,6 +84,7 @@ acct_free(struct acct *a)
 {
 	if (a->have_form)
 		form_free(&a->f);
+	free(a->ids);
 	sodium_memzero(a, sizeof(*a));
 	free(a);
 }
@@ -140,6 +146,48 @@ acct_page(struct acct *a, const char *name, cJSON *v)
 	page_reply(r, status, name, v);
 }
 
+/*
+ * The view's identities (id, provider, email, linked) and the providers an
+ * identity may be linked at (name, display_name), with has_password and
+ * can_unlink (false when the only identity is the only way in).
+ */
+static int
+identities_view(struct acct *a, cJSON *v)
+{
+	const struct upstreams *us = caller_of(a->r)->front->upstreams;
+	const struct provider *p;
+	cJSON	*list, *o;
+	size_t	 i;
+	bool	 ok;
+
+	ok = cJSON_AddBoolToObject(v, "has_password", a->has_password) !=
+	    NULL && cJSON_AddBoolToObject(v, "show_identities", a->nids > 0 ||
+	    upstreams_count(us) > 0) != NULL && cJSON_AddBoolToObject(v, "can_unlink", a->has_password ||
+	    a->nids > 1) != NULL &&
+	    (list = cJSON_AddArrayToObject(v, "identities")) != NULL;
+	for (i = 0; ok && i < a->nids; i++) {
+		p = upstreams_find(us, a->ids[i].provider);
+		ok = (o = cJSON_CreateObject()) != NULL &&
+		    cJSON_AddItemToArray(list, o) &&
+		    cJSON_AddStringToObject(o, "id", a->ids[i].id) != NULL &&
+		    cJSON_AddStringToObject(o, "provider", p != NULL ?
+		    p->display_name : a->ids[i].provider) != NULL &&
+		    (a->ids[i].email[0] == '\0' || cJSON_AddStringToObject(o,
+		    "email", a->ids[i].email) != NULL) &&
+		    cJSON_AddStringToObject(o, "linked", a->ids[i].linked_at) !=
+		    NULL;
+	}
+	if (ok && upstreams_count(us) > 0)
+		ok = (list = cJSON_AddArrayToObject(v, "providers")) != NULL;
+	for (i = 0; ok && (p = upstreams_at(us, i)) != NULL; i++)
+		ok = (o = cJSON_CreateObject()) != NULL &&
+		    cJSON_AddItemToArray(list, o) &&
+		    cJSON_AddStringToObject(o, "name", p->name) != NULL &&
+		    cJSON_AddStringToObject(o, "display_name",
+		    p->display_name) != NULL;
+	return ok ? 0 : -1;
+}
+
 static void
 listed(enum store_status st, const struct sessions_item *items, size_t n,
     void *arg)
@@ -165,6 +213,7 @@ listed(enum store_status st, const struct sessions_item *items, size_t n,
 	    NULL && (!u->has_full_name || u->full_name[0] == '\0' ||
 	    cJSON_AddStringToObject(v, "full_name", u->full_name) != NULL) &&
 	    cJSON_AddBoolToObject(v, "totp", u->totp) != NULL &&
+	    identities_view(a, v) == 0 &&
 	    (list = cJSON_AddArrayToObject(v, "sessions")) != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = (o = cJSON_CreateObject()) != NULL &&
@@ -189,6 +238,38 @@ listed(enum store_status st, const struct sessions_item *items, size_t n,
 	acct_page(a, "account", v);
 }
 
+static void
+ids_listed(enum store_status st, const struct identity_row *rows, size_t n,
+    bool has_password, void *arg)
+{
+	struct acct	*a = arg;
+	struct http_req	*r = a->r;
+	struct caller	*c = caller_of(r);
+
+	if (st != STORE_OK) {
+		acct_free(a);
+		reply_db_failed(r, st, "identities");
+		return;
+	}
+	free(a->ids);
+	a->ids = NULL;
+	a->nids = 0;
+	if (n > 0 && (a->ids = calloc(n, sizeof(*rows))) == NULL) {
+		acct_free(a);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+		return;
+	}
+	if (n > 0)
+		memcpy(a->ids, rows, n * sizeof(*rows));
+	a->nids = n;
+	a->has_password = has_password;
+	if (sessions_list(c->front->db, c->user.id, a->hash, listed,
+	    a) == -1) {
+		acct_free(a);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
 /* The account page, with a->error or a->notice, at a->status. */
 static void
 account_reply(struct acct *a)
@@ -196,8 +277,7 @@ account_reply(struct acct *a)
 	struct http_req	*r = a->r;
 	struct caller	*c = caller_of(r);
 
-	if (sessions_list(c->front->db, c->user.id, a->hash, listed,
-	    a) == -1) {
+	if (identities_list(c->front->db, c->user.id, ids_listed, a) == -1) {
 		acct_free(a);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 	}
@@ -464,6 +544,69 @@ own_ended(enum store_status st, void *arg)
 	to_login(arg, true);
 }
 
+/* ---- identities ---- */
+
+static void
+identity_unlinked(enum store_status st, void *arg)
+{
+	struct acct	*a = arg;
+
+	if (st == STORE_OK)
+		str_copy(a->notice, "Identity unlinked.", sizeof(a->notice));
+	else if (st == STORE_REFUSED) {
+		a->status = 409;
+		str_copy(a->error, "This identity is the only way to sign in "
+		    "to this account. Set a password first (Forgot your "
+		    "password? on the sign-in page sends a link).",
+		    sizeof(a->error));
+	} else if (st == STORE_NOT_FOUND) {
+		a->status = 404;
+		str_copy(a->error, "That identity is not linked to this "
+		    "account.", sizeof(a->error));
+	} else {
+		a->status = 500;
+		str_copy(a->error, "Something went wrong. Please try again.",
+		    sizeof(a->error));
+	}
+	account_reply(a);
+}
+
+/* Link: a sign-in at the provider, for this user; unlink: at once. */
+static void
+identity_op(struct acct *a)
+{
+	struct http_req	*r = a->r;
+	struct caller	*c = caller_of(r);
+	const struct provider *p;
+	const char	*v;
+	char		 uid[PROTO_UUID_LEN + 1];
+
+	if (a->op == OP_IDENTITY_LINK) {
+		v = form_get(&a->f, "provider");
+		if (v == NULL || (p = upstreams_find(c->front->upstreams,
+		    v)) == NULL) {
+			a->status = 400;
+			str_copy(a->error, "There is no such provider.",
+			    sizeof(a->error));
+			account_reply(a);
+			return;
+		}
+		str_copy(uid, c->user.id, sizeof(uid));
+		acct_free(a);
+		upstream_begin(r, p, "", uid);
+		return;
+	}
+	if ((v = form_get(&a->f, "id")) == NULL || !field_is_uuid(v)) {
+		identity_unlinked(STORE_NOT_FOUND, a);
+		return;
+	}
+	if (identity_unlink(c->front->db, c->user.id, v, r->remote,
+	    c->user.id, identity_unlinked, a) == -1) {
+		acct_free(a);
+		problem_reply(r, PROBLEM_INTERNAL, NULL);
+	}
+}
+
 /* ---- the forms ---- */
 
 static size_t
@@ -512,6 +655,11 @@ run_op(struct acct *a)
 		return;
 	case OP_RECOVERY:
 		me_recovery_renew(r, pw, strlen(pw));
+		return;
+	case OP_IDENTITY_LINK:
+	case OP_IDENTITY_UNLINK:
+		http_reply_hook(r, NULL, NULL);
+		identity_op(a);
 		return;
 	case OP_SESSION_END:
 		http_reply_hook(r, NULL, NULL);
@@ -663,4 +811,16 @@ void
 h_ui_account_session_end(struct http_req *r)
 {
 	account_start(r, OP_SESSION_END);
+}
+
+void
+h_ui_account_identity_link(struct http_req *r)
+{
+	account_start(r, OP_IDENTITY_LINK);
+}
+
+void
+h_ui_account_identity_unlink(struct http_req *r)
+{
+	account_start(r, OP_IDENTITY_UNLINK);
 }

@@ -10,9 +10,11 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "api/authz_request.h"
 #include "api/front.h"
 #include "api/mail_link.h"
 #include "api/problem_reply.h"
+#include "api/upstreams.h"
 #include "config.h"
 #include "csrf.h"
 #include "http/form.h"
@@ -120,6 +122,39 @@ query_rd(struct http_req *r, const struct cfg *cfg, char *out,
 }
 
 /*
+ * The login page's ways in beside the password: has_providers, providers
+ * (name, display_name) and rd_q, rd encoded for their links' queries.
+ * 0, or -1 when out of memory.
+ */
+static int
+providers_view(struct http_req *r, cJSON *view, const char *rd)
+{
+	const struct upstreams *us = caller_of(r)->front->upstreams;
+	const struct provider *p;
+	char	 enc[3 * RETURN_URL_MAX + 1];
+	cJSON	*list, *o;
+	size_t	 i;
+
+	if (upstreams_count(us) == 0)
+		return 0;
+	if (cJSON_AddTrueToObject(view, "has_providers") == NULL ||
+	    (list = cJSON_AddArrayToObject(view, "providers")) == NULL)
+		return -1;
+	for (i = 0; (p = upstreams_at(us, i)) != NULL; i++)
+		if ((o = cJSON_CreateObject()) == NULL ||
+		    !cJSON_AddItemToArray(list, o) ||
+		    cJSON_AddStringToObject(o, "name", p->name) == NULL ||
+		    cJSON_AddStringToObject(o, "display_name",
+		    p->display_name) == NULL)
+			return -1;
+	if (rd != NULL && rd[0] != '\0' && authz_encode(rd, enc,
+	    sizeof(enc)) == 0 && cJSON_AddStringToObject(view, "rd_q",
+	    enc) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
  * Replies status with template name: the common members (title, csrf,
  * rd, registration_open) and those of the page (username or mfa_token,
  * error, notice).
@@ -152,7 +187,8 @@ sign_in_reply(struct http_req *r, int status, const char *name,
 	    (mfa_token != NULL && cJSON_AddStringToObject(view, "mfa_token",
 	    mfa_token) == NULL) ||
 	    (error != NULL && cJSON_AddStringToObject(view, "error",
-	    error) == NULL)) {
+	    error) == NULL) || (mfa_token == NULL && providers_view(r, view,
+	    rd) == -1)) {
 		cJSON_Delete(view);
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 		return;

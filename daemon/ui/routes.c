@@ -13,6 +13,9 @@ const struct route ui_routes[] = {
 	{ POST,	"/ui/login",		h_ui_login_post, NONE },
 	{ POST,	"/ui/login/totp",	h_ui_login_totp, NONE },
 	{ POST,	"/ui/logout",		h_ui_logout,	NONE },
+	/* upstream identity providers (h_upstream.c) */
+	{ GET,	"/ui/login/{provider}",	h_ui_upstream_start, NONE },
+	{ GET,	"/ui/login/{provider}/callback", h_ui_upstream_callback, NONE },
 	{ GET,	"/ui/static/warden.css", h_ui_css,	NONE },
 	/* account */
 	{ GET,	"/ui/account",		h_ui_account,	NONE },
@@ -22,6 +25,10 @@ const struct route ui_routes[] = {
 	{ POST,	"/ui/account/totp/delete", h_ui_account_totp_delete, NONE },
 	{ POST,	"/ui/account/recovery-codes", h_ui_account_recovery, NONE },
 	{ POST,	"/ui/account/sessions/end", h_ui_account_session_end, NONE },
+	{ POST,	"/ui/account/identities/link", h_ui_account_identity_link,
+								NONE },
+	{ POST,	"/ui/account/identities/unlink",
+				h_ui_account_identity_unlink, NONE },
 	/* the OpenID provider's browser side (h_authorize.c, h_oidc_logout.c) */
 	{ GET,	"/oauth2/authorize",	h_oauth2_authorize, NONE },
 	{ POST,	"/oauth2/authorize",	h_oauth2_authorize, NONE },

@@ -21,7 +21,10 @@ route_handler_fn	h_ui_login_post, h_ui_login_totp, h_ui_logout;
 route_handler_fn	h_ui_account, h_ui_account_password,
 			h_ui_account_totp, h_ui_account_totp_confirm,
 			h_ui_account_totp_delete, h_ui_account_recovery,
-			h_ui_account_session_end;
+			h_ui_account_session_end, h_ui_account_identity_link,
+			h_ui_account_identity_unlink;
+/* h_upstream.c: signing in through an upstream identity provider */
+route_handler_fn	h_ui_upstream_start, h_ui_upstream_callback;
 /* h_authorize.c: the OpenID provider's authorization endpoint and its
  * consent form */
 route_handler_fn	h_oauth2_authorize, h_ui_consent;

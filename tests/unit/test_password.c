@@ -287,6 +287,29 @@ test_empty_stored(void **state)
 	assert_false(match);
 }
 
+/* An account made by an upstream sign-in stores "!": no password matches
+ * it, the empty one and "!" itself included, and it is no error. */
+static void
+test_no_password_account(void **state)
+{
+	char	 rehash[PROTO_STORED_MAX + 1];
+	bool	 match = true;
+
+	(void)state;
+	assert_int_equal(verify(&ks, &pol, USER_A, PW, PW_LEN, "!", &match,
+	    rehash), 0);
+	assert_false(match);
+	assert_string_equal(rehash, "");
+	match = true;
+	assert_int_equal(verify(&ks, &pol, USER_A, (const uint8_t *)"!", 1,
+	    "!", &match, rehash), 0);
+	assert_false(match);
+	match = true;
+	assert_int_equal(verify(&ks, &pol, USER_A, NULL, 0, "!", &match,
+	    rehash), 0);
+	assert_false(match);
+}
+
 /* CPU time of this thread: the work done, whatever else the machine is
  * doing (libsodium's Argon2id runs on the calling thread). */
 static double
@@ -856,6 +879,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_then_verify),
+		cmocka_unit_test(test_no_password_account),
 		cmocka_unit_test(test_wrong_password),
 		cmocka_unit_test(test_copied_to_other_user),
 		cmocka_unit_test(test_tampered),
