@@ -31,10 +31,23 @@ def up(workdir):
 
 
 @pytest.fixture(scope="module")
-def sites(workdir, daemon, up):
+def up_conform(workdir):
+    """oidc-provider as it comes: the claims of the scopes email and
+    profile only at its userinfo endpoint, not in the ID token (OpenID
+    Connect Core 5.4)."""
+    u = OP.Upstream(workdir, "up_conform", conform=True)
+    yield u
+    u.stop()
+
+
+@pytest.fixture(scope="module")
+def sites(workdir, daemon, up, up_conform):
     """name -> Site: basic (client_secret_basic), rs256 and eddsa
-    (private_key_jwt), wrong (a secret oidc-provider does not know)."""
+    (private_key_jwt), wrong (a secret oidc-provider does not know),
+    conform (up_conform's client)."""
     s = {
+        "conform": OP.Site(workdir, daemon, "up_conform", up_conform.issuer,
+                           name="panvaconform"),
         "basic": OP.Site(workdir, daemon, "up_basic", up.issuer, name="panva"),
         "rs256": OP.Site(workdir, daemon, "up_rs256", up.issuer, name="panvajwt",
                          auth="private_key_jwt", alg="RS256"),
@@ -50,7 +63,9 @@ def sites(workdir, daemon, up):
     s["wrong"].secret = W.uniq("other") + W.uniq("x")
     s["wrong"].register_with(up, "client_secret_basic")
     s["wrong"].secret = wrong_secret
+    s["conform"].register_with(up_conform, "client_secret_basic")
     up.start()
+    up_conform.start()
     started = []
     try:
         for site in s.values():
@@ -275,3 +290,20 @@ def test_the_provider_cookie_binds_the_browser_for_ten_minutes_on_login_paths(si
 def test_an_unknown_provider_is_a_404_page(sites):
     r = OP.Agent().request("GET", sites["basic"].url("/ui/login/nosuch"))
     error_page(r, 404)
+
+
+def test_claims_only_at_userinfo_still_give_the_account_its_email(sites, up_conform):
+    """A provider may keep the e-mail and the username out of the ID token
+    and answer them at its userinfo endpoint alone (OpenID Connect Core
+    5.4: the claims of scope values, when an access token is issued; what
+    oidc-provider does by default): the account still gets them."""
+    site = sites["conform"]
+    login = W.uniq("ivan")
+    a = OP.Agent()
+    r = a.sign_in(site, login)
+    landed(site, a, r)
+    uid = identity_of("panvaconform", login)
+    u = OP.user_row(uid)
+    assert u["email"] == login + "@example.test" and u["email_verified"] is True, u
+    assert u["username"] == login, u
+    assert "GET /me -> 200" in up_conform.log_text()

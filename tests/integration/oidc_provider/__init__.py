@@ -144,29 +144,27 @@ def provider_file(pdir, name, **kw):
 
 
 class Site:
-    """A wardend of a test's own with one upstream provider NAME."""
+    """A wardend of a test's own with one upstream provider NAME at
+    UPSTREAM_ISSUER (client
+    CLIENT_ID, authenticated by AUTH: with SECRET, or private_key_jwt with
+    ALG), written to its providers_dir when it starts; SETTINGS and
+    DATABASE_URL over the daemon's defaults, public_url its own base."""
 
-    def __init__(self, workdir, daemon, tag, issuer, name="panva", display_name="Panva ID",
+    def __init__(self, workdir, daemon, tag, upstream_issuer, name="panva",
+                 display_name="Panva ID",
                  auth="client_secret_basic", secret=None, alg=None, client_id=None,
                  key_dir=None, database_url=None, extra=None, **settings):
         self.name = name
         self.pdir = os.path.join(workdir, tag, "providers")
         os.makedirs(self.pdir, exist_ok=True)
         self.client_id = client_id or "warden-%s" % tag.replace("_", "-")
+        self.auth = auth
         self.secret = None
-        secret_file = None
         if auth.startswith("client_secret"):
             self.secret = secret or W.uniq("secret") + W.uniq("x")
-            W.SECRETS.add_issued(self.secret, -1)
-            secret_file = os.path.join(self.pdir, "%s.secret" % name)
-            with open(secret_file, "w") as f:
-                f.write(self.secret + "\n")
-            os.chmod(secret_file, 0o644)   # wardend may run as another user
-        conf = dict(display_name=display_name, issuer=issuer, client_id=self.client_id,
-                    client_auth=auth, client_secret_file=secret_file, assertion_alg=alg,
-                    scopes="openid email profile")
-        conf.update(extra or {})
-        provider_file(self.pdir, name, **conf)
+        self.conf = dict(display_name=display_name, issuer=upstream_issuer, client_auth=auth,
+                         assertion_alg=alg, scopes="openid email profile")
+        self.conf.update(extra or {})
         settings.setdefault("public_url", "{base}")
         settings.setdefault("trusted_proxies", "127.0.0.1")
         if database_url:
@@ -188,7 +186,23 @@ class Site:
             meta["token_endpoint_auth_signing_alg"] = alg or "RS256"
         up.add_client(**meta)
 
+    def write_provider(self):
+        """PROVIDERS_DIR/NAME.conf (and the secret's file) as they stand:
+        client_id and secret may be set after the Site is made (when the
+        provider registers the callback first)."""
+        secret_file = None
+        if self.secret is not None:
+            W.SECRETS.add_issued(self.secret, -1)
+            secret_file = os.path.join(self.pdir, "%s.secret" % self.name)
+            with open(secret_file, "w") as f:
+                f.write(self.secret + "\n")
+            os.chmod(secret_file, 0o644)   # wardend may run as another user
+        provider_file(self.pdir, self.name, client_id=self.client_id,
+                      client_secret_file=secret_file, **self.conf)
+
     def start(self):
+        """Writes the provider file and starts the wardend."""
+        self.write_provider()
         try:
             self.d.start(timeout=30)
         except RuntimeError as e:
@@ -267,7 +281,7 @@ class Agent:
             lf = login_form(forms)
             if at_warden:
                 base = next(b for b in wardens if is_under(target, b))
-                if lf is not None and warden_user is not None:
+                if lf is not None and warden_user is not None and r.status_code == 200:
                     data = {}
                     for n, v, t in lf["fields"]:
                         if t == "password":
@@ -280,7 +294,7 @@ class Agent:
                     target = urllib.parse.urljoin(target, lf["action"] or target)
                     continue
                 f, b = allow_form(forms)
-                if f is not None and r.status_code == 200 and warden_user is not None:
+                if f is not None and r.status_code == 200 and consent:
                     data = {n: v for n, v, _ in f["fields"]}
                     if b.get("name"):
                         data[b["name"]] = b.get("value", "")
@@ -359,3 +373,22 @@ def audit(event, uid=None, since_id=0, psql=W.psql):
 
 def last_audit_id(psql=W.psql):
     return int(psql("SELECT coalesce(max(id), 0) FROM audit_events")[0])
+
+
+def psql_at(url):
+    """A psql(sql) like wardenlib's, against the database at URL."""
+    def run(sql):
+        out = subprocess.run(["/usr/bin/psql", url, "-X", "-At", "-v", "ON_ERROR_STOP=1",
+                              "-c", sql], capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError("psql failed: %s" % out.stderr)
+        return [line for line in out.stdout.split("\n") if line != ""]
+    return run
+
+
+def new_database(tag):
+    """A database of its own in the session's cluster (wardend migrates it
+    at start), and its URL."""
+    name = "%s_%s" % (tag, os.urandom(3).hex())
+    W.psql("CREATE DATABASE %s" % name)
+    return re.sub(r"/warden(?=\?|$)", "/" + name, W.database_url(), count=1)
