@@ -15,6 +15,7 @@ browser and a wrong client secret each end on a readable error page with
 an upstream_login_failed audit event."""
 
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -44,7 +45,8 @@ def up_conform(workdir):
 def sites(workdir, daemon, up, up_conform):
     """name -> Site: basic (client_secret_basic), rs256 and eddsa
     (private_key_jwt), wrong (a secret oidc-provider does not know),
-    conform (up_conform's client)."""
+    es256id and eddsaid (ID tokens of those algorithms), conform
+    (up_conform's client)."""
     s = {
         "conform": OP.Site(workdir, daemon, "up_conform", up_conform.issuer,
                            name="panvaconform"),
@@ -54,6 +56,8 @@ def sites(workdir, daemon, up, up_conform):
         "eddsa": OP.Site(workdir, daemon, "up_eddsa", up.issuer, name="panvajwt",
                          auth="private_key_jwt", alg="EdDSA"),
         "wrong": OP.Site(workdir, daemon, "up_wrong", up.issuer, name="panva"),
+        "es256id": OP.Site(workdir, daemon, "up_es256id", up.issuer, name="panvaes"),
+        "eddsaid": OP.Site(workdir, daemon, "up_eddsaid", up.issuer, name="panvaed"),
     }
     s["basic"].register_with(up, "client_secret_basic")
     s["rs256"].register_with(up, "private_key_jwt", alg="RS256")
@@ -63,6 +67,10 @@ def sites(workdir, daemon, up, up_conform):
     s["wrong"].secret = W.uniq("other") + W.uniq("x")
     s["wrong"].register_with(up, "client_secret_basic")
     s["wrong"].secret = wrong_secret
+    s["es256id"].register_with(up, "client_secret_basic",
+                               id_token_signed_response_alg="ES256")
+    s["eddsaid"].register_with(up, "client_secret_basic",
+                               id_token_signed_response_alg="EdDSA")
     s["conform"].register_with(up_conform, "client_secret_basic")
     up.start()
     up_conform.start()
@@ -199,6 +207,54 @@ def test_private_key_jwt_signed_by_the_hasher_is_taken_by_oidc_provider(sites, u
     uid = identity_of("panvajwt", login)
     assert login in account_page(a, site)
     assert OP.user_row(uid)["password_hash"] == "!"
+
+
+@pytest.mark.parametrize("site_name,provider,alg", [("es256id", "panvaes", "ES256"),
+                                                   ("eddsaid", "panvaed", "EdDSA")])
+def test_id_tokens_signed_with_es256_and_eddsa_are_verified(sites, site_name, provider, alg):
+    """oidc-provider signs this client's ID tokens with ALG (its P-256 or
+    Ed25519 key): warden verifies them with the provider's JWKS."""
+    site = sites[site_name]
+    login = W.uniq("alg")
+    a = OP.Agent()
+    r = a.sign_in(site, login)
+    landed(site, a, r)
+    assert identity_of(provider, login)
+
+
+@pytest.fixture
+def rotating(workdir, daemon):
+    """An oidc-provider and a wardend of their own: the test restarts the
+    provider, which then signs with new keys under new kids."""
+    u = OP.Upstream(workdir, "up_rotating")
+    s = OP.Site(workdir, daemon, "up_rotating", u.issuer, name="panvarot")
+    s.register_with(u, "client_secret_basic")
+    u.start()
+    try:
+        s.start()
+        yield u, s
+        s.stop()
+    finally:
+        u.stop()
+
+
+def test_new_keys_of_the_provider_are_fetched_when_an_id_token_names_one(rotating):
+    """warden caches the provider's key set; an ID token under a kid it
+    does not know makes it fetch the set again (once, at most every 10 s),
+    and the sign-in goes through."""
+    up, site = rotating
+    landed(site, a := OP.Agent(), a.sign_in(site, W.uniq("rot")))
+    t0 = time.monotonic()
+    fetches = up.log_text().count("GET /jwks -> 200")
+    assert fetches == 1, up.log_text()
+    up.stop()
+    up.start()
+    # Past warden's minimum time between two fetches of the set.
+    time.sleep(max(0.0, 11 - (time.monotonic() - t0)))
+    login = W.uniq("rot")
+    landed(site, b := OP.Agent(), b.sign_in(site, login))
+    assert identity_of("panvarot", login)
+    assert up.log_text().count("GET /jwks -> 200") == 2, up.log_text()
 
 
 def test_a_wrong_client_secret_ends_on_a_502_page(sites, up):

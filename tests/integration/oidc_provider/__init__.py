@@ -88,6 +88,7 @@ class Upstream:
         self.clients.append(meta)
 
     def start(self, timeout=30):
+        """Starts it (again, after stop(): new keys, the same clients)."""
         conf = {"port": self.port, "modules": node_modules(), "clients": self.clients,
                 "conform": self.conform}
         logf = open(self.log, "ab")
@@ -175,8 +176,9 @@ class Site:
         self.callback = "%s/ui/login/%s/callback" % (self.base, name)
         self.jwks_uri = self.base + "/.well-known/jwks.json"
 
-    def register_with(self, up, auth, alg=None):
-        """This site as a client of Upstream UP."""
+    def register_with(self, up, auth, alg=None, **extra):
+        """This site as a client of Upstream UP (EXTRA: more of its
+        metadata, e.g. id_token_signed_response_alg)."""
         meta = {"client_id": self.client_id, "redirect_uris": [self.callback],
                 "token_endpoint_auth_method": auth}
         if self.secret:
@@ -184,6 +186,7 @@ class Site:
         if auth == "private_key_jwt":
             meta["jwks_uri"] = self.jwks_uri
             meta["token_endpoint_auth_signing_alg"] = alg or "RS256"
+        meta.update(extra)
         up.add_client(**meta)
 
     def write_provider(self):

@@ -14,6 +14,7 @@
 //               or {client_id, redirect_uris, jwks_uri,
 //                  token_endpoint_auth_method: private_key_jwt,
 //                  token_endpoint_auth_signing_alg: RS256 | EdDSA}
+//               id_token_signed_response_alg: ES256 | EdDSA (RS256)
 //   conform     true: oidc-provider's default, the scopes' claims only at
 //               userinfo; false (default here): in the ID token too
 //
@@ -23,7 +24,7 @@
 // The code flow only, PKCE S256 required, scopes openid email profile.
 // Prints "listening PORT" on standard output once it serves; logs each
 // request and every server-side error on standard error.
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -55,10 +56,17 @@ function account(login) {
 	};
 }
 
-// The ID tokens' key: a fresh RSA key a run (oidc-provider would use
-// development keys of its own and warn).
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signing = { ...privateKey.export({ format: 'jwk' }), kid: 'upstream-rs256', use: 'sig', alg: 'RS256' };
+// The ID tokens' keys, fresh each run, their kids too (a restart is a key
+// rotation): RS256 signs unless a client asks for ES256 or EdDSA
+// (id_token_signed_response_alg).
+const tag = randomBytes(4).toString('hex');
+const jwk = (kp, alg) => ({ ...kp.privateKey.export({ format: 'jwk' }),
+	kid: `${alg.toLowerCase()}-${tag}`, use: 'sig', alg });
+const keys = [
+	jwk(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'RS256'),
+	jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'ES256'),
+	jwk(generateKeyPairSync('ed25519'), 'EdDSA'),
+];
 
 const provider = new Provider(issuer, {
 	clients: conf.clients.map((c) => ({
@@ -66,7 +74,7 @@ const provider = new Provider(issuer, {
 		grant_types: ['authorization_code'],
 		...c,
 	})),
-	jwks: { keys: [signing] },
+	jwks: { keys },
 	cookies: { keys: ['upstream-test-cookie-key-' + conf.port] },
 	pkce: { methods: ['S256'], required: () => true },
 	scopes: ['openid', 'email', 'profile'],
@@ -83,6 +91,7 @@ const provider = new Provider(issuer, {
 	clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
 	enabledJWA: {
 		clientAuthSigningAlgValues: ['RS256', 'EdDSA', 'ES256'],
+		idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
 	},
 	// The session a login leaves is kept by the browser's cookie: a
 	// second sign-in of the same browser needs no login form.
