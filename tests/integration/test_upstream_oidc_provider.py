@@ -10,9 +10,12 @@ Proved: a first sign-in makes an account (no password) and its identity
 row and starts a session; a second, in a fresh browser, finds the same
 account; rd is kept through the provider; the subject, not the login name,
 is what the identity is keyed on; private_key_jwt with RS256 and EdDSA;
-cancelling at the provider, a replayed callback, a callback in another
-browser and a wrong client secret each end on a readable error page with
-an upstream_login_failed audit event."""
+ID tokens signed with RS256, ES256 and EdDSA; the provider's keys rotated
+under warden's cached key set; claims that the provider gives at its
+userinfo endpoint alone (its default); cancelling at the provider, a
+replayed callback, a callback in another browser and a wrong client
+secret each end on a readable error page with an upstream_login_failed
+audit event."""
 
 import re
 import time
