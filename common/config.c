@@ -141,6 +141,7 @@ static const struct cfg_key keys[] = {
 	DUR(session_check, "5s", 0, 1 * U_HOUR),
 	STR(session_domain, ""),
 	STR(ui_dir, WARDEN_UI_DIR),
+	STR(providers_dir, WARDEN_PROVIDERS_DIR),
 
 	/* outgoing mail */
 	STR(mail_transport, "off"),
@@ -607,8 +608,8 @@ cfg_defaults(struct cfg *c)
  * Splits a line into keyword and value (NULL when missing), in place.
  * Returns 0, 1 for a blank or comment line, or -1 with a reason in err.
  */
-static int
-split_line(char *line, char **kw, char **val, char *err, size_t errlen)
+int
+cfg_split_line(char *line, char **kw, char **val, char *err, size_t errlen)
 {
 	static const char ws[] = " \t\r";
 	char		*p, *q;
@@ -739,7 +740,7 @@ load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 			seterr(err, errlen, "%s: NUL byte in line", where);
 			goto out;
 		}
-		if ((r = split_line(buf, &kw, &val, err, errlen)) == 1)
+		if ((r = cfg_split_line(buf, &kw, &val, err, errlen)) == 1)
 			continue;
 		if (r == -1) {
 			prefixerr(err, errlen, where);

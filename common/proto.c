@@ -631,6 +631,83 @@ proto_decode_sign_id_ans(const uint8_t *p, size_t len,
 	return get_end(&r, m, sizeof(*m));
 }
 
+/*
+ * SIGN_ASSERTION: u8 alg, client_id, aud; both strings non-empty and
+ * printable ASCII, which the encoder checks too, so that the front can
+ * never send a frame the hasher would take for an attack.
+ */
+static bool
+printable_nonempty(const char *s, size_t max)
+{
+	size_t i, n = strnlen(s, max + 1);
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+int
+proto_encode_sign_assertion_req(struct proto_buf *b, uint32_t id,
+    const struct proto_sign_assertion_req *m)
+{
+	struct writer w;
+
+	if (!alg_known(m->alg) ||
+	    !printable_nonempty(m->client_id, PROTO_ASSERTION_CLIENT_MAX) ||
+	    !printable_nonempty(m->aud, PROTO_ASSERTION_AUD_MAX))
+		return -1;
+	frame_begin(&w, b, id, PROTO_SIGN_ASSERTION);
+	put_u8(&w, m->alg);
+	put_str(&w, m->client_id, PROTO_ASSERTION_CLIENT_MAX);
+	put_str(&w, m->aud, PROTO_ASSERTION_AUD_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_sign_assertion_req(const uint8_t *p, size_t len,
+    struct proto_sign_assertion_req *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	m->alg = get_u8(&r);
+	if (!r.err && !alg_known(m->alg))
+		r.err = 1;
+	get_str(&r, m->client_id, PROTO_ASSERTION_CLIENT_MAX);
+	if (!r.err && !printable_nonempty(m->client_id,
+	    PROTO_ASSERTION_CLIENT_MAX))
+		r.err = 1;
+	get_str(&r, m->aud, PROTO_ASSERTION_AUD_MAX);
+	if (!r.err && !printable_nonempty(m->aud, PROTO_ASSERTION_AUD_MAX))
+		r.err = 1;
+	return get_end(&r, m, sizeof(*m));
+}
+
+int
+proto_encode_sign_assertion_ans(struct proto_buf *b, uint32_t id,
+    const struct proto_sign_assertion_ans *m)
+{
+	struct writer w;
+
+	frame_begin(&w, b, id, PROTO_R_SIGN_ASSERTION);
+	put_str(&w, m->jwt, PROTO_JWT_MAX);
+	return frame_end(&w);
+}
+
+int
+proto_decode_sign_assertion_ans(const uint8_t *p, size_t len,
+    struct proto_sign_assertion_ans *m)
+{
+	struct reader r;
+
+	reader_init(&r, p, len, m, sizeof(*m));
+	get_str(&r, m->jwt, PROTO_JWT_MAX);
+	return get_end(&r, m, sizeof(*m));
+}
+
 int
 proto_encode_jwt_check_req(struct proto_buf *b, uint32_t id,
     const struct proto_jwt_check_req *m)
@@ -1010,6 +1087,7 @@ static const struct {
 	{ PROTO_RECOVERY_HASH,	"RECOVERY_HASH" },
 	{ PROTO_SIGN_ID,	"SIGN_ID" },
 	{ PROTO_JWT_CHECK,	"JWT_CHECK" },
+	{ PROTO_SIGN_ASSERTION,	"SIGN_ASSERTION" },
 	{ PROTO_R_HELLO,	"R_HELLO" },
 	{ PROTO_R_HASH,		"R_HASH" },
 	{ PROTO_R_VERIFY,	"R_VERIFY" },
@@ -1021,6 +1099,7 @@ static const struct {
 	{ PROTO_R_RECOVERY_HASH, "R_RECOVERY_HASH" },
 	{ PROTO_R_SIGN_ID,	"R_SIGN_ID" },
 	{ PROTO_R_JWT_CHECK,	"R_JWT_CHECK" },
+	{ PROTO_R_SIGN_ASSERTION, "R_SIGN_ASSERTION" },
 	{ PROTO_R_ERROR,	"R_ERROR" },
 };
 

@@ -34,8 +34,10 @@
  * the mismatch plain at HELLO instead.
  * 3: SIGN_ID and JWT_CHECK; SIGN gains aud and scope; R_PUBKEYS gains the
  * RSA keys.
+ * 4: SIGN_ASSERTION (a private_key_jwt client assertion for an upstream
+ * identity provider).
  */
-#define PROTO_VERSION		3
+#define PROTO_VERSION		4
 #define PROTO_HEADER_SIZE	12
 #define PROTO_MAX_PAYLOAD	(64 * 1024 - PROTO_HEADER_SIZE)
 
@@ -80,6 +82,8 @@
 #define PROTO_SID_MAX		64
 #define PROTO_RSA_N_LEN		384	/* a 3072-bit modulus, big-endian */
 #define PROTO_RSA_E_MAX		8	/* its public exponent, no leading 0 */
+#define PROTO_ASSERTION_CLIENT_MAX 255	/* our client id at a provider */
+#define PROTO_ASSERTION_AUD_MAX	512	/* the provider's token endpoint URL */
 
 /*
  * Payload bounds of each request, from the field layouts of proto.c: a
@@ -115,6 +119,10 @@
 				 PROTO_ROLES_MAX *			\
 				 PROTO_FIELD_MAX(PROTO_ROLE_MAX) +	\
 				 PROTO_FIELD_MAX(PROTO_JWT_MAX))
+#define PROTO_SIGN_ASSERTION_MIN (1 + 4 + 1 + 4 + 1)	/* both non-empty */
+#define PROTO_SIGN_ASSERTION_MAX (1 +				\
+				 PROTO_FIELD_MAX(PROTO_ASSERTION_CLIENT_MAX) + \
+				 PROTO_FIELD_MAX(PROTO_ASSERTION_AUD_MAX))
 #define PROTO_JWT_CHECK_MIN	4
 #define PROTO_JWT_CHECK_MAX	PROTO_FIELD_MAX(PROTO_JWT_MAX)
 /* The largest R_PUBKEYS: PROTO_KEYS_MAX keys of each kind. */
@@ -142,6 +150,8 @@ _Static_assert(PROTO_VERIFY_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 _Static_assert(PROTO_SIGN_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 _Static_assert(PROTO_SIGN_ID_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
 _Static_assert(PROTO_JWT_CHECK_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
+_Static_assert(PROTO_SIGN_ASSERTION_MAX <= PROTO_MAX_PAYLOAD,
+    "bounds fit a frame");
 _Static_assert(PROTO_PUBKEYS_ANS_MAX <= PROTO_MAX_PAYLOAD,
     "every key of each kind fits one R_PUBKEYS");
 _Static_assert(PROTO_TOTP_CHECK_MAX <= PROTO_MAX_PAYLOAD, "bounds fit a frame");
@@ -161,6 +171,7 @@ enum proto_type {
 	PROTO_RECOVERY_HASH = 0x0009,
 	PROTO_SIGN_ID	= 0x000a,
 	PROTO_JWT_CHECK	= 0x000b,
+	PROTO_SIGN_ASSERTION = 0x000c,
 	/* answers, hasher -> front */
 	PROTO_R_HELLO	= 0x8001,
 	PROTO_R_HASH	= 0x8002,
@@ -173,6 +184,7 @@ enum proto_type {
 	PROTO_R_RECOVERY_HASH = 0x8009,
 	PROTO_R_SIGN_ID	= 0x800a,
 	PROTO_R_JWT_CHECK = 0x800b,
+	PROTO_R_SIGN_ASSERTION = 0x800c,
 	PROTO_R_ERROR	= 0x80ff,
 };
 
@@ -325,6 +337,25 @@ struct proto_jwt_check_ans {
 };
 
 /*
+ * SIGN_ASSERTION: a client assertion (RFC 7523 2.2, private_key_jwt of
+ * OpenID Connect Core 9) with which warden authenticates, as client_id,
+ * at the token endpoint aud of an upstream identity provider.  Both
+ * strings are non-empty and printable ASCII (0x21..0x7e): the encoder and
+ * the decoder refuse anything else.  The hasher also wants aud an http://
+ * or https:// URL, and signs {iss, sub (both client_id), aud, jti, iat,
+ * exp = iat + 60} with the current key of alg.
+ */
+struct proto_sign_assertion_req {
+	uint8_t		alg;		/* enum proto_alg */
+	char		client_id[PROTO_ASSERTION_CLIENT_MAX + 1];
+	char		aud[PROTO_ASSERTION_AUD_MAX + 1];
+};
+
+struct proto_sign_assertion_ans {
+	char		jwt[PROTO_JWT_MAX + 1];
+};
+
+/*
  * TOTP_NEW(user_id): the hasher makes a 160-bit secret and answers it in
  * base32 (shown to the user once, for the otpauth URI) and sealed with the
  * pepper for user_id (the front stores that, and nothing else of it).
@@ -434,6 +465,10 @@ int	proto_encode_sign_id_req(struct proto_buf *b, uint32_t id,
 	    const struct proto_sign_id_req *m);
 int	proto_encode_sign_id_ans(struct proto_buf *b, uint32_t id,
 	    const struct proto_sign_id_ans *m);
+int	proto_encode_sign_assertion_req(struct proto_buf *b, uint32_t id,
+	    const struct proto_sign_assertion_req *m);
+int	proto_encode_sign_assertion_ans(struct proto_buf *b, uint32_t id,
+	    const struct proto_sign_assertion_ans *m);
 int	proto_encode_jwt_check_req(struct proto_buf *b, uint32_t id,
 	    const struct proto_jwt_check_req *m);
 int	proto_encode_jwt_check_ans(struct proto_buf *b, uint32_t id,
@@ -466,7 +501,8 @@ int	proto_encode_error_ans(struct proto_buf *b, uint32_t id,
  * boolean other than 0 or 1, a count past PROTO_ROLES_MAX/PROTO_KEYS_MAX/
  * PROTO_RECOVERY_CODES/PROTO_AMR_MAX, a public key not exactly
  * PROTO_PUBKEY_LEN bytes, an RSA modulus not exactly PROTO_RSA_N_LEN
- * bytes or an empty exponent, an alg not of enum proto_alg, or bytes left
+ * bytes or an empty exponent, an alg not of enum proto_alg, an empty or
+ * not printable-ASCII SIGN_ASSERTION string, or bytes left
  * over; *m is then wiped.  On success the unused parts of *m
  * are zero.  Syntax only: the hasher still checks what the fields mean
  * (uuid form, role names, digits), and the front what the answers hold
@@ -489,6 +525,10 @@ int	proto_decode_sign_id_req(const uint8_t *p, size_t len,
 	    struct proto_sign_id_req *m);
 int	proto_decode_sign_id_ans(const uint8_t *p, size_t len,
 	    struct proto_sign_id_ans *m);
+int	proto_decode_sign_assertion_req(const uint8_t *p, size_t len,
+	    struct proto_sign_assertion_req *m);
+int	proto_decode_sign_assertion_ans(const uint8_t *p, size_t len,
+	    struct proto_sign_assertion_ans *m);
 int	proto_decode_jwt_check_req(const uint8_t *p, size_t len,
 	    struct proto_jwt_check_req *m);
 int	proto_decode_jwt_check_ans(const uint8_t *p, size_t len,

@@ -154,13 +154,8 @@ text_free(char *t)
 	}
 }
 
-/*
- * Writes base64url(hdr) "." base64url(claims) "." base64url(signature)
- * into jwt (PROTO_JWT_MAX + 1 bytes), signed with the Ed25519 key ek or,
- * when rk is set, the RSA key rk (RS256: PKCS#1 v1.5 with SHA-256).
- */
-static int
-jws_compact(cJSON *hdr, cJSON *claims, const struct sign_key *ek,
+int
+jwt_jws_compact(cJSON *hdr, cJSON *claims, const struct sign_key *ek,
     const struct rsa_key *rk, char jwt[PROTO_JWT_MAX + 1], char *err,
     size_t errlen)
 {
@@ -283,7 +278,7 @@ jwt_sign(const struct keyset *ks, const struct jwt_sign_params *p,
 		str_printf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (jws_compact(hdr, claims, k, NULL, ans->jwt, err, errlen) == -1)
+	if (jwt_jws_compact(hdr, claims, k, NULL, ans->jwt, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -550,7 +545,7 @@ jwt_sign_id(const struct keyset *ks, const struct jwt_sign_params *p,
 		str_printf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (jws_compact(hdr, claims, ek, rk, ans->jwt, err, errlen) == -1)
+	if (jwt_jws_compact(hdr, claims, ek, rk, ans->jwt, err, errlen) == -1)
 		goto out;
 	if (kid != NULL)
 		*kid = rk != NULL ? rk->kid : ek->kid;

@@ -15,6 +15,8 @@
 #include "keys.h"
 #include "proto.h"
 
+struct cJSON;
+
 struct jwt_sign_params {
 	const char	*issuer;
 	const char	*audience;
@@ -57,5 +59,17 @@ int	jwt_sign_id(const struct keyset *ks, const struct jwt_sign_params *p,
 	    const struct proto_sign_id_req *req, time_t now,
 	    struct proto_sign_id_ans *ans, const char **kid, char *err,
 	    size_t errlen);
+
+/*
+ * Writes base64url(hdr) "." base64url(claims) "." base64url(signature)
+ * into jwt (PROTO_JWT_MAX + 1 bytes), signed with the Ed25519 key ek or,
+ * when rk is set, the RSA key rk (RS256: PKCS#1 v1.5 with SHA-256); the
+ * JSON is printed unformatted, in the objects' order.  Returns 0, or -1
+ * with the reason in err and jwt wiped (too long, no memory, signing
+ * failed).  For the hasher's other signers (assertion.c).
+ */
+int	jwt_jws_compact(struct cJSON *hdr, struct cJSON *claims,
+	    const struct sign_key *ek, const struct rsa_key *rk,
+	    char jwt[PROTO_JWT_MAX + 1], char *err, size_t errlen);
 
 #endif

@@ -23,6 +23,7 @@
 #include <bsd/unistd.h>
 #include <sodium.h>
 
+#include "assertion.h"
 #include "clock.h"
 #include "fields.h"
 #include "jwt_check.h"
@@ -81,7 +82,7 @@ struct handler {
 
 static handler_fn h_hello, h_hash, h_verify, h_sign, h_pubkeys;
 static handler_fn h_totp_new, h_totp_check, h_recovery_new, h_recovery_hash;
-static handler_fn h_sign_id, h_jwt_check;
+static handler_fn h_sign_id, h_jwt_check, h_sign_assertion;
 
 /* The one place that decides which requests exist and how long they are. */
 static const struct handler handlers[] = {
@@ -100,6 +101,8 @@ static const struct handler handlers[] = {
 	{ PROTO_SIGN_ID, PROTO_SIGN_ID_MIN, PROTO_SIGN_ID_MAX, h_sign_id },
 	{ PROTO_JWT_CHECK, PROTO_JWT_CHECK_MIN, PROTO_JWT_CHECK_MAX,
 	    h_jwt_check },
+	{ PROTO_SIGN_ASSERTION, PROTO_SIGN_ASSERTION_MIN,
+	    PROTO_SIGN_ASSERTION_MAX, h_sign_assertion },
 };
 
 /* ------------------------------------------------------------ connections */
@@ -433,6 +436,41 @@ h_sign_id(struct server *s, struct conn *c)
 out:
 	proto_wipe(req, sizeof(*req));	/* holds the access token */
 	free(req);
+	proto_wipe(&ans, sizeof(ans));
+	return rc;
+}
+
+/* SIGN_ASSERTION: a client assertion for an upstream provider, at once on
+ * the I/O thread like SIGN_ID.  The log names the client and the
+ * endpoint, never the token. */
+static int
+h_sign_assertion(struct server *s, struct conn *c)
+{
+	struct proto_sign_assertion_req req;
+	struct proto_sign_assertion_ans ans;
+	const char *kid = "";
+	char err[PROTO_ERRMSG_MAX + 1];
+	int rc;
+
+	if (proto_decode_sign_assertion_req(c->payload, c->h.len, &req) == -1)
+		return malformed(c->h.type, c->h.len, c->h.id, "bad payload");
+	memset(&ans, 0, sizeof(ans));
+	err[0] = '\0';
+	if (assertion_sign(s->p.ks, &req, time(NULL), &ans, &kid, err,
+	    sizeof(err)) == -1) {
+		log_event(LOG_INFO, "client assertion refused", "client_id",
+		    req.client_id, "aud", req.aud, "reason", err, NULL);
+		return send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INVALID,
+		    err[0] != '\0' ? err : "invalid request");
+	}
+	log_event(LOG_INFO, "signed client assertion", "client_id",
+	    req.client_id, "aud", req.aud, "alg",
+	    req.alg == PROTO_ALG_RS256 ? "RS256" : "EdDSA", "kid", kid, NULL);
+	if (proto_encode_sign_assertion_ans(&s->iobuf, c->h.id, &ans) == -1)
+		rc = send_error(c, &s->iobuf, c->h.id, PROTO_ERR_INTERNAL,
+		    "token does not fit a frame");
+	else
+		rc = conn_send_buf(c, &s->iobuf);
 	proto_wipe(&ans, sizeof(ans));
 	return rc;
 }

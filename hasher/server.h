@@ -6,7 +6,8 @@
  * PROTO_MAX_PAYLOAD before reading on, then reads the payload into the
  * connection's fixed 64 KiB buffer and dispatches it through one table of
  * {type, handler, minimum and maximum payload}.  HASH and VERIFY are
- * queued to the worker pool; HELLO, SIGN, SIGN_ID, JWT_CHECK, PUBKEYS and
+ * queued to the worker pool; HELLO, SIGN, SIGN_ID, SIGN_ASSERTION,
+ * JWT_CHECK, PUBKEYS and
  * the second-factor requests are answered at once
  * on the I/O thread, so that token refreshes never wait behind hashing.
  * Answers echo the request id and are written whole under the

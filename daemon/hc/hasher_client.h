@@ -21,7 +21,7 @@
  * taken as wedged and restarted.
  *
  * Back-pressure: HASH and VERIFY (the expensive ones) count against
- * hasher_queue; SIGN, SIGN_ID, JWT_CHECK, PUBKEYS and the TOTP and
+ * hasher_queue; SIGN, SIGN_ID, SIGN_ASSERTION, JWT_CHECK, PUBKEYS and the TOTP and
  * recovery-code requests (a signature or a few hashes each) count
  * against their own, smaller bound, so a flood of logins never refuses a
  * token signature or a second factor.  A request past its bound is
@@ -102,6 +102,10 @@ struct hc_req;
  *	sign_id: ans->jwt (the ID token) and ans->exp.  HC_INVALID: a field
  *		broke its rule, or RS256 was asked of a key set without an RSA
  *		key (run wardenctl keygen); the hasher logs which.
+ *	sign_assertion: ans->jwt, a client assertion for the upstream
+ *		provider (secret: send it, never log or keep it).
+ *		HC_INVALID: aud is not an http(s) URL, or RS256 was asked of
+ *		a key set without an RSA key; the hasher logs which.
  *	jwt_check: ans->valid, and when valid ans->sub, ans->aud (the
  *		client the token was issued to) and ans->sid ("" = none).
  *		The token's exp is not checked (a logout hint may be
@@ -122,6 +126,8 @@ typedef void	hc_recovery_hash_cb(enum hc_status st, const char *hash,
 		    void *arg);
 typedef void	hc_sign_id_cb(enum hc_status st,
 		    const struct proto_sign_id_ans *ans, void *arg);
+typedef void	hc_sign_assertion_cb(enum hc_status st,
+		    const struct proto_sign_assertion_ans *ans, void *arg);
 typedef void	hc_jwt_check_cb(enum hc_status st,
 		    const struct proto_jwt_check_ans *ans, void *arg);
 
@@ -248,6 +254,18 @@ struct hc_req	*hc_sign_id(struct hc *c, const struct proto_sign_id_req *req,
 		    hc_sign_id_cb *cb, void *arg, enum hc_status *why);
 struct hc_req	*hc_jwt_check(struct hc *c, const char *token,
 		    hc_jwt_check_cb *cb, void *arg, enum hc_status *why);
+
+/*
+ * Upstream sign-in, as the requests above (same handle, callback and *why
+ * rules).  hc_sign_assertion() has the hasher sign a private_key_jwt
+ * client assertion (RFC 7523) for req->client_id at the token endpoint
+ * req->aud with its current key of req->alg; HC_INVALID at once for an
+ * unknown alg, or a client_id or aud that is empty, too long or not
+ * printable ASCII.
+ */
+struct hc_req	*hc_sign_assertion(struct hc *c,
+		    const struct proto_sign_assertion_req *req,
+		    hc_sign_assertion_cb *cb, void *arg, enum hc_status *why);
 
 /*
  * Detaches the callback of a request whose caller went away (the HTTP

@@ -165,6 +165,37 @@ hc_sign_id(struct hc *c, const struct proto_sign_id_req *req,
 }
 
 struct hc_req *
+hc_sign_assertion(struct hc *c, const struct proto_sign_assertion_req *req,
+    hc_sign_assertion_cb *cb, void *arg, enum hc_status *why)
+{
+	struct proto_buf	 b;
+	struct hc_req		*r;
+	enum hc_status		 dummy;
+	int			 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (req == NULL || (req->alg != PROTO_ALG_EDDSA &&
+	    req->alg != PROTO_ALG_RS256) || req->client_id[0] == '\0' ||
+	    req->aud[0] == '\0') {
+		*why = HC_INVALID;
+		return NULL;
+	}
+	if ((r = hc_req_new(c, PROTO_SIGN_ASSERTION, false, why)) == NULL)
+		return NULL;
+	r->cb.sign_assertion = cb;
+	r->arg = arg;
+
+	proto_buf_init(&b);
+	/* The encoder refuses a field past its bound or not printable ASCII
+	 * (which the hasher would take for an attack), or ENOMEM. */
+	rc = proto_encode_sign_assertion_req(&b, r->id, req);
+	if (hc_req_submit(c, r, &b, rc, HC_INVALID, why) == -1)
+		return NULL;
+	return r;
+}
+
+struct hc_req *
 hc_jwt_check(struct hc *c, const char *token, hc_jwt_check_cb *cb,
     void *arg, enum hc_status *why)
 {

@@ -202,6 +202,11 @@ answer_decode(const struct hc_req *r, const struct proto_header *h,
 		if (proto_decode_sign_id_ans(p, h->len, &a->sign_id) == -1)
 			return -1;
 		return a->sign_id.jwt[0] == '\0' ? -1 : 0;
+	case PROTO_SIGN_ASSERTION:
+		if (proto_decode_sign_assertion_ans(p, h->len,
+		    &a->sign_assertion) == -1)
+			return -1;
+		return a->sign_assertion.jwt[0] == '\0' ? -1 : 0;
 	case PROTO_JWT_CHECK:
 		if (proto_decode_jwt_check_ans(p, h->len, &a->jwt_check) == -1)
 			return -1;
@@ -245,7 +250,8 @@ handle_frame(struct hc *c, const struct proto_header *h, const uint8_t *p)
 	} else if (r->type == PROTO_HASH || r->type == PROTO_VERIFY) {
 		c->st.hash_count++;
 		c->st.hash_latency_sum += lat;
-	} else if (r->type == PROTO_SIGN || r->type == PROTO_SIGN_ID) {
+	} else if (r->type == PROTO_SIGN || r->type == PROTO_SIGN_ID ||
+	    r->type == PROTO_SIGN_ASSERTION) {
 		c->st.sign_count++;
 		c->st.sign_latency_sum += lat;
 	}

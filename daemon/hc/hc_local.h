@@ -11,7 +11,7 @@
  *			a wiped scratch buffer, answers decoded and checked
  *	hc_calls.c	the typed calls: HASH, VERIFY, SIGN, PUBKEYS, TOTP_NEW,
  *			TOTP_CHECK, RECOVERY_NEW, RECOVERY_HASH, SIGN_ID,
- *			JWT_CHECK
+ *			JWT_CHECK, SIGN_ASSERTION
  */
 #ifndef WARDEN_HC_LOCAL_H
 #define WARDEN_HC_LOCAL_H
@@ -59,6 +59,7 @@ struct hc_req {
 		hc_recovery_hash_cb *recovery_hash;
 		hc_sign_id_cb	*sign_id;
 		hc_jwt_check_cb	*jwt_check;
+		hc_sign_assertion_cb *sign_assertion;
 	} cb;
 	void		*arg;
 	struct timespec	 start;
@@ -107,6 +108,7 @@ union hc_answer {
 	struct proto_recovery_hash_ans recovery_hash;
 	struct proto_sign_id_ans sign_id;
 	struct proto_jwt_check_ans jwt_check;
+	struct proto_sign_assertion_ans sign_assertion;
 	struct proto_error_ans	 err;
 };
 
@@ -151,7 +153,7 @@ void	hc_req_remove(struct hc *c, struct hc_req *r);
 void	hc_req_fire(struct hc_req *r, enum hc_status st,
 	    const union hc_answer *a);
 
-/* True for HASH, VERIFY, SIGN, SIGN_ID, JWT_CHECK and the TOTP and
+/* True for HASH, VERIFY, SIGN, SIGN_ID, JWT_CHECK, SIGN_ASSERTION and the TOTP and
  * recovery requests: requests with a caller. */
 bool	hc_req_is_user(const struct hc_req *r);
 

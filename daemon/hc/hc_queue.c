@@ -114,6 +114,10 @@ hc_req_fire(struct hc_req *r, enum hc_status st, const union hc_answer *a)
 	case PROTO_JWT_CHECK:
 		r->cb.jwt_check(st, ok ? &a->jwt_check : NULL, r->arg);
 		break;
+	case PROTO_SIGN_ASSERTION:
+		r->cb.sign_assertion(st, ok ? &a->sign_assertion : NULL,
+		    r->arg);
+		break;
 	default:
 		break;
 	}
@@ -132,6 +136,7 @@ hc_req_is_user(const struct hc_req *r)
 	case PROTO_RECOVERY_HASH:
 	case PROTO_SIGN_ID:
 	case PROTO_JWT_CHECK:
+	case PROTO_SIGN_ASSERTION:
 		return true;
 	}
 	return false;

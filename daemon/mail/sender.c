@@ -1,6 +1,6 @@
 /*
- * The sender (sender.h): libcurl's multi interface on the libevent loop,
- * after curl's own docs/examples/multi-event.c, and the dir: writer.
+ * The sender (sender.h): SMTP through libcurl's multi interface on the
+ * libevent loop (net/curl_loop.h), and the dir: writer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "net/curl_loop.h"
 #include "sender.h"
 #include "util.h"
 
@@ -27,8 +28,7 @@ struct mail_sender {
 	char			 user[256];
 	char			*password;	/* sodium_malloc'd, or NULL */
 	char			 url[MAIL_HOST_MAX + 32];
-	CURLM			*multi;
-	struct event		*timer;
+	struct curl_loop	*loop;
 	size_t			 inflight;
 	struct job		*jobs;		/* in flight, to free */
 };
@@ -37,6 +37,7 @@ struct job {
 	struct job		*next, *prev;
 	struct mail_sender	*s;
 	CURL			*easy;
+	bool			 started;	/* on the loop */
 	struct curl_slist	*rcpt;
 	char			*msg;
 	size_t			 len, off;
@@ -46,12 +47,6 @@ struct job {
 	char			 why[MAIL_ERROR_MAX];
 	bool			 failed;
 	char			 curlerr[CURL_ERROR_SIZE];
-};
-
-/* A socket curl asked us to watch. */
-struct sock {
-	struct event		*ev;
-	struct mail_sender	*s;
 };
 
 static void
@@ -66,7 +61,8 @@ job_free(struct job *j)
 	if (j->next != NULL)
 		j->next->prev = j->prev;
 	if (j->easy != NULL) {
-		curl_multi_remove_handle(s->multi, j->easy);
+		if (j->started)
+			curl_loop_cancel(s->loop, j->easy);
 		curl_easy_cleanup(j->easy);
 	}
 	curl_slist_free_all(j->rcpt);
@@ -94,105 +90,24 @@ job_finish(struct job *j)
 	cb(failed ? why : NULL, arg);
 }
 
-/* ---- curl's multi interface on the loop ---- */
-
-static void	check_done(struct mail_sender *);
+/* ---- SMTP through the loop's curl (net/curl_loop.h) ---- */
 
 static void
-sock_ev(evutil_socket_t fd, short what, void *arg)
+smtp_done(CURL *easy, CURLcode rc, void *arg)
 {
-	struct mail_sender *s = arg;
-	int	 running, flags = 0;
+	struct job *j = arg;
 
-	if (what & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	(void)curl_multi_socket_action(s->multi, fd, flags, &running);
-	check_done(s);
-}
-
-static int
-sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct mail_sender *s = userp;
-	struct sock *k = sockp;
-	short	 kind = EV_PERSIST;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (k != NULL) {
-			event_free(k->ev);
-			free(k);
-			curl_multi_assign(s->multi, fd, NULL);
-		}
-		return 0;
+	(void)easy;
+	/* out of the multi handle already: job_free only cleans it up */
+	j->started = false;
+	if (rc != CURLE_OK) {
+		j->failed = true;
+		(void)str_printf(j->why, sizeof(j->why), "%s%s%s",
+		    rc == CURLE_ABORTED_BY_CALLBACK ? "stopped" :
+		    curl_easy_strerror(rc), j->curlerr[0] != '\0' ? ": " : "",
+		    j->curlerr);
 	}
-	if (what & CURL_POLL_IN)
-		kind |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		kind |= EV_WRITE;
-	if (k == NULL) {
-		if ((k = calloc(1, sizeof(*k))) == NULL ||
-		    (k->ev = event_new(s->base, fd, kind, sock_ev, s)) == NULL) {
-			free(k);
-			return -1;
-		}
-		k->s = s;
-		curl_multi_assign(s->multi, fd, k);
-	} else {
-		event_del(k->ev);
-		if (event_assign(k->ev, s->base, fd, kind, sock_ev, s) == -1)
-			return -1;
-	}
-	return event_add(k->ev, NULL) == -1 ? -1 : 0;
-}
-
-static void
-timer_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct mail_sender *s = arg;
-	int	 running;
-
-	(void)curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &running);
-	check_done(s);
-}
-
-static int
-timer_cb(CURLM *multi, long ms, void *userp)
-{
-	struct mail_sender *s = userp;
-	struct timeval tv;
-
-	if (ms < 0)
-		return evtimer_del(s->timer) == -1 ? -1 : 0;
-	/* Never act from inside curl: 0 means "on the loop's next turn". */
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return evtimer_add(s->timer, &tv) == -1 ? -1 : 0;
-}
-
-static void
-check_done(struct mail_sender *s)
-{
-	CURLMsg	*m;
-	struct job *j;
-	int	 left;
-
-	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-		    (char **)&j) != CURLE_OK || j == NULL)
-			continue;
-		if (m->data.result != CURLE_OK) {
-			j->failed = true;
-			(void)str_printf(j->why, sizeof(j->why), "%s%s%s",
-			    curl_easy_strerror(m->data.result),
-			    j->curlerr[0] != '\0' ? ": " : "", j->curlerr);
-		}
-		job_finish(j);
-	}
+	job_finish(j);
 }
 
 static size_t
@@ -236,7 +151,6 @@ start_smtp(struct mail_sender *s, struct job *j, const char *from,
 	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->len);
 	SET(CURLOPT_READFUNCTION, read_cb);
 	SET(CURLOPT_READDATA, j);
-	SET(CURLOPT_PRIVATE, j);
 	SET(CURLOPT_ERRORBUFFER, j->curlerr);
 	if (s->user[0] != '\0') {
 		SET(CURLOPT_USERNAME, s->user);
@@ -245,8 +159,9 @@ start_smtp(struct mail_sender *s, struct job *j, const char *from,
 #undef SET
 	if (rc != 0)
 		return -1;
-	if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
+	if (curl_loop_add(s->loop, e, smtp_done, j) == -1)
 		return -1;
+	j->started = true;
 	return 0;
 }
 
@@ -440,19 +355,10 @@ mail_sender_new(struct event_base *base, const struct mail_sender_opts *o,
 	scheme = o->transport.kind == MAIL_SMTPS ? "smtps" : "smtp";
 	(void)str_printf(s->url, sizeof(s->url), "%s://%s:%u", scheme,
 	    o->transport.host, o->transport.port);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if ((s->loop = curl_loop_new(base)) == NULL) {
 		str_copy(err, "libcurl failed to initialise", errlen);
 		goto bad;
 	}
-	if ((s->multi = curl_multi_init()) == NULL ||
-	    (s->timer = evtimer_new(base, timer_ev, s)) == NULL) {
-		str_copy(err, "out of memory", errlen);
-		goto bad;
-	}
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	return s;
 bad:
 	mail_sender_free(s);
@@ -472,12 +378,7 @@ mail_sender_free(struct mail_sender *s)
 		else
 			job_free(s->jobs);
 	}
-	if (s->multi != NULL) {
-		curl_multi_cleanup(s->multi);
-		curl_global_cleanup();
-	}
-	if (s->timer != NULL)
-		event_free(s->timer);
+	curl_loop_free(s->loop);
 	if (s->password != NULL)
 		sodium_free(s->password);	/* wipes it */
 	free(s);

@@ -77,6 +77,9 @@ struct acct {
 	char		 error[MSG_MAX];
 	char		 notice[MSG_MAX];
 	int		 status;
+	struct identity_row *ids;	/* the user's identities */
+	size_t		 nids;
+	bool		 has_password;
 };
 
 static void

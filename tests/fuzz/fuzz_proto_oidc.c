@@ -1,12 +1,14 @@
 /*
  * libFuzzer target of the OpenID Connect messages of common/proto.c
- * (SIGN_ID, JWT_CHECK and their answers, and R_PUBKEYS with its RSA keys):
+ * (SIGN_ID, JWT_CHECK, SIGN_ASSERTION and their answers, and R_PUBKEYS
+ * with its RSA keys):
  * the first 12 bytes are a frame header, the rest a payload that each of
  * their decoders is run on.  A decoder that accepts must give a struct
  * that encodes back to exactly the same bytes; one that refuses must
  * leave its struct wiped.  An accepted SIGN_ID has a known alg and counts
- * within their bounds; an accepted R_PUBKEYS has RSA exponents of 1 to
- * PROTO_RSA_E_MAX bytes.
+ * within their bounds; an accepted SIGN_ASSERTION a known alg and a
+ * client_id and aud of 1 to their bound bytes of 0x21..0x7e; an accepted
+ * R_PUBKEYS has RSA exponents of 1 to PROTO_RSA_E_MAX bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,10 +23,27 @@ union anymsg {
 	struct proto_sign_id_ans	sign_id_ans;
 	struct proto_jwt_check_req	jwt_check_req;
 	struct proto_jwt_check_ans	jwt_check_ans;
+	struct proto_sign_assertion_req	sign_assertion_req;
+	struct proto_sign_assertion_ans	sign_assertion_ans;
 	struct proto_pubkeys_ans	pubkeys_ans;
 };
 
 static union anymsg m;
+
+/* 1 to max bytes of 0x21..0x7e, then a NUL. */
+static int
+visible(const char *s, size_t max)
+{
+	size_t i, n = strnlen(s, max + 1);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static const union anymsg zero;
 
 static void
@@ -86,6 +105,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    jwt_check_req, PROTO_JWT_CHECK);
 	TRY(proto_decode_jwt_check_ans, proto_encode_jwt_check_ans,
 	    jwt_check_ans, PROTO_R_JWT_CHECK);
+	memset(&m, 0xa5, sizeof(m));
+	if (proto_decode_sign_assertion_req(p, len,
+	    &m.sign_assertion_req) == 0 &&
+	    ((m.sign_assertion_req.alg != PROTO_ALG_EDDSA &&
+	    m.sign_assertion_req.alg != PROTO_ALG_RS256) ||
+	    !visible(m.sign_assertion_req.client_id,
+	    PROTO_ASSERTION_CLIENT_MAX) ||
+	    !visible(m.sign_assertion_req.aud, PROTO_ASSERTION_AUD_MAX)))
+		abort();
+	TRY(proto_decode_sign_assertion_req, proto_encode_sign_assertion_req,
+	    sign_assertion_req, PROTO_SIGN_ASSERTION);
+	TRY(proto_decode_sign_assertion_ans, proto_encode_sign_assertion_ans,
+	    sign_assertion_ans, PROTO_R_SIGN_ASSERTION);
 	memset(&m, 0xa5, sizeof(m));
 	if (proto_decode_pubkeys_ans(p, len, &m.pubkeys_ans) == 0) {
 		if (m.pubkeys_ans.nrsa > PROTO_KEYS_MAX)

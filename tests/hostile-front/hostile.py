@@ -779,6 +779,7 @@ def test_totp_and_recovery(env):
 
 UID = "0b6f1c2e-8a3d-4f5e-9a1b-2c3d4e5f6a7b"
 SIGN_OK = W.sign_payload(UID, "alice", ["admin"], 1, 60)
+TOKEN_URL = "https://idp.example/oauth2/token"
 F = W.frame
 
 # name: (hello first?, bytes, how the connection ends: "closed" when we
@@ -804,7 +805,7 @@ MALFORMED = {
                                     "cap"),
     "length 2^31, no payload": (True, W.header("HASH", 0x80000000), "cap"),
     "type 0": (True, F(0x0000, b""), "unknown type"),
-    "type 12": (True, F(0x000c, b""), "unknown type"),
+    "type 13": (True, F(0x000d, b""), "unknown type"),
     "TOTP_NEW of 0 bytes": (True, F(0x0006, b""), "out of bounds"),
     "type 0x00ff": (True, F(0x00ff, W.u32(1)), "unknown type"),
     "type 0x7fff": (True, F(0x7fff, b""), "unknown type"),
@@ -882,6 +883,23 @@ MALFORMED = {
     "SIGN sub of 37 bytes": (True, F("SIGN", W.sign_payload(
         UID + "0", "alice", ["admin"], 1, 60)), "bad payload"),
     "SIGN ttl cut off": (True, F("SIGN", SIGN_OK[:-4]), "bad payload"),
+    "SIGN_ASSERTION under its minimum": (True, F("SIGN_ASSERTION", bytes(
+        W.SIGN_ASSERTION_MIN - 1)), "out of bounds"),
+    "SIGN_ASSERTION over its maximum": (True, F("SIGN_ASSERTION", bytes(
+        W.SIGN_ASSERTION_MAX + 1)), "out of bounds"),
+    "SIGN_ASSERTION alg 3": (True, W.sign_assertion_req(
+        "w", TOKEN_URL, alg=3), "bad payload"),
+    "SIGN_ASSERTION empty client_id": (True, W.sign_assertion_req(
+        "", TOKEN_URL), "bad payload"),
+    "SIGN_ASSERTION blank in client_id": (True, W.sign_assertion_req(
+        "warden 1", TOKEN_URL), "bad payload"),
+    "SIGN_ASSERTION CR LF in aud": (True, W.sign_assertion_req(
+        "w", TOKEN_URL + "\r\nmsg=forged"), "bad payload"),
+    "SIGN_ASSERTION client_id of 256 bytes": (True, W.sign_assertion_req(
+        "c" * 256, TOKEN_URL), "bad payload"),
+    "SIGN_ASSERTION with a byte left over": (True, F(
+        "SIGN_ASSERTION", b"\1" + W.s("w") + W.s(TOKEN_URL) + b"\0"),
+        "bad payload"),
     "random bytes first": (False, bytes.fromhex(
         "9f3a0c77e1d24b58a6f0c3e2917d4b6a") * 4, "cap"),
 }
@@ -1012,6 +1030,61 @@ def test_invalid_fields(env):
     c.expect_error(W.ERR_INVALID, i)
     c.sign()	# and the connection still works
     h.finish(expect_exit=0)
+
+
+@test(both=True)
+def test_sign_assertion(env):
+    """Client assertions for an upstream provider (RFC 7523): EdDSA
+    verified with the PUBKEYS key, RS256 named in the header, the claims
+    exactly iss = sub = client_id (quotes and all), aud, jti, iat and exp a
+    minute later; a non-URL aud is INVALID; the log names the client, never
+    the token."""
+    h, c = spawn(env)
+    c.hello()
+    cid = 'warden"\\idp'
+    jtis = set()
+    for i, alg in enumerate((W.ALG_EDDSA, W.ALG_RS256, W.ALG_EDDSA)):
+        c.send(W.sign_assertion_req(cid, TOKEN_URL, alg, 300 + i))
+        jwt = c.expect("R_SIGN_ASSERTION", 300 + i)["jwt"]
+        h.jwts.append(jwt)
+        parts = jwt.split(".")
+        check(len(parts) == 3, "assertion of %d parts" % len(parts))
+        hdr = json.loads(b64url_dec(parts[0]))
+        claims = json.loads(b64url_dec(parts[1]))
+        if alg == W.ALG_EDDSA:
+            cur = [k for k, v in h.pubkeys.items() if v["current"]]
+            check(hdr == {"alg": "EdDSA", "typ": "JWT", "kid": cur[0]},
+                  "header %r" % hdr)
+            try:
+                Ed25519PublicKey.from_public_bytes(
+                    h.pubkeys[cur[0]]["pk"]).verify(
+                    b64url_dec(parts[2]),
+                    (parts[0] + "." + parts[1]).encode())
+            except InvalidSignature:
+                raise Failure("assertion does not verify")
+        else:
+            check(hdr.get("alg") == "RS256" and hdr.get("typ") == "JWT" and
+                  set(hdr) == {"alg", "typ", "kid"}, "header %r" % hdr)
+        check(list(claims) == ["iss", "sub", "aud", "jti", "iat", "exp"],
+              "claims %r" % list(claims))
+        check(claims["iss"] == cid and claims["sub"] == cid and
+              claims["aud"] == TOKEN_URL, "claims %r" % claims)
+        check(claims["exp"] - claims["iat"] == 60, "exp - iat %d"
+              % (claims["exp"] - claims["iat"]))
+        check(abs(claims["iat"] - time.time()) < 120, "iat is not now")
+        check(UUID_RE.match(claims["jti"]) and claims["jti"] not in jtis,
+              "jti %r" % claims["jti"])
+        jtis.add(claims["jti"])
+    for i, aud in enumerate(("ftp://idp.example/token", "idp.example",
+                             "https://")):
+        c.send(W.sign_assertion_req("w", aud, W.ALG_RS256, 310 + i))
+        c.expect_error(W.ERR_INVALID, 310 + i)
+    c.sign()	# and the connection still works
+    h.finish(expect_exit=0)
+    # logfmt as the harness reads it: the escapes stay in the value
+    logged = cid.replace("\\", "\\\\").replace('"', '\\"')
+    check(h.log_has("signed client assertion", client_id=logged,
+                    aud=TOKEN_URL), "no log line for the assertion")
 
 
 # ------------------------------------------------------------------ tests:

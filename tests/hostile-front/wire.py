@@ -33,7 +33,9 @@ SCOPE_MAX = 512
 SID_MAX = 64
 RSA_N_LEN = 384
 RSA_E_MAX = 8
-VERSION = 3
+ASSERTION_CLIENT_MAX = 255
+ASSERTION_AUD_MAX = 512
+VERSION = 4
 
 
 def field_max(n):
@@ -50,17 +52,22 @@ SIGN_MAX = (field_max(UUID_LEN) + field_max(USERNAME_MAX) + 4 +
             ROLES_MAX * field_max(ROLE_MAX) + 4 + 4 + 1 +
             field_max(CLIENT_ID_MAX) + field_max(SCOPE_MAX))
 
+SIGN_ASSERTION_MIN = 1 + 4 + 1 + 4 + 1
+SIGN_ASSERTION_MAX = (1 + field_max(ASSERTION_CLIENT_MAX) +
+                      field_max(ASSERTION_AUD_MAX))
+
 TOTP_CHECK_MAX = (field_max(UUID_LEN) + field_max(SEALED_MAX) +
                   field_max(TOTP_CODE_LEN) + 4)
 
 T = dict(HELLO=0x0001, HASH=0x0002, VERIFY=0x0003, SIGN=0x0004,
          PUBKEYS=0x0005, TOTP_NEW=0x0006, TOTP_CHECK=0x0007,
          RECOVERY_NEW=0x0008, RECOVERY_HASH=0x0009, SIGN_ID=0x000a,
-         JWT_CHECK=0x000b,
+         JWT_CHECK=0x000b, SIGN_ASSERTION=0x000c,
          R_HELLO=0x8001, R_HASH=0x8002, R_VERIFY=0x8003,
          R_SIGN=0x8004, R_PUBKEYS=0x8005, R_TOTP_NEW=0x8006,
          R_TOTP_CHECK=0x8007, R_RECOVERY_NEW=0x8008, R_RECOVERY_HASH=0x8009,
-         R_SIGN_ID=0x800a, R_JWT_CHECK=0x800b, R_ERROR=0x80ff)
+         R_SIGN_ID=0x800a, R_JWT_CHECK=0x800b, R_SIGN_ASSERTION=0x800c,
+         R_ERROR=0x80ff)
 NAME = {v: k for k, v in T.items()}
 
 ERR_INVALID, ERR_INTERNAL, ERR_BUSY = 1, 2, 3
@@ -112,6 +119,13 @@ def sign_payload(sub, username, roles, ver, ttl, nroles=None,
 
 def sign_req(sub, username, roles, ver, ttl, id_=1):
     return frame("SIGN", sign_payload(sub, username, roles, ver, ttl), id_)
+
+
+ALG_EDDSA, ALG_RS256 = 1, 2
+
+
+def sign_assertion_req(client_id, aud, alg=ALG_EDDSA, id_=1):
+    return frame("SIGN_ASSERTION", bytes([alg]) + s(client_id) + s(aud), id_)
 
 
 def pubkeys_req(id_=1):
@@ -200,6 +214,8 @@ def decode(type_, p):
         out = dict(keys=keys, rsa=rsa)
     elif type_ == T["R_SIGN_ID"]:
         out = dict(jwt=r.str(JWT_MAX), exp=r.u32())
+    elif type_ == T["R_SIGN_ASSERTION"]:
+        out = dict(jwt=r.str(JWT_MAX))
     elif type_ == T["R_JWT_CHECK"]:
         v = r.u8()
         if v not in (0, 1):

@@ -1532,6 +1532,217 @@ test_sign_id_jwt_check_invalid_arguments(void **state)
 	assert_int_equal(r.st, HC_DOWN);
 }
 
+/* ---- upstream sign-in: SIGN_ASSERTION ---- */
+
+#define TOKEN_URL	"https://idp.example/token"
+
+struct as_rec {
+	int				calls;
+	enum hc_status			st;
+	bool				had_ans;
+	struct proto_sign_assertion_ans	ans;
+};
+
+static void
+assertion_cb(enum hc_status st, const struct proto_sign_assertion_ans *ans,
+    void *arg)
+{
+	struct as_rec *r = arg;
+
+	r->calls++;
+	r->st = st;
+	r->had_ans = ans != NULL;
+	if (ans != NULL)
+		r->ans = *ans;
+}
+
+static void
+assertion_req_fill(struct proto_sign_assertion_req *r, uint8_t alg)
+{
+	memset(r, 0, sizeof(*r));
+	r->alg = alg;
+	strlcpy(r->client_id, "warden\"\\x", sizeof(r->client_id));
+	strlcpy(r->aud, TOKEN_URL, sizeof(r->aud));
+}
+
+static void
+answer_assertion(uint32_t id, const char *jwt)
+{
+	struct proto_buf		b;
+	struct proto_sign_assertion_ans	a;
+
+	memset(&a, 0, sizeof(a));
+	strlcpy(a.jwt, jwt, sizeof(a.jwt));
+	proto_buf_init(&b);
+	assert_int_equal(proto_encode_sign_assertion_ans(&b, id, &a), 0);
+	fake_send(&b);
+}
+
+/* The request goes over the wire as given, its answer reaches the
+ * callback, an error answer maps to its status, and both count against
+ * the sign queue. */
+static void
+test_sign_assertion_answers(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_assertion_req	 r, got;
+	struct as_rec			 a = { 0 }, b = { 0 }, c = { 0 };
+	enum hc_status			 why;
+
+	p.sign_queue_max = 2;
+	start_ready(&p);
+	assertion_req_fill(&r, PROTO_ALG_EDDSA);
+	assert_non_null(hc_sign_assertion(hc, &r, assertion_cb, &a, NULL));
+	assertion_req_fill(&r, PROTO_ALG_RS256);
+	assert_non_null(hc_sign_assertion(hc, &r, assertion_cb, &b, NULL));
+	why = HC_OK;
+	assert_null(hc_sign_assertion(hc, &r, assertion_cb, &c, &why));
+	assert_int_equal(why, HC_BUSY);
+	RUN_UNTIL(fk.nreqs == 2, WAIT_MS);
+
+	assert_int_equal(fk.reqs[0].h.type, PROTO_SIGN_ASSERTION);
+	assert_int_equal(proto_decode_sign_assertion_req(fk.reqs[0].p,
+	    fk.reqs[0].h.len, &got), 0);
+	assert_int_equal(got.alg, PROTO_ALG_EDDSA);
+	assert_string_equal(got.client_id, "warden\"\\x");
+	assert_string_equal(got.aud, TOKEN_URL);
+	assert_int_equal(proto_decode_sign_assertion_req(fk.reqs[1].p,
+	    fk.reqs[1].h.len, &got), 0);
+	assert_int_equal(got.alg, PROTO_ALG_RS256);
+
+	answer_error(req_id(1, PROTO_SIGN_ASSERTION), PROTO_ERR_INVALID);
+	answer_assertion(req_id(0, PROTO_SIGN_ASSERTION), "h.c.sig");
+	RUN_UNTIL(a.calls == 1 && b.calls == 1, WAIT_MS);
+	assert_int_equal(a.st, HC_OK);
+	assert_true(a.had_ans);
+	assert_string_equal(a.ans.jwt, "h.c.sig");
+	assert_int_equal(b.st, HC_INVALID);
+	assert_false(b.had_ans);
+	assert_int_equal(c.calls, 0);
+	assert_true(hc_ready(hc));
+	assert_false(fk.eof);
+}
+
+enum as_bad {
+	AB_EMPTY,		/* R_SIGN_ASSERTION without a token */
+	AB_AS_SIGN_ID,		/* R_SIGN_ID to a SIGN_ASSERTION */
+	AB_TRAILING,		/* R_SIGN_ASSERTION with a byte more */
+	AB_N
+};
+
+/* A malformed answer is a broken hasher: the request fails HC_DOWN and
+ * the connection is torn down and comes back. */
+static void
+test_sign_assertion_malformed_answers(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_assertion_req	 r;
+	struct proto_sign_assertion_ans	 a;
+	struct proto_buf		 b;
+	struct as_rec			 s;
+	uint32_t			 id;
+	uint8_t				 raw[PROTO_HEADER_SIZE + 64];
+	int				 k, closes;
+
+	assertion_req_fill(&r, PROTO_ALG_RS256);
+	for (k = 0; k < AB_N; k++) {
+		memset(&s, 0, sizeof(s));
+		fake_reset();
+		spawn_calls = 0;
+		start_ready(&p);
+		assert_non_null(hc_sign_assertion(hc, &r, assertion_cb, &s,
+		    NULL));
+		RUN_UNTIL(fk.nreqs == 1, WAIT_MS);
+		id = req_id(0, PROTO_SIGN_ASSERTION);
+		closes = fk.ncloses;
+		switch ((enum as_bad)k) {
+		case AB_EMPTY:
+			answer_assertion(id, "");
+			break;
+		case AB_AS_SIGN_ID:
+			answer_sign_id(id, "a.b.c", 1800000300);
+			break;
+		case AB_TRAILING:
+			memset(&a, 0, sizeof(a));
+			strlcpy(a.jwt, "a.b.c", sizeof(a.jwt));
+			proto_buf_init(&b);
+			assert_int_equal(proto_encode_sign_assertion_ans(&b, id,
+			    &a), 0);
+			assert_true(b.len + 1 <= sizeof(raw));
+			memcpy(raw, b.data, b.len);
+			raw[b.len] = 'x';
+			raw[3]++;
+			fake_send_raw(raw, b.len + 1);
+			proto_buf_free(&b);
+			break;
+		case AB_N:
+			break;
+		}
+		RUN_UNTIL(s.calls == 1, WAIT_MS);
+		if (s.st != HC_DOWN || s.had_ans)
+			fail_msg("case %d: %s", k, hc_status_str(s.st));
+		RUN_UNTIL(fk.ncloses > closes, WAIT_MS);
+		RUN_UNTIL(hc_ready(hc), WAIT_MS);
+		assert_int_equal(spawn_calls, 2);
+		hc_free(hc);
+		hc = NULL;
+	}
+}
+
+/* Refused at once, before anything is sent: an unknown alg, an empty
+ * field, a byte the hasher would take for an attack, a field past its
+ * bound. */
+static void
+test_sign_assertion_invalid_arguments(void **state)
+{
+	struct hc_params		 p = params();
+	struct proto_sign_assertion_req	 r;
+	struct as_rec			 rec = { 0 };
+	enum hc_status			 why;
+	int				 k;
+
+	start_ready(&p);
+	for (k = 0; k < 8; k++) {
+		assertion_req_fill(&r, PROTO_ALG_EDDSA);
+		switch (k) {
+		case 0: r.alg = 0; break;
+		case 1: r.alg = 3; break;
+		case 2: r.client_id[0] = '\0'; break;
+		case 3: r.aud[0] = '\0'; break;
+		case 4: r.client_id[1] = ' '; break;
+		case 5: r.aud[9] = '\n'; break;
+		case 6:
+			memset(r.client_id, 'c', sizeof(r.client_id));
+			break;
+		case 7:
+			memset(r.aud, 'u', sizeof(r.aud));
+			break;
+		}
+		why = HC_OK;
+		assert_null(hc_sign_assertion(hc, &r, assertion_cb, &rec,
+		    &why));
+		if (why != HC_INVALID)
+			fail_msg("case %d: %s", k, hc_status_str(why));
+	}
+	why = HC_OK;
+	assert_null(hc_sign_assertion(hc, NULL, assertion_cb, &rec, &why));
+	assert_int_equal(why, HC_INVALID);
+	/* both at their bounds go */
+	memset(r.client_id, 'c', PROTO_ASSERTION_CLIENT_MAX);
+	r.client_id[PROTO_ASSERTION_CLIENT_MAX] = '\0';
+	memset(r.aud, 'u', PROTO_ASSERTION_AUD_MAX);
+	r.aud[PROTO_ASSERTION_AUD_MAX] = '\0';
+	r.alg = PROTO_ALG_RS256;
+	assert_non_null(hc_sign_assertion(hc, &r, assertion_cb, &rec, NULL));
+	run_for(20);
+	assert_int_equal(fk.nreqs, 1);
+	assert_int_equal(rec.calls, 0);
+	hc_free(hc);
+	hc = NULL;
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.st, HC_DOWN);
+}
+
 /* ---- split mode ---- */
 
 static int lfd = -1;
@@ -1778,6 +1989,12 @@ main(int argc, char **argv)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_id_jwt_check_invalid_arguments,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_assertion_answers,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_malformed_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_invalid_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_answers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_version_mismatch, setup,

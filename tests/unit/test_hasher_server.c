@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
 
 #include "b64url.h"
@@ -948,6 +949,236 @@ test_sign_id_below_min_dropped(void **state)
 	expect_dropped(x);
 }
 
+/* ---- SIGN_ASSERTION ---- */
+
+#define TOKEN_URL	"https://idp.test/token"
+
+static void
+assertion_fill(struct proto_sign_assertion_req *r, uint8_t alg)
+{
+	memset(r, 0, sizeof(*r));
+	r->alg = alg;
+	snprintf(r->client_id, sizeof(r->client_id), "warden\"1");
+	snprintf(r->aud, sizeof(r->aud), TOKEN_URL);
+}
+
+/* A client assertion for each algorithm: the header names the current key
+ * of that kind, the claims are client_id twice, the endpoint, a jti, and
+ * exp a minute after iat. */
+static void
+test_sign_assertion_both_algs(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_assertion_req r;
+	struct proto_sign_assertion_ans a;
+	char part[PROTO_JWT_MAX + 1], want[256];
+	cJSON *c;
+	time_t before, after;
+	double iat;
+	int alg;
+
+	hello(x);
+	for (alg = PROTO_ALG_EDDSA; alg <= PROTO_ALG_RS256; alg++) {
+		assertion_fill(&r, (uint8_t)alg);
+		before = time(NULL);
+		assert_int_equal(proto_encode_sign_assertion_req(&x->b,
+		    110 + (uint32_t)alg, &r), 0);
+		send_b(x);
+		read_answer(x, 110 + (uint32_t)alg, PROTO_R_SIGN_ASSERTION);
+		after = time(NULL);
+		assert_int_equal(proto_decode_sign_assertion_ans(x->f.p,
+		    x->f.h.len, &a), 0);
+
+		jws_part(a.jwt, 0, part, sizeof(part));
+		snprintf(want, sizeof(want),
+		    "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+		    alg == PROTO_ALG_RS256 ? "RS256" : "EdDSA",
+		    alg == PROTO_ALG_RS256 ? x->ks.rsa[x->ks.rsa_current].kid :
+		    x->ks.sign[x->ks.sign_current].kid);
+		assert_string_equal(part, want);
+
+		jws_part(a.jwt, 1, part, sizeof(part));
+		assert_non_null(strstr(part, "{\"iss\":\"warden\\\"1\","
+		    "\"sub\":\"warden\\\"1\",\"aud\":\"" TOKEN_URL "\","
+		    "\"jti\":\""));
+		assert_non_null(c = cJSON_Parse(part));
+		iat = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c,
+		    "iat"));
+		assert_true(iat >= (double)before && iat <= (double)after);
+		assert_true(cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(c, "exp")) == iat + 60);
+		cJSON_Delete(c);
+	}
+	assert_int_equal(finish(x), 0);
+}
+
+/* A well-formed request whose aud is no http(s) URL: INVALID, and the
+ * connection goes on. */
+static void
+test_sign_assertion_bad_aud_invalid(void **state)
+{
+	struct fixture *x = *state;
+	struct proto_sign_assertion_req r;
+
+	hello(x);
+	assertion_fill(&r, PROTO_ALG_EDDSA);
+	snprintf(r.aud, sizeof(r.aud), "ftp://idp.test/token");
+	assert_int_equal(proto_encode_sign_assertion_req(&x->b, 120, &r), 0);
+	assertion_fill(&r, PROTO_ALG_RS256);
+	snprintf(r.aud, sizeof(r.aud), "idp.test");
+	assert_int_equal(proto_encode_sign_assertion_req(&x->b, 121, &r), 0);
+	send_b(x);
+	expect_error(x, 120, PROTO_ERR_INVALID);
+	expect_error(x, 121, PROTO_ERR_INVALID);
+	still_serving(x, 122);
+	assert_int_equal(finish(x), 0);
+}
+
+enum as_break {
+	AS_WELL_FORMED,
+	AS_BAD_ALG,		/* alg 3 */
+	AS_EMPTY_CLIENT,	/* client_id "" */
+	AS_EMPTY_AUD,		/* aud "" */
+	AS_BLANK_IN_CLIENT,	/* a byte outside 0x21..0x7e */
+	AS_HIGH_IN_AUD,		/* 0x80 in aud */
+	AS_LONG_CLIENT,		/* PROTO_ASSERTION_CLIENT_MAX + 1 bytes */
+	AS_LONG_AUD,		/* PROTO_ASSERTION_AUD_MAX + 1 bytes */
+	AS_TRAILING,		/* one byte after aud */
+	AS_TRUNCATED,		/* aud cut short */
+};
+
+static void
+raw_assertion(struct raw *w, enum as_break k)
+{
+	char big[PROTO_ASSERTION_AUD_MAX + 2];
+
+	w->n = 0;
+	raw_u8(w, k == AS_BAD_ALG ? 3 : PROTO_ALG_RS256);
+	if (k == AS_EMPTY_CLIENT)
+		raw_str(w, "");
+	else if (k == AS_BLANK_IN_CLIENT)
+		raw_str(w, "warden 1");
+	else if (k == AS_LONG_CLIENT) {
+		memset(big, 'c', PROTO_ASSERTION_CLIENT_MAX + 1);
+		raw_bytes(w, big, PROTO_ASSERTION_CLIENT_MAX + 1);
+	} else
+		raw_str(w, "warden-1");
+	if (k == AS_EMPTY_AUD)
+		raw_str(w, "");
+	else if (k == AS_HIGH_IN_AUD)
+		raw_str(w, "https://id\x80p.test/token");
+	else if (k == AS_LONG_AUD) {
+		memcpy(big, "https://", 8);
+		memset(big + 8, 'a', PROTO_ASSERTION_AUD_MAX + 1 - 8);
+		raw_bytes(w, big, PROTO_ASSERTION_AUD_MAX + 1);
+	} else
+		raw_str(w, TOKEN_URL);
+	if (k == AS_TRAILING)
+		raw_u8(w, 0);
+	if (k == AS_TRUNCATED)
+		w->n -= 3;
+}
+
+static void
+test_sign_assertion_raw_well_formed(void **state)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	raw_assertion(w, AS_WELL_FORMED);
+	send_raw(x, PROTO_SIGN_ASSERTION, 130, w);
+	read_answer(x, 130, PROTO_R_SIGN_ASSERTION);
+	free(w);
+	assert_int_equal(finish(x), 0);
+}
+
+/* Malformed SIGN_ASSERTION frames: no answer, the connection dropped
+ * (an attack, as for every type); one connection per case. */
+static void
+assertion_malformed(void **state, enum as_break k)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	raw_assertion(w, k);
+	send_raw(x, PROTO_SIGN_ASSERTION, 131, w);
+	free(w);
+	expect_dropped(x);
+}
+
+static void
+test_sign_assertion_bad_alg_dropped(void **state)
+{
+	assertion_malformed(state, AS_BAD_ALG);
+}
+
+static void
+test_sign_assertion_empty_client_dropped(void **state)
+{
+	assertion_malformed(state, AS_EMPTY_CLIENT);
+}
+
+static void
+test_sign_assertion_empty_aud_dropped(void **state)
+{
+	assertion_malformed(state, AS_EMPTY_AUD);
+}
+
+static void
+test_sign_assertion_blank_in_client_dropped(void **state)
+{
+	assertion_malformed(state, AS_BLANK_IN_CLIENT);
+}
+
+static void
+test_sign_assertion_high_in_aud_dropped(void **state)
+{
+	assertion_malformed(state, AS_HIGH_IN_AUD);
+}
+
+static void
+test_sign_assertion_long_client_dropped(void **state)
+{
+	assertion_malformed(state, AS_LONG_CLIENT);
+}
+
+static void
+test_sign_assertion_long_aud_dropped(void **state)
+{
+	assertion_malformed(state, AS_LONG_AUD);
+}
+
+static void
+test_sign_assertion_trailing_dropped(void **state)
+{
+	assertion_malformed(state, AS_TRAILING);
+}
+
+static void
+test_sign_assertion_truncated_dropped(void **state)
+{
+	assertion_malformed(state, AS_TRUNCATED);
+}
+
+/* Below PROTO_SIGN_ASSERTION_MIN: refused by the dispatch table. */
+static void
+test_sign_assertion_below_min_dropped(void **state)
+{
+	struct fixture *x = *state;
+	struct raw *w;
+
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	hello(x);
+	w->n = PROTO_SIGN_ASSERTION_MIN - 1;
+	send_raw(x, PROTO_SIGN_ASSERTION, 140, w);
+	free(w);
+	expect_dropped(x);
+}
+
 /* A token it signed, of either algorithm, is valid and names its user,
  * client and session; one without sid has sid "". */
 static void
@@ -1661,6 +1892,32 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_id_below_min_dropped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sign_assertion_both_algs,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_bad_aud_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_raw_well_formed, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_bad_alg_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_empty_client_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_empty_aud_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_blank_in_client_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_high_in_aud_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_long_client_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_long_aud_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_trailing_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_truncated_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sign_assertion_below_min_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jwt_check_own_token,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jwt_check_not_ours,

@@ -62,7 +62,8 @@ watch_block(const void *p, size_t len)
 
 /* ---- the expected payload, built by hand ---- */
 
-enum tkind { T_STR, T_BYTES, T_PK, T_BOOL, T_COUNT };
+/* T_VSTR: a string of 1 to bound bytes of 0x21..0x7e (SIGN_ASSERTION). */
+enum tkind { T_STR, T_VSTR, T_BYTES, T_PK, T_BOOL, T_COUNT };
 
 struct tfield {
 	enum tkind	 kind;
@@ -114,6 +115,14 @@ static void
 tb_str(struct tb *t, const char *s, size_t bound)
 {
 	tb_mark(t, T_STR, bound);
+	tb_u32(t, (uint32_t)strlen(s));
+	tb_raw(t, s, strlen(s));
+}
+
+static void
+tb_vstr(struct tb *t, const char *s, size_t bound)
+{
+	tb_mark(t, T_VSTR, bound);
 	tb_u32(t, (uint32_t)strlen(s));
 	tb_raw(t, s, strlen(s));
 }
@@ -738,6 +747,92 @@ fill_sign_id_ans(void *vm, struct tb *t)
 	tb_u32(t, m->exp);
 }
 
+/* SIGN_ASSERTION */
+static int
+enc_sign_assertion_req(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_sign_assertion_req(b, id, m);
+}
+
+static int
+dec_sign_assertion_req(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_sign_assertion_req(p, n, m);
+}
+
+static void
+tb_sign_assertion(struct tb *t, const struct proto_sign_assertion_req *m)
+{
+	tb_u8(t, m->alg);
+	tb_vstr(t, m->client_id, PROTO_ASSERTION_CLIENT_MAX);
+	tb_vstr(t, m->aud, PROTO_ASSERTION_AUD_MAX);
+}
+
+static void
+fill_sign_assertion_req(void *vm, struct tb *t)
+{
+	struct proto_sign_assertion_req *m = vm;
+
+	m->alg = PROTO_ALG_RS256;
+	set_str(m->client_id, sizeof(m->client_id), "warden\"@idp");
+	set_str(m->aud, sizeof(m->aud), "https://idp.example/oauth2/token");
+	tb_sign_assertion(t, m);
+}
+
+/* The shortest: one byte each. */
+static void
+fill_sign_assertion_req_min(void *vm, struct tb *t)
+{
+	struct proto_sign_assertion_req *m = vm;
+
+	m->alg = PROTO_ALG_EDDSA;
+	set_str(m->client_id, sizeof(m->client_id), "~");
+	set_str(m->aud, sizeof(m->aud), "!");
+	tb_sign_assertion(t, m);
+}
+
+static void
+fill_sign_assertion_req_max(void *vm, struct tb *t)
+{
+	struct proto_sign_assertion_req *m = vm;
+
+	m->alg = PROTO_ALG_EDDSA;
+	set_rep(m->client_id, 'c', PROTO_ASSERTION_CLIENT_MAX);
+	set_rep(m->aud, 'u', PROTO_ASSERTION_AUD_MAX);
+	tb_sign_assertion(t, m);
+}
+
+/* R_SIGN_ASSERTION */
+static int
+enc_sign_assertion_ans(struct proto_buf *b, uint32_t id, const void *m)
+{
+	return proto_encode_sign_assertion_ans(b, id, m);
+}
+
+static int
+dec_sign_assertion_ans(const uint8_t *p, size_t n, void *m)
+{
+	return proto_decode_sign_assertion_ans(p, n, m);
+}
+
+static void
+fill_sign_assertion_ans(void *vm, struct tb *t)
+{
+	struct proto_sign_assertion_ans *m = vm;
+
+	set_str(m->jwt, sizeof(m->jwt), "eyJhbGciOiJFZERTQSJ9.e30.c2ln");
+	tb_str(t, m->jwt, PROTO_JWT_MAX);
+}
+
+static void
+fill_sign_assertion_ans_max(void *vm, struct tb *t)
+{
+	struct proto_sign_assertion_ans *m = vm;
+
+	set_rep(m->jwt, 'j', PROTO_JWT_MAX);
+	tb_str(t, m->jwt, PROTO_JWT_MAX);
+}
+
 /* JWT_CHECK */
 static int
 enc_jwt_check_req(struct proto_buf *b, uint32_t id, const void *m)
@@ -1165,6 +1260,21 @@ static const struct tcase cases[] = {
 	CASE("R_JWT_CHECK no", PROTO_R_JWT_CHECK,
 	    sizeof(struct proto_jwt_check_ans), enc_jwt_check_ans,
 	    dec_jwt_check_ans, fill_jwt_check_ans_no),
+	CASE("SIGN_ASSERTION", PROTO_SIGN_ASSERTION,
+	    sizeof(struct proto_sign_assertion_req), enc_sign_assertion_req,
+	    dec_sign_assertion_req, fill_sign_assertion_req),
+	CASE("SIGN_ASSERTION min", PROTO_SIGN_ASSERTION,
+	    sizeof(struct proto_sign_assertion_req), enc_sign_assertion_req,
+	    dec_sign_assertion_req, fill_sign_assertion_req_min),
+	CASE("SIGN_ASSERTION max", PROTO_SIGN_ASSERTION,
+	    sizeof(struct proto_sign_assertion_req), enc_sign_assertion_req,
+	    dec_sign_assertion_req, fill_sign_assertion_req_max),
+	CASE("R_SIGN_ASSERTION", PROTO_R_SIGN_ASSERTION,
+	    sizeof(struct proto_sign_assertion_ans), enc_sign_assertion_ans,
+	    dec_sign_assertion_ans, fill_sign_assertion_ans),
+	CASE("R_SIGN_ASSERTION max", PROTO_R_SIGN_ASSERTION,
+	    sizeof(struct proto_sign_assertion_ans), enc_sign_assertion_ans,
+	    dec_sign_assertion_ans, fill_sign_assertion_ans_max),
 	CASE("R_ERROR", PROTO_R_ERROR, sizeof(struct proto_error_ans),
 	    enc_error_ans, dec_error_ans, fill_error_ans),
 	CASE("R_ERROR max", PROTO_R_ERROR, sizeof(struct proto_error_ans),
@@ -1222,6 +1332,8 @@ union anymsg {
 	struct proto_sign_id_ans	sign_id_ans;
 	struct proto_jwt_check_req	jwt_check_req;
 	struct proto_jwt_check_ans	jwt_check_ans;
+	struct proto_sign_assertion_req	sign_assertion_req;
+	struct proto_sign_assertion_ans	sign_assertion_ans;
 	struct proto_error_ans		error_ans;
 	struct proto_totp_new_req	totp_new_req;
 	struct proto_totp_new_ans	totp_new_ans;
@@ -1427,8 +1539,10 @@ check_sized_field(const struct tcase *c, const struct tfield *f)
 		assert_int_equal(try_decode(c, mut.buf, mut.len), 0);
 		splice(f, (uint32_t)b + 1, big, b + 1);
 		assert_int_equal(try_decode(c, mut.buf, mut.len), -1);
+		/* empty: fine, but not where visible ASCII is wanted */
 		splice(f, 0, NULL, 0);
-		assert_int_equal(try_decode(c, mut.buf, mut.len), 0);
+		assert_int_equal(try_decode(c, mut.buf, mut.len),
+		    f->kind == T_VSTR ? -1 : 0);
 		/* an embedded, leading or trailing NUL: refused in strings */
 		splice(f, 3, "xzy", 3);
 		assert_int_equal(try_decode(c, mut.buf, mut.len), 0);
@@ -1508,6 +1622,7 @@ test_malformed_fields(void **state)
 
 			switch (f->kind) {
 			case T_STR:
+			case T_VSTR:
 			case T_BYTES:
 			case T_PK:
 				check_sized_field(c, f);
@@ -1724,6 +1839,89 @@ test_sign_id_bounds(void **state)
 	msg.sign_id_req.alg = PROTO_ALG_RS256;
 	msg.sign_id_req.nroles = PROTO_ROLES_MAX + 1;
 	assert_int_equal(proto_encode_sign_id_req(&b, 1, &msg.sign_id_req), -1);
+	assert_int_equal(b.len, 0);
+	proto_buf_free(&b);
+}
+
+/*
+ * SIGN_ASSERTION: an alg outside enum proto_alg, an empty client_id or
+ * aud, and a byte outside 0x21..0x7e in either are refused by the decoder
+ * (the struct wiped) and by the encoder (nothing appended); every byte of
+ * that range is taken.
+ */
+static void
+test_sign_assertion_bounds(void **state)
+{
+	static const uint8_t bad_alg[] = { 0, 3, 0x7f, 0xff };
+	static const char bad_byte[] = { ' ', '\t', '\n', '\r', 0x01, 0x1f,
+	    0x7f, (char)0x80, (char)0xc3, (char)0xff };
+	struct proto_sign_assertion_req *r = &msg.sign_assertion_req;
+	const struct tfield *f;
+	struct proto_buf b;
+	union anymsg m;
+	size_t i, k;
+	char v[4];
+	int ch;
+
+	(void)case_named("SIGN_ASSERTION");
+	for (i = 0; i < sizeof(bad_alg); i++) {
+		memcpy(&mut, &exp_tb, sizeof(mut));
+		mut.buf[0] = bad_alg[i];
+		memset(&m, 0x5a, sizeof(m));
+		assert_int_equal(proto_decode_sign_assertion_req(mut.buf,
+		    mut.len, &m.sign_assertion_req), -1);
+		assert_memory_equal(&m.sign_assertion_req, &zero,
+		    sizeof(m.sign_assertion_req));
+	}
+	mut.buf[0] = PROTO_ALG_EDDSA;
+	assert_int_equal(proto_decode_sign_assertion_req(mut.buf, mut.len,
+	    &m.sign_assertion_req), 0);
+	assert_int_equal(m.sign_assertion_req.alg, PROTO_ALG_EDDSA);
+
+	/* fields 0 and 1 of the case: client_id and aud */
+	for (k = 0; k < 2; k++) {
+		f = &exp_tb.f[k];
+		assert_int_equal(f->kind, T_VSTR);
+		for (i = 0; i < sizeof(bad_byte); i++) {
+			v[0] = 'a';
+			v[1] = bad_byte[i];
+			v[2] = 'b';
+			splice(f, 3, v, 3);
+			memset(&m, 0x5a, sizeof(m));
+			assert_int_equal(proto_decode_sign_assertion_req(
+			    mut.buf, mut.len, &m.sign_assertion_req), -1);
+			assert_memory_equal(&m.sign_assertion_req, &zero,
+			    sizeof(m.sign_assertion_req));
+		}
+		for (ch = 0x21; ch <= 0x7e; ch++) {
+			v[0] = (char)ch;
+			splice(f, 1, v, 1);
+			assert_int_equal(proto_decode_sign_assertion_req(
+			    mut.buf, mut.len, &m.sign_assertion_req), 0);
+		}
+		splice(f, 0, NULL, 0);
+		assert_int_equal(proto_decode_sign_assertion_req(mut.buf,
+		    mut.len, &m.sign_assertion_req), -1);
+	}
+
+	proto_buf_init(&b);
+	(void)case_named("SIGN_ASSERTION");
+	r->alg = 3;
+	assert_int_equal(proto_encode_sign_assertion_req(&b, 1, r), -1);
+	(void)case_named("SIGN_ASSERTION");
+	r->client_id[0] = '\0';
+	assert_int_equal(proto_encode_sign_assertion_req(&b, 1, r), -1);
+	(void)case_named("SIGN_ASSERTION");
+	r->aud[0] = '\0';
+	assert_int_equal(proto_encode_sign_assertion_req(&b, 1, r), -1);
+	for (i = 0; i < sizeof(bad_byte); i++) {
+		(void)case_named("SIGN_ASSERTION");
+		r->client_id[2] = bad_byte[i];
+		assert_int_equal(proto_encode_sign_assertion_req(&b, 1, r), -1);
+		(void)case_named("SIGN_ASSERTION");
+		r->aud[5] = bad_byte[i];
+		assert_int_equal(proto_encode_sign_assertion_req(&b, 1, r), -1);
+	}
 	assert_int_equal(b.len, 0);
 	proto_buf_free(&b);
 }
@@ -2021,6 +2219,18 @@ test_encoders_refuse(void **state)
 	c = case_named("JWT_CHECK max");
 	memset(msg.jwt_check_req.token, 't', sizeof(msg.jwt_check_req.token));
 	enc_fails(c, &msg);
+	c = case_named("SIGN_ASSERTION max");
+	memset(msg.sign_assertion_req.client_id, 'c',
+	    sizeof(msg.sign_assertion_req.client_id));
+	enc_fails(c, &msg);
+	c = case_named("SIGN_ASSERTION max");
+	memset(msg.sign_assertion_req.aud, 'u',
+	    sizeof(msg.sign_assertion_req.aud));
+	enc_fails(c, &msg);
+	c = case_named("R_SIGN_ASSERTION max");
+	memset(msg.sign_assertion_ans.jwt, 'j',
+	    sizeof(msg.sign_assertion_ans.jwt));
+	enc_fails(c, &msg);
 	c = case_named("R_JWT_CHECK yes");
 	memset(msg.jwt_check_ans.sid, 's', sizeof(msg.jwt_check_ans.sid));
 	enc_fails(c, &msg);
@@ -2171,6 +2381,8 @@ test_type_names(void **state)
 		{ PROTO_SIGN_ID, "SIGN_ID" }, { PROTO_R_SIGN_ID, "R_SIGN_ID" },
 		{ PROTO_JWT_CHECK, "JWT_CHECK" },
 		{ PROTO_R_JWT_CHECK, "R_JWT_CHECK" },
+		{ PROTO_SIGN_ASSERTION, "SIGN_ASSERTION" },
+		{ PROTO_R_SIGN_ASSERTION, "R_SIGN_ASSERTION" },
 	};
 	size_t i, known = 0;
 	uint32_t t;
@@ -2204,6 +2416,7 @@ main(void)
 		cmocka_unit_test(test_too_many_keys),
 		cmocka_unit_test(test_rsa_pubkeys_bounds),
 		cmocka_unit_test(test_sign_id_bounds),
+		cmocka_unit_test(test_sign_assertion_bounds),
 		cmocka_unit_test(test_too_many_recovery_codes),
 		cmocka_unit_test(test_mfa_bounds),
 		cmocka_unit_test(test_pubkeys_req_payload),

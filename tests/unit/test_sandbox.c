@@ -43,6 +43,7 @@
 #include <bsd/unistd.h>
 #include <sodium.h>
 
+#include "assertion.h"
 #include "jwt_check.h"
 #include "jwt_sign.h"
 #include "keys.h"
@@ -404,6 +405,26 @@ probe_work(void)
 		}
 		free(ir);
 		free(ia);
+	}
+	/* A client assertion for an upstream provider, both algs (a random
+	 * jti, cJSON, OpenSSL), under the same filter. */
+	{
+		struct proto_sign_assertion_req ar;
+		struct proto_sign_assertion_ans *aa = calloc(1, sizeof(*aa));
+		uint8_t alg;
+
+		if (aa == NULL)
+			return BROKEN;
+		memset(&ar, 0, sizeof(ar));
+		strlcpy(ar.client_id, "warden", sizeof(ar.client_id));
+		strlcpy(ar.aud, "https://idp.test/token", sizeof(ar.aud));
+		for (alg = PROTO_ALG_RS256; alg >= PROTO_ALG_EDDSA; alg--) {
+			ar.alg = alg;
+			if (assertion_sign(&g.ks, &ar, time(NULL), aa, NULL,
+			    err, sizeof(err)) != 0 || strlen(aa->jwt) < 50)
+				return BROKEN;
+		}
+		free(aa);
 	}
 	/* Logging still reaches stderr. */
 	if (write(STDERR_FILENO, "", 0) != 0)
