@@ -175,18 +175,20 @@ def test_a_second_sign_in_in_a_fresh_browser_finds_the_same_account(sites):
     assert identity_of("panva", login) == uid
 
 
-def test_the_identity_is_keyed_on_the_subject_not_the_login_name(sites):
-    """Two logins whose subjects differ are two accounts, even when their
-    preferred_username would clash after lowering."""
+def test_the_identity_is_keyed_on_the_subject_and_a_taken_username_gets_a_suffix(sites):
+    """Two provider accounts with the same preferred_username (other
+    subjects, other e-mails) are two warden accounts; the second's username
+    is the first's with -2."""
     site = sites["basic"]
-    login = W.uniq("carol")
-    landed(site, a := OP.Agent(), a.sign_in(site, login))
-    landed(site, b := OP.Agent(), b.sign_in(site, login.upper()))
-    one, two = identity_of("panva", login), identity_of("panva", login.upper())
-    assert one != two
-    # The second account's username is the first's, made unique.
-    names = {OP.user_row(one)["username"], OP.user_row(two)["username"]}
-    assert login in names and len(names) == 2, names
+    name = W.uniq("carol")
+    one, two = name + "@one.example.test", name + "@two.example.test"
+    landed(site, a := OP.Agent(), a.sign_in(site, one))
+    landed(site, b := OP.Agent(), b.sign_in(site, two))
+    uid1, uid2 = identity_of("panva", one), identity_of("panva", two)
+    assert uid1 != uid2
+    assert OP.user_row(uid1)["username"] == name
+    assert OP.user_row(uid2)["username"] == name + "-2"
+    assert OP.user_row(uid2)["email"] == two
 
 
 def test_rd_is_kept_through_the_provider(sites):

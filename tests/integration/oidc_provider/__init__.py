@@ -358,11 +358,11 @@ def identities(provider, subject, psql=W.psql):
 
 def user_row(uid, psql=W.psql):
     """username, email, email_verified, password_hash of user UID."""
-    rows = psql("SELECT username || '|' || coalesce(email, '') || '|' || email_verified"
+    rows = psql("SELECT username || '|' || coalesce(email, '') || '|' || email_verified::text"
                 " || '|' || password_hash FROM users WHERE id = %s" % q(uid))
     assert len(rows) == 1, (uid, rows)
     name, email, verified, ph = rows[0].split("|", 3)
-    return {"username": name, "email": email, "email_verified": verified == "t",
+    return {"username": name, "email": email, "email_verified": verified == "true",
             "password_hash": ph}
 
 

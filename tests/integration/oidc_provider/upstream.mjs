@@ -20,7 +20,8 @@
 //
 // Any login name L (the password is not checked) is the account
 //   sub L-sub, email L@example.test, preferred_username L, name "L Example",
-//   email_verified true, unless L starts with "unverified".
+//   email_verified true, unless L starts with "unverified"; a login that is
+//   an e-mail address N@D is that e-mail, preferred_username N.
 // The code flow only, PKCE S256 required, scopes openid email profile.
 // Prints "listening PORT" on standard output once it serves; logs each
 // request and every server-side error on standard error.
@@ -47,11 +48,12 @@ const { default: Provider } = await import(pathToFileURL(join(dir, pkg.main || '
 const issuer = `http://127.0.0.1:${conf.port}`;
 
 function account(login) {
+	const at = login.indexOf('@');
 	return {
 		sub: `${login}-sub`,
-		email: `${login}@example.test`,
+		email: at > 0 ? login : `${login}@example.test`,
 		email_verified: !login.startsWith('unverified'),
-		preferred_username: login,
+		preferred_username: at > 0 ? login.slice(0, at) : login,
 		name: `${login} Example`,
 	};
 }
