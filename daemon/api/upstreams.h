@@ -13,7 +13,8 @@
  *      set (upstream/id_token.h), the set fetched again once when the
  *      token names a key it does not hold (once per sign-in: the token
  *      comes from the provider itself, over TLS, so only the provider can
- *      ask for that); plain OAuth 2.0: the userinfo
+ *      ask for that), and its userinfo asked for what the token does not
+ *      say (the same sub's only); plain OAuth 2.0: the userinfo
  *      endpoint with the access token, through the claim mapping.
  *
  * Nothing here blocks: every call answers through its callback, from the
