@@ -7,8 +7,9 @@
  *   1. the account linked to it already;
  *   2. when the sign-in was started from the account page's "Link", the
  *      signed-in user's, now linked;
- *   3. when the provider asserts email_verified and its file says
- *      link_by_email, the account of that e-mail address, now linked;
+ *   3. when the provider asserts email_verified, its file says
+ *      link_by_email and the account of that e-mail address has verified
+ *      it too, that account, now linked;
  *   4. when an account has that e-mail address otherwise: none; the page
  *      asks the user to sign in with the password and link from there;
  *   5. else a new account without a password (registration open and the
@@ -662,7 +663,11 @@ identity_known(enum store_status st, enum identity_match m,
 		return;
 	}
 	if (m == IDENTITY_EMAIL) {
-		if (fl->who.email_verified && fl->p->link_by_email) {
+		/* Both sides must have verified the address: else whoever
+		 * registered it here first, without owning it, would get
+		 * the identity (account pre-hijacking). */
+		if (fl->who.email_verified && fl->p->link_by_email &&
+		    u->email_verified) {
 			link_to(fl, u->id, "email");
 			return;
 		}
