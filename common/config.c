@@ -15,6 +15,7 @@
 #include <bsd/string.h>
 #include <sodium.h>
 
+#include "conf_line.h"
 #include "config.h"
 #include "fields.h"
 #include "log.h"
@@ -605,83 +606,6 @@ cfg_defaults(struct cfg *c)
 }
 
 /*
- * Splits a line into keyword and value (NULL when missing), in place.
- * Returns 0, 1 for a blank or comment line, or -1 with a reason in err.
- */
-int
-cfg_split_line(char *line, char **kw, char **val, char *err, size_t errlen)
-{
-	static const char ws[] = " \t\r";
-	char		*p, *q;
-
-	p = line + strspn(line, ws);
-	if (*p == '\0' || *p == '#')
-		return 1;
-	for (q = p; *q != '\0'; q++)
-		if ((unsigned char)*q < 0x20 && strchr(ws, *q) == NULL) {
-			seterr(err, errlen, "control character 0x%02x",
-			    (unsigned char)*q);
-			return -1;
-		} else if (*q == 0x7f) {
-			seterr(err, errlen, "control character 0x7f");
-			return -1;
-		}
-
-	*kw = p;
-	p += strcspn(p, ws);
-	if (*p != '\0')
-		*p++ = '\0';
-	p += strspn(p, ws);
-	if (*p == '\0' || *p == '#') {
-		*val = NULL;	/* the caller says unknown or missing */
-		return 0;
-	}
-
-	if (*p == '"') {
-		/* "..." with \" and \\ as the only escapes. */
-		*val = q = ++p;
-		for (;; p++) {
-			if (*p == '\0') {
-				seterr(err, errlen, "bad quoting: no closing "
-				    "quote");
-				return -1;
-			}
-			if (*p == '"')
-				break;
-			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-				p++;
-			*q++ = *p;
-		}
-		*q = '\0';
-		p++;
-		if (*p != '\0' && strchr(ws, *p) == NULL) {
-			seterr(err, errlen, "bad quoting: text after the "
-			    "closing quote");
-			return -1;
-		}
-	} else {
-		*val = p;
-		p += strcspn(p, ws);
-		for (q = *val; q < p; q++)
-			if (*q == '"') {
-				seterr(err, errlen, "bad quoting: quote inside "
-				    "an unquoted value");
-				return -1;
-			}
-		if (*p != '\0')
-			*p++ = '\0';
-	}
-
-	p += strspn(p, ws);
-	if (*p != '\0' && *p != '#') {
-		seterr(err, errlen, "trailing garbage \"%.32s\" after the "
-		    "value of %.64s", p, *kw);
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * Reads one line into buf (CFG_MAX_LINE + 1 bytes).  Returns 1 with a line,
  * 0 at the end of the file, -1 on a read error.  The rest of an overlong
  * line is consumed; *overlong and *nul say what was wrong.
@@ -740,7 +664,7 @@ load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 			seterr(err, errlen, "%s: NUL byte in line", where);
 			goto out;
 		}
-		if ((r = cfg_split_line(buf, &kw, &val, err, errlen)) == 1)
+		if ((r = conf_split_line(buf, &kw, &val, err, errlen)) == 1)
 			continue;
 		if (r == -1) {
 			prefixerr(err, errlen, where);

@@ -192,14 +192,5 @@ int	cfg_parse_size(const char *s, size_t min, size_t max,
 	    size_t *out, char *err, size_t errlen);	/* 512, 64K, 19M */
 int	cfg_parse_bool(const char *s, bool *out, char *err, size_t errlen);
 
-/*
- * Splits one line of the "keyword value" syntax (the value bare or in
- * double quotes with \" and \\, '#' comments) into keyword and value
- * (NULL when missing), in place; for the files that share the syntax
- * (the providers', upstream/providers.h).  Returns 0, 1 for a blank or
- * comment line, or -1 with a reason in err.
- */
-int	cfg_split_line(char *line, char **kw, char **val, char *err,
-	    size_t errlen);
 
 #endif

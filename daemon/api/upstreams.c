@@ -50,6 +50,7 @@ struct xchg {
 	char			*nonce;			/* secret */
 	char			*redirect_uri;
 	struct upstream_tokens	 tokens;		/* secret */
+	struct id_token_claims	 who;	/* oidc: the verified id_token's */
 	bool			 meta_fetched;	/* by this call */
 	bool			 keys_fetched;	/* by this call */
 };
@@ -521,6 +522,48 @@ userinfo_answered(const struct https_answer *a, void *arg)
 	sodium_memzero(&who, sizeof(who));
 }
 
+/*
+ * OpenID Connect Core 5.3.2: the userinfo of an id_token's user is the
+ * same sub's, or nothing of it counts.  What the id_token did not say
+ * (a provider may put the e-mail and names only here) is taken from it.
+ */
+static void
+userinfo_merged(const struct https_answer *a, void *arg)
+{
+	struct xchg	*x = arg;
+	struct id_token_claims more;
+	char		 why[UPSTREAM_WHY_MAX], err[160];
+
+	if (a->status != 200) {
+		enum upstream_result res = transport_result(a, "userinfo",
+		    why, sizeof(why));
+
+		finish(x, res, NULL, why);
+		return;
+	}
+	if (upstream_userinfo_map(a->body, a->len, x->u->p, &more, err,
+	    sizeof(err)) == -1) {
+		str_printf(why, sizeof(why), "userinfo: %s", err);
+		finish(x, UPSTREAM_BAD_ANSWER, NULL, why);
+		return;
+	}
+	if (strcmp(more.sub, x->who.sub) != 0) {
+		finish(x, UPSTREAM_BAD_ANSWER, NULL, "userinfo: sub is not the "
+		    "id_token's");
+		return;
+	}
+	if (x->who.email[0] == '\0') {
+		str_copy(x->who.email, more.email, sizeof(x->who.email));
+		x->who.email_verified = more.email_verified;
+	}
+	if (x->who.preferred_username[0] == '\0')
+		str_copy(x->who.preferred_username, more.preferred_username,
+		    sizeof(x->who.preferred_username));
+	if (x->who.name[0] == '\0')
+		str_copy(x->who.name, more.name, sizeof(x->who.name));
+	finish(x, UPSTREAM_OK, &x->who, NULL);
+}
+
 static void
 step_verify(struct xchg *x)
 {
@@ -545,8 +588,7 @@ step_verify(struct xchg *x)
 	e.now = time(NULL);
 	vr = id_token_verify(x->tokens.id_token, strlen(x->tokens.id_token),
 	    u->keys, &e, &who, reason, sizeof(reason));
-	if (vr == ID_TOKEN_UNKNOWN_KEY && !x->keys_fetched &&
-	    time(NULL) - u->keys_at >= UPSTREAM_KEYS_REFETCH) {
+	if (vr == ID_TOKEN_UNKNOWN_KEY && !x->keys_fetched) {
 		/* The provider may have rotated its keys: ask once. */
 		x->keys_fetched = true;
 		if (https_get(u->http, u->meta.jwks_uri, NULL, keys_fetched,
@@ -560,8 +602,17 @@ step_verify(struct xchg *x)
 		finish(x, UPSTREAM_BAD_TOKEN, NULL, why);
 		return;
 	}
-	finish(x, UPSTREAM_OK, &who, NULL);
+	x->who = who;
 	sodium_memzero(&who, sizeof(who));
+	/* No e-mail in the id_token: the userinfo may have it. */
+	if (x->who.email[0] == '\0' && u->meta.userinfo_endpoint[0] != '\0') {
+		if (https_get(u->http, u->meta.userinfo_endpoint,
+		    x->tokens.access_token, userinfo_merged, x) == NULL)
+			finish(x, UPSTREAM_INTERNAL, NULL, "userinfo not "
+			    "asked");
+		return;
+	}
+	finish(x, UPSTREAM_OK, &x->who, NULL);
 }
 
 int

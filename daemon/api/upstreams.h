@@ -11,7 +11,10 @@
  *      the hasher signs, so that no secret lives here; or PKCE alone);
  *   2. OpenID Connect: the id_token verified against the provider's key
  *      set (upstream/id_token.h), the set fetched again once when the
- *      token names a key it does not hold; plain OAuth 2.0: the userinfo
+ *      token names a key it does not hold (once per sign-in: the token
+ *      comes from the provider itself, over TLS, so only the provider can
+ *      ask for that), and its userinfo asked for what the token does not
+ *      say (the same sub's only); plain OAuth 2.0: the userinfo
  *      endpoint with the access token, through the claim mapping.
  *
  * Nothing here blocks: every call answers through its callback, from the
@@ -31,8 +34,6 @@ struct upstreams;
 
 #define UPSTREAM_CACHE_TTL	3600	/* seconds a discovery or key set
 					 * is kept */
-#define UPSTREAM_KEYS_REFETCH	10	/* at most one key-set fetch for an
-					 * unknown key in this many seconds */
 #define UPSTREAM_WHY_MAX	256
 
 /* How a call to a provider ended. */

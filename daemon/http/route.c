@@ -322,19 +322,34 @@ rank_cmp(const unsigned char *a, const unsigned char *b, size_t n)
 	return 0;
 }
 
-/* The strongest auth of the routes whose patterns match path loosely:
- * what a caller must show before learning that an id is malformed. */
+/*
+ * What a caller must show before learning that an id is malformed: the
+ * auth of the most specific pattern that matches path loosely (a typed
+ * parameter taking any segment), the strongest among equals.  So
+ * /users/me/identities/x asks for the bearer of the "me" route, not the
+ * admin of /users/{id:uuid}/identities/{identity:uuid}: a literal beats
+ * a parameter here as in route_match().
+ */
 static enum route_auth
 loose_auth(const struct route *t, size_t n, const char *path)
 {
-	unsigned char	 rank[ROUTE_MAX_SEGMENTS];
+	unsigned char	 rank[ROUTE_MAX_SEGMENTS], best[ROUTE_MAX_SEGMENTS];
 	enum route_auth	 auth = ROUTE_AUTH_NONE;
-	size_t		 i;
+	size_t		 i, nseg;
+	bool		 any = false;
+	int		 c;
 
-	for (i = 0; i < n; i++)
-		if (t[i].auth > auth &&
-		    pattern_match(t[i].pattern, path, true, NULL, rank) > 0)
+	for (i = 0; i < n; i++) {
+		if ((nseg = pattern_match(t[i].pattern, path, true, NULL,
+		    rank)) == 0)
+			continue;
+		c = any ? rank_cmp(rank, best, nseg) : 1;
+		if (c > 0 || (c == 0 && t[i].auth > auth)) {
 			auth = t[i].auth;
+			memcpy(best, rank, nseg);
+			any = true;
+		}
+	}
 	return auth;
 }
 

@@ -1,6 +1,9 @@
 /*
  * Outgoing HTTP(S) requests on the event loop (https_client.h).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -98,11 +101,13 @@ finished(CURL *easy, CURLcode rc, void *arg)
 		(void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 		(void)curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ct);
 		media_type(ct, ctype, sizeof(ctype));
-	} else if (k->too_long)
+	} else if (k->too_long || rc == CURLE_FILESIZE_EXCEEDED)
 		str_printf(why, sizeof(why), "an answer longer than %d bytes",
 		    HTTPS_BODY_MAX);
 	else if (rc == CURLE_ABORTED_BY_CALLBACK)
 		str_copy(why, "stopped", sizeof(why));
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		str_copy(why, "timeout", sizeof(why));
 	else
 		str_printf(why, sizeof(why), "%s%s%s", curl_easy_strerror(rc),
 		    k->curlerr[0] != '\0' ? ": " : "", k->curlerr);
@@ -181,12 +186,17 @@ https_client_free(struct https_client *c)
 	free(c);
 }
 
-/* Whether host (as curl's URL API gives it) is a loopback one. */
+/* Whether host (as curl's URL API gives it) is a loopback one: localhost,
+ * [::1], or an IPv4 address of 127.0.0.0/8 (not a name that starts so). */
 static bool
 loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-	    strncmp(host, "127.", 4) == 0;
+	struct in_addr	 a;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
 }
 
 bool
@@ -196,8 +206,9 @@ https_url_ok(const char *url)
 	char	*scheme = NULL, *host = NULL, *user = NULL, *frag = NULL;
 	bool	 ok = false;
 
+	/* '#' even when empty, which curl's parser drops silently */
 	if (url == NULL || strlen(url) > HTTPS_URL_MAX ||
-	    (u = curl_url()) == NULL)
+	    strchr(url, '#') != NULL || (u = curl_url()) == NULL)
 		return false;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||

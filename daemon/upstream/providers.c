@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "config.h"
+#include "conf_line.h"
 #include "log.h"
 #include "net/https_client.h"
 #include "providers.h"
@@ -22,6 +22,7 @@
 
 #define MICROSOFT_ISSUER	"https://login.microsoftonline.com/%s/v2.0"
 #define TENANT_MAX		64
+#define PROVIDER_LINE_MAX	4096
 
 enum kw {
 	KW_PRESET, KW_KIND, KW_DISPLAY_NAME, KW_ISSUER, KW_TENANT,
@@ -192,10 +193,15 @@ take_claim(char *dst, const char *kw, const char *v, char *err,
 static int
 take_bool(bool *dst, const char *kw, const char *v, char *err, size_t errlen)
 {
-	char	 why[128];
-
-	if (cfg_parse_bool(v, dst, why, sizeof(why)) == -1) {
-		str_printf(err, errlen, "%s: %s", kw, why);
+	/* As warden.conf's booleans. */
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "on") == 0)
+		*dst = true;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "off") == 0)
+		*dst = false;
+	else {
+		str_printf(err, errlen, "%s: not yes or no", kw);
 		return -1;
 	}
 	return 0;
@@ -450,7 +456,7 @@ provider_parse(const char *name, const char *text, size_t len,
     struct provider *p, char *err, size_t errlen)
 {
 	struct parsed	 x;
-	char		 line[CFG_MAX_LINE + 1], why[256];
+	char		 line[PROVIDER_LINE_MAX + 1], why[256];
 	char		*kw, *val;
 	size_t		 off = 0, n, lineno = 0;
 	int		 r, k;
@@ -471,15 +477,15 @@ provider_parse(const char *name, const char *text, size_t len,
 		n = 0;
 		while (off + n < len && text[off + n] != '\n')
 			n++;
-		if (n > CFG_MAX_LINE) {
+		if (n > PROVIDER_LINE_MAX) {
 			str_printf(err, errlen, "line %zu: longer than %d "
-			    "bytes", lineno, CFG_MAX_LINE);
+			    "bytes", lineno, PROVIDER_LINE_MAX);
 			goto bad;
 		}
 		memcpy(line, text + off, n);
 		line[n] = '\0';
 		off += n + 1;
-		if ((r = cfg_split_line(line, &kw, &val, why,
+		if ((r = conf_split_line(line, &kw, &val, why,
 		    sizeof(why))) == 1)
 			continue;
 		if (r == -1) {

@@ -35,6 +35,10 @@ static const struct route api[] = {
 	    ROUTE_AUTH_ADMIN },
 	{ EVHTTP_REQ_GET, "/things/{name}/parts/{part:uuid}", h_a,
 	    ROUTE_AUTH_NONE },
+	{ EVHTTP_REQ_DELETE, "/api/v1/users/me/keys/{key:uuid}", h_a,
+	    ROUTE_AUTH_BEARER },
+	{ EVHTTP_REQ_DELETE, "/api/v1/users/{id:uuid}/keys/{key:uuid}", h_b,
+	    ROUTE_AUTH_ADMIN },
 };
 
 static enum route_result
@@ -71,6 +75,14 @@ test_not_found_keeps_auth(void **state)
 	assert_int_equal(match(EVHTTP_REQ_GET, "/nowhere", &m),
 	    ROUTE_NOT_FOUND);
 	assert_int_equal(m.auth, ROUTE_AUTH_NONE);
+	/* The caller's own resource asks for the caller's bearer, though an
+	 * admin route of the same shape matches it loosely too. */
+	assert_int_equal(match(EVHTTP_REQ_DELETE, "/api/v1/users/me/keys/x",
+	    &m), ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_BEARER);
+	assert_int_equal(match(EVHTTP_REQ_DELETE, "/api/v1/users/x/keys/y",
+	    &m), ROUTE_NOT_FOUND);
+	assert_int_equal(m.auth, ROUTE_AUTH_ADMIN);
 	/* A found route names its resource's pattern. */
 	assert_int_equal(match(EVHTTP_REQ_PUT, "/api/v1/users/me", &m),
 	    ROUTE_METHOD_NOT_ALLOWED);
