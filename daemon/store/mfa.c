@@ -196,6 +196,25 @@ mfa_token_create(struct db_pool *pool, const struct mfa_token_new *n,
 	    " FROM u RETURNING user_id", 6, params, true, cb, arg);
 }
 
+int
+mfa_token_create_upstream(struct db_pool *pool, const char *hash,
+    const char *user_id, uint32_t token_version, store_done_cb *cb,
+    void *arg)
+{
+	char	 ver[16];
+
+	str_printf(ver, sizeof(ver), "%u", token_version);
+	const char *params[] = { hash, user_id, ver };
+	return row_exec(pool, "mfa_token_create_upstream",
+	    "WITH x AS (DELETE FROM mfa_tokens WHERE expires_at <= now())"
+	    " INSERT INTO mfa_tokens (token_hash, user_id, token_version,"
+	    " expires_at) SELECT $1::bytea, id, $3::int,"
+	    " now() + interval '" STR(MFA_TOKEN_TTL) " seconds'"
+	    " FROM users WHERE id = $2::uuid AND is_active"
+	    " AND token_version = $3::int AND totp_confirmed_at IS NOT NULL"
+	    " RETURNING user_id", 3, params, true, cb, arg);
+}
+
 struct pending_call {
 	mfa_pending_cb	*cb;
 	void		*arg;

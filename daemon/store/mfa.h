@@ -90,6 +90,17 @@ struct mfa_token_new {
 int	mfa_token_create(struct db_pool *pool, const struct mfa_token_new *n,
 	    store_done_cb *cb, void *arg);
 
+/*
+ * Stores a new mfa_token (MFA_TOKEN_TTL) for user_id at token_version
+ * after a sign-in through an upstream provider (store/identities.h):
+ * the provider stood for the first factor, so no password hash is
+ * compared; the user must be active with a confirmed factor.  NOT_FOUND
+ * otherwise.
+ */
+int	mfa_token_create_upstream(struct db_pool *pool, const char *hash,
+	    const char *user_id, uint32_t token_version, store_done_cb *cb,
+	    void *arg);
+
 /* A live mfa_token, with what the second step decides on. */
 struct mfa_pending {
 	struct user	 user;

@@ -13,8 +13,9 @@
  *      asks the user to sign in with the password and link from there;
  *   5. else a new account without a password (registration open and the
  *      provider's signup on), made with its identity in one statement.
- * Then a browser session starts as after a password, and the browser goes
- * to rd (an application, or the OpenID provider's authorization endpoint
+ * Then a browser session starts as after a password (after the account's
+ * TOTP code, when it has a second factor: the provider stands for the
+ * password only), and the browser goes to rd (an application, or the OpenID provider's authorization endpoint
  * that sent it to the login page) or to the account page.  Every refusal
  * is a page a person can read and an 'upstream_login_failed' event.
  */
@@ -40,9 +41,11 @@
 #include "http/session_cookie.h"
 #include "http/weburl.h"
 #include "log.h"
+#include "login_page.h"
 #include "page.h"
 #include "secret_token.h"
 #include "store/identities.h"
+#include "store/mfa.h"
 #include "store/sessions.h"
 #include "ui_handlers.h"
 #include "upstream_flow.h"
@@ -71,6 +74,8 @@ struct flow {
 	char			 text[512];	/* the page's sentence */
 	char			 session[SECRET_TOKEN_LEN + 1];	/* secret */
 	char			 session_hash[SECRET_TOKEN_HASH_LITERAL];
+	bool			 second_step;	/* the TOTP page, not a
+						 * session */
 };
 
 static void
@@ -382,11 +387,50 @@ to_return(struct flow *fl)
 	http_reply_empty(r, 303);
 }
 
+/* The second-factor page with the mfa_token fl->session; frees fl. */
+static void
+to_second_step(struct flow *fl)
+{
+	struct http_req	*r = fl->r;
+	char		 rd[UPSTREAM_RETURN_MAX + 1], token[SECRET_TOKEN_LEN + 1];
+
+	str_copy(rd, fl->l.return_to, sizeof(rd));
+	str_copy(token, fl->session, sizeof(token));
+	flow_free(fl);
+	login_totp_page_reply(r, 200, rd, token, NULL);
+	sodium_memzero(token, sizeof(token));
+}
+
 static void
 login_recorded(enum store_status st, void *arg)
 {
+	struct flow	*fl = arg;
+
 	(void)st;	/* the session is made; a lost event is logged */
-	to_return(arg);
+	if (fl->second_step)
+		to_second_step(fl);
+	else
+		to_return(fl);
+}
+
+static void
+second_step_made(enum store_status st, void *arg)
+{
+	struct flow	*fl = arg;
+
+	if (st == STORE_NOT_FOUND) {
+		refuse(fl, 403, "disabled", "This account is disabled.");
+		return;
+	}
+	if (st != STORE_OK) {
+		refuse(fl, 503, "database", "The sign-in could not be "
+		    "finished. Please try again in a moment.");
+		return;
+	}
+	fl->second_step = true;
+	if (upstream_audit(front_of(fl)->db, fl->u.id, fl->event,
+	    fl->p->name, NULL, fl->r->remote, login_recorded, fl) == -1)
+		to_second_step(fl);
 }
 
 static void
@@ -430,6 +474,17 @@ sign_in(struct flow *fl)
 	if (secret_token_new(fl->session, fl->session_hash) == -1) {
 		refuse(fl, 500, "internal", "The sign-in could not be "
 		    "finished.");
+		return;
+	}
+	/* The provider stands for the password, not for warden's second
+	 * factor: an account with one asks for its code, as after a
+	 * password (the token is an mfa_token, not a session). */
+	if (fl->u.totp) {
+		if (mfa_token_create_upstream(front_of(fl)->db,
+		    fl->session_hash, fl->u.id, fl->u.token_version,
+		    second_step_made, fl) == -1)
+			refuse(fl, 500, "internal", "The sign-in could not be "
+			    "finished.");
 		return;
 	}
 	memset(&n, 0, sizeof(n));
