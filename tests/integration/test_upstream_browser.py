@@ -71,7 +71,10 @@ def test_sign_in_with_the_provider_in_a_browser_lands_on_the_account(
     rows = OP.identities("panva", login + "-sub")
     assert len(rows) == 1, rows
     shots(browser, artifacts, "upstream-account")
-    assert browser.console_errors() == []
+    # None of warden's pages logged an error (oidc-provider's own pages ask
+    # for a web font that this machine cannot reach).
+    errors = [e for e in browser.console_errors() if "fonts.googleapis.com" not in e]
+    assert errors == [], errors
 
 
 def test_a_password_account_links_the_provider_and_unlinks_it(
@@ -100,7 +103,9 @@ def test_a_password_account_links_the_provider_and_unlinks_it(
     # A password remains: the identity can go.
     unlink = "form[action$='/ui/account/identities/unlink'] button"
     browser.click(unlink)
-    assert browser.url() == site.url("/ui/account"), browser.url()
+    # The account page again (rendered as the answer to the form, as the
+    # page's other forms are), saying so.
+    assert browser.status() == 200 and "Identity unlinked." in browser.text(), browser.url()
     assert OP.identities("panva", login + "-sub") == []
     assert login + "@example.test" not in browser.text(section)
     assert "No provider is linked" in browser.text(section)

@@ -48,8 +48,8 @@ def up_conform(workdir):
 def sites(workdir, daemon, up, up_conform):
     """name -> Site: basic (client_secret_basic), rs256 and eddsa
     (private_key_jwt), wrong (a secret oidc-provider does not know),
-    es256id and eddsaid (ID tokens of those algorithms), conform
-    (up_conform's client)."""
+    es256id and eddsaid (ID tokens of those algorithms), byemail
+    (link_by_email yes), conform (up_conform's client)."""
     s = {
         "conform": OP.Site(workdir, daemon, "up_conform", up_conform.issuer,
                            name="panvaconform"),
@@ -61,6 +61,8 @@ def sites(workdir, daemon, up, up_conform):
         "wrong": OP.Site(workdir, daemon, "up_wrong", up.issuer, name="panva"),
         "es256id": OP.Site(workdir, daemon, "up_es256id", up.issuer, name="panvaes"),
         "eddsaid": OP.Site(workdir, daemon, "up_eddsaid", up.issuer, name="panvaed"),
+        "byemail": OP.Site(workdir, daemon, "up_byemail", up.issuer, name="panvamail",
+                           extra={"link_by_email": "yes"}),
     }
     s["basic"].register_with(up, "client_secret_basic")
     s["rs256"].register_with(up, "private_key_jwt", alg="RS256")
@@ -74,6 +76,7 @@ def sites(workdir, daemon, up, up_conform):
                                id_token_signed_response_alg="ES256")
     s["eddsaid"].register_with(up, "client_secret_basic",
                                id_token_signed_response_alg="EdDSA")
+    s["byemail"].register_with(up, "client_secret_basic")
     s["conform"].register_with(up_conform, "client_secret_basic")
     up.start()
     up_conform.start()
@@ -260,6 +263,71 @@ def test_new_keys_of_the_provider_are_fetched_when_an_id_token_names_one(rotatin
     landed(site, b := OP.Agent(), b.sign_in(site, login))
     assert identity_of("panvarot", login)
     assert up.log_text().count("GET /jwks -> 200") == 2, up.log_text()
+
+
+def password_account(site, email, verified):
+    """An account with a password registered on SITE with EMAIL, its
+    e-mail marked verified or not."""
+    username = W.uniq("owner")
+    pw = W.strong_password()
+    r = site.d.client.register_raw(username, email, pw)
+    assert r.status == 201, r
+    uid = r.json()["id"]
+    W.psql("UPDATE users SET email_verified = %s WHERE id = %s"
+           % ("true" if verified else "false", OP.q(uid)))
+    return uid
+
+
+def test_an_e_mail_of_an_account_with_a_password_is_a_409_page(sites):
+    """Without link_by_email, a first sign-in whose e-mail an account has
+    already neither signs in to that account nor makes another."""
+    site = sites["basic"]
+    login = W.uniq("taken")
+    owner = password_account(site, login + "@example.test", verified=True)
+    since = OP.last_audit_id()
+    a = OP.Agent()
+    r = a.sign_in(site, login)
+    page = error_page(r, 409)
+    assert "link" in page.lower(), page[:2000]
+    assert a.session_cookie() is None
+    assert OP.identities("panva", login + "-sub") == []
+    assert "email_taken" in failed_reasons("panva", since)
+    assert OP.user_row(owner)["password_hash"] != "!"
+
+
+def test_link_by_email_links_to_the_account_whose_e_mail_is_verified(sites):
+    site = sites["byemail"]
+    login = W.uniq("byemail")
+    owner = password_account(site, login + "@example.test", verified=True)
+    since = OP.last_audit_id()
+    a = OP.Agent()
+    landed(site, a, a.sign_in(site, login))
+    assert identity_of("panvamail", login) == owner
+    linked = OP.audit("identity_linked", uid=owner, since_id=since)
+    assert len(linked) == 1 and linked[0].get("by") == "email", linked
+    assert OP.audit("upstream_signup", since_id=since, uid=owner) == []
+
+
+def test_link_by_email_never_links_to_an_account_whose_e_mail_is_unverified(sites):
+    """Someone may register an account with another person's e-mail
+    address (it stays unverified) and a password of their own, and wait:
+    when that person signs in with the provider, which vouches for the
+    address, linking the identity to the waiting account would give them
+    the account (a pre-hijacked account).  The sign-in must not end in it."""
+    site = sites["byemail"]
+    login = W.uniq("victim")
+    squatter = password_account(site, login + "@example.test", verified=False)
+    a = OP.Agent()
+    r = a.sign_in(site, login)
+    rows = OP.identities("panvamail", login + "-sub")
+    assert all(uid != squatter for uid, _ in rows), rows
+    if r.status_code == 303:
+        # A session, then, of another account than the squatter's.
+        assert rows, r.headers
+        page = account_page(a, site)
+        assert OP.user_row(squatter)["username"] not in page
+    else:
+        error_page(r, 409)
 
 
 def test_a_wrong_client_secret_ends_on_a_502_page(sites, up):

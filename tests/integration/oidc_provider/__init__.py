@@ -144,6 +144,23 @@ def provider_file(pdir, name, **kw):
             f.write("%s %s\n" % (k, s))
 
 
+class OwnDatabaseDaemon(W.Daemon):
+    """A wardend on the database of its database_url setting: wardend
+    takes DATABASE_URL from the environment over the file's (config.c),
+    and wardenlib passes the session's on."""
+
+    def _spawn(self):
+        old = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = self.settings["database_url"]
+        try:
+            super()._spawn()
+        finally:
+            if old is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = old
+
+
 class Site:
     """A wardend of a test's own with one upstream provider NAME at
     UPSTREAM_ISSUER (client
@@ -168,9 +185,11 @@ class Site:
         self.conf.update(extra or {})
         settings.setdefault("public_url", "{base}")
         settings.setdefault("trusted_proxies", "127.0.0.1")
+        cls = W.Daemon
         if database_url:
             settings["database_url"] = database_url
-        self.d = W.Daemon(workdir, tag, key_dir=key_dir or daemon.key_dir,
+            cls = OwnDatabaseDaemon
+        self.d = cls(workdir, tag, key_dir=key_dir or daemon.key_dir,
                           providers_dir=self.pdir, **settings)
         self.base = self.d.base
         self.callback = "%s/ui/login/%s/callback" % (self.base, name)

@@ -79,6 +79,10 @@ const provider = new Provider(issuer, {
 	jwks: { keys },
 	cookies: { keys: ['upstream-test-cookie-key-' + conf.port] },
 	pkce: { methods: ['S256'], required: () => true },
+	ttl: {
+		AccessToken: 600, AuthorizationCode: 60, Grant: 3600, IdToken: 600,
+		Interaction: 600, Session: 3600,
+	},
 	scopes: ['openid', 'email', 'profile'],
 	claims: {
 		openid: ['sub'],
