@@ -498,26 +498,41 @@ step_keys(struct xchg *x)
 		finish(x, UPSTREAM_INTERNAL, NULL, "key set not fetched");
 }
 
-static void
-userinfo_answered(const struct https_answer *a, void *arg)
+/*
+ * The userinfo answer a through the provider's claim mapping into *who:
+ * 0, or -1 with x finished (and freed) for a failure.
+ */
+static int
+userinfo_read(struct xchg *x, const struct https_answer *a,
+    struct id_token_claims *who)
 {
-	struct xchg	*x = arg;
-	struct id_token_claims who;
-	char		 why[UPSTREAM_WHY_MAX], err[160];
+	char	 why[UPSTREAM_WHY_MAX], err[160];
 
 	if (a->status != 200) {
 		enum upstream_result res = transport_result(a, "userinfo",
 		    why, sizeof(why));
 
 		finish(x, res, NULL, why);
-		return;
+		return -1;
 	}
-	if (upstream_userinfo_map(a->body, a->len, x->u->p, &who, err,
+	if (upstream_userinfo_map(a->body, a->len, x->u->p, who, err,
 	    sizeof(err)) == -1) {
 		str_printf(why, sizeof(why), "userinfo: %s", err);
 		finish(x, UPSTREAM_BAD_ANSWER, NULL, why);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* A plain OAuth 2.0 provider's user: its userinfo alone. */
+static void
+userinfo_answered(const struct https_answer *a, void *arg)
+{
+	struct xchg	*x = arg;
+	struct id_token_claims who;
+
+	if (userinfo_read(x, a, &who) == -1)
+		return;
 	finish(x, UPSTREAM_OK, &who, NULL);
 	sodium_memzero(&who, sizeof(who));
 }
@@ -532,21 +547,9 @@ userinfo_merged(const struct https_answer *a, void *arg)
 {
 	struct xchg	*x = arg;
 	struct id_token_claims more;
-	char		 why[UPSTREAM_WHY_MAX], err[160];
 
-	if (a->status != 200) {
-		enum upstream_result res = transport_result(a, "userinfo",
-		    why, sizeof(why));
-
-		finish(x, res, NULL, why);
+	if (userinfo_read(x, a, &more) == -1)
 		return;
-	}
-	if (upstream_userinfo_map(a->body, a->len, x->u->p, &more, err,
-	    sizeof(err)) == -1) {
-		str_printf(why, sizeof(why), "userinfo: %s", err);
-		finish(x, UPSTREAM_BAD_ANSWER, NULL, why);
-		return;
-	}
 	if (strcmp(more.sub, x->who.sub) != 0) {
 		finish(x, UPSTREAM_BAD_ANSWER, NULL, "userinfo: sub is not the "
 		    "id_token's");
