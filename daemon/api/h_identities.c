@@ -97,12 +97,12 @@ list_of(struct http_req *r, const char *user_id)
 }
 
 static void
-unlink_of(struct http_req *r, const char *user_id)
+unlink_of(struct http_req *r, const char *user_id, const char *identity_id)
 {
 	struct caller *c = caller_of(r);
 
-	if (identity_unlink(c->front->db, user_id, http_req_param(r,
-	    "identity"), r->remote, c->user.id, unlinked, r) == -1)
+	if (identity_unlink(c->front->db, user_id, identity_id, r->remote,
+	    c->user.id, unlinked, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }
 
@@ -113,11 +113,11 @@ h_me_identities(struct http_req *r)
 	list_of(r, caller_of(r)->user.id);
 }
 
-/* DELETE /api/v1/users/me/identities/{identity} */
+/* DELETE /api/v1/users/me/identities/{id} */
 void
 h_me_identity_delete(struct http_req *r)
 {
-	unlink_of(r, caller_of(r)->user.id);
+	unlink_of(r, caller_of(r)->user.id, http_req_param(r, "id"));
 }
 
 /* GET /api/v1/users/{id}/identities */
@@ -131,5 +131,5 @@ h_admin_identities(struct http_req *r)
 void
 h_admin_identity_delete(struct http_req *r)
 {
-	unlink_of(r, http_req_param(r, "id"));
+	unlink_of(r, http_req_param(r, "id"), http_req_param(r, "identity"));
 }

@@ -74,6 +74,10 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #           "victim" (a user made for admin writes) or "fresh" (one per example)
 #           or "fresh_mfa" (one per example, with a pending TOTP enrolment)
 #   target: for /users/me/sessions/{id}: "own_session" (one of the caller's)
+#   target: for /users/me/identities/{id}: "own_identity" (one linked to the
+#           caller, written into the database: a link takes a provider)
+#   target: for /users/{id}/identities/{identity}: "fresh_identity" (a user
+#           made with a password and one identity)
 DRIVERS = {
     "register": dict(auth="none"),
     "listUsers": dict(auth="admin"),
@@ -96,6 +100,12 @@ DRIVERS = {
     "listSessions": dict(auth="bearer", caller="shared"),
     "deleteSession": dict(auth="bearer", caller="throwaway", target="own_session"),
     "deleteUserMfa": dict(auth="admin", target="fresh_mfa"),
+    # identities at upstream providers: none is linked here (a link takes a
+    # sign-in at a provider), so a delete is a 404 or a 409 and a list empty
+    "listIdentities": dict(auth="bearer", caller="shared"),
+    "deleteIdentity": dict(auth="bearer", caller="throwaway", target="own_identity"),
+    "listUserIdentities": dict(auth="admin", target="shared"),
+    "deleteUserIdentity": dict(auth="admin", target="fresh_identity"),
     "getUser": dict(auth="admin", target="shared"),
     "patchUser": dict(auth="admin", target="victim"),
     "deleteUser": dict(auth="admin", target="fresh"),
@@ -567,6 +577,14 @@ def op_of(doc, op_id):
 # ---------------------------------------------------------------------------
 # Building one request
 
+def linked_identity(user_id):
+    """The id of a new identity linked to user_id, written straight into
+    the database (a real link takes a sign-in at a provider)."""
+    return W.psql("INSERT INTO identities (user_id, provider, subject)"
+                  " VALUES ('%s', 'props', '%s') RETURNING id"
+                  % (user_id, uuid.uuid4()))[0]
+
+
 def bearer_for(ctx, driver, caller):
     if driver["auth"] == "admin":
         return ctx.admin.access
@@ -607,6 +625,7 @@ def valid_request(draw, doc, op, ctx):
 
     path = op.path
     query = {}
+    fresh_identity = None
     for p in op.params:
         if p["in"] == "path":
             if drv.get("target") == "shared":
@@ -623,6 +642,18 @@ def valid_request(draw, doc, op, ctx):
                     f = ctx.c.new_user("oam")
                     enrol_totp(ctx, f)
                     v = f.id
+            elif drv.get("target") == "own_identity":
+                v = draw(st.sampled_from(["own", None]))
+                if v == "own":
+                    v = linked_identity(caller.id)
+            elif drv.get("target") == "fresh_identity":
+                v = draw(st.sampled_from(["fresh", None])) if p["name"] == "id" else None
+                if v == "fresh":
+                    f = ctx.c.new_user("oai", login=False)
+                    v = f.id
+                    fresh_identity = linked_identity(f.id)
+                elif p["name"] == "identity" and fresh_identity is not None:
+                    v = fresh_identity
             elif drv.get("target") == "own_session":
                 v = draw(st.sampled_from(["own", None]))
                 if v == "own":
@@ -1109,7 +1140,7 @@ def test_credentials(doc, ctx, client, op_id):
         assert DRIVERS[op_id]["auth"] == "none", "%r: driver says %s" % (op, DRIVERS[op_id])
         return
     found = Collector()
-    path = op.path.replace("{id}", str(uuid.uuid4()))
+    path = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), op.path)
     body = None
     headers = {}
     if op.media:
@@ -1297,7 +1328,7 @@ def test_wrong_method(doc, client):
         by_path.setdefault(op.path, []).append(op)
     for path, ops in sorted(by_path.items()):
         documented = {op.method for op in ops}
-        concrete = path.replace("{id}", str(uuid.uuid4()))
+        concrete = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), path)
         for m in ("PUT", "POST", "DELETE", "PATCH"):
             if m in documented:
                 continue
@@ -1349,7 +1380,7 @@ def test_cors(doc, client):
     assert cors, "the document marks no path x-cors"
     for path in cors:
         methods = sorted(m.upper() for m in doc.spec["paths"][path] if m in METHODS)
-        concrete = path.replace("{id}", str(uuid.uuid4()))
+        concrete = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), path)
         for m in methods:
             sent, r = send(client, "OPTIONS", concrete, {
                 "Origin": ORIGIN, "Access-Control-Request-Method": m,
