@@ -244,8 +244,8 @@ def test_a_taken_username_gets_a_number(wd, idp, fresh):
 
 def test_link_by_email_links_a_verified_email_to_its_account(wd, idp):
     u = wd.client.new_user("lbe", login=False)
-    # The account has verified its address too (else no link: pre-hijacking).
-    W.psql("UPDATE users SET email_verified = true WHERE id = %s" % U._q(u.id))
+    # The account proved its address too (as a mailed link would).
+    W.psql("UPDATE users SET email_verified = true WHERE id = '%s'" % u.id)
     users = U.users_count()
     mark = U.audit_mark()
     idp.reset(sub="sub-" + u.username, email=u.email, email_verified=True)
@@ -261,8 +261,26 @@ def test_link_by_email_links_a_verified_email_to_its_account(wd, idp):
     assert wd.client.login_raw(u.username, u.password).status == 200
 
 
-def test_link_by_email_never_links_an_unverified_email(wd, idp):
+def test_link_by_email_never_links_to_an_account_that_has_not_verified_its_email(wd, idp):
+    """Pre-hijacking: an account registered with someone's address it never
+    proved does not receive their identity, verified as it is upstream."""
+    u = wd.client.new_user("lbeh", login=False)
+    users, ids = U.users_count(), U.identities_count()
+    mark = U.audit_mark()
+    idp.reset(sub="sub-" + u.username, email=u.email, email_verified=True)
+    b = U.Browser(wd)
+    _, _, r = b.sign_in("fakelink")
+    assert r.status == 409, r
+    assert session_cookie(r) is None, r
+    assert not b.signed_in()
+    assert U.users_count() == users and U.identities_count() == ids
+    assert U.failures_after(mark, "fakelink") == ["email_taken"]
+
+
+def test_link_by_email_never_links_an_email_the_provider_has_not_verified(wd, idp):
     u = wd.client.new_user("lbeu", login=False)
+    # Verified here: only the provider's email_verified false stands in the way.
+    W.psql("UPDATE users SET email_verified = true WHERE id = '%s'" % u.id)
     users, ids = U.users_count(), U.identities_count()
     mark = U.audit_mark()
     idp.reset(sub="sub-" + u.username, email=u.email, email_verified=False)
