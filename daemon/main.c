@@ -518,14 +518,16 @@ check_only(struct daemon *d)
 		fprintf(stderr, "wardend: warning: email_verification is not "
 		    "off but mail_transport is: verification and reset mail "
 		    "cannot be sent (those requests answer 503)\n");
-	if (providers_load(d->cfg->providers_dir, &ps, err,
-	    sizeof(err)) == -1) {
+	/* The secrets go to sodium_malloc'd memory: libsodium first. */
+	if (sodium_init() < 0 || providers_load(d->cfg->providers_dir, &ps,
+	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "wardend: providers_dir: %s\n", err);
 		blocklist_free(d->front.blocklist);
 		free_config(d->cfg0);
 		return 1;
 	}
-	printf("configuration OK (%zu sign-in providers)\n", ps.n);
+	printf("configuration OK (%zu sign-in provider%s)\n", ps.n,
+	    ps.n == 1 ? "" : "s");
 	providers_free(&ps);
 	cfg_dump(d->cfg, stdout);
 	blocklist_free(d->front.blocklist);
