@@ -54,6 +54,7 @@
 
 #define LOCATION_MAX	(PROVIDER_URL_MAX + 4096)
 #define COOKIE_SET_MAX	256
+#define COOKIE_PATH_MAX	256
 #define REDIRECT_MAX	(RETURN_URL_MAX + 128)
 
 /* One sign-in's request, start or callback, from its bytes to its reply. */
@@ -98,6 +99,26 @@ cookie_name(const struct cfg *cfg)
 {
 	return weburl_dev(cfg->public_url) ? UPSTREAM_COOKIE_DEV :
 	    UPSTREAM_COOKIE;
+}
+
+/*
+ * The binding cookie's Path: the login pages under public_url's own path
+ * ("/ui/login/", or "/auth/ui/login/" behind a proxy at /auth/).
+ */
+static void
+cookie_path(const struct cfg *cfg, char *out, size_t outlen)
+{
+	struct weburl	 u;
+	size_t		 n = 0;
+
+	if (weburl_parse(cfg->public_url, &u) == 0) {
+		n = strcspn(u.rest, "?#");
+		while (n > 0 && u.rest[n - 1] == '/')
+			n--;
+	}
+	if (n + sizeof("/ui/login/") > outlen)
+		n = 0;
+	str_printf(out, outlen, "%.*s/ui/login/", (int)n, n > 0 ? u.rest : "");
 }
 
 /* ---- pages ---- */
@@ -195,7 +216,8 @@ begin_stored(enum store_status st, void *arg)
 	struct flow	*fl = arg;
 	struct http_req	*r = fl->r;
 	const struct cfg *cfg = front_of(fl)->cfg;
-	char		 set[COOKIE_SET_MAX];
+	char		 set[COOKIE_SET_MAX + COOKIE_PATH_MAX];
+	char		 path[COOKIE_PATH_MAX];
 
 	if (st != STORE_OK) {
 		refuse(fl, 503, "database", "The sign-in could not be "
@@ -203,9 +225,10 @@ begin_stored(enum store_status st, void *arg)
 		return;
 	}
 	if (fl->new_binding) {
+		cookie_path(cfg, path, sizeof(path));
 		str_printf(set, sizeof(set), "%s=%s; Max-Age=%d; "
-		    "Path=/ui/login/; HttpOnly; SameSite=Lax%s",
-		    cookie_name(cfg), fl->binding, UPSTREAM_LOGIN_TTL,
+		    "Path=%s; HttpOnly; SameSite=Lax%s",
+		    cookie_name(cfg), fl->binding, UPSTREAM_LOGIN_TTL, path,
 		    weburl_dev(cfg->public_url) ? "" : "; Secure");
 		(void)http_add_header(r, "Set-Cookie", set);
 		sodium_memzero(set, sizeof(set));
@@ -371,15 +394,18 @@ to_return(struct flow *fl)
 {
 	struct http_req	*r = fl->r;
 	const struct cfg *cfg = front_of(fl)->cfg;
-	char		 to[RETURN_URL_MAX + 1], set[COOKIE_SET_MAX];
+	char		 to[RETURN_URL_MAX + 1];
+	char		 set[COOKIE_SET_MAX + COOKIE_PATH_MAX];
+	char		 path[COOKIE_PATH_MAX];
 
 	if (fl->l.return_to[0] != '\0')
 		str_copy(to, fl->l.return_to, sizeof(to));
 	else
 		cfg_url(cfg, "/ui/account", to, sizeof(to));
 	/* The binding has served. */
-	str_printf(set, sizeof(set), "%s=; Max-Age=0; Path=/ui/login/; "
-	    "HttpOnly; SameSite=Lax%s", cookie_name(cfg),
+	cookie_path(cfg, path, sizeof(path));
+	str_printf(set, sizeof(set), "%s=; Max-Age=0; Path=%s; "
+	    "HttpOnly; SameSite=Lax%s", cookie_name(cfg), path,
 	    weburl_dev(cfg->public_url) ? "" : "; Secure");
 	(void)http_add_header(r, "Set-Cookie", set);
 	(void)http_set_header(r, "Location", to);

@@ -42,3 +42,31 @@ def test_check_names_the_file_and_line_of_a_mistake(workdir):
     r = check(workdir, d)
     assert r.returncode == 1, r
     assert "gh.conf: client_secret_file" in r.stderr, r
+
+
+def test_the_binding_cookie_lives_under_public_urls_own_path(workdir, daemon):
+    """Behind a proxy that serves warden at /auth/, the cookie that binds a
+    sign-in to its browser must reach /auth/ui/login/NAME/callback."""
+    from fake_oidc import FakeOidc
+
+    idp = FakeOidc("RS256")
+    secret = "s-" + uuid.uuid4().hex
+    idp.add_client("warden-prefix", secret=secret)
+    pdir = U.make_providers_dir(workdir, "upstream_prefix", {
+        "corp": U.oidc_provider(idp, "warden-prefix", secret)})
+    d = W.start_own(workdir, daemon, "upstream_prefix", providers_dir=pdir,
+                    public_url="{base}/auth")
+    try:
+        # The proxy strips /auth/: the daemon serves /ui/login/corp.
+        r = d.client.get("/ui/login/corp")
+        assert r.status == 303, r
+        cookies = [v for v in r.header_all("Set-Cookie")
+                   if v.startswith("warden_upstream=")]
+        assert cookies, r
+        attrs = {k.strip().lower(): v for k, _, v in
+                 (p.partition("=") for p in cookies[0].split(";")[1:])}
+        assert attrs.get("path") == "/auth/ui/login/", cookies
+        assert "/auth/ui/login/corp/callback" in r.header("Location").replace("%2F", "/")
+    finally:
+        W.stop_own(d)
+        idp.close()
