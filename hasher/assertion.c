@@ -129,18 +129,8 @@ assertion_sign(const struct keyset *ks,
 	}
 	if (req_check(req, err, errlen) == -1)
 		return -1;
-	if (req->alg == PROTO_ALG_RS256) {
-		if ((rk = keys_rsa_current_at(ks, now)) == NULL ||
-		    rk->pkey == NULL) {
-			str_printf(err, errlen, "no current RSA key: the key "
-			    "set predates RS256; run wardenctl keygen");
-			return -1;
-		}
-	} else if ((ek = keys_sign_current_at(ks, now)) == NULL ||
-	    ek->sk == NULL) {
-		str_printf(err, errlen, "no current signing key");
+	if (jwt_key_current(ks, req->alg, now, &ek, &rk, err, errlen) == -1)
 		return -1;
-	}
 	if (now < 0 || (int64_t)now > (int64_t)UINT32_MAX - ASSERTION_TTL) {
 		str_printf(err, errlen, "clock out of range");
 		return -1;

@@ -155,6 +155,28 @@ text_free(char *t)
 }
 
 int
+jwt_key_current(const struct keyset *ks, uint8_t alg, time_t now,
+    const struct sign_key **ek, const struct rsa_key **rk, char *err,
+    size_t errlen)
+{
+	*ek = NULL;
+	*rk = NULL;
+	if (alg == PROTO_ALG_RS256) {
+		if ((*rk = keys_rsa_current_at(ks, now)) == NULL ||
+		    (*rk)->pkey == NULL) {
+			str_printf(err, errlen, "no current RSA key: the key "
+			    "set predates RS256; run wardenctl keygen");
+			return -1;
+		}
+	} else if ((*ek = keys_sign_current_at(ks, now)) == NULL ||
+	    (*ek)->sk == NULL) {
+		str_printf(err, errlen, "no current signing key");
+		return -1;
+	}
+	return 0;
+}
+
+int
 jwt_jws_compact(cJSON *hdr, cJSON *claims, const struct sign_key *ek,
     const struct rsa_key *rk, char jwt[PROTO_JWT_MAX + 1], char *err,
     size_t errlen)
@@ -522,18 +544,8 @@ jwt_sign_id(const struct keyset *ks, const struct jwt_sign_params *p,
 	}
 	if (id_req_check(req, err, errlen) == -1)
 		return -1;
-	if (req->alg == PROTO_ALG_RS256) {
-		if ((rk = keys_rsa_current_at(ks, now)) == NULL ||
-		    rk->pkey == NULL) {
-			str_printf(err, errlen, "no current RSA key: the key "
-			    "set predates RS256; run wardenctl keygen");
-			return -1;
-		}
-	} else if ((ek = keys_sign_current_at(ks, now)) == NULL ||
-	    ek->sk == NULL) {
-		str_printf(err, errlen, "no current signing key");
+	if (jwt_key_current(ks, req->alg, now, &ek, &rk, err, errlen) == -1)
 		return -1;
-	}
 	if ((exp = exp_of(now, req->ttl, p->max_ttl)) == -1) {
 		str_printf(err, errlen, "clock out of range");
 		return -1;

@@ -61,6 +61,15 @@ int	jwt_sign_id(const struct keyset *ks, const struct jwt_sign_params *p,
 	    size_t errlen);
 
 /*
+ * The current key of alg (enum proto_alg) at now: *rk for RS256, else *ek
+ * (the other NULL).  0, or -1 with the reason in err when the key set has
+ * none.  Shared by the ID tokens and the client assertions.
+ */
+int	jwt_key_current(const struct keyset *ks, uint8_t alg, time_t now,
+	    const struct sign_key **ek, const struct rsa_key **rk, char *err,
+	    size_t errlen);
+
+/*
  * Writes base64url(hdr) "." base64url(claims) "." base64url(signature)
  * into jwt (PROTO_JWT_MAX + 1 bytes), signed with the Ed25519 key ek or,
  * when rk is set, the RSA key rk (RS256: PKCS#1 v1.5 with SHA-256); the
