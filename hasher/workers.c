@@ -2,8 +2,12 @@
  * A fixed pool of threads over a ring buffer guarded by one mutex and two
  * condition variables.  Nothing here allocates once the pool runs.
  */
+#define _GNU_SOURCE	/* gettid */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@ struct workers {
 	pthread_cond_t	 nonempty;	/* an item was queued, or stopping */
 	pthread_cond_t	 started_cv;	/* a thread reached its loop */
 	unsigned int	 started;	/* threads in their loop */
+	unsigned int	 not_lowered;	/* threads left at normal priority */
 	void		**ring;
 	size_t		 qmax;
 	size_t		 head;		/* next item to run */
@@ -27,12 +32,37 @@ struct workers {
 	unsigned int	 nthreads;	/* started */
 };
 
+/*
+ * Hashing yields the CPU to everything else on the machine: SCHED_BATCH
+ * (the scheduler takes it for a CPU-bound thread and never lets it
+ * preempt an interactive one) and a nice of WORKERS_NICE, so that a login
+ * flood does not starve wardend's reads or PostgreSQL.  Both are per
+ * thread on Linux; raising one's own nice needs no privilege.
+ */
+static void
+workers_lower_priority(struct workers *w)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	bool lowered = true;
+
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
+		lowered = false;
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKERS_NICE) == -1)
+		lowered = false;
+	if (!lowered) {
+		pthread_mutex_lock(&w->lock);
+		w->not_lowered++;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
 static void *
 workers_main(void *p)
 {
 	struct workers *w = p;
 	void *item;
 
+	workers_lower_priority(w);
 	/* From here on the thread makes no start-up system call (robust
 	 * list, rseq) that a filter loaded later would refuse. */
 	pthread_mutex_lock(&w->lock);
@@ -172,6 +202,17 @@ unsigned int
 workers_count(const struct workers *w)
 {
 	return w->nthreads;
+}
+
+unsigned int
+workers_not_lowered(struct workers *w)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->not_lowered;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 size_t

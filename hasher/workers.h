@@ -4,7 +4,9 @@
  * that the I/O thread keeps answering fast ones.  Threads must be started
  * before the seccomp filter is loaded (creating one needs clone(2)); once
  * running, the pool makes no system call beyond futex and what the work
- * itself needs.
+ * itself needs.  The threads run at a lower CPU priority than the rest of
+ * the machine (SCHED_BATCH, nice WORKERS_NICE): hashing takes what the
+ * reads leave.
  */
 #ifndef WARDEN_HASHER_WORKERS_H
 #define WARDEN_HASHER_WORKERS_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 
 #define WORKERS_MAX	256	/* most threads a pool starts */
+#define WORKERS_NICE	10	/* the threads' nice value */
 
 struct workers;
 
@@ -36,6 +39,10 @@ struct workers	*workers_start(unsigned int nthreads, size_t qmax,
  * ESHUTDOWN); the caller still owns item then.
  */
 int		 workers_submit(struct workers *w, void *item);
+
+/* Threads that could not lower their priority (0 normally; the caller
+ * logs it). */
+unsigned int	 workers_not_lowered(struct workers *w);
 
 /* Threads the pool runs. */
 unsigned int	 workers_count(const struct workers *w);

@@ -1,16 +1,20 @@
 /*
  * hasher/workers.c: the bounded queue refuses when full, every queued item
- * runs exactly once, stop drains, and the thread count follows the CPUs
- * when asked for 0.
+ * runs exactly once, stop drains, the thread count follows the CPUs
+ * when asked for 0, and the threads run at a lower CPU priority.
  */
+#define _GNU_SOURCE	/* gettid */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +139,40 @@ test_default_count(void **state)
 	workers_stop(NULL);
 }
 
+/* What a worker thread's own scheduling looks like from inside a job. */
+static struct {
+	int	policy;
+	int	nice;
+} seen;
+
+static void
+record_priority(void *item, void *arg)
+{
+	(void)item;
+	(void)arg;
+	seen.policy = sched_getscheduler(0);
+	errno = 0;
+	seen.nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+}
+
+static void
+test_workers_run_at_lower_priority(void **state)
+{
+	struct workers *w;
+
+	(void)state;
+	seen.policy = -1;
+	seen.nice = 0;
+	w = workers_start(1, 1, record_priority, NULL);
+	assert_non_null(w);
+	assert_int_equal(workers_submit(w, (void *)1), 0);
+	workers_stop(w);	/* drains: the job has run */
+	assert_int_equal(seen.policy, SCHED_BATCH);
+	assert_true(seen.nice >= WORKERS_NICE);
+	/* The thread that started the pool keeps its own. */
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -148,6 +186,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_queue_refuses),
+		cmocka_unit_test(test_workers_run_at_lower_priority),
 		cmocka_unit_test(test_stop_drains),
 		cmocka_unit_test(test_default_count),
 		cmocka_unit_test(test_bad_arguments),
