@@ -55,6 +55,7 @@
 #include "api/ratelimit.h"
 #include "api/revocations.h"
 #include "api/session_cache.h"
+#include "api/token_cache.h"
 #include "api/upstreams.h"
 #include "sdnotify.h"
 #include "hc/spawner.h"
@@ -695,8 +696,9 @@ open_pool(struct daemon *d)
 }
 
 /* Forward-auth: revocations, a LISTEN connection of their own with look-ups
- * through the pool (api/revocations.h), and the memory of session cookies
- * (api/session_cache.h). */
+ * through the pool (api/revocations.h), the memory of session cookies
+ * (api/session_cache.h), and of access tokens verified before
+ * (api/token_cache.h). */
 static void
 listen_revocations(struct daemon *d)
 {
@@ -705,6 +707,8 @@ listen_revocations(struct daemon *d)
 		fatal("cannot start listening for revocations");
 	if ((d->front.sessions = session_cache_new(SESSION_CACHE_MAX)) == NULL)
 		fatal("cannot allocate the session cache");
+	if ((d->front.tokens = token_cache_new(TOKEN_CACHE_ENTRIES)) == NULL)
+		fatal("cannot allocate the token cache");
 }
 
 /* The mail worker on the pool, with a LISTEN connection of its own. */
@@ -793,6 +797,7 @@ shut_down(struct daemon *d)
 	revocations_free(d->front.revocations);	/* after: see its header */
 	session_cache_free(d->front.sessions);	/* after the pool: its last
 						 * callbacks store into it */
+	token_cache_free(d->front.tokens);
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
 	if (d->watchdog != NULL)

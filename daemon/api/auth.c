@@ -13,6 +13,7 @@
 #include "problem_reply.h"
 #include "reply.h"
 #include "store/users.h"
+#include "token_cache.h"
 
 #define AUTH_LEEWAY	60	/* seconds of clock skew accepted */
 
@@ -50,18 +51,50 @@ auth_keys_known(const struct front *f)
 	return hc_pubkeys(f->hc)->nkeys > 0;
 }
 
+/* True while the hasher still publishes the key kid. */
+static bool
+key_published(const struct proto_pubkeys_ans *keys, const char *kid)
+{
+	size_t	 i;
+
+	for (i = 0; i < keys->nkeys; i++)
+		if (strcmp(keys->keys[i].kid, kid) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A token seen before is answered from the cache (api/token_cache.h)
+ * while it lives and its key is still published; any other is verified,
+ * and stored when it passes.  Revocation is the caller's, after this.
+ */
 enum jwt_result
 auth_verify_token(struct front *f, const char *token, size_t len,
     bool client, time_t now, struct jwt_claims *claims)
 {
+	const struct proto_pubkeys_ans *keys = hc_pubkeys(f->hc);
 	struct jwt_verify_params vp = {
 		.issuer = f->cfg->issuer,
 		.audience = f->cfg->audience,
 		.leeway = AUTH_LEEWAY,
 		.client = client,
 	};
+	uint8_t	 key[TOKEN_CACHE_KEY_LEN];
+	enum jwt_result jr;
 
-	return jwt_verify(hc_pubkeys(f->hc), &vp, token, len, now, claims);
+	if (f->tokens == NULL || len > JWT_VERIFY_MAX_LEN)
+		return jwt_verify(keys, &vp, token, len, now, claims);
+	token_cache_key(f->tokens, token, len, client, key);
+	if (token_cache_lookup(f->tokens, key, now, claims)) {
+		if (key_published(keys, claims->kid))
+			return JWT_OK;
+		token_cache_forget(f->tokens, key);
+	}
+	jr = jwt_verify(keys, &vp, token, len, now, claims);
+	if (jr == JWT_OK)
+		token_cache_store(f->tokens, key, claims->exp + AUTH_LEEWAY,
+		    claims);
+	return jr;
 }
 
 static enum jwt_result

@@ -27,6 +27,7 @@ struct metrics;
 struct ratelimit;
 struct revocations;
 struct session_cache;
+struct token_cache;
 struct upstreams;
 
 struct front {
@@ -50,6 +51,8 @@ struct front {
 	struct session_cache	*sessions;	/* forward-auth's memory of
 						 * session cookies (NULL: ask
 						 * the database every time) */
+	struct token_cache	*tokens;	/* access tokens verified before
+						 * (NULL: verify every time) */
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 	struct census		*census;	/* counts for /metrics
 						 * (api/census.h) */

@@ -282,6 +282,7 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 	s->legacy_hashes = -1;
 	if (f != NULL) {
 		revocations_stats(f->revocations, &s->rev);
+		token_cache_stats(f->tokens, &s->tokens);
 		mailer_get_stats(f->mailer, &s->mail);
 		s->legacy_hashes = census_legacy_hashes(f->census);
 		for (i = 0; i < PURGE_NKINDS; i++)
@@ -488,6 +489,21 @@ render_revocations(struct out *o, const struct metrics_snapshot *s)
 }
 
 static void
+render_token_cache(struct out *o, const struct metrics_snapshot *s)
+{
+	family(o, "warden_token_cache_lookups_total", "counter",
+	    "Access tokens looked up in the verified-token cache, by result "
+	    "(a miss verifies the signature).");
+	out_printf(o, "warden_token_cache_lookups_total{result=\"hit\"} %"
+	    PRIu64 "\n", s->tokens.hits);
+	out_printf(o, "warden_token_cache_lookups_total{result=\"miss\"} %"
+	    PRIu64 "\n", s->tokens.misses);
+	family(o, "warden_token_cache_entries", "gauge",
+	    "Verified access tokens the cache holds.");
+	out_printf(o, "warden_token_cache_entries %zu\n", s->tokens.entries);
+}
+
+static void
 render_mail(struct out *o, const struct metrics_snapshot *s)
 {
 	const struct mailer_stats *m = &s->mail;
@@ -523,6 +539,7 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 	render_hasher(&o, s);
 	render_db(&o, s);
 	render_revocations(&o, s);
+	render_token_cache(&o, s);
 	render_mail(&o, s);
 	family(&o, "warden_logins_total", "counter",
 	    "Password logins by outcome.");

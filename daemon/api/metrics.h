@@ -34,6 +34,7 @@
 #include "mailer.h"
 #include "revocations.h"
 #include "store/purge.h"
+#include "token_cache.h"
 
 struct cfg;
 struct event_base;
@@ -65,6 +66,7 @@ struct metrics_snapshot {
 	bool		 have_db;	/* false: no database pool yet */
 	struct db_stats	 db;
 	struct rev_stats rev;		/* zeroed: no revocations */
+	struct token_cache_stats tokens; /* zeroed: no token cache */
 	struct mailer_stats mail;	/* zeroed: no mail worker */
 	int64_t		 legacy_hashes;	/* -1: not counted yet */
 	uint64_t	 purged[PURGE_NKINDS];	/* rows, per table */

@@ -228,6 +228,16 @@ class Client:
                 return int(line.split()[-1])
         raise AssertionError("no hash queue depth in /metrics")
 
+    def metric(self, name):
+        """The value of one sample of /metrics, by its name and labels
+        ('warden_x_total{result="hit"}')."""
+        r = self.get("/metrics")
+        assert r.status == 200, r
+        for line in r.body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        raise AssertionError("no %s in /metrics" % name)
+
     def post(self, path, **kw):
         return self.request("POST", path, **kw)
 
