@@ -95,6 +95,7 @@ static const struct cfg_key keys[] = {
 	STR(user, "warden"),
 	STR(database_url, "postgresql:///warden"),
 	UINT(database_pool, "4", 1, 64),
+	UINT(front_processes, "1", 0, 64),
 	DUR(request_timeout, "30s", 1 * U_SEC, 1 * U_HOUR),
 	DUR(read_timeout, "30s", 1 * U_SEC, 1 * U_HOUR),
 	DUR(shutdown_timeout, "10s", 0, 10 * U_MIN),

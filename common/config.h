@@ -43,6 +43,7 @@ struct cfg {
 	char		*user;
 	char		*database_url;
 	unsigned int	database_pool;
+	unsigned int	front_processes;	/* 0: one per online CPU */
 	int64_t		request_timeout;
 	int64_t		read_timeout;		/* for a whole request */
 	int64_t		shutdown_timeout;

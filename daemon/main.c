@@ -4,8 +4,9 @@
  *	wardend [-t] [-f config]
  *
  * Start-up (DESIGN.md): sockets from systemd (taken before anything else
- * opens a descriptor or forks), configuration, the hasher (fork+exec),
- * listeners, migrations, the database pool, then the drop to the
+ * opens a descriptor or forks), configuration, listeners, the other front
+ * processes (front_processes, fronts.h), then in each: the hasher
+ * (fork+exec), migrations, the database pool, the drop to the
  * unprivileged user and the event loop.  Everything after start-up runs on
  * the loop and never blocks on PostgreSQL or the hasher.
  *
@@ -57,6 +58,7 @@
 #include "api/session_cache.h"
 #include "api/token_cache.h"
 #include "api/upstreams.h"
+#include "fronts.h"
 #include "sdnotify.h"
 #include "hc/spawner.h"
 #include "stdfds.h"
@@ -69,6 +71,9 @@ struct daemon {
 	struct http_server	*http;
 	struct front		 front;
 	struct spawner		*spawner;	/* root start-up, spawn mode */
+	struct fronts		*fronts;	/* front_processes (fronts.h) */
+	unsigned int		 index;		/* this front's: 0 is the first */
+	bool			 lost_front;	/* another front ended unasked */
 	struct event		*drain_timer;
 	struct timespec		 drain_start;
 	int64_t			 drain_limit;	/* seconds */
@@ -206,6 +211,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	fronts_stop(d->fronts);
 	log_info("signal %d: no new connections; draining for at most %llds",
 	    (int)sig, (long long)d->drain_limit);
 	http_server_stop_listening(d->http);
@@ -377,6 +383,7 @@ on_reload_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_info("signal %d: reloading %s", (int)sig,
 	    d->config_file != NULL ? d->config_file : "the environment");
+	fronts_signal(d->fronts, SIGHUP);
 	if (sdnotify_reloading(&d->notify, "reloading") == -1)
 		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
 	reload(d);
@@ -536,9 +543,7 @@ check_only(struct daemon *d)
 	return 0;
 }
 
-/* libsodium, SIGPIPE, systemd's notification socket and, as root in
- * spawn mode, the spawner: forked before anything else is open, so that
- * the helper keeps only its socket. */
+/* libsodium, SIGPIPE and systemd's notification socket. */
 static void
 prepare_process(struct daemon *d)
 {
@@ -546,6 +551,55 @@ prepare_process(struct daemon *d)
 		fatal("libsodium failed to initialise");
 	signal(SIGPIPE, SIG_IGN);
 	setup_notify(d, &d->watchdog_usec);
+}
+
+/* A front that ended unasked (fronts.h): all stop, and the first exits
+ * with an error. */
+static void
+on_lost_front(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->lost_front = true;
+	on_stop_signal(SIGTERM, EV_SIGNAL, d);
+}
+
+/*
+ * front_processes: the other fronts, forked once the listeners are bound
+ * (they accept on the same sockets) and before any connection or thread
+ * is opened.  Each has its own loop from here on; the counts of /metrics
+ * are shared.  Only the first talks to systemd.
+ */
+static void
+fork_fronts(struct daemon *d)
+{
+	unsigned int n = fronts_wanted(d->cfg->front_processes);
+
+	_Static_assert(FRONTS_MAX <= METRICS_FRONTS_MAX,
+	    "metrics must hold every front");
+	if (n > 1 && metrics_share(d->front.metrics, n) == -1)
+		fatal("front_processes: shared counters: %s", strerror(errno));
+	if ((d->fronts = fronts_fork(n, &d->index)) == NULL)
+		fatal("front_processes: fork: %s", strerror(errno));
+	if (d->index > 0) {
+		if (event_reinit(d->base) == -1)
+			fatal("front %u: event_reinit failed", d->index);
+		sdnotify_close(&d->notify);
+		d->watchdog_usec = 0;
+		log_info("front %u of %u", d->index + 1, n);
+	} else if (n > 1)
+		log_info("front 1 of %u", n);
+	if (metrics_join(d->front.metrics, d->index, d->base) == -1 ||
+	    fronts_watch(d->fronts, d->base, on_lost_front, d) == -1)
+		fatal("front_processes: %s", strerror(errno));
+}
+
+/* As root in spawn mode, the spawner: forked before the hasher, the pool
+ * or anything else is open, so that the helper keeps only its socket
+ * (each front has its own). */
+static void
+start_spawner(struct daemon *d)
+{
 	if (geteuid() == 0 && d->cfg->hasher_socket[0] == '\0' &&
 	    (d->spawner = spawner_start(d->cfg->hasher_path,
 	    d->config_file)) == NULL)
@@ -688,10 +742,14 @@ open_listeners(struct daemon *d, const struct listenfds *lf)
 static void
 open_pool(struct daemon *d)
 {
+	unsigned int n = fronts_count(d->fronts);
+
 	run_migrations(d->cfg->database_url);
 	drop_privileges(d->cfg->user);
+	/* Each front its share of database_pool, rounded up. */
 	if ((d->front.db = db_pool_new(d->base, d->cfg->database_url,
-	    d->cfg->database_pool, d->cfg->request_timeout)) == NULL)
+	    (d->cfg->database_pool + n - 1) / n,
+	    d->cfg->request_timeout)) == NULL)
 		fatal("cannot create the database pool");
 }
 
@@ -818,6 +876,16 @@ shut_down(struct daemon *d)
 	free_config(d->cfg0);
 }
 
+/* The first front waits for the others; the exit status of wardend. */
+static int
+exit_status(struct daemon *d)
+{
+	bool	 clean = fronts_wait(d->fronts);
+
+	fronts_free(d->fronts);
+	return clean && !d->lost_front ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -842,16 +910,21 @@ main(int argc, char *argv[])
 	make_front(&d);
 	make_mailer(&d);
 	load_portal(&d);
+	open_listeners(&d, &lf);
+	fork_fronts(&d);
+	start_spawner(&d);
 	start_hasher(&d);
 	load_upstreams(&d);
-	open_listeners(&d, &lf);
 	open_pool(&d);
 	listen_revocations(&d);
-	start_mail(&d);
-	start_census(&d);
-	start_purger(&d);
+	/* Work of the service as a whole: the first front's. */
+	if (d.index == 0) {
+		start_mail(&d);
+		start_census(&d);
+		start_purger(&d);
+	}
 	watch_signals(&d);
 	serve(&d);
 	shut_down(&d);
-	return 0;
+	return exit_status(&d);
 }

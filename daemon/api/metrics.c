@@ -2,7 +2,11 @@
  * The metrics of wardend: fixed tables filled by the HTTP observer and the
  * login hooks, rendered in the Prometheus text format (metrics.h).
  */
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "census.h"
 #include "purger.h"
@@ -73,15 +78,40 @@ struct route_stats {
 	double			 sum;		/* seconds */
 };
 
+/* What is counted as it happens: logins and requests. */
+struct metrics_counts {
+	uint64_t		 logins[METRICS_LOGIN_NOUTCOMES];
+	size_t			 nroutes;
+	struct route_stats	 route[METRICS_ROUTES_MAX];
+};
+
+/*
+ * What several front processes (daemon/fronts.h) share, in one anonymous shared
+ * mapping made before they fork: the counts, which each process updates
+ * under the lock, and each process's snapshot (hasher, pool, caches) as
+ * it last published it, which a scrape adds to its own.  The route
+ * patterns are the program's own strings: the same address in every
+ * process, since they are forked, not executed.
+ */
+struct metrics_shared {
+	pthread_mutex_t		 lock;		/* process-shared, robust */
+	unsigned int		 n;		/* processes */
+	struct metrics_counts	 counts;
+	bool			 has[METRICS_FRONTS_MAX];
+	struct metrics_snapshot	 published[METRICS_FRONTS_MAX];
+};
+
 struct metrics {
 	struct front		*front;
 	time_t			 created;
 	bool			 apart;		/* a metrics listener */
 	struct http_server	*srv;		/* its server */
 	struct caller		 caller;	/* r->caller there */
-	uint64_t		 logins[METRICS_LOGIN_NOUTCOMES];
-	size_t			 nroutes;
-	struct route_stats	 route[METRICS_ROUTES_MAX];
+	struct metrics_counts	 own;
+	struct metrics_counts	*c;		/* &own, or shared->counts */
+	struct metrics_shared	*shared;	/* NULL: one process */
+	unsigned int		 index;		/* this process's, in shared */
+	struct event		*publish;	/* its snapshot, each second */
 };
 
 /* The table of the metrics listener: this one route. */
@@ -99,10 +129,98 @@ metrics_new(struct front *f)
 	m->front = f;
 	m->created = time(NULL);
 	m->caller.front = f;
-	m->route[SLOT_UNMATCHED].pattern = "unmatched";
-	m->route[SLOT_OTHER].pattern = "other";
-	m->nroutes = SLOT_FIRST;
+	m->c = &m->own;
+	m->c->route[SLOT_UNMATCHED].pattern = "unmatched";
+	m->c->route[SLOT_OTHER].pattern = "other";
+	m->c->nroutes = SLOT_FIRST;
 	return m;
+}
+
+int
+metrics_share(struct metrics *m, unsigned int n)
+{
+	struct metrics_shared *sh;
+	pthread_mutexattr_t a;
+	int	 rc;
+
+	if (n < 2)
+		return 0;
+	if (n > METRICS_FRONTS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+		return -1;
+	memset(sh, 0, sizeof(*sh));
+	if ((rc = pthread_mutexattr_init(&a)) != 0 ||
+	    (rc = pthread_mutexattr_setpshared(&a,
+	    PTHREAD_PROCESS_SHARED)) != 0 ||
+	    (rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) != 0 ||
+	    (rc = pthread_mutex_init(&sh->lock, &a)) != 0) {
+		munmap(sh, sizeof(*sh));
+		errno = rc;
+		return -1;
+	}
+	pthread_mutexattr_destroy(&a);
+	sh->n = n;
+	sh->counts = m->own;
+	m->shared = sh;
+	m->c = &sh->counts;
+	return 0;
+}
+
+/* The lock of the shared counts (none with one process).  A process that
+ * died holding it left counts that are at worst one request short. */
+static void
+counts_lock(const struct metrics *m)
+{
+	if (m->shared != NULL &&
+	    pthread_mutex_lock(&m->shared->lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&m->shared->lock);
+}
+
+static void
+counts_unlock(const struct metrics *m)
+{
+	if (m->shared != NULL)
+		pthread_mutex_unlock(&m->shared->lock);
+}
+
+static void	local_snapshot(const struct metrics *,
+		    struct metrics_snapshot *);
+
+static void
+on_publish(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics *m = arg;
+	struct metrics_snapshot s;
+
+	(void)fd;
+	(void)what;
+	local_snapshot(m, &s);
+	counts_lock(m);
+	m->shared->published[m->index] = s;
+	m->shared->has[m->index] = true;
+	counts_unlock(m);
+}
+
+int
+metrics_join(struct metrics *m, unsigned int index, struct event_base *base)
+{
+	static const struct timeval second = { 1, 0 };
+
+	if (m->shared == NULL)
+		return 0;
+	if (index >= m->shared->n) {
+		errno = EINVAL;
+		return -1;
+	}
+	m->index = index;
+	if ((m->publish = event_new(base, -1, EV_PERSIST, on_publish,
+	    m)) == NULL || event_add(m->publish, &second) == -1)
+		return -1;
+	return 0;
 }
 
 /* The metrics listener's dispatch: no authentication, a fixed caller. */
@@ -168,6 +286,10 @@ metrics_free(struct metrics *m)
 	if (m == NULL)
 		return;
 	http_server_free(m->srv);
+	if (m->publish != NULL)
+		event_free(m->publish);
+	if (m->shared != NULL)
+		munmap(m->shared, sizeof(*m->shared));
 	free(m);
 }
 
@@ -180,8 +302,11 @@ metrics_serves(const struct metrics *m, const struct http_req *r)
 void
 metrics_login(struct metrics *m, enum metrics_login outcome)
 {
-	if (m != NULL && (unsigned int)outcome < METRICS_LOGIN_NOUTCOMES)
-		m->logins[outcome]++;
+	if (m != NULL && (unsigned int)outcome < METRICS_LOGIN_NOUTCOMES) {
+		counts_lock(m);
+		m->c->logins[outcome]++;
+		counts_unlock(m);
+	}
 }
 
 /* The slot of pattern (NULL: unmatched), added when new and room is left. */
@@ -190,17 +315,19 @@ route_slot(struct metrics *m, const char *pattern)
 {
 	size_t	 i;
 
+	struct metrics_counts *c = m->c;
+
 	if (pattern == NULL)
-		return &m->route[SLOT_UNMATCHED];
-	for (i = SLOT_FIRST; i < m->nroutes; i++) {
-		if (m->route[i].pattern == pattern ||
-		    strcmp(m->route[i].pattern, pattern) == 0)
-			return &m->route[i];
+		return &c->route[SLOT_UNMATCHED];
+	for (i = SLOT_FIRST; i < c->nroutes; i++) {
+		if (c->route[i].pattern == pattern ||
+		    strcmp(c->route[i].pattern, pattern) == 0)
+			return &c->route[i];
 	}
-	if (m->nroutes == METRICS_ROUTES_MAX)
-		return &m->route[SLOT_OTHER];
-	m->route[m->nroutes].pattern = pattern;
-	return &m->route[m->nroutes++];
+	if (c->nroutes == METRICS_ROUTES_MAX)
+		return &c->route[SLOT_OTHER];
+	c->route[c->nroutes].pattern = pattern;
+	return &c->route[c->nroutes++];
 }
 
 static size_t
@@ -250,10 +377,11 @@ metrics_observe(const struct http_req *r, double duration_ms, void *arg)
 		if (strcmp(pattern, METRICS_PATH) == 0 && !metrics_serves(m, r))
 			pattern = NULL;
 	}
-	rs = route_slot(m, pattern);
-	count_status(&rs->method[method_index(r->method)], r->status);
 	if (!(sec >= 0))
 		sec = 0;
+	counts_lock(m);
+	rs = route_slot(m, pattern);
+	count_status(&rs->method[method_index(r->method)], r->status);
 	rs->total++;
 	rs->sum += sec;
 	for (i = 0; i < NBUCKETS; i++) {
@@ -262,10 +390,12 @@ metrics_observe(const struct http_req *r, double duration_ms, void *arg)
 			break;
 		}
 	}
+	counts_unlock(m);
 }
 
-void
-metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
+/* This process's own figures. */
+static void
+local_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 {
 	const struct front *f = m->front;
 	enum purge_kind	 i;
@@ -289,6 +419,72 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 			s->purged[i] = purger_deleted(f->purger, i);
 	}
 	s->started = f != NULL && f->started != 0 ? f->started : m->created;
+}
+
+/* Adds another front process's figures o to s (the mail outbox and the
+ * census are the first process's alone: metrics_snapshot()). */
+static void
+snapshot_add(struct metrics_snapshot *s, const struct metrics_snapshot *o)
+{
+	size_t	 i;
+
+	if (o->have_hasher) {
+		s->hasher.ready = (s->have_hasher ? s->hasher.ready : true) &&
+		    o->hasher.ready;
+		s->have_hasher = true;
+		s->hasher.queue_hash += o->hasher.queue_hash;
+		s->hasher.queue_sign += o->hasher.queue_sign;
+		s->hasher.hash_count += o->hasher.hash_count;
+		s->hasher.hash_latency_sum += o->hasher.hash_latency_sum;
+		s->hasher.sign_count += o->hasher.sign_count;
+		s->hasher.sign_latency_sum += o->hasher.sign_latency_sum;
+		s->hasher.busy += o->hasher.busy;
+		s->hasher.timeouts += o->hasher.timeouts;
+		s->hasher.failures += o->hasher.failures;
+		s->hasher.restarts += o->hasher.restarts;
+	}
+	if (o->have_db) {
+		s->have_db = true;
+		s->db.size += o->db.size;
+		s->db.up += o->db.up;
+		s->db.in_use += o->db.in_use;
+		s->db.waiting += o->db.waiting;
+		s->db.queries += o->db.queries;
+		s->db.failed += o->db.failed;
+		s->db.connect_failures += o->db.connect_failures;
+	}
+	s->rev.listening = s->rev.listening && o->rev.listening;
+	s->rev.entries += o->rev.entries;
+	s->rev.notifications += o->rev.notifications;
+	s->rev.overflows += o->rev.overflows;
+	s->tokens.hits += o->tokens.hits;
+	s->tokens.misses += o->tokens.misses;
+	s->tokens.entries += o->tokens.entries;
+	s->tokens.capacity += o->tokens.capacity;
+	for (i = 0; i < PURGE_NKINDS; i++)
+		s->purged[i] += o->purged[i];
+	if (o->started != 0 && o->started < s->started)
+		s->started = o->started;
+}
+
+void
+metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
+{
+	unsigned int i;
+
+	local_snapshot(m, s);
+	if (m->shared == NULL)
+		return;
+	counts_lock(m);
+	for (i = 0; i < m->shared->n; i++)
+		if (i != m->index && m->shared->has[i])
+			snapshot_add(s, &m->shared->published[i]);
+	/* The mail worker and the census run in the first process. */
+	if (m->index != 0 && m->shared->has[0]) {
+		s->mail = m->shared->published[0].mail;
+		s->legacy_hashes = m->shared->published[0].legacy_hashes;
+	}
+	counts_unlock(m);
 }
 
 /* ---- rendering ---- */
@@ -348,8 +544,8 @@ render_requests(struct out *o, const struct metrics *m)
 
 	family(o, "warden_http_requests_total", "counter",
 	    "HTTP requests answered, by route pattern, method and status.");
-	for (i = 0; i < m->nroutes; i++) {
-		rs = &m->route[i];
+	for (i = 0; i < m->c->nroutes; i++) {
+		rs = &m->c->route[i];
 		for (j = 0; j < NMETHODS; j++) {
 			mc = &rs->method[j];
 			for (k = 0; k < mc->nstatus + 1; k++) {
@@ -375,10 +571,10 @@ render_requests(struct out *o, const struct metrics *m)
 	family(o, "warden_http_request_duration_seconds", "histogram",
 	    "Time from a request's arrival to its response written, by "
 	    "route pattern.");
-	for (i = 0; i < m->nroutes; i++) {
+	for (i = 0; i < m->c->nroutes; i++) {
 		uint64_t cum = 0;
 
-		rs = &m->route[i];
+		rs = &m->c->route[i];
 		if (rs->total == 0)
 			continue;
 		for (j = 0; j < NBUCKETS + 1; j++) {
@@ -535,6 +731,7 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 	struct out o = { buf, 0 };
 	size_t	 i;
 
+	counts_lock(m);
 	render_requests(&o, m);
 	render_hasher(&o, s);
 	render_db(&o, s);
@@ -545,7 +742,8 @@ metrics_render(const struct metrics *m, const struct metrics_snapshot *s,
 	    "Password logins by outcome.");
 	for (i = 0; i < METRICS_LOGIN_NOUTCOMES; i++)
 		out_printf(&o, "warden_logins_total{outcome=\"%s\"} %" PRIu64
-		    "\n", login_names[i], m->logins[i]);
+		    "\n", login_names[i], m->c->logins[i]);
+	counts_unlock(m);
 	/* Absent until the first count: 0 would claim a finished move. */
 	if (s->legacy_hashes >= 0) {
 		family(&o, "warden_legacy_password_hashes", "gauge",

@@ -19,6 +19,8 @@
  * it.
  *
  * Everything runs on the event loop thread; nothing here is thread-safe.
+ * With several front processes the counts live in shared memory under a
+ * process-shared lock (metrics_share()).
  */
 #ifndef WARDEN_METRICS_H
 #define WARDEN_METRICS_H
@@ -46,6 +48,7 @@ struct metrics;
 #define METRICS_PATH		"/metrics"
 #define METRICS_ROUTES_MAX	48	/* route slots, see above */
 #define METRICS_STATUSES_MAX	16	/* codes per route and method */
+#define METRICS_FRONTS_MAX	64	/* front processes (daemon/fronts.h) */
 
 /* The outcomes of a password login (warden_logins_total{outcome}). */
 enum metrics_login {
@@ -93,6 +96,18 @@ struct metrics	*metrics_new(struct front *f);
 int		 metrics_start(struct metrics *m, struct event_base *base,
 		    const struct cfg *cfg, struct http_server *api, int fd,
 		    char *err, size_t errlen);
+
+/*
+ * Several front processes (daemon/fronts.h): before they fork, moves the counts
+ * of m into memory shared by the n processes to come (n < 2: nothing to
+ * do); after, each calls metrics_join() with its index and its event
+ * base, and publishes its snapshot there every second.  A scrape then
+ * answers the counts of all and the sum of their snapshots (its own as of
+ * now, the others' as of their last second).  0, or -1 with errno set.
+ */
+int		 metrics_share(struct metrics *m, unsigned int n);
+int		 metrics_join(struct metrics *m, unsigned int index,
+		    struct event_base *base);
 
 /* Stops accepting on the metrics listener, if any (shutdown: drain). */
 void		 metrics_stop_listening(struct metrics *m);

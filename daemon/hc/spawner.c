@@ -1,3 +1,5 @@
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -138,6 +140,8 @@ spawner_start(const char *hasher_path, const char *config_path)
 		return NULL;
 	case 0:
 		close(sv[0]);
+		/* Told apart from the front processes in ps and top. */
+		(void)prctl(PR_SET_NAME, "wardend-spawner");
 		signal(SIGINT, SIG_IGN);	/* wardend decides when we go */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_IGN);

@@ -228,15 +228,17 @@ class Client:
                 return int(line.split()[-1])
         raise AssertionError("no hash queue depth in /metrics")
 
-    def metric(self, name):
+    def metric(self, name, default=None):
         """The value of one sample of /metrics, by its name and labels
-        ('warden_x_total{result="hit"}')."""
+        ('warden_x_total{result="hit"}'); default when there is no such
+        sample (None: that fails)."""
         r = self.get("/metrics")
         assert r.status == 200, r
         for line in r.body.decode().splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[-1])
-        raise AssertionError("no %s in /metrics" % name)
+        assert default is not None, "no %s in /metrics" % name
+        return default
 
     def post(self, path, **kw):
         return self.request("POST", path, **kw)
