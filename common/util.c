@@ -99,7 +99,9 @@ uuid_random(char out[FIELD_UUID_LEN + 1])
 	unsigned char	 b[16];
 	size_t		 i, o = 0;
 
-	randombytes_buf(b, sizeof(b));
+	/* libbsd's arc4random: a ChaCha20 stream kept in the process,
+	 * reseeded from the kernel; no system call per identifier. */
+	arc4random_buf(b, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 	for (i = 0; i < sizeof(b); i++) {

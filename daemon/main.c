@@ -611,8 +611,17 @@ start_spawner(struct daemon *d)
 static void
 make_front(struct daemon *d)
 {
-	if ((d->base = event_base_new()) == NULL)
+	struct event_config *ec;
+
+	/* epoll's change list: a connection's read and write interest, which
+	 * evhttp turns off and on again for every request, costs one
+	 * epoll_ctl() per loop pass at most, not one per change. */
+	if ((ec = event_config_new()) == NULL ||
+	    event_config_set_flag(ec,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1 ||
+	    (d->base = event_base_new_with_config(ec)) == NULL)
 		fatal("event_base_new failed");
+	event_config_free(ec);
 	d->front.started = time(NULL);
 	if ((d->front.metrics = metrics_new(&d->front)) == NULL)
 		fatal("out of memory");

@@ -117,6 +117,9 @@ access_log(const struct http_req *r, int status, bool gone, double ms)
 {
 	char	 st[16], dur[32];
 
+	/* Nothing is formatted for a line that would not be written. */
+	if (LOG_INFO > log_get_level())
+		return;
 	str_printf(st, sizeof(st), "%d", status);
 	str_printf(dur, sizeof(dur), "%.3f", ms);
 	/* A NULL key ends the list: "client_gone" only when it is true. */
