@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -30,6 +31,7 @@
 #include "api/handlers.h"
 #include "http/http.h"
 #include "api/metrics.h"
+#include "api/token_cache.h"
 
 static void h_x(struct http_req *r) { (void)r; }
 
@@ -283,6 +285,8 @@ test_empty(void **state)
 		"warden_revocation_listening gauge",
 		"warden_revocation_users gauge",
 		"warden_revocation_overflows_total counter",
+		"warden_token_cache_lookups_total counter",
+		"warden_token_cache_entries gauge",
 		"warden_mail_queued gauge",
 		"warden_mail_oldest_age_seconds gauge",
 		"warden_mail_sent_total counter",
@@ -562,6 +566,57 @@ test_logins(void **state)
 	free(t);
 }
 
+/*
+ * Several front processes: once shared, the counts of a forked process
+ * are the scraping one's too, and so is the snapshot it published (here
+ * its database pool, as each front publishes every second).
+ */
+static void
+test_shared_between_processes(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct metrics_snapshot s;
+	pid_t	 pid;
+	int	 st;
+	char	*t;
+
+	(void)state;
+	assert_non_null(base);
+	assert_int_equal(metrics_share(m, 1), 0);	/* one: nothing */
+	assert_int_equal(metrics_share(m, 2), 0);
+	metrics_login(m, METRICS_LOGIN_OK);
+	if ((pid = fork()) == 0) {
+		struct event_base *b = event_base_new();
+
+		if (b == NULL || metrics_join(m, 1, b) == -1)
+			_exit(2);
+		metrics_login(m, METRICS_LOGIN_OK);
+		metrics_login(m, METRICS_LOGIN_FAILED);
+		/* A figure of this front's own, published by the timer a
+		 * second later. */
+		if ((front.tokens = token_cache_new(8)) == NULL)
+			_exit(3);
+		_exit(event_base_loop(b, EVLOOP_ONCE) < 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(metrics_join(m, 0, base), 0);
+	assert_int_equal(metrics_join(m, 2, base), -1);	/* no such front */
+	t = render();
+	check_format(t);
+	expect_line(t, "warden_logins_total{outcome=\"ok\"} 2");
+	expect_line(t, "warden_logins_total{outcome=\"failed\"} 1");
+	free(t);
+	/* A front's snapshot adds to the scraper's. */
+	metrics_snapshot(m, &s);
+	assert_int_equal(s.tokens.capacity, 8);
+	metrics_free(m);
+	m = metrics_new(&front);
+	event_base_free(base);
+}
+
 /* Where /metrics is served, with and without metrics_listen. */
 static void
 test_start(void **state)
@@ -717,7 +772,7 @@ test_serve_fd(void **state)
 		fail_msg("no Content-Type " METRICS_CONTENT_TYPE ":\n%s", resp);
 	body = strstr(resp, "\r\n\r\n");
 	assert_non_null(body);
-	assert_int_equal(check_format(body + 4), 23);
+	assert_int_equal(check_format(body + 4), 25);
 	expect_line(body + 4, "process_start_time_seconds 1700000000");
 	free(resp);
 
@@ -757,6 +812,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_values, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_logins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_between_processes,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_fd, setup,
 		    teardown),
