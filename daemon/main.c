@@ -565,6 +565,28 @@ on_lost_front(void *arg)
 }
 
 /*
+ * Each front spawns a hasher of its own (unless hasher_socket names a
+ * shared one): with hasher_workers 0, one per CPU, they would hash on n
+ * times as many threads, and hold n times the Argon2id memory, as one
+ * hasher.  Each gets its share instead, through the environment that the
+ * hashers read their configuration from (WARDEN_HASHER_WORKERS).
+ */
+static void
+split_hasher_workers(struct daemon *d, unsigned int n)
+{
+	char	 v[16];
+	unsigned int share = fronts_wanted(0) / n;
+
+	if (n < 2 || d->cfg->hasher_socket[0] != '\0' ||
+	    d->cfg->hasher_workers != 0)
+		return;
+	str_printf(v, sizeof(v), "%u", share > 0 ? share : 1);
+	if (setenv("WARDEN_HASHER_WORKERS", v, 1) == -1)
+		fatal("front_processes: setenv: %s", strerror(errno));
+	log_info("front_processes: %s hasher workers per front", v);
+}
+
+/*
  * front_processes: the other fronts, forked once the listeners are bound
  * (they accept on the same sockets) and before any connection or thread
  * is opened.  Each has its own loop from here on; the counts of /metrics
@@ -579,6 +601,7 @@ fork_fronts(struct daemon *d)
 	    "metrics must hold every front");
 	if (n > 1 && metrics_share(d->front.metrics, n) == -1)
 		fatal("front_processes: shared counters: %s", strerror(errno));
+	split_hasher_workers(d, n);
 	if ((d->fronts = fronts_fork(n, &d->index)) == NULL)
 		fatal("front_processes: fork: %s", strerror(errno));
 	if (d->index > 0) {

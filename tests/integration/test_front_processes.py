@@ -60,6 +60,12 @@ def test_the_configured_number_of_fronts_runs(fronts):
     assert _wait_for(lambda: len(_children(fronts.proc.pid)) == FRONTS - 1)
 
 
+def test_each_fronts_hasher_hashes_on_its_share_of_the_cpus(fronts):
+    share = max(1, (os.cpu_count() or 1) // FRONTS)
+    line = "%d workers, queue of" % share
+    assert _wait_for(lambda: _log_count(fronts, line) == FRONTS)
+
+
 def test_the_other_fronts_accept_while_the_first_is_stopped(fronts):
     assert _wait_for(lambda: len(_children(fronts.proc.pid)) == FRONTS - 1)
     os.kill(fronts.proc.pid, signal.SIGSTOP)
