@@ -57,6 +57,7 @@
 #include "api/revocations.h"
 #include "api/session_cache.h"
 #include "api/token_cache.h"
+#include "api/user_cache.h"
 #include "api/upstreams.h"
 #include "fronts.h"
 #include "sdnotify.h"
@@ -787,8 +788,9 @@ open_pool(struct daemon *d)
 
 /* Forward-auth: revocations, a LISTEN connection of their own with look-ups
  * through the pool (api/revocations.h), the memory of session cookies
- * (api/session_cache.h), and of access tokens verified before
- * (api/token_cache.h). */
+ * (api/session_cache.h), of access tokens verified before
+ * (api/token_cache.h); and the bearer routes' memory of their callers
+ * (api/user_cache.h), with its LISTEN connection. */
 static void
 listen_revocations(struct daemon *d)
 {
@@ -799,6 +801,10 @@ listen_revocations(struct daemon *d)
 		fatal("cannot allocate the session cache");
 	if ((d->front.tokens = token_cache_new(TOKEN_CACHE_ENTRIES)) == NULL)
 		fatal("cannot allocate the token cache");
+	if ((d->front.users = user_cache_new(USER_CACHE_ENTRIES)) == NULL ||
+	    user_cache_listen(d->front.users, d->base,
+	    d->cfg->database_url) == -1)
+		fatal("cannot start the user cache");
 }
 
 /* The mail worker on the pool, with a LISTEN connection of its own. */
@@ -888,6 +894,8 @@ shut_down(struct daemon *d)
 	session_cache_free(d->front.sessions);	/* after the pool: its last
 						 * callbacks store into it */
 	token_cache_free(d->front.tokens);
+	user_cache_free(d->front.users);	/* after the pool: its last
+						 * callbacks store into it */
 	if (d->drain_timer != NULL)
 		event_free(d->drain_timer);
 	if (d->watchdog != NULL)

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "fields.h"
 #include "front.h"
 #include "hc/hasher_client.h"
 #include "http/http.h"
@@ -14,8 +15,27 @@
 #include "reply.h"
 #include "store/users.h"
 #include "token_cache.h"
+#include "user_cache.h"
+#include "util.h"
 
 #define AUTH_LEEWAY	60	/* seconds of clock skew accepted */
+
+/* A write has completed: what it may have changed is forgotten here at
+ * once, before its notification comes back (api/user_cache.h). */
+static void
+forget_written(struct caller *c)
+{
+	struct user_cache *uc = c->front->users;
+
+	if (!c->writes || uc == NULL)
+		return;
+	if (c->claims.sub[0] != '\0')
+		user_cache_forget(uc, c->claims.sub);
+	if (c->user.id[0] != '\0')
+		user_cache_forget(uc, c->user.id);
+	if (c->target[0] != '\0')
+		user_cache_forget(uc, c->target);
+}
 
 static void
 caller_free(void *p)
@@ -23,6 +43,7 @@ caller_free(void *p)
 	struct caller *c = p;
 
 	if (c != NULL) {
+		forget_written(c);
 		sodium_memzero(c, sizeof(*c));
 		free(c);
 	}
@@ -155,6 +176,21 @@ auth_refuse(struct http_req *r, enum auth_presented how)
 }
 
 static void
+user_loaded(enum store_status st, const struct user *u, void *arg);
+
+/* The caller's row from the database: kept in the user cache. */
+static void
+user_read(enum store_status st, const struct user *u, void *arg)
+{
+	struct http_req *r = arg;
+	struct caller *c = caller_of(r);
+
+	if (st == STORE_OK && c->front->users != NULL)
+		user_cache_put(c->front->users, u, c->user_mark, time(NULL));
+	user_loaded(st, u, r);
+}
+
+static void
 user_loaded(enum store_status st, const struct user *u, void *arg)
 {
 	struct http_req *r = arg;
@@ -191,8 +227,10 @@ auth_dispatch(struct http_req *r, void *arg)
 {
 	struct front *f = arg;
 	struct caller *c;
+	struct user u;
 	enum jwt_result jr;
 	enum auth_presented how;
+	const char *id;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
@@ -201,6 +239,14 @@ auth_dispatch(struct http_req *r, void *arg)
 	c->front = f;
 	r->caller = c;
 	r->caller_free = caller_free;
+	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+		c->writes = true;
+		id = http_req_param(r, "id");
+		if (id != NULL && field_is_uuid(id))
+			str_copy(c->target, id, sizeof(c->target));
+		if (f->users != NULL && c->target[0] != '\0')
+			user_cache_forget(f->users, c->target);
+	}
 	if (r->route->auth == ROUTE_AUTH_NONE) {
 		http_req_run(r);
 		return;
@@ -213,6 +259,18 @@ auth_dispatch(struct http_req *r, void *arg)
 		auth_refuse(r, how);
 		return;
 	}
-	if (users_find(f->db, c->claims.sub, user_loaded, r) == -1)
+	if (f->users != NULL) {
+		if (c->writes)
+			user_cache_forget(f->users, c->claims.sub);
+		else if (user_cache_get(f->users, c->claims.sub, time(NULL),
+		    &u) && u.token_version >= c->claims.ver) {
+			/* A token newer than the row held (versions only
+			 * grow) means a change not heard of yet: read. */
+			user_loaded(STORE_OK, &u, r);
+			return;
+		}
+		c->user_mark = user_cache_mark(f->users);
+	}
+	if (users_find(f->db, c->claims.sub, user_read, r) == -1)
 		problem_reply(r, PROBLEM_INTERNAL, NULL);
 }

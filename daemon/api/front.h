@@ -28,6 +28,7 @@ struct ratelimit;
 struct revocations;
 struct session_cache;
 struct token_cache;
+struct user_cache;
 struct upstreams;
 
 struct front {
@@ -53,6 +54,8 @@ struct front {
 						 * the database every time) */
 	struct token_cache	*tokens;	/* access tokens verified before
 						 * (NULL: verify every time) */
+	struct user_cache	*users;		/* the bearer routes' callers
+						 * (NULL: read every time) */
 	struct mailer		*mailer;	/* outgoing mail (api/mailer.h) */
 	struct census		*census;	/* counts for /metrics
 						 * (api/census.h) */
@@ -72,6 +75,12 @@ struct caller {
 	bool			 authenticated;
 	struct jwt_claims	 claims;
 	struct user		 user;
+	/* A request other than GET and HEAD: the users it may change, which
+	 * the user cache forgets when it completes (api/user_cache.h). */
+	bool			 writes;
+	char			 target[PROTO_UUID_LEN + 1];	/* {id} */
+	uint64_t		 user_mark;	/* user_cache_mark() at the
+						 * caller's look-up */
 };
 
 /* The caller of r (never NULL once dispatched). */

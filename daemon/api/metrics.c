@@ -413,6 +413,7 @@ local_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 	if (f != NULL) {
 		revocations_stats(f->revocations, &s->rev);
 		token_cache_stats(f->tokens, &s->tokens);
+		user_cache_stats(f->users, &s->users);
 		mailer_get_stats(f->mailer, &s->mail);
 		s->legacy_hashes = census_legacy_hashes(f->census);
 		for (i = 0; i < PURGE_NKINDS; i++)
@@ -461,6 +462,11 @@ snapshot_add(struct metrics_snapshot *s, const struct metrics_snapshot *o)
 	s->tokens.misses += o->tokens.misses;
 	s->tokens.entries += o->tokens.entries;
 	s->tokens.capacity += o->tokens.capacity;
+	s->users.listening = s->users.listening && o->users.listening;
+	s->users.hits += o->users.hits;
+	s->users.misses += o->users.misses;
+	s->users.notifications += o->users.notifications;
+	s->users.entries += o->users.entries;
 	for (i = 0; i < PURGE_NKINDS; i++)
 		s->purged[i] += o->purged[i];
 	if (o->started != 0 && o->started < s->started)
@@ -697,6 +703,21 @@ render_token_cache(struct out *o, const struct metrics_snapshot *s)
 	family(o, "warden_token_cache_entries", "gauge",
 	    "Verified access tokens the cache holds.");
 	out_printf(o, "warden_token_cache_entries %zu\n", s->tokens.entries);
+	family(o, "warden_user_cache_lookups_total", "counter",
+	    "Callers' rows looked up in the user cache, by result (a miss "
+	    "reads the database).");
+	out_printf(o, "warden_user_cache_lookups_total{result=\"hit\"} %"
+	    PRIu64 "\n", s->users.hits);
+	out_printf(o, "warden_user_cache_lookups_total{result=\"miss\"} %"
+	    PRIu64 "\n", s->users.misses);
+	family(o, "warden_user_cache_entries", "gauge",
+	    "Callers' rows the user cache holds.");
+	out_printf(o, "warden_user_cache_entries %zu\n", s->users.entries);
+	family(o, "warden_user_cache_listening", "gauge",
+	    "1 while the connection that hears of changed rows listens (the "
+	    "cache answers only then).");
+	out_printf(o, "warden_user_cache_listening %d\n",
+	    s->users.listening ? 1 : 0);
 }
 
 static void

@@ -37,6 +37,7 @@
 #include "revocations.h"
 #include "store/purge.h"
 #include "token_cache.h"
+#include "user_cache.h"
 
 struct cfg;
 struct event_base;
@@ -70,6 +71,7 @@ struct metrics_snapshot {
 	struct db_stats	 db;
 	struct rev_stats rev;		/* zeroed: no revocations */
 	struct token_cache_stats tokens; /* zeroed: no token cache */
+	struct user_cache_stats users;	/* zeroed: no user cache */
 	struct mailer_stats mail;	/* zeroed: no mail worker */
 	int64_t		 legacy_hashes;	/* -1: not counted yet */
 	uint64_t	 purged[PURGE_NKINDS];	/* rows, per table */

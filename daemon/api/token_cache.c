@@ -1,27 +1,17 @@
 /*
- * The verified-token cache: sets of TOKEN_CACHE_WAYS entries; a key's set
- * is picked by four bytes of the key (a keyed hash: spread evenly).  An
- * entry whose until is 0 is empty.
+ * The verified-token cache: a memo (memo.h) of claims, keyed by a keyed
+ * BLAKE2b of the token.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "memo.h"
 #include "token_cache.h"
 
-struct entry {
-	uint8_t		 key[TOKEN_CACHE_KEY_LEN];
-	int64_t		 until;		/* 0: empty */
-	struct jwt_claims claims;
-};
-
 struct token_cache {
-	struct entry	*entries;
-	size_t		 nsets;		/* a power of two */
-	size_t		 count;
-	uint64_t	 hits;
-	uint64_t	 misses;
+	struct memo	*memo;
 	uint8_t		 secret[crypto_generichash_KEYBYTES];
 };
 
@@ -29,19 +19,13 @@ struct token_cache *
 token_cache_new(size_t entries)
 {
 	struct token_cache *c;
-	size_t n = TOKEN_CACHE_WAYS;
 
-	if (entries == 0 || entries > (SIZE_MAX / 2) / sizeof(struct entry))
-		return NULL;
-	while (n < entries)
-		n <<= 1;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->entries = calloc(n, sizeof(*c->entries))) == NULL) {
+	if ((c->memo = memo_new(entries, sizeof(struct jwt_claims))) == NULL) {
 		free(c);
 		return NULL;
 	}
-	c->nsets = n / TOKEN_CACHE_WAYS;
 	randombytes_buf(c->secret, sizeof(c->secret));
 	return c;
 }
@@ -51,9 +35,8 @@ token_cache_free(struct token_cache *c)
 {
 	if (c == NULL)
 		return;
-	token_cache_clear(c);
+	memo_free(c->memo);
 	sodium_memzero(c->secret, sizeof(c->secret));
-	free(c->entries);
 	free(c);
 }
 
@@ -71,54 +54,16 @@ token_cache_key(const struct token_cache *c, const char *token, size_t len,
 	crypto_generichash_final(&st, key, TOKEN_CACHE_KEY_LEN);
 }
 
-static struct entry *
-set_of(struct token_cache *c, const uint8_t *key)
-{
-	uint32_t h;
-
-	memcpy(&h, key, sizeof(h));
-	return &c->entries[(h & (c->nsets - 1)) * TOKEN_CACHE_WAYS];
-}
-
-static struct entry *
-find(struct token_cache *c, const uint8_t *key)
-{
-	struct entry *set = set_of(c, key);
-	size_t	 i;
-
-	for (i = 0; i < TOKEN_CACHE_WAYS; i++)
-		if (set[i].until != 0 && sodium_memcmp(set[i].key, key,
-		    TOKEN_CACHE_KEY_LEN) == 0)
-			return &set[i];
-	return NULL;
-}
-
-static void
-wipe(struct token_cache *c, struct entry *e)
-{
-	if (e->until != 0)
-		c->count--;
-	sodium_memzero(e, sizeof(*e));
-}
-
 bool
 token_cache_lookup(struct token_cache *c,
     const uint8_t key[TOKEN_CACHE_KEY_LEN], int64_t now,
     struct jwt_claims *out)
 {
-	struct entry *e;
+	const struct jwt_claims *held;
 
-	if ((e = find(c, key)) == NULL) {
-		c->misses++;
+	if ((held = memo_get(c->memo, key, now)) == NULL)
 		return false;
-	}
-	if (now >= e->until) {
-		wipe(c, e);
-		c->misses++;
-		return false;
-	}
-	*out = e->claims;
-	c->hits++;
+	*out = *held;
 	return true;
 }
 
@@ -127,56 +72,33 @@ token_cache_store(struct token_cache *c,
     const uint8_t key[TOKEN_CACHE_KEY_LEN], int64_t until,
     const struct jwt_claims *claims)
 {
-	struct entry *set, *e;
-	size_t	 i;
+	struct jwt_claims *slot;
 
-	if (until <= 0)
-		return;
-	if ((e = find(c, key)) == NULL) {
-		/* An empty way, else the one that dies first. */
-		set = set_of(c, key);
-		e = &set[0];
-		for (i = 0; i < TOKEN_CACHE_WAYS && e->until != 0; i++)
-			if (set[i].until < e->until || set[i].until == 0)
-				e = &set[i];
-	}
-	wipe(c, e);
-	memcpy(e->key, key, TOKEN_CACHE_KEY_LEN);
-	e->until = until;
-	e->claims = *claims;
-	c->count++;
+	if ((slot = memo_put(c->memo, key, until)) != NULL)
+		*slot = *claims;
 }
 
 void
 token_cache_forget(struct token_cache *c,
     const uint8_t key[TOKEN_CACHE_KEY_LEN])
 {
-	struct entry *e;
-
-	if ((e = find(c, key)) != NULL)
-		wipe(c, e);
+	memo_forget(c->memo, key);
 }
 
 void
 token_cache_clear(struct token_cache *c)
 {
-	size_t	 i, n = c->nsets * TOKEN_CACHE_WAYS;
-
-	/* Only entries in use are written: the others were never touched,
-	 * and writing them would make the kernel back them. */
-	for (i = 0; i < n && c->count > 0; i++)
-		if (c->entries[i].until != 0)
-			wipe(c, &c->entries[i]);
+	memo_clear(c->memo);
 }
 
 void
 token_cache_stats(const struct token_cache *c, struct token_cache_stats *st)
 {
-	memset(st, 0, sizeof(*st));
-	if (c == NULL)
-		return;
-	st->hits = c->hits;
-	st->misses = c->misses;
-	st->entries = c->count;
-	st->capacity = c->nsets * TOKEN_CACHE_WAYS;
+	struct memo_stats ms;
+
+	memo_stats(c != NULL ? c->memo : NULL, &ms);
+	st->hits = ms.hits;
+	st->misses = ms.misses;
+	st->entries = ms.entries;
+	st->capacity = ms.capacity;
 }

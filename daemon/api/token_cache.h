@@ -20,11 +20,9 @@
  * cached tokens too: the caller checks the kid against the current key
  * set on every hit.
  *
- * A fixed array of TOKEN_CACHE_WAYS-way sets, allocated once: a look-up or
- * a store never allocates; a store into a full set replaces the entry
- * that dies first.  The memory of sets never used is not touched.  One
- * event loop thread: nothing here is thread-safe.  Pure table, no loop:
- * unit-tested.
+ * A memo (memo.h): a fixed table allocated once, a store into a full set
+ * replacing the entry that dies first.  One event loop thread: nothing
+ * here is thread-safe.  Pure table, no loop: unit-tested.
  */
 #ifndef WARDEN_TOKEN_CACHE_H
 #define WARDEN_TOKEN_CACHE_H
@@ -34,10 +32,11 @@
 #include <stdint.h>
 
 #include "jwt_verify.h"
+#include "memo.h"
 
 #define TOKEN_CACHE_ENTRIES	8192	/* wardend's: about 16 MiB when full */
-#define TOKEN_CACHE_WAYS	4
-#define TOKEN_CACHE_KEY_LEN	32
+#define TOKEN_CACHE_WAYS	MEMO_WAYS
+#define TOKEN_CACHE_KEY_LEN	MEMO_KEY_LEN
 
 struct token_cache;
 

@@ -287,6 +287,9 @@ test_empty(void **state)
 		"warden_revocation_overflows_total counter",
 		"warden_token_cache_lookups_total counter",
 		"warden_token_cache_entries gauge",
+		"warden_user_cache_lookups_total counter",
+		"warden_user_cache_entries gauge",
+		"warden_user_cache_listening gauge",
 		"warden_mail_queued gauge",
 		"warden_mail_oldest_age_seconds gauge",
 		"warden_mail_sent_total counter",
@@ -772,7 +775,7 @@ test_serve_fd(void **state)
 		fail_msg("no Content-Type " METRICS_CONTENT_TYPE ":\n%s", resp);
 	body = strstr(resp, "\r\n\r\n");
 	assert_non_null(body);
-	assert_int_equal(check_format(body + 4), 25);
+	assert_int_equal(check_format(body + 4), 28);
 	expect_line(body + 4, "process_start_time_seconds 1700000000");
 	free(resp);
 
