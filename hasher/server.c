@@ -990,7 +990,7 @@ server_new(const struct server_params *p)
 		errno = saved;
 		return NULL;
 	}
-	log_info("%u workers, queue of %zu, at nice %d (SCHED_BATCH)",
+	log_info("%u workers, queue of %zu, at nice %d (SCHED_IDLE)",
 	    s->nworkers, qmax, WORKERS_NICE);
 	if (workers_not_lowered(s->pool) > 0)
 		log_warn("%u workers could not lower their CPU priority: "

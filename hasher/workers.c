@@ -33,11 +33,13 @@ struct workers {
 };
 
 /*
- * Hashing yields the CPU to everything else on the machine: SCHED_BATCH
- * (the scheduler takes it for a CPU-bound thread and never lets it
- * preempt an interactive one) and a nice of WORKERS_NICE, so that a login
- * flood does not starve wardend's reads or PostgreSQL.  Both are per
- * thread on Linux; raising one's own nice needs no privilege.
+ * Hashing yields the CPU to everything else on the machine: SCHED_IDLE
+ * (the lowest weight there is; any other thread that wakes up preempts
+ * it at once) and, for a kernel that refuses it, a nice of WORKERS_NICE,
+ * so that a login flood does not starve wardend's reads or PostgreSQL,
+ * while an otherwise idle machine still hashes at full speed.  Both are
+ * per thread on Linux, and need no privilege to lower.  (SCHED_BATCH
+ * was measured too: reads waited up to a scheduler tick behind a hash.)
  */
 static void
 workers_lower_priority(struct workers *w)
@@ -45,7 +47,7 @@ workers_lower_priority(struct workers *w)
 	struct sched_param sp = { .sched_priority = 0 };
 	bool lowered = true;
 
-	if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) == -1)
 		lowered = false;
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKERS_NICE) == -1)
 		lowered = false;

@@ -5,7 +5,7 @@
  * before the seccomp filter is loaded (creating one needs clone(2)); once
  * running, the pool makes no system call beyond futex and what the work
  * itself needs.  The threads run at a lower CPU priority than the rest of
- * the machine (SCHED_BATCH, nice WORKERS_NICE): hashing takes what the
+ * the machine (SCHED_IDLE, nice WORKERS_NICE): hashing takes what the
  * reads leave.
  */
 #ifndef WARDEN_HASHER_WORKERS_H
