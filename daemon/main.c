@@ -589,14 +589,17 @@ split_hasher_workers(struct daemon *d, unsigned int n)
 
 /*
  * front_processes: the other fronts, forked once the listeners are bound
- * (they accept on the same sockets) and before any connection or thread
- * is opened.  Each has its own loop from here on; the counts of /metrics
+ * and before any connection or thread is opened.  Each opens TCP
+ * listeners of its own on the same addresses (SO_REUSEPORT: the kernel
+ * shares the connections out evenly); sockets from systemd and unix:
+ * sockets are shared.  Each has its own loop from here on; the counts of /metrics
  * are shared.  Only the first talks to systemd.
  */
 static void
 fork_fronts(struct daemon *d)
 {
 	unsigned int n = fronts_wanted(d->cfg->front_processes);
+	char	 err[512];
 
 	_Static_assert(FRONTS_MAX <= METRICS_FRONTS_MAX,
 	    "metrics must hold every front");
@@ -608,6 +611,8 @@ fork_fronts(struct daemon *d)
 	if (d->index > 0) {
 		if (event_reinit(d->base) == -1)
 			fatal("front %u: event_reinit failed", d->index);
+		if (http_reopen_own(d->http, err, sizeof(err)) == -1)
+			fatal("front %u: %s", d->index, err);
 		sdnotify_close(&d->notify);
 		d->watchdog_usec = 0;
 		log_info("front %u of %u", d->index + 1, n);
@@ -761,6 +766,9 @@ open_listeners(struct daemon *d, const struct listenfds *lf)
 	    &d->front);
 	http_server_set_cors_routes(d->http, handlers_cors_patterns,
 	    handlers_ncors_patterns);
+	/* Several fronts: each will have TCP listeners of its own. */
+	http_server_set_reuse_port(d->http,
+	    fronts_wanted(d->cfg->front_processes) > 1);
 	if (lf->n > 0)
 		listen_activated(d, lf, &metrics_fd);
 	else if (http_listen_all(d->http, d->cfg, err, sizeof(err)) == -1)

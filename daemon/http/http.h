@@ -242,6 +242,18 @@ int	http_listen_all(struct http_server *srv, const struct cfg *cfg,
 int	http_listen_fd(struct http_server *srv, int fd, char *err,
 	    size_t errlen);
 
+/*
+ * Several front processes (daemon/fronts.h): set before http_listen(), the
+ * TCP sockets this server binds get SO_REUSEPORT, so that after the fork
+ * each other front can open its own on the same address with
+ * http_reopen_own() and the kernel shares the connections out evenly (one
+ * shared socket would give a burst of connections to whichever front
+ * woke first).  Sockets from systemd and unix: sockets stay shared.
+ * http_reopen_own() returns 0, or -1 with a reason in err.
+ */
+void	http_server_set_reuse_port(struct http_server *srv, bool on);
+int	http_reopen_own(struct http_server *srv, char *err, size_t errlen);
+
 /* Listening sockets so far, and the fd of the i-th (for getsockname()). */
 size_t	http_listener_count(const struct http_server *srv);
 int	http_listener_fd(const struct http_server *srv, size_t i);

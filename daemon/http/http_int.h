@@ -39,6 +39,7 @@ struct timeval;
 struct listener {
 	struct evhttp_bound_socket *bound;
 	int		 fd;
+	bool		 own_inet;	/* a TCP socket bound here */
 	char		*unix_path;	/* created by us: removed on close */
 	struct unix_listen_id unix_id;	/* the file we created there */
 };
@@ -67,6 +68,7 @@ struct http_server {
 
 	struct listener		*ls;
 	size_t			 nls;
+	bool			 reuse_port;	/* http_server_set_reuse_port() */
 	struct event		*resume;	/* after an accept() pause */
 	int			 accept_errno;	/* of the last pause */
 	struct http_server	*next_accepting;	/* listen.c's list */

@@ -216,6 +216,8 @@ listen_inet(struct http_server *srv, const char *spec, const char *host,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) == -1 ||
 		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 		    sizeof(on)) == -1 ||
+		    (srv->reuse_port && setsockopt(fd, SOL_SOCKET,
+		    SO_REUSEPORT, &on, sizeof(on)) == -1) ||
 		    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
 		    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
@@ -233,6 +235,7 @@ listen_inet(struct http_server *srv, const char *spec, const char *host,
 			freeaddrinfo(res);
 			return -1;
 		}
+		srv->ls[srv->nls - 1].own_inet = true;
 		bound++;
 	}
 	freeaddrinfo(res);
@@ -281,6 +284,68 @@ bad:
 	str_printf(err, errlen, "listen %s: want host:port, [v6]:port or "
 	    "unix:/path", spec);
 	return -1;
+}
+
+void
+http_server_set_reuse_port(struct http_server *srv, bool on)
+{
+	srv->reuse_port = on;
+}
+
+/* A socket of this process's own on the address of ls's. */
+static int
+reopen_one(struct http_server *srv, struct listener *ls, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int	 fd, on = 1;
+
+	if (getsockname(ls->fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		str_printf(err, errlen, "reopening a listener: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1 ||
+	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
+		str_printf(err, errlen, "reopening a listener: %s",
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* The shared socket goes on in the first front alone: this copy of
+	 * it closes with its listener. */
+	evhttp_del_accept_socket(srv->http, ls->bound);
+	if ((ls->bound = evhttp_accept_socket_with_handle(srv->http,
+	    fd)) == NULL) {
+		str_printf(err, errlen, "reopening a listener: cannot serve "
+		    "on it");
+		close(fd);
+		ls->fd = -1;
+		return -1;
+	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(ls->bound),
+	    on_accept_error);
+	ls->fd = fd;
+	return 0;
+}
+
+int
+http_reopen_own(struct http_server *srv, char *err, size_t errlen)
+{
+	size_t	 i;
+
+	for (i = 0; i < srv->nls; i++)
+		if (srv->ls[i].own_inet && srv->reuse_port &&
+		    reopen_one(srv, &srv->ls[i], err, errlen) == -1)
+			return -1;
+	return 0;
 }
 
 int

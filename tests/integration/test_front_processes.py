@@ -1,5 +1,5 @@
 """Several front processes (front_processes, daemon/fronts.h): every front
-accepts on the shared listeners, /metrics counts the requests of all of
+accepts its share of the connections, /metrics counts the requests of all of
 them, a stop or reload signal reaches each, and a front that dies stops
 the service with an error rather than leaving it short-handed."""
 
@@ -66,15 +66,30 @@ def test_each_fronts_hasher_hashes_on_its_share_of_the_cpus(fronts):
     assert _wait_for(lambda: _log_count(fronts, line) == FRONTS)
 
 
-def test_the_other_fronts_accept_while_the_first_is_stopped(fronts):
+def _bytes_read(pid):
+    with open("/proc/%d/io" % pid) as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/%d/io" % pid)
+
+
+def test_every_front_takes_its_share_of_the_connections(fronts):
+    """Each front listens on a socket of its own (SO_REUSEPORT), so that
+    the kernel shares new connections out; one shared socket gave a burst
+    of connections to whichever front woke first."""
     assert _wait_for(lambda: len(_children(fronts.proc.pid)) == FRONTS - 1)
-    os.kill(fronts.proc.pid, signal.SIGSTOP)
-    try:
-        for _ in range(10):
-            c = W.Client(fronts.host, fronts.port)
-            assert c.get("/healthz").status == 200
-    finally:
-        os.kill(fronts.proc.pid, signal.SIGCONT)
+    pids = [fronts.proc.pid] + _children(fronts.proc.pid)
+    before = {p: _bytes_read(p) for p in pids}
+    pad = "x" * 2048
+    n = 150
+    for _ in range(n):
+        c = W.Client(fronts.host, fronts.port)
+        assert c.get("/healthz", headers={"X-Pad": pad}).status == 200
+    # Each front read the 2 KiB of at least a fifth of its even share.
+    for p in pids:
+        assert _bytes_read(p) - before[p] >= (n // FRONTS // 5) * 2048, \
+            {q: _bytes_read(q) - before[q] for q in pids}
 
 
 def test_metrics_count_the_requests_of_every_front(fronts):
