@@ -1104,7 +1104,11 @@ test_framing_errors_close(void **state)
 		    "%s\r\nhello"
 		    "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", heads[i]);
 		j = get(req);
-		if (status_of(j->resp) != 400)
+		/* Both Content-Length and chunked: a libevent without Debian's
+		 * 2.1.12-stable-8+deb12u1 fails the chunked body itself, 413,
+		 * before the head is ours to check; closed all the same. */
+		if (status_of(j->resp) != 400 && !(i == 4 &&
+		    status_of(j->resp) == 413))
 			fail_msg("%s: %s", heads[i], j->resp);
 		assert_string_equal(header(j->resp, "Connection", v,
 		    sizeof(v)), "close");
