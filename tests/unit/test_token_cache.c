@@ -101,7 +101,7 @@ test_a_full_set_gives_up_the_entry_that_dies_first(void **state)
 	struct jwt_claims in = claims_of("u"), out;
 	uint8_t	 k[TOKEN_CACHE_WAYS + 1][TOKEN_CACHE_KEY_LEN];
 	struct token_cache_stats st;
-	char	 tok[8];
+	char	 tok[16];
 	int	 i;
 
 	(void)state;
