@@ -37,6 +37,17 @@ forget_written(struct caller *c)
 		user_cache_forget(uc, c->target);
 }
 
+void
+auth_user_written(struct http_req *r, const char *id)
+{
+	struct caller *c = caller_of(r);
+
+	str_copy(c->target, id, sizeof(c->target));
+	c->writes = true;
+	if (c->front->users != NULL)
+		user_cache_forget(c->front->users, id);
+}
+
 static void
 caller_free(void *p)
 {

@@ -22,6 +22,13 @@ struct http_req;
 /* The http_dispatch_fn; arg is the struct front. */
 void	auth_dispatch(struct http_req *r, void *arg);
 
+/*
+ * r has changed user id, which it found by neither its caller nor its
+ * route's {id} (a reset or verification token): the user cache forgets
+ * that row now, before r answers, and again when r completes.
+ */
+void	auth_user_written(struct http_req *r, const char *id);
+
 /* What the Authorization header of a request holds (RFC 6750 2.1). */
 enum auth_presented {
 	AUTH_NO_TOKEN = 0,	/* no header, or another scheme (Basic, ...) */

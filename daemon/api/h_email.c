@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "account_flows.h"
+#include "auth.h"
 #include "body.h"
 #include "config.h"
 #include "front.h"
@@ -29,19 +30,46 @@ static const struct json_in_member token_members[] = {
 	{ "token", JSON_IN_STRING, SECRET_TOKEN_LEN * 4, 0, true, false },
 };
 
+struct verify {
+	struct http_req	*r;
+	store_done_cb	*cb;
+	void		*arg;
+};
+
+static void
+email_verified(enum store_status st, const char *user_id, void *arg)
+{
+	struct verify v = *(struct verify *)arg;
+
+	free(arg);
+	if (st == STORE_OK)
+		auth_user_written(v.r, user_id);
+	v.cb(st, v.arg);
+}
+
 int
 email_verify_start(struct http_req *r, const char *token, size_t tokenlen,
     store_done_cb *cb, void *arg)
 {
 	char	 hash[SECRET_TOKEN_HASH_LITERAL];
+	struct verify *v;
 
 	/* A token of the wrong shape is as bad as an unknown one. */
 	if (secret_token_hash(token, tokenlen, hash) == -1) {
 		cb(STORE_NOT_FOUND, arg);
 		return 0;
 	}
-	return links_verify_email(caller_of(r)->front->db, hash, r->remote,
-	    cb, arg);
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return -1;
+	v->r = r;
+	v->cb = cb;
+	v->arg = arg;
+	if (links_verify_email(caller_of(r)->front->db, hash, r->remote,
+	    email_verified, v) == -1) {
+		free(v);
+		return -1;
+	}
+	return 0;
 }
 
 static void

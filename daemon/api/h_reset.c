@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "account_flows.h"
+#include "auth.h"
 #include "body.h"
 #include "config.h"
 #include "fields.h"
@@ -234,6 +235,7 @@ reset_written(enum store_status st, void *arg)
 		reply_db_failed(r, st, "password reset");
 	} else {
 		hshare_give(&caller_of(r)->front->hasher_share, &x->slot);
+		auth_user_written(r, x->user_id);
 		x->ops->done(r, x->ctx);
 		reset_drop(x);
 	}

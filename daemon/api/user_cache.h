@@ -21,7 +21,10 @@
  *  - A host sees its own writes at once, before its notification comes
  *    back: a request other than GET or HEAD forgets its caller's row (and
  *    the row of its route's {id}) when it is dispatched and again when it
- *    completes (api/auth.c).
+ *    completes, and one that finds its account by a one-time token (a
+ *    password reset, an e-mail verification) forgets that account as
+ *    soon as its statement has committed, before it answers
+ *    (auth_user_written(), api/auth.c).
  *
  * Each front process (daemon/fronts.h) has its own, as each host has.
  */

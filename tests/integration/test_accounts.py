@@ -194,6 +194,34 @@ def test_reset_from_the_mail_ends_every_session(acct):
         "SELECT event FROM audit_events WHERE user_id = '%s'" % u.id)
 
 
+def test_a_reset_refuses_the_old_token_here_before_any_notification(acct):
+    """The reset is found by its token, not by its caller: the host that
+    made it forgets the account's cached row itself, without waiting for
+    PostgreSQL's notification (paused here)."""
+    d, mb = acct
+    u = new_user(d.client)
+    u.login()
+    for _ in range(2):      # the second answer is the user cache's
+        assert u.me().status == 200
+    assert forgot(d.client, u.email).status == 202
+    _, token = mb.wait_for(u.email, subject="password")[0].link("reset-password")
+    with W.listeners_paused():
+        assert reset(d.client, token, W.strong_password()).status == 204
+        assert d.client.get("/api/v1/users/me", token=u.access).status == 401
+
+
+def test_a_verification_shows_here_before_any_notification(acct):
+    d, mb = acct
+    u = new_user(d.client)
+    _, token = mb.wait_for(u.email)[0].link("verify-email")
+    u.login()
+    for _ in range(2):
+        assert u.me().json()["email_verified"] is False
+    with W.listeners_paused():
+        assert verify(d.client, token).status == 204
+        assert u.me().json()["email_verified"] is True
+
+
 def test_a_refused_new_password_leaves_the_link_working(acct):
     d, mb = acct
     u = new_user(d.client)

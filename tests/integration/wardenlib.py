@@ -8,6 +8,7 @@ or a log line.
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -408,6 +409,37 @@ def psql(sql):
     if out.returncode != 0:
         raise RuntimeError("psql failed: %s" % out.stderr)
     return [line for line in out.stdout.split("\n") if line != ""]
+
+
+@contextlib.contextmanager
+def listeners_paused():
+    """Pauses (SIGSTOP) the PostgreSQL backend of every wardend's LISTEN
+    connection, so that no notification reaches any wardend until the block
+    ends: what a host must know of its own writes is then proved without a
+    race against the notification.  Skips unless the database is a local
+    one of this machine (reached over a Unix socket, its backends
+    postgres processes we may signal)."""
+    import pytest
+    rows = psql("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                "'wardend-listen' AND inet_server_addr() IS NULL")
+    pids = [int(p) for p in rows]
+    if not pids:
+        pytest.skip("no local PostgreSQL backend to pause")
+    stopped = []
+    try:
+        for pid in pids:
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if not f.read().startswith("postgres"):
+                        pytest.skip("pid %d is not a local postgres" % pid)
+                os.kill(pid, signal.SIGSTOP)
+            except (OSError, PermissionError) as e:
+                pytest.skip("cannot pause PostgreSQL's backend: %s" % e)
+            stopped.append(pid)
+        yield
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
 
 
 def log_tail(path, n=60):

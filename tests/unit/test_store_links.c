@@ -51,6 +51,15 @@ done_cb(enum store_status st, void *arg)
 }
 
 static void
+verified_cb(enum store_status st, const char *user_id, void *arg)
+{
+	got.calls++;
+	got.st = st;
+	str_copy(got.u.id, user_id != NULL ? user_id : "",
+	    sizeof(got.u.id));
+}
+
+static void
 issued_cb(enum store_status st, enum links_outcome out, void *arg)
 {
 	got.calls++;
@@ -216,11 +225,13 @@ test_a_new_link_replaces_the_old_and_a_link_works_once(void **state)
 	issue(LINKS_VERIFY_EMAIL, u.id, NULL, H_A, 3);
 	issue(LINKS_VERIFY_EMAIL, u.id, NULL, H_B, 3);
 	assert_int_equal(answer(links_verify_email(s.pool, H_A, REMOTE,
-	    done_cb, NULL)), STORE_NOT_FOUND);
+	    verified_cb, NULL)), STORE_NOT_FOUND);
 	assert_int_equal(answer(links_verify_email(s.pool, H_B, REMOTE,
-	    done_cb, NULL)), STORE_OK);
+	    verified_cb, NULL)), STORE_OK);
+	/* The account verified is told, for the user cache to forget. */
+	assert_string_equal(got.u.id, u.id);
 	assert_int_equal(answer(links_verify_email(s.pool, H_B, REMOTE,
-	    done_cb, NULL)), STORE_NOT_FOUND);
+	    verified_cb, NULL)), STORE_NOT_FOUND);
 	assert_int_equal(count("SELECT count(*) FROM users WHERE id = $1 AND "
 	    "email_verified", u.id), 1);
 	assert_int_equal(issue(LINKS_VERIFY_EMAIL, u.id, NULL, H_C, 3),
@@ -237,7 +248,7 @@ test_an_expired_link_is_spent_and_verifies_nothing(void **state)
 	assert_int_equal(dbt_exec(s.ctl, "UPDATE one_time_tokens SET "
 	    "expires_at = now() - interval '1 second'"), PGRES_COMMAND_OK);
 	assert_int_equal(answer(links_verify_email(s.pool, H_A, REMOTE,
-	    done_cb, NULL)), STORE_NOT_FOUND);
+	    verified_cb, NULL)), STORE_NOT_FOUND);
 	assert_int_equal(count("SELECT count(*) FROM one_time_tokens", NULL), 0);
 }
 
@@ -302,7 +313,7 @@ test_a_new_address_voids_a_reset_link_and_an_old_verification(void **state)
 	assert_int_equal(answer(links_reset_find(s.pool, H_A, user_cb, NULL)),
 	    STORE_NOT_FOUND);
 	assert_int_equal(answer(links_verify_email(s.pool, H_B, REMOTE,
-	    done_cb, NULL)), STORE_NOT_FOUND);
+	    verified_cb, NULL)), STORE_NOT_FOUND);
 	assert_int_equal(count("SELECT count(*) FROM mail_outbox WHERE "
 	    "template = 'email_changed' AND recipient = 'hank@example.test'",
 	    NULL), 1);
