@@ -176,6 +176,19 @@ out:
 	return rc;
 }
 
+int
+pw_dummy_str(const struct pw_policy *pol, char *str, size_t len)
+{
+	if (str_printf(str, len, "%sv=19$m=%zu,t=%u,p=1$%s$%s",
+	    ARGON2ID_PREFIX, pol->memory / 1024, pol->iterations,
+	    "AAAAAAAAAAAAAAAAAAAAAA",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") != 0) {
+		sodium_memzero(str, len);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The cost of a real verification for an unknown user: Argon2id with the
  * policy's parameters over a fixed salt and hash that nothing matches,
@@ -199,10 +212,7 @@ verify_dummy(const struct keyset *ks, const struct pw_policy *pol,
 	    blob, k->key) == 0)
 		sodium_memzero(plain, sizeof(plain));	/* 2^-128: never */
 	memset(str, 0, sizeof(str));
-	if (str_printf(str, sizeof(str), "%sv=19$m=%zu,t=%u,p=1$%s$%s",
-	    ARGON2ID_PREFIX, pol->memory / 1024, pol->iterations,
-	    "AAAAAAAAAAAAAAAAAAAAAA",
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") == 0 &&
+	if (pw_dummy_str(pol, str, sizeof(str)) == 0 &&
 	    crypto_pwhash_str_verify(str, pw_ptr(password), password_len) == 0)
 		memset(str, 0, sizeof(str));	/* a match here: never */
 }

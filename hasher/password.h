@@ -50,4 +50,12 @@ int	pw_verify(const struct keyset *ks, const struct pw_policy *pol,
 	    const char *user_id, const uint8_t *password, size_t password_len,
 	    const char *stored, bool *match, char *rehash, size_t rehashlen);
 
+/*
+ * The Argon2id string an unknown user's verification checks the password
+ * against: the policy's parameters, a fixed salt and a hash nothing
+ * matches.  Into str (len bytes, crypto_pwhash_STRBYTES); -1 when it does
+ * not fit.
+ */
+int	pw_dummy_str(const struct pw_policy *pol, char *str, size_t len);
+
 #endif
