@@ -105,41 +105,14 @@ links_issue(struct db_pool *pool, const struct links_request *q,
 	return 0;
 }
 
-struct verify_call {
-	links_verified_cb	*cb;
-	void			*arg;
-};
-
-static void
-email_verified(const PGresult *res, void *arg)
-{
-	struct verify_call c = *(struct verify_call *)arg;
-	enum store_status st;
-	char	 id[PROTO_UUID_LEN + 1];
-
-	free(arg);
-	if ((st = row_status(res, "links_verify_email")) == STORE_OK) {
-		if (PQntuples(res) == 0)
-			st = STORE_NOT_FOUND;
-		else if (row_copy(id, sizeof(id), res, 0, 0) == -1)
-			st = STORE_ERROR;
-	}
-	c.cb(st, st == STORE_OK ? id : NULL, c.arg);
-}
-
 int
 links_verify_email(struct db_pool *pool, const char *hash,
-    const char *remote, links_verified_cb *cb, void *arg)
+    const char *remote, store_id_cb *cb, void *arg)
 {
-	struct verify_call *c;
 	const char *params[] = { hash, remote };
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return -1;
-	c->cb = cb;
-	c->arg = arg;
 	/* Spent whatever it finds: an expired token goes too. */
-	if (db_query(pool,
+	return row_exec_id(pool, "links_verify_email",
 	    "WITH t AS (DELETE FROM one_time_tokens WHERE token_hash = $1::bytea"
 	    " AND purpose = 'verify_email' RETURNING *),"
 	    " u AS (UPDATE users SET email_verified = true, updated_at = now()"
@@ -148,11 +121,7 @@ links_verify_email(struct db_pool *pool, const char *hash,
 	    " RETURNING users.id),"
 	    " a AS (" AUDIT_INSERT
 	    " SELECT id, 'email_verified', $2, NULL::jsonb FROM u)"
-	    " SELECT id FROM u", 2, params, email_verified, c) == NULL) {
-		free(c);
-		return -1;
-	}
-	return 0;
+	    " SELECT id FROM u", 2, params, cb, arg);
 }
 
 struct find_call {

@@ -68,13 +68,10 @@ int	links_issue(struct db_pool *pool, const struct links_request *q,
  * address the account still has, the address is verified and
  * email_verified recorded.  NOT_FOUND for any other token (unknown,
  * expired, spent, for an older address, a disabled account).
- * user_id (valid during the call): the account verified, on STORE_OK.
+ * The id told is the account's.
  */
-typedef void	links_verified_cb(enum store_status st, const char *user_id,
-		    void *arg);
-
 int	links_verify_email(struct db_pool *pool, const char *hash,
-	    const char *remote, links_verified_cb *cb, void *arg);
+	    const char *remote, store_id_cb *cb, void *arg);
 
 /* u: the account a live reset token belongs to, valid during the call. */
 typedef void	links_user_cb(enum store_status st, const struct user *u,

@@ -107,6 +107,43 @@ row_exec(struct db_pool *pool, const char *what, const char *sql,
 	return 0;
 }
 
+struct exec_id {
+	store_id_cb	*cb;
+	void		*arg;
+	const char	*what;
+};
+
+static void
+executed_id(const PGresult *res, void *arg)
+{
+	struct exec_id e = *(struct exec_id *)arg;
+	char	 id[PROTO_UUID_LEN + 1];
+	enum store_status st;
+
+	free(arg);
+	if ((st = row_status(res, e.what)) == STORE_OK) {
+		if (PQntuples(res) == 0)
+			st = STORE_NOT_FOUND;
+		else if (row_copy(id, sizeof(id), res, 0, 0) == -1)
+			st = STORE_ERROR;
+	}
+	e.cb(st, st == STORE_OK ? id : NULL, e.arg);
+}
+
+int
+row_exec_id(struct db_pool *pool, const char *what, const char *sql,
+    int nparams, const char *const *params, store_id_cb *cb, void *arg)
+{
+	struct exec_id *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	e->cb = cb;
+	e->arg = arg;
+	e->what = what;
+	return row_send(pool, sql, nparams, params, executed_id, e);
+}
+
 int
 row_copy(char *dst, size_t len, const PGresult *res, int row, int col)
 {

@@ -37,6 +37,14 @@ int	row_exec(struct db_pool *pool, const char *what, const char *sql,
 	    store_done_cb *cb, void *arg);
 
 /*
+ * As row_exec() with need_row, for an intent whose statement returns an
+ * id (a uuid) in the first column of its row: cb(status, id, arg).
+ */
+int	row_exec_id(struct db_pool *pool, const char *what, const char *sql,
+	    int nparams, const char *const *params, store_id_cb *cb,
+	    void *arg);
+
+/*
  * Sends sql with the caller's own callback and its context owned, a
  * malloc()ed block that cb frees: when nothing was sent (owned NULL, or
  * the pool refused), frees owned and returns -1; else 0.

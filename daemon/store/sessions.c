@@ -24,7 +24,6 @@
 	" AND users.token_version = " s ".token_version)"
 
 struct pending {
-	sessions_made_cb	*made;
 	sessions_found_cb	*found;
 	sessions_listed_cb	*listed;
 	void			*arg;
@@ -65,30 +64,12 @@ agent_copy(char out[SESSIONS_AGENT_MAX + 1], const char *in)
 		out[0] = '\0';
 }
 
-static void
-made(const PGresult *res, void *arg)
-{
-	struct pending	 p = *(struct pending *)arg;
-	char		 id[PROTO_UUID_LEN + 1] = "";
-	enum store_status st;
-
-	free(arg);
-	if ((st = row_status(res, "sessions_create")) == STORE_OK) {
-		if (PQntuples(res) == 0)
-			st = STORE_NOT_FOUND;
-		else if (row_copy(id, sizeof(id), res, 0, 0) == -1)
-			st = STORE_ERROR;
-	}
-	p.made(st, st == STORE_OK ? id : NULL, p.arg);
-}
-
 int
 sessions_create(struct db_pool *pool, const struct sessions_new *n,
     sessions_made_cb *cb, void *arg)
 {
 	char		 ver[16], idle[24], max[24];
 	char		 agent[SESSIONS_AGENT_MAX + 1];
-	struct pending	*p;
 
 	str_printf(ver, sizeof(ver), "%u", n->token_version);
 	str_printf(idle, sizeof(idle), "%lld", (long long)n->idle);
@@ -97,10 +78,7 @@ sessions_create(struct db_pool *pool, const struct sessions_new *n,
 	const char *params[] = { n->user_id, n->hash, ver, idle, max,
 	    n->second_factor ? "{pwd,otp}" : "{pwd}", n->remote,
 	    agent[0] != '\0' ? agent : NULL };
-	if ((p = pending_new(arg)) == NULL)
-		return -1;
-	p->made = cb;
-	return row_send(pool,
+	return row_exec_id(pool, "sessions_create",
 	    "WITH u AS (SELECT id FROM users WHERE id = $1::uuid"
 	    " AND is_active AND token_version = $3::int),"
 	    " x AS (DELETE FROM browser_sessions WHERE user_id = $1::uuid"
@@ -114,7 +92,7 @@ sessions_create(struct db_pool *pool, const struct sessions_new *n,
 	    " $8 FROM u RETURNING id, user_id),"
 	    " a AS (" AUDIT_INSERT " SELECT user_id, 'session_started', $7,"
 	    " jsonb_build_object('session', id) FROM s)"
-	    " SELECT id FROM s", 8, params, made, p);
+	    " SELECT id FROM s", 8, params, cb, arg);
 }
 
 static void

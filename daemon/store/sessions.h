@@ -35,8 +35,7 @@ struct sessions_new {
 };
 
 /* id: the new session's id when st is STORE_OK. */
-typedef void	sessions_made_cb(enum store_status st, const char *id,
-		    void *arg);
+typedef store_id_cb	sessions_made_cb;
 
 /*
  * Starts a session for n->user_id while the user is active and still at

@@ -31,6 +31,10 @@ enum store_status {
 /* The callback of an intent that returns nothing but its status. */
 typedef void	store_done_cb(enum store_status st, void *arg);
 
+/* The callback of an intent that answers with a row's id: id is valid
+ * during the call, and NULL unless st is STORE_OK. */
+typedef void	store_id_cb(enum store_status st, const char *id, void *arg);
+
 /* "ok", "not found", "conflict", "refused", "unavailable", "error". */
 const char	*store_status_str(enum store_status st);
 
